@@ -1,0 +1,92 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
+import { chmod, unlink, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { isIP } from 'node:net';
+import type { DaemonConfig } from '../config.js';
+import type { Logger } from '../log.js';
+import { InvalidArgumentError } from '../../lib/errors.js';
+import type { ApiServer } from './server.js';
+
+export interface Listener {
+  address: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Parses `-H` values as dockerd does: unix://PATH, tcp://HOST:PORT, fd:// is not supported. */
+export function parseHost(host: string): { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number } {
+  if (host.startsWith('unix://')) {
+    const path = host.slice('unix://'.length) || '/var/run/berth.sock';
+    return { kind: 'unix', path };
+  }
+  if (host.startsWith('tcp://')) {
+    const url = new URL(host.replace(/^tcp:/, 'http:'));
+    const port = Number(url.port || 2375);
+    return { kind: 'tcp', host: url.hostname.replace(/^\[|\]$/g, '') || '0.0.0.0', port };
+  }
+  if (host.startsWith('/')) return { kind: 'unix', path: host };
+  throw new InvalidArgumentError(`invalid host: ${host} (use unix://PATH or tcp://ADDR:PORT)`);
+}
+
+/** Opens one listener per -H, all serving the same API. */
+export async function openListeners(config: DaemonConfig, api: ApiServer, log: Logger): Promise<Listener[]> {
+  const listeners: Listener[] = [];
+  for (const host of config.hosts) {
+    const parsed = parseHost(host);
+    const server = parsed.kind === 'tcp' && (config.tls || config.tlsVerify)
+      ? createHttpsServer(tlsOptions(config), api.handleRequest)
+      : createHttpServer(api.handleRequest);
+    server.on('upgrade', api.handleUpgrade);
+    server.keepAliveTimeout = 0;
+    server.requestTimeout = 0;
+    if (parsed.kind === 'unix') {
+      await mkdir(dirname(parsed.path), { recursive: true });
+      await unlink(parsed.path).catch(() => {});
+      await listen(server, parsed.path);
+      await chmod(parsed.path, 0o660);
+      listeners.push({ address: host, server, close: () => close(server).then(() => unlink(parsed.path).catch(() => {})) });
+    } else {
+      if (!config.tlsVerify && !isLoopback(parsed.host)) {
+        log.warn(`Binding to IP address ${parsed.host} without --tlsverify is insecure and gives root access on this machine to everyone who has access to your network.`);
+        log.warn('You should not bind to non-loopback addresses without --tlsverify; use --tlsverify with client certificates.');
+      }
+      await listen(server, parsed.port, parsed.host);
+      listeners.push({ address: host, server, close: () => close(server) });
+    }
+    log.info(`API listen on ${parsed.kind === 'unix' ? parsed.path : `${parsed.host}:${parsed.port}`}`);
+  }
+  return listeners;
+}
+
+function tlsOptions(config: DaemonConfig) {
+  if (!config.tlsCert || !config.tlsKey) throw new InvalidArgumentError('--tls needs --tlscert and --tlskey');
+  return {
+    cert: readFileSync(config.tlsCert),
+    key: readFileSync(config.tlsKey),
+    ca: config.tlsCaCert ? readFileSync(config.tlsCaCert) : undefined,
+    requestCert: config.tlsVerify,
+    rejectUnauthorized: config.tlsVerify,
+  };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+function listen(server: Server, pathOrPort: string | number, host?: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const done = () => { server.off('error', reject); resolve(); };
+    if (typeof pathOrPort === 'string') server.listen(pathOrPort, done);
+    else server.listen(pathOrPort, host, done);
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

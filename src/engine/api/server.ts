@@ -1,0 +1,76 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Engine } from '../engine.js';
+import { NotFoundError, InvalidArgumentError } from '../../lib/errors.js';
+import { Router, type RequestContext } from './router.js';
+import { apiHeaders, sendError } from './http.js';
+import { AuditLog } from './audit-log.js';
+import * as system from './system.js';
+import * as containers from './containers.js';
+import * as images from './images.js';
+
+/** Every resource's route table. */
+const RESOURCES = [system, containers, images];
+
+const VERSION_PREFIX = /^\/v(\d+)\.(\d+)(?=\/)/;
+
+/** The engine API: one request handler for every listener (unix socket, TCP, TLS). */
+export class ApiServer {
+  private readonly router = new Router();
+  private readonly audit: AuditLog;
+
+  constructor(private readonly engine: Engine) {
+    for (const resource of RESOURCES) this.router.add(resource.routes(engine));
+    this.audit = new AuditLog(engine.config.auditLog);
+  }
+
+  handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    void this.dispatch(req, res, undefined);
+  };
+
+  handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    void this.dispatch(req, undefined, { socket, head });
+  };
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse | undefined, upgrade: RequestContext['upgrade']): Promise<void> {
+    const started = process.hrtime.bigint();
+    const url = new URL(req.url ?? '/', 'http://berthd');
+    const ctx: RequestContext = {
+      engine: this.engine, req, res, upgrade, params: {}, query: url.searchParams, apiVersion: this.engine.apiVersion,
+    };
+    if (res) {
+      for (const [k, v] of Object.entries(apiHeaders(ctx))) res.setHeader(k, v);
+      res.on('finish', () => this.audit.record(req, res.statusCode, started));
+    } else {
+      this.audit.record(req, 101, started);
+    }
+    try {
+      let path = url.pathname;
+      const prefix = VERSION_PREFIX.exec(path);
+      if (prefix) {
+        ctx.apiVersion = `${prefix[1]}.${prefix[2]}`;
+        this.checkVersion(ctx.apiVersion);
+        path = path.slice(prefix[0].length);
+      }
+      const found = this.router.match(req.method ?? 'GET', path);
+      if (!found || found === 'method-not-allowed') throw new NotFoundError('page not found');
+      ctx.params = found.params;
+      await found.route.handler(ctx);
+    } catch (err) {
+      sendError(ctx, err);
+    }
+  }
+
+  private checkVersion(version: string): void {
+    const [major, minor] = version.split('.').map(Number);
+    const [maxMajor, maxMinor] = this.engine.apiVersion.split('.').map(Number);
+    const [minMajor, minMinor] = this.engine.minApiVersion.split('.').map(Number);
+    if (major > maxMajor || (major === maxMajor && minor > maxMinor)) {
+      throw new InvalidArgumentError(`client version ${version} is too new. Maximum supported API version is ${this.engine.apiVersion}`);
+    }
+    if (major < minMajor || (major === minMajor && minor < minMinor)) {
+      throw new InvalidArgumentError(`client version ${version} is too old. Minimum supported API version is ${this.engine.minApiVersion}, please upgrade your client to a newer version`);
+    }
+  }
+}

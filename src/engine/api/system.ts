@@ -1,0 +1,103 @@
+import { hostname, cpus, totalmem, release, type as osType } from 'node:os';
+import { readFileSync } from 'node:fs';
+import type { Engine } from '../engine.js';
+import type { RequestContext, Route } from './router.js';
+import { sendJson, sendText } from './http.js';
+
+export function routes(_engine: Engine): Route[] {
+  return [
+    { method: 'GET', path: '/_ping', handler: getPing },
+    { method: 'HEAD', path: '/_ping', handler: getPing },
+    { method: 'GET', path: '/version', handler: getVersion },
+    { method: 'GET', path: '/info', handler: getInfo },
+  ];
+}
+
+function getPing(ctx: RequestContext): void {
+  ctx.res?.setHeader('Cache-Control', 'no-cache, no-store, must-revalidate');
+  ctx.res?.setHeader('Pragma', 'no-cache');
+  // The legacy builder: the docker CLI then sends plain POST /build requests.
+  ctx.res?.setHeader('Builder-Version', '1');
+  ctx.res?.setHeader('Swarm', 'inactive');
+  sendText(ctx, 200, 'OK');
+}
+
+function getVersion(ctx: RequestContext): void {
+  const e = ctx.engine;
+  const details = {
+    ApiVersion: e.apiVersion, Arch: goArch(), BuildTime: '', Experimental: 'false', GitCommit: '',
+    GoVersion: `node${process.versions.node}`, KernelVersion: release(), MinAPIVersion: e.minApiVersion, Os: 'linux',
+  };
+  sendJson(ctx, 200, {
+    Platform: { Name: 'Berth Engine' },
+    Components: [{ Name: 'Engine', Version: e.version, Details: details }],
+    Version: e.version,
+    ...details,
+    Experimental: false,
+  });
+}
+
+function getInfo(ctx: RequestContext): void {
+  const e = ctx.engine;
+  const counts = e.containers.counts();
+  sendJson(ctx, 200, {
+    ID: machineId(),
+    Containers: counts.total,
+    ContainersRunning: counts.running,
+    ContainersPaused: counts.paused,
+    ContainersStopped: counts.stopped,
+    Images: e.images.count(),
+    Driver: 'overlay2',
+    DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true'], ['Using metacopy', 'false'], ['Native Overlay Diff', 'true']],
+    Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['k8s-file'] },
+    MemoryLimit: true, SwapLimit: false, CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: true,
+    PidsLimit: true, IPv4Forwarding: true, BridgeNfIptables: false, BridgeNfIp6tables: false,
+    Debug: e.config.debug, NFd: 0, OomKillDisable: false, NGoroutines: 0,
+    SystemTime: new Date().toISOString(), LoggingDriver: 'k8s-file', CgroupDriver: 'cgroupfs',
+    CgroupVersion: cgroupVersion(), NEventsListener: 0, KernelVersion: release(), OperatingSystem: operatingSystem(),
+    OSVersion: '', OSType: osType().toLowerCase(), Architecture: process.arch === 'x64' ? 'x86_64' : process.arch,
+    IndexServerAddress: 'https://index.docker.io/v1/',
+    RegistryConfig: {
+      AllowNondistributableArtifactsCIDRs: null, AllowNondistributableArtifactsHostnames: null,
+      InsecureRegistryCIDRs: ['127.0.0.0/8'], IndexConfigs: {}, Mirrors: e.config.registryMirrors,
+    },
+    NCPU: cpus().length, MemTotal: totalmem(), GenericResources: null,
+    DockerRootDir: e.config.dataRoot, HttpProxy: '', HttpsProxy: '', NoProxy: '', Name: hostname(), Labels: [],
+    ExperimentalBuild: false, ServerVersion: e.version,
+    Runtimes: { runc: { path: 'runc' } }, DefaultRuntime: 'runc',
+    Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+    LiveRestoreEnabled: true, Isolation: '', InitBinary: '', ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' },
+    InitCommit: { ID: '' }, SecurityOptions: ['name=seccomp,profile=unconfined'], Warnings: [],
+  });
+}
+
+function goArch(): string {
+  return process.arch === 'x64' ? 'amd64' : process.arch;
+}
+
+function cgroupVersion(): string {
+  try {
+    readFileSync('/sys/fs/cgroup/cgroup.controllers');
+    return '2';
+  } catch {
+    return '1';
+  }
+}
+
+function machineId(): string {
+  try {
+    return readFileSync('/etc/machine-id', 'utf8').trim();
+  } catch {
+    return hostname();
+  }
+}
+
+function operatingSystem(): string {
+  try {
+    const m = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'));
+    if (m) return m[1];
+  } catch {
+    // fall through
+  }
+  return 'Linux';
+}

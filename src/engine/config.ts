@@ -1,0 +1,87 @@
+import { readFile } from 'node:fs/promises';
+import { InvalidArgumentError, errorMessage } from '../lib/errors.js';
+import { isLogLevel, type LogLevel } from './log.js';
+
+/** Everything berthd is configured with: flags and daemon.json, with dockerd's names. */
+export interface DaemonConfig {
+  hosts: string[];
+  dataRoot: string;
+  execRoot: string;
+  pidfile: string;
+  debug: boolean;
+  logLevel: LogLevel;
+  tls: boolean;
+  tlsVerify: boolean;
+  tlsCaCert?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Keep containers running while the daemon is down (always on in Berth; kept for daemon.json compatibility). */
+  liveRestore: boolean;
+  insecureRegistries: string[];
+  registryMirrors: string[];
+  /** Networking (dockerd's bridge options). */
+  bridge?: string;
+  bip?: string;
+  defaultAddressPools: { base: string; size: number }[];
+  iptables: boolean;
+  /** Write one JSON line per API request to this file ("-" for stderr). */
+  auditLog?: string;
+  /** Serve the browser console on the API listeners. */
+  console: boolean;
+}
+
+export const DEFAULT_SOCKET = 'unix:///var/run/berth.sock';
+
+export function defaultConfig(): DaemonConfig {
+  return {
+    hosts: [],
+    dataRoot: '/var/lib/berth',
+    execRoot: '/var/run/berth',
+    pidfile: '/var/run/berth.pid',
+    debug: false,
+    logLevel: 'info',
+    tls: false,
+    tlsVerify: false,
+    liveRestore: true,
+    insecureRegistries: [],
+    registryMirrors: [],
+    defaultAddressPools: [],
+    iptables: true,
+    console: false,
+  };
+}
+
+/** daemon.json keys we honour, with the config field each sets. Unknown keys are refused, as dockerd does. */
+const FILE_KEYS: Record<string, keyof DaemonConfig> = {
+  hosts: 'hosts', 'data-root': 'dataRoot', 'exec-root': 'execRoot', pidfile: 'pidfile', debug: 'debug',
+  'log-level': 'logLevel', tls: 'tls', tlsverify: 'tlsVerify', tlscacert: 'tlsCaCert', tlscert: 'tlsCert',
+  tlskey: 'tlsKey', 'live-restore': 'liveRestore', 'insecure-registries': 'insecureRegistries',
+  'registry-mirrors': 'registryMirrors', bridge: 'bridge', bip: 'bip',
+  'default-address-pools': 'defaultAddressPools', iptables: 'iptables', 'audit-log': 'auditLog',
+  console: 'console',
+};
+
+/** Reads daemon.json. A missing default file is fine; a missing named file, bad JSON or an unknown key is not. */
+export async function readConfigFile(path: string, mustExist: boolean): Promise<Partial<DaemonConfig>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if (!mustExist && (err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new InvalidArgumentError(`unable to configure the daemon with file ${path}: ${errorMessage(err)}`);
+  }
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidArgumentError(`unable to configure the daemon with file ${path}: ${errorMessage(err)}`);
+  }
+  const out: Partial<DaemonConfig> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const field = FILE_KEYS[key];
+    if (!field) throw new InvalidArgumentError(`the following directives don't match any configuration option: ${key}`);
+    (out as Record<string, unknown>)[field] = value;
+  }
+  if (out.logLevel !== undefined && !isLogLevel(out.logLevel)) throw new InvalidArgumentError(`invalid log level: ${out.logLevel}`);
+  return out;
+}

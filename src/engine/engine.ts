@@ -1,0 +1,40 @@
+import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import type { DaemonConfig } from './config.js';
+import { Logger } from './log.js';
+import { ImageStore } from './images/image-store.js';
+import { ContainerManager } from './containers/container-manager.js';
+
+export const BERTH_VERSION = '0.1.0';
+export const API_VERSION = '1.47';
+export const MIN_API_VERSION = '1.24';
+
+/**
+ * The daemon's state: its configuration and the subsystems that own images, containers, networks
+ * and volumes. API handlers reach everything through this object.
+ */
+export class Engine {
+  readonly version = BERTH_VERSION;
+  readonly apiVersion = API_VERSION;
+  readonly minApiVersion = MIN_API_VERSION;
+  readonly startedAt = new Date();
+  images!: ImageStore;
+  containers!: ContainerManager;
+
+  private constructor(readonly config: DaemonConfig, readonly log: Logger) {}
+
+  /** Opens every store under the data root and reconciles with what ran while the daemon was down. */
+  static async start(config: DaemonConfig, log: Logger): Promise<Engine> {
+    const engine = new Engine(config, log);
+    await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
+    await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
+    engine.images = await ImageStore.open(join(config.dataRoot, 'image'), log);
+    engine.containers = await ContainerManager.open(engine);
+    return engine;
+  }
+
+  /** Stops the daemon's own work. Containers keep running (live restore); the next start picks them up. */
+  async shutdown(): Promise<void> {
+    await this.containers.shutdown();
+  }
+}

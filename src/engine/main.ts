@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { readFile, writeFile, unlink, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { defaultConfig, readConfigFile, DEFAULT_SOCKET, type DaemonConfig } from './config.js';
+import { Logger, isLogLevel } from './log.js';
+import { Engine, BERTH_VERSION } from './engine.js';
+import { ApiServer } from './api/server.js';
+import { openListeners, type Listener } from './api/listeners.js';
+import { errorMessage } from '../lib/errors.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function parseArgs(argv: string[]) {
+  const program = new Command('berthd')
+    .description('The Berth engine: a Docker-compatible container daemon')
+    .version(BERTH_VERSION, '-v, --version')
+    .option('-H, --host <host>', 'daemon socket(s) to listen on (unix://PATH, tcp://ADDR:PORT)', collect)
+    .option('-g, --data-root <dir>', 'root directory of persistent state (default "/var/lib/berth")')
+    .option('--exec-root <dir>', 'root directory for execution state (default "/var/run/berth")')
+    .option('-p, --pidfile <file>', 'path to use for the daemon PID file (default "/var/run/berth.pid")')
+    .option('--config-file <file>', 'daemon configuration file', '/etc/berth/daemon.json')
+    .option('-D, --debug', 'enable debug mode')
+    .addOption(new Option('-l, --log-level <level>', 'set the logging level').choices(['debug', 'info', 'warn', 'error', 'fatal']))
+    .option('--tls', 'use TLS; implied by --tlsverify')
+    .option('--tlsverify', 'use TLS and verify the remote')
+    .option('--tlscacert <file>', 'trust certs signed only by this CA')
+    .option('--tlscert <file>', 'path to TLS certificate file')
+    .option('--tlskey <file>', 'path to TLS key file')
+    .option('--insecure-registry <registry>', 'enable insecure registry communication', collect)
+    .option('--registry-mirror <url>', 'preferred registry mirror', collect)
+    .option('-b, --bridge <name>', 'attach containers to a network bridge')
+    .option('--bip <cidr>', 'network bridge IP')
+    .option('--default-address-pool <pool>', 'default address pools for node specific local networks (base=CIDR,size=N)', collect)
+    .option('--iptables [bool]', 'enable addition of iptables rules (default true)')
+    .option('--live-restore', 'keep containers alive during daemon downtime (always on)')
+    .option('--audit-log <file>', 'write one JSON line per API request to FILE ("-" for stderr)')
+    .option('--console', 'serve the browser console on the API listeners')
+    .parse(argv);
+  return { opts: program.opts(), explicitConfigFile: program.getOptionValueSource('configFile') === 'cli' };
+}
+
+async function buildConfig(argv: string[]): Promise<DaemonConfig> {
+  const { opts, explicitConfigFile } = parseArgs(argv);
+  const config: DaemonConfig = { ...defaultConfig(), ...(await readConfigFile(opts.configFile, explicitConfigFile)) };
+  if (opts.host) config.hosts = opts.host;
+  if (config.hosts.length === 0) config.hosts = [DEFAULT_SOCKET];
+  if (opts.dataRoot) config.dataRoot = opts.dataRoot;
+  if (opts.execRoot) config.execRoot = opts.execRoot;
+  if (opts.pidfile) config.pidfile = opts.pidfile;
+  if (opts.debug) config.debug = true;
+  if (opts.logLevel && isLogLevel(opts.logLevel)) config.logLevel = opts.logLevel;
+  if (config.debug) config.logLevel = 'debug';
+  if (opts.tls) config.tls = true;
+  if (opts.tlsverify) config.tlsVerify = true;
+  if (opts.tlscacert) config.tlsCaCert = opts.tlscacert;
+  if (opts.tlscert) config.tlsCert = opts.tlscert;
+  if (opts.tlskey) config.tlsKey = opts.tlskey;
+  if (opts.insecureRegistry) config.insecureRegistries = opts.insecureRegistry;
+  if (opts.registryMirror) config.registryMirrors = opts.registryMirror;
+  if (opts.bridge) config.bridge = opts.bridge;
+  if (opts.bip) config.bip = opts.bip;
+  if (opts.defaultAddressPool) config.defaultAddressPools = opts.defaultAddressPool.map(parsePool);
+  if (opts.iptables !== undefined) config.iptables = opts.iptables === true || opts.iptables === 'true';
+  if (opts.auditLog) config.auditLog = opts.auditLog;
+  if (opts.console) config.console = true;
+  return config;
+}
+
+function parsePool(text: string): { base: string; size: number } {
+  const fields = Object.fromEntries(text.split(',').map((kv) => kv.split('=') as [string, string]));
+  if (!fields.base || !fields.size) throw new Error(`invalid default address pool: ${text} (want base=CIDR,size=N)`);
+  return { base: fields.base, size: Number(fields.size) };
+}
+
+/** Refuses to start when the pid file names a live process: two daemons must not share one state. */
+async function claimPidfile(path: string): Promise<void> {
+  try {
+    const pid = Number((await readFile(path, 'utf8')).trim());
+    if (pid && pid !== process.pid) {
+      try {
+        process.kill(pid, 0);
+        throw new Error(`pid file found, ensure berthd is not running or delete ${path}`);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      }
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, `${process.pid}`);
+}
+
+async function main(): Promise<void> {
+  const config = await buildConfig(process.argv);
+  const log = new Logger(config.logLevel);
+  await claimPidfile(config.pidfile);
+  log.info(`Starting berthd ${BERTH_VERSION} (data root ${config.dataRoot}, exec root ${config.execRoot})`);
+  const engine = await Engine.start(config, log);
+  const listeners: Listener[] = await openListeners(config, new ApiServer(engine), log);
+  log.info('Daemon has completed initialization');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`Processing signal '${signal}'`);
+    await Promise.all(listeners.map((l) => l.close()));
+    await engine.shutdown();
+    await unlink(config.pidfile).catch(() => {});
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('terminated'));
+  process.on('SIGINT', () => void stop('interrupt'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`berthd: ${errorMessage(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,80 @@
+// The storage driver: a small filesystem-like interface every backend implements (modelled on
+// distribution's storagedriver). Paths are absolute, "/"-separated, made of [A-Za-z0-9._:-] segments,
+// never "." or ".."; checkPath() enforces that for every backend. Missing paths raise
+// PathNotFoundError, bad paths InvalidPathError, bad offsets InvalidOffsetError (errors.ts).
+import type { Readable } from 'node:stream';
+import { InvalidPathError } from '../errors.js';
+
+export interface FileInfo {
+  path: string;
+  /** Bytes for a file, 0 for a directory. */
+  size: number;
+  modTime: Date;
+  isDir: boolean;
+}
+
+/**
+ * Receives a file's bytes. Nothing written is visible at the path until commit() resolves;
+ * commit() and cancel() always release the writer, even when they fail.
+ */
+export interface FileWriter {
+  /** Appends bytes; resolves when the backend has accepted them (backpressure). */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Bytes in the file so far, including those present before an append. */
+  readonly size: number;
+  /** Makes everything written durable and visible at the path. */
+  commit(): Promise<void>;
+  /** Discards what this writer wrote and any partial state. */
+  cancel(): Promise<void>;
+}
+
+export interface StorageDriver {
+  readonly name: string;
+  /** Reads a whole small file (manifests, links); at most `limit` bytes. */
+  getContent(path: string, limit?: number): Promise<Buffer>;
+  /** Writes a whole small file atomically: readers see the old content or the new, never a mix. */
+  putContent(path: string, content: Uint8Array): Promise<void>;
+  /** Streams a file from `offset` (and at most `length` bytes). */
+  reader(path: string, offset?: number, length?: number): Promise<Readable>;
+  /** A writer for `path`; with append it continues the bytes already written there. */
+  writer(path: string, append: boolean): Promise<FileWriter>;
+  stat(path: string): Promise<FileInfo>;
+  /** The direct children of a directory, as full paths, sorted. */
+  list(path: string): Promise<string[]>;
+  /** Moves a file into place, replacing what is there. */
+  move(source: string, dest: string): Promise<void>;
+  /** Deletes a file or a whole directory tree. */
+  delete(path: string): Promise<void>;
+  /** Releases connections and handles. */
+  close?(): Promise<void>;
+}
+
+const PATH_RE = /^(\/[A-Za-z0-9._:-]+)+$/;
+
+/** Throws InvalidPathError unless `path` is a clean absolute path (no "." or ".." segments). */
+export function checkPath(path: string, driver: string, allowRoot = false): void {
+  if (allowRoot && path === '/') return;
+  if (!PATH_RE.test(path) || path.split('/').some((s) => s === '.' || s === '..')) {
+    throw new InvalidPathError(path, driver);
+  }
+}
+
+/** Calls `fn` for every file under `root` (depth first, sorted); directories are descended. */
+export async function walkFiles(driver: StorageDriver, root: string, fn: (info: FileInfo) => Promise<void> | void): Promise<void> {
+  let children: string[];
+  try {
+    children = await driver.list(root);
+  } catch (err) {
+    if ((err as Error).name === 'PathNotFoundError') return;
+    throw err;
+  }
+  for (const child of children) {
+    let info: FileInfo;
+    try { info = await driver.stat(child); } catch (err) {
+      if ((err as Error).name === 'PathNotFoundError') continue;
+      throw err;
+    }
+    if (info.isDir) await walkFiles(driver, child, fn);
+    else await fn(info);
+  }
+}

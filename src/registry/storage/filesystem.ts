@@ -1,0 +1,177 @@
+// The filesystem driver: a directory tree under rootdirectory. Whole-file writes go to a temp file in
+// the same directory, are fsynced and renamed into place, so a reader never sees half a file.
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { InvalidOffsetError, InvalidPathError, PathNotFoundError } from '../errors.js';
+import { checkPath, type FileInfo, type FileWriter, type StorageDriver } from './driver.js';
+
+const TEMP_PREFIX = '.berth-tmp-';
+const NAME = 'filesystem';
+
+export interface FilesystemOptions {
+  rootdirectory: string;
+}
+
+export class FilesystemDriver implements StorageDriver {
+  readonly name = NAME;
+  private readonly root: string;
+
+  constructor(options: FilesystemOptions) {
+    this.root = resolve(options.rootdirectory);
+  }
+
+  /** Maps a driver path to a host path, refusing anything that would leave the root. */
+  private full(path: string, allowRoot = false): string {
+    checkPath(path, NAME, allowRoot);
+    const full = resolve(this.root, '.' + path);
+    if (full !== this.root && !full.startsWith(this.root + sep)) throw new InvalidPathError(path, NAME);
+    return full;
+  }
+
+  private notFound(path: string, err: unknown): never {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new PathNotFoundError(path, NAME);
+    throw err;
+  }
+
+  async getContent(path: string, limit = 64 * 1024 * 1024): Promise<Buffer> {
+    const file = this.full(path);
+    let fh: FileHandle;
+    try { fh = await open(file, 'r'); } catch (err) { this.notFound(path, err); }
+    try {
+      const { size } = await fh.stat();
+      if (size > limit) throw new RangeError(`${path}: ${size} bytes is over the ${limit} byte limit`);
+      const buf = Buffer.alloc(size);
+      let read = 0;
+      while (read < size) {
+        const { bytesRead } = await fh.read(buf, read, size - read, read);
+        if (bytesRead === 0) break;
+        read += bytesRead;
+      }
+      return buf.subarray(0, read);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async putContent(path: string, content: Uint8Array): Promise<void> {
+    const file = this.full(path);
+    await mkdir(dirname(file), { recursive: true });
+    const temp = join(dirname(file), TEMP_PREFIX + randomBytes(6).toString('hex'));
+    const fh = await open(temp, 'w');
+    try {
+      await fh.writeFile(content);
+      await fh.sync();
+    } catch (err) {
+      await fh.close();
+      await unlink(temp).catch(() => {});
+      throw err;
+    }
+    await fh.close();
+    await rename(temp, file);
+  }
+
+  async reader(path: string, offset = 0, length?: number): Promise<Readable> {
+    const file = this.full(path);
+    let fh: FileHandle;
+    try { fh = await open(file, 'r'); } catch (err) { this.notFound(path, err); }
+    const { size } = await fh.stat();
+    if (offset < 0 || offset > size) {
+      await fh.close();
+      throw new InvalidOffsetError(path, offset, NAME);
+    }
+    if (offset === size || length === 0) {
+      await fh.close();
+      const { Readable } = await import('node:stream');
+      return Readable.from([]);
+    }
+    const end = length === undefined ? undefined : Math.min(size, offset + length) - 1;
+    return createReadStream('', { fd: fh, start: offset, end, highWaterMark: 256 * 1024, autoClose: true });
+  }
+
+  async writer(path: string, append: boolean): Promise<FileWriter> {
+    const file = this.full(path);
+    await mkdir(dirname(file), { recursive: true });
+    let existed = false;
+    let startSize = 0;
+    if (append) {
+      try { startSize = (await stat(file)).size; existed = true; } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+    const fh = await open(file, append ? 'a' : 'w');
+    return new FilesystemWriter(fh, file, startSize, existed);
+  }
+
+  async stat(path: string): Promise<FileInfo> {
+    const file = this.full(path, true);
+    try {
+      const st = await stat(file);
+      return { path, size: st.isDirectory() ? 0 : st.size, modTime: st.mtime, isDir: st.isDirectory() };
+    } catch (err) { this.notFound(path, err); }
+  }
+
+  async list(path: string): Promise<string[]> {
+    const dir = this.full(path, true);
+    let names: string[];
+    try { names = await readdir(dir); } catch (err) {
+      if (path === '/' && (err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      this.notFound(path, err);
+    }
+    const prefix = path === '/' ? '' : path;
+    return names.filter((n) => !n.startsWith(TEMP_PREFIX)).sort().map((n) => `${prefix}/${n}`);
+  }
+
+  async move(source: string, dest: string): Promise<void> {
+    const from = this.full(source);
+    const to = this.full(dest);
+    await mkdir(dirname(to), { recursive: true });
+    try { await rename(from, to); } catch (err) { this.notFound(source, err); }
+  }
+
+  async delete(path: string): Promise<void> {
+    const file = this.full(path);
+    try { await stat(file); } catch (err) { this.notFound(path, err); }
+    await rm(file, { recursive: true, force: true });
+  }
+}
+
+class FilesystemWriter implements FileWriter {
+  private written = 0;
+  private done = false;
+
+  constructor(private readonly fh: FileHandle, private readonly file: string,
+    private readonly startSize: number, private readonly existed: boolean) {}
+
+  get size(): number { return this.startSize + this.written; }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.done) throw new Error('write after commit or cancel');
+    let off = 0;
+    while (off < chunk.length) {
+      const { bytesWritten } = await this.fh.write(chunk, off, chunk.length - off);
+      off += bytesWritten;
+    }
+    this.written += chunk.length;
+  }
+
+  async commit(): Promise<void> {
+    if (this.done) throw new Error('writer already closed');
+    this.done = true;
+    try { await this.fh.datasync(); } finally { await this.fh.close(); }
+  }
+
+  async cancel(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    try {
+      if (this.existed) await this.fh.truncate(this.startSize);
+    } finally {
+      await this.fh.close();
+      if (!this.existed) await unlink(this.file).catch(() => {});
+    }
+  }
+}
