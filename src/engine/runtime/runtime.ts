@@ -1,0 +1,70 @@
+/**
+ * The contract between the container manager and the code that runs containers (conmon + runc).
+ * Only src/engine/runtime spawns runtime processes; everything else goes through this interface.
+ */
+
+/** What the container's process is and sees. The runtime turns this into an OCI config.json. */
+export interface RuntimeSpec {
+  /** 64-hex container ID; also the runc container ID. */
+  id: string;
+  /** Directory for config.json and runtime files; created by the caller, removed by `delete`. */
+  bundleDir: string;
+  /** The container's root filesystem, already mounted (overlay) by the caller. */
+  rootfs: string;
+  readonlyRootfs?: boolean;
+  args: string[];
+  env: string[];
+  cwd: string;
+  /** Numeric ids resolved by the caller from the image's /etc/passwd and /etc/group. */
+  user: { uid: number; gid: number; additionalGids?: number[] };
+  hostname: string;
+  terminal: boolean;
+  /** Keep the container's stdin open for attach (-i). */
+  openStdin: boolean;
+  /** Extra mounts beyond the defaults (/proc, /dev, /sys...): /etc/hosts, volumes, binds. */
+  mounts?: { destination: string; source: string; type: string; options?: string[] }[];
+  /**
+   * Network namespace: 'new' (own namespace, loopback up), 'host' (the host's), or the path of a
+   * namespace to join (`/proc/<pid>/ns/net` of another container).
+   */
+  network: 'new' | 'host' | { path: string };
+  resources?: { memoryBytes?: number; nanoCpus?: number; pidsLimit?: number };
+  /** Where conmon writes the container's output (k8s-file format). */
+  logPath: string;
+}
+
+export interface ExitInfo {
+  exitCode: number;
+  /** When the process ended (from conmon's exit file mtime or its own record). */
+  finishedAt: Date;
+  oomKilled: boolean;
+}
+
+export interface RuntimeState {
+  status: 'created' | 'running' | 'paused' | 'stopped';
+  pid: number;
+}
+
+export interface ContainerRuntime {
+  /**
+   * Starts conmon for the container, which runs `runc create`: on return the container exists, its
+   * init process is `pid` (its namespaces are at /proc/<pid>/ns/*), and the user process has not
+   * started. Throws SystemError with runc's own message when runc fails (bad cwd, missing binary...).
+   */
+  create(spec: RuntimeSpec): Promise<{ pid: number }>;
+  /** Runs the user process of a created container. */
+  start(id: string): Promise<void>;
+  /** Sends a signal (name like 'SIGTERM' or number) to the container's init process. */
+  kill(id: string, signal: string | number): Promise<void>;
+  /** runc's view of the container, or undefined when runc does not know it. */
+  state(id: string): Promise<RuntimeState | undefined>;
+  /**
+   * Resolves when the container's process has exited, with its exit code (from conmon's exit file).
+   * Works for containers created by an earlier daemon process too (after a restart or kill -9).
+   */
+  waitExit(id: string): Promise<ExitInfo>;
+  /** The recorded exit of a container that has ended, or undefined if it has not (yet). */
+  readExit(id: string): Promise<ExitInfo | undefined>;
+  /** Removes runc's and conmon's state for the container (runc delete --force); idempotent. */
+  delete(id: string): Promise<void>;
+}
