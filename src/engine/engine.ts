@@ -4,6 +4,7 @@ import type { DaemonConfig } from './config.js';
 import { Logger } from './log.js';
 import { ImageStore } from './images/image-store.js';
 import { ContainerManager } from './containers/container-manager.js';
+import { VolumeStore } from './volumes/volume-store.js';
 
 export const BERTH_VERSION = '0.1.0';
 export const API_VERSION = '1.47';
@@ -20,6 +21,7 @@ export class Engine {
   readonly startedAt = new Date();
   images!: ImageStore;
   containers!: ContainerManager;
+  volumes!: VolumeStore;
 
   private constructor(readonly config: DaemonConfig, readonly log: Logger) {}
 
@@ -29,6 +31,7 @@ export class Engine {
     await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
     await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
     engine.images = await ImageStore.open(join(config.dataRoot, 'image'), log);
+    engine.volumes = await VolumeStore.open(join(config.dataRoot, 'volumes'), log);
     engine.containers = await ContainerManager.open(engine);
     return engine;
   }

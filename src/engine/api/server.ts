@@ -8,9 +8,10 @@ import { AuditLog } from './audit-log.js';
 import * as system from './system.js';
 import * as containers from './containers.js';
 import * as images from './images.js';
+import * as volumes from './volumes.js';
 
 /** Every resource's route table. */
-const RESOURCES = [system, containers, images];
+const RESOURCES = [system, containers, images, volumes];
 
 const VERSION_PREFIX = /^\/v(\d+)\.(\d+)(?=\/)/;
 

@@ -1,0 +1,319 @@
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../log.js';
+import { readJsonIfExists, writeJsonAtomic } from '../../lib/atomic-file.js';
+import { ConflictError, NotFoundError, SystemError, errorMessage } from '../../lib/errors.js';
+import { validateVolumeName } from './volume-name.js';
+import { parseLocalOptions } from './local-options.js';
+import { ANONYMOUS_LABEL, pruneFilters, volumeMatcher } from './volume-filters.js';
+import { dirSize } from './dir-size.js';
+
+const execFileAsync = promisify(execFile);
+
+/** What is stored for one volume (`<root>/<name>/volume.json`). */
+interface VolumeRecord {
+  Name: string;
+  Driver: string;
+  Labels: Record<string, string> | null;
+  Options: Record<string, string> | null;
+  CreatedAt: string;
+}
+
+/** A volume as the API shows it (Docker's `Volume` object). */
+export interface Volume extends VolumeRecord {
+  Mountpoint: string;
+  Scope: 'local';
+}
+
+export interface CreateVolumeOptions {
+  /** Empty or absent: an anonymous volume with a random 64-hex name and Docker's anonymous label. */
+  name?: string;
+  driver?: string;
+  labels?: Record<string, string> | null;
+  options?: Record<string, string> | null;
+}
+
+export const LOCAL_DRIVER = 'local';
+const METADATA = 'volume.json';
+const DATA = '_data';
+/** Prefix of a volume directory being deleted: renamed first so the name is free at once. */
+const REMOVING = '.removing-';
+
+/**
+ * The engine's volumes (the local driver): `<root>/<name>/_data` holds the data, `volume.json` beside
+ * it the metadata, written atomically after the directory exists, so a crash leaves either no volume
+ * or a complete one (a directory without metadata is adopted as a plain local volume, as Docker does).
+ *
+ * References: every container using a volume holds a reference (its ID) from create to rm; a volume
+ * with references cannot be removed. The container manager restores references when it loads
+ * containers at start. All state checks and changes happen synchronously so concurrent requests
+ * cannot interleave between a check and its effect.
+ */
+export class VolumeStore {
+  private readonly volumes = new Map<string, VolumeRecord>();
+  private readonly refs = new Map<string, Set<string>>();
+  private readonly creating = new Map<string, Promise<VolumeRecord>>();
+  private readonly removing = new Map<string, Promise<void>>();
+  private pruning = false;
+
+  private constructor(readonly root: string, private readonly log: Logger) {}
+
+  static async open(root: string, log: Logger): Promise<VolumeStore> {
+    const store = new VolumeStore(root, log);
+    await mkdir(root, { recursive: true, mode: 0o701 });
+    for (const entry of await readdir(root, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const dir = join(root, entry.name);
+      if (entry.name.startsWith(REMOVING)) {
+        await rm(dir, { recursive: true, force: true }).catch((err) => log.warn(`volume cleanup of ${dir}: ${errorMessage(err)}`));
+        continue;
+      }
+      try {
+        validateVolumeName(entry.name);
+      } catch {
+        continue;
+      }
+      const record = await readJsonIfExists<VolumeRecord>(join(dir, METADATA)).catch(() => undefined)
+        ?? await adopt(dir, entry.name);
+      if (record) store.volumes.set(entry.name, record);
+    }
+    return store;
+  }
+
+  /** Creates a volume, or returns the existing one of that name (Docker does not refuse a repeat). */
+  async create(opts: CreateVolumeOptions = {}): Promise<Volume> {
+    return this.toApi(await this.ensure(opts));
+  }
+
+  /** The volume named `name`; NotFoundError `get <name>: no such volume` otherwise. */
+  get(name: string): Volume {
+    const record = this.volumes.get(name);
+    if (!record) throw new NotFoundError(`get ${name}: no such volume`);
+    return this.toApi(record);
+  }
+
+  has(name: string): boolean {
+    return this.volumes.has(name);
+  }
+
+  /** Volumes matching Docker's list filters (dangling, name, driver, label), sorted by name. */
+  list(filters: Map<string, string[]> = new Map()): Volume[] {
+    const match = volumeMatcher(filters);
+    return [...this.volumes.values()]
+      .filter((r) => match({ name: r.Name, driver: r.Driver, labels: r.Labels ?? {}, inUse: this.usedBy(r.Name).length > 0 }))
+      .sort((a, b) => a.Name.localeCompare(b.Name))
+      .map((r) => this.toApi(r));
+  }
+
+  /** IDs of the containers holding a reference to the volume. */
+  usedBy(name: string): string[] {
+    return [...(this.refs.get(name) ?? [])];
+  }
+
+  /**
+   * Removes a volume and its data. In use: ConflictError `remove <name>: volume is in use - [ids]`
+   * (force does not override that, as in Docker). Missing: NotFoundError, or nothing with `force`.
+   */
+  async remove(name: string, force = false): Promise<void> {
+    await this.creating.get(name)?.catch(() => {});
+    const record = this.volumes.get(name);
+    if (!record) {
+      if (force) return;
+      throw new NotFoundError(`get ${name}: no such volume`);
+    }
+    const users = this.usedBy(name);
+    if (users.length) throw new ConflictError(`remove ${name}: volume is in use - [${users.join(', ')}]`);
+    this.volumes.delete(name);
+    const done = this.deleteFromDisk(record);
+    this.removing.set(name, done);
+    try {
+      await done;
+    } finally {
+      this.removing.delete(name);
+    }
+  }
+
+  /**
+   * Removes unused local volumes matching the filters; by default only anonymous ones (Docker 23+),
+   * all unused ones with the filter all=true. Volumes with mount options are left alone, as in Docker.
+   */
+  async prune(filters: Map<string, string[]> = new Map()): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
+    if (this.pruning) throw new ConflictError('a prune operation is already running');
+    this.pruning = true;
+    try {
+      const match = volumeMatcher(pruneFilters(filters));
+      const candidates = [...this.volumes.values()].filter((r) => r.Driver === LOCAL_DRIVER && !parseLocalOptions(r.Name, r.Options)
+        && match({ name: r.Name, driver: r.Driver, labels: r.Labels ?? {}, inUse: false }));
+      const report = { VolumesDeleted: [] as string[], SpaceReclaimed: 0 };
+      for (const r of candidates) {
+        if (this.usedBy(r.Name).length || !this.volumes.has(r.Name)) continue;
+        const size = await dirSize(join(this.root, r.Name, DATA));
+        try {
+          await this.remove(r.Name);
+        } catch (err) {
+          this.log.warn(`prune: could not remove volume ${r.Name}: ${errorMessage(err)}`);
+          continue;
+        }
+        report.VolumesDeleted.push(r.Name);
+        report.SpaceReclaimed += size;
+      }
+      return report;
+    } finally {
+      this.pruning = false;
+    }
+  }
+
+  /**
+   * Gets or creates a volume for a container and takes a reference on it (as one step: nothing can
+   * remove the volume between the two). `created` tells the caller whether to undo the creation if
+   * the container's creation fails after this.
+   */
+  async acquire(opts: CreateVolumeOptions, ref: string): Promise<{ volume: Volume; created: boolean }> {
+    for (;;) {
+      const existed = !!opts.name && this.volumes.has(opts.name);
+      const record = await this.ensure(opts);
+      // A remove may have run while ensure awaited: only take the reference on the live record.
+      if (this.volumes.get(record.Name) !== record) continue;
+      this.addRef(record.Name, ref);
+      return { volume: this.toApi(record), created: !existed };
+    }
+  }
+
+  /** Takes a reference (restoring a container's references at daemon start). Unknown names are ignored. */
+  addRef(name: string, ref: string): void {
+    if (!this.volumes.has(name)) return;
+    let set = this.refs.get(name);
+    if (!set) this.refs.set(name, (set = new Set()));
+    set.add(ref);
+  }
+
+  /** Drops a reference; unmounts a volume with mount options when its last user is gone. */
+  async release(name: string, ref: string): Promise<void> {
+    const set = this.refs.get(name);
+    if (!set) return;
+    set.delete(ref);
+    if (set.size) return;
+    this.refs.delete(name);
+    const record = this.volumes.get(name);
+    if (record && parseLocalOptions(name, record.Options)) await this.unmountData(record);
+  }
+
+  /**
+   * The host path to bind into a container. A volume with mount options is mounted first (once; it
+   * stays mounted while containers reference it).
+   */
+  async mountpoint(name: string): Promise<string> {
+    const record = this.volumes.get(name);
+    if (!record) throw new NotFoundError(`get ${name}: no such volume`);
+    const data = join(this.root, name, DATA);
+    const options = parseLocalOptions(name, record.Options);
+    if (options && !isMountpoint(data)) {
+      const args = ['-t', options.type, ...(options.o ? ['-o', options.o] : []), '--', options.device, data];
+      try {
+        await execFileAsync('mount', args);
+      } catch (err) {
+        throw new SystemError(`error while mounting volume '${data}': ${(err as { stderr?: string }).stderr?.trim() || errorMessage(err)}`);
+      }
+    }
+    return data;
+  }
+
+  private async ensure(opts: CreateVolumeOptions): Promise<VolumeRecord> {
+    const driver = opts.driver || LOCAL_DRIVER;
+    const anonymous = !opts.name;
+    const name = opts.name || randomBytes(32).toString('hex');
+    validateVolumeName(name);
+    if (driver !== LOCAL_DRIVER) throw new NotFoundError(`create ${name}: error looking up volume plugin ${driver}: plugin "${driver}" not found`);
+    parseLocalOptions(name, opts.options);
+    for (;;) {
+      const existing = this.volumes.get(name);
+      if (existing) return existing;
+      const pending = this.creating.get(name) ?? this.removing.get(name);
+      if (!pending) break;
+      await pending.catch(() => {});
+    }
+    const labels = { ...(opts.labels ?? {}), ...(anonymous ? { [ANONYMOUS_LABEL]: '' } : {}) };
+    const record: VolumeRecord = {
+      Name: name,
+      Driver: driver,
+      Labels: Object.keys(labels).length ? labels : null,
+      Options: opts.options && Object.keys(opts.options).length ? { ...opts.options } : null,
+      CreatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    };
+    const work = (async () => {
+      const dir = join(this.root, name);
+      try {
+        await mkdir(join(dir, DATA), { recursive: true, mode: 0o755 });
+        await writeJsonAtomic(join(dir, METADATA), record);
+      } catch (err) {
+        await rm(dir, { recursive: true, force: true }).catch(() => {});
+        throw new SystemError(`create ${name}: ${errorMessage(err)}`);
+      }
+      this.volumes.set(name, record);
+      return record;
+    })();
+    this.creating.set(name, work);
+    try {
+      return await work;
+    } finally {
+      this.creating.delete(name);
+    }
+  }
+
+  private async deleteFromDisk(record: VolumeRecord): Promise<void> {
+    const dir = join(this.root, record.Name);
+    if (parseLocalOptions(record.Name, record.Options)) await this.unmountData(record);
+    const trash = join(this.root, `${REMOVING}${record.Name}-${randomBytes(4).toString('hex')}`);
+    try {
+      await rename(dir, trash);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      this.volumes.set(record.Name, record);
+      throw new SystemError(`remove ${record.Name}: ${errorMessage(err)}`);
+    }
+    await rm(trash, { recursive: true, force: true }).catch((err) => this.log.warn(`removing ${trash}: ${errorMessage(err)}`));
+  }
+
+  private async unmountData(record: VolumeRecord): Promise<void> {
+    const data = join(this.root, record.Name, DATA);
+    if (!isMountpoint(data)) return;
+    await execFileAsync('umount', [data]).catch((err) => this.log.warn(`unmounting volume ${record.Name}: ${errorMessage(err)}`));
+  }
+
+  private toApi(record: VolumeRecord): Volume {
+    return {
+      CreatedAt: record.CreatedAt,
+      Driver: record.Driver,
+      Labels: record.Labels,
+      Mountpoint: join(this.root, record.Name, DATA),
+      Name: record.Name,
+      Options: record.Options,
+      Scope: 'local',
+    };
+  }
+}
+
+/** A volume directory without metadata (a crash inside create, or copied in by hand) becomes a plain local volume. */
+async function adopt(dir: string, name: string): Promise<VolumeRecord | undefined> {
+  const st = await stat(join(dir, DATA)).catch(() => undefined);
+  if (!st?.isDirectory()) return undefined;
+  const record: VolumeRecord = {
+    Name: name, Driver: LOCAL_DRIVER, Labels: null, Options: null,
+    CreatedAt: st.birthtime.toISOString().replace(/\.\d+Z$/, 'Z'),
+  };
+  await writeJsonAtomic(join(dir, METADATA), record);
+  return record;
+}
+
+function isMountpoint(path: string): boolean {
+  try {
+    return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((line) => line.split(' ')[4] === path);
+  } catch {
+    return false;
+  }
+}
+
