@@ -6,7 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex, Readable } from 'node:stream';
-import { ConnectError, DaemonError } from './errors.js';
+import { CliError, ConnectError, DaemonError } from './errors.js';
 import type { DaemonTarget } from './host.js';
 
 export const CLIENT_API_VERSION = '1.47';
@@ -14,7 +14,7 @@ const USER_AGENT = 'Berth-Client/0.1.0 (linux)';
 /** Error bodies are read whole; cap them so a broken daemon cannot exhaust memory. */
 const MAX_BODY = 64 * 1024 * 1024;
 
-export type Query = Record<string, string | number | boolean | undefined | null>;
+export type Query = Record<string, string | number | boolean | string[] | undefined | null>;
 
 export interface RequestOptions {
   query?: Query;
@@ -53,6 +53,10 @@ function encodeQuery(query: Query | undefined): string {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) {
     if (v === undefined || v === null) continue;
+    if (Array.isArray(v)) {
+      for (const item of v) params.append(k, item);
+      continue;
+    }
     params.set(k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v));
   }
   const s = params.toString();
@@ -227,7 +231,7 @@ export class ApiClient {
           readAll(res).then((b) => reject(errorFromBody(status, b, route)), reject);
           return;
         }
-        resolve({ socket: res, head: Buffer.alloc(0), upgraded: false });
+        resolve({ socket: res as unknown as Duplex, head: Buffer.alloc(0), upgraded: false });
       });
       req.on('error', (err) => reject(this.wrapConnectError(err)));
       req.end(body);
@@ -241,18 +245,10 @@ export function encodeFilters(filters: string[] | undefined): string | undefined
   const out: Record<string, Record<string, boolean>> = {};
   for (const f of filters) {
     const eq = f.indexOf('=');
-    if (eq <= 0) throw new DaemonFilterError(f);
+    if (eq <= 0) throw new CliError(`bad format of filter (expected name=value)`);
     const key = f.slice(0, eq).trim().toLowerCase();
     const value = f.slice(eq + 1);
     (out[key] ??= {})[value] = true;
   }
   return JSON.stringify(out);
-}
-
-export class DaemonFilterError extends Error {
-  constructor(filter: string) {
-    super(`bad format of filter (expected name=value)`);
-    this.name = 'DaemonFilterError';
-    void filter;
-  }
 }

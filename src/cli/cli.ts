@@ -1,0 +1,58 @@
+/**
+ * What every command gets: the API client (created on first use, so `--help` needs no daemon),
+ * stdout/stderr writers, and the docker way of running an action on several names.
+ */
+import { once } from 'node:events';
+import { ApiClient } from './api-client.js';
+import { CliError, ConnectError, ExitStatus } from './errors.js';
+import { resolveTarget, type HostFlags } from './host.js';
+
+export class Cli {
+  private apiClient: ApiClient | undefined;
+  /** The program name shown in messages ("berth"). */
+  readonly name = 'berth';
+
+  constructor(private readonly hostFlags: () => HostFlags) {}
+
+  get client(): ApiClient {
+    this.apiClient ??= new ApiClient(resolveTarget(this.hostFlags()));
+    return this.apiClient;
+  }
+
+  close(): void {
+    this.apiClient?.close();
+  }
+
+  async out(text: string): Promise<void> {
+    if (!process.stdout.write(text)) await once(process.stdout, 'drain');
+  }
+
+  async err(text: string): Promise<void> {
+    if (!process.stderr.write(text)) await once(process.stderr, 'drain');
+  }
+
+  /**
+   * Runs `fn` for each name; an error is printed and the rest go on, and the command then exits 1
+   * (docker's stop/rm/kill/...). A daemon that cannot be reached stops everything at once.
+   */
+  async forEach(names: string[], fn: (name: string) => Promise<void>): Promise<string[]> {
+    const failed: string[] = [];
+    for (const name of names) {
+      try {
+        await fn(name);
+      } catch (err) {
+        if (err instanceof ConnectError) throw err;
+        if (!(err instanceof CliError)) throw err;
+        failed.push(name);
+        await this.err(`${err.message}\n`);
+      }
+    }
+    return failed;
+  }
+
+  /** forEach, then exit 1 if any failed. */
+  async forEachOrFail(names: string[], fn: (name: string) => Promise<void>): Promise<void> {
+    const failed = await this.forEach(names, fn);
+    if (failed.length > 0) throw new ExitStatus(1);
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * Image commands: images, pull, import, tag, rmi, history.
+ */
+import { createReadStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import type { Command } from 'commander';
+import { encodeFilters } from '../api-client.js';
+import type { Cli } from '../cli.js';
+import { CliError } from '../errors.js';
+import { renderList } from '../render/formatter.js';
+import {
+  HISTORY_HEADER, HISTORY_TABLE, HistoryContext, IMAGE_HEADER, IMAGES_TABLE, IMAGES_TABLE_DIGESTS,
+  imageRows, splitRepoTag, type ApiHistory, type ApiImage,
+} from '../render/contexts.js';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** "busybox" -> "busybox:latest"; digests and explicit tags stay as they are. */
+export function withDefaultTag(ref: string): string {
+  if (ref.includes('@')) return ref;
+  const [, tag] = splitRepoTag(ref);
+  return tag ? ref : `${ref}:latest`;
+}
+
+/** The fully qualified form docker prints: "busybox" -> "docker.io/library/busybox:latest". */
+export function normalizeReference(ref: string): string {
+  const full = withDefaultTag(ref);
+  const slash = full.indexOf('/');
+  const first = slash < 0 ? '' : full.slice(0, slash);
+  if (slash < 0) return `docker.io/library/${full}`;
+  if (first.includes('.') || first.includes(':') || first === 'localhost') return full;
+  return `docker.io/${full}`;
+}
+
+interface JsonMessage {
+  id?: string;
+  status?: string;
+  progress?: string;
+  stream?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+  aux?: unknown;
+}
+
+/** Prints a stream of JSON messages (pull/import progress) the way docker does without a terminal. */
+export async function printJsonMessages(body: AsyncIterable<unknown>, out: Writable): Promise<JsonMessage[]> {
+  const all: JsonMessage[] = [];
+  let pending = '';
+  const handle = (line: string): void => {
+    if (!line.trim()) return;
+    const msg = JSON.parse(line) as JsonMessage;
+    all.push(msg);
+    if (msg.error || msg.errorDetail?.message) throw new CliError(msg.errorDetail?.message ?? msg.error ?? 'unknown error');
+    if (msg.stream !== undefined) out.write(msg.stream);
+    else if (msg.status !== undefined) {
+      // without a terminal docker omits the progress bars but keeps the status lines
+      if (msg.progress && msg.id) return;
+      out.write(msg.id ? `${msg.id}: ${msg.status}\n` : `${msg.status}\n`);
+    }
+  };
+  for await (const chunk of body) {
+    pending += (chunk as Buffer).toString('utf8');
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const l of lines) handle(l);
+  }
+  handle(pending);
+  return all;
+}
+
+export async function pullImage(cli: Cli, ref: string, out: Writable): Promise<void> {
+  let fromImage = ref;
+  let tag: string | undefined;
+  if (!ref.includes('@')) {
+    const [repo, t] = splitRepoTag(ref);
+    fromImage = repo;
+    tag = t || 'latest';
+  }
+  const res = await cli.client.stream('POST', '/images/create', { query: { fromImage, tag } });
+  await printJsonMessages(res, out);
+}
+
+export function registerImageCommands(program: Command, cli: Cli): void {
+  program.command('images')
+    .description('List images')
+    .usage('[OPTIONS] [REPOSITORY[:TAG]]')
+    .argument('[repository]')
+    .option('-a, --all', 'Show all images (default hides intermediate images)')
+    .option('--digests', 'Show digests')
+    .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect, [])
+    .option('--format <string>', 'Format output using a custom template')
+    .option('--no-trunc', "Don't truncate output")
+    .option('-q, --quiet', 'Only show image IDs')
+    .action(async (repository: string | undefined, flags: { all?: boolean; digests?: boolean; filter: string[]; format?: string; trunc: boolean; quiet?: boolean }) => {
+      const filters = [...flags.filter];
+      if (repository) filters.push(`reference=${repository}`);
+      const images = await cli.client.json<ApiImage[]>('GET', '/images/json', {
+        query: { all: flags.all || undefined, filters: encodeFilters(filters) },
+      });
+      const rows = imageRows(images ?? [], flags.trunc, Boolean(flags.digests));
+      if (flags.quiet) {
+        const seen = new Set<string>();
+        let out = '';
+        for (const r of rows) {
+          const id = r.ID();
+          if (!seen.has(id)) { seen.add(id); out += `${id}\n`; }
+        }
+        await cli.out(out);
+        return;
+      }
+      const table = flags.digests ? IMAGES_TABLE_DIGESTS : IMAGES_TABLE;
+      await cli.out(renderList(flags.format || 'table', table, rows, IMAGE_HEADER));
+    });
+
+  program.command('pull')
+    .description('Download an image from a registry')
+    .usage('[OPTIONS] NAME[:TAG|@DIGEST]')
+    .argument('<name>')
+    .option('-q, --quiet', 'Suppress verbose output')
+    .option('--platform <string>', 'Set platform if server is multi-platform capable')
+    .action(async (name: string, flags: { quiet?: boolean }) => {
+      const sink = flags.quiet ? new (await import('node:stream')).PassThrough() : process.stdout;
+      if (flags.quiet) (sink as import('node:stream').PassThrough).resume();
+      await pullImage(cli, name, sink);
+      if (flags.quiet) await cli.out(`${normalizeReference(name)}\n`);
+    });
+
+  program.command('import')
+    .description('Import the contents from a tarball to create a filesystem image')
+    .usage('[OPTIONS] file|URL|- [REPOSITORY[:TAG]]')
+    .argument('<source>')
+    .argument('[reference]')
+    .option('-c, --change <list>', 'Apply Dockerfile instruction to the created image', collect, [])
+    .option('-m, --message <string>', 'Set commit message for imported image')
+    .option('--platform <string>', 'Set platform if server is multi-platform capable')
+    .action(async (source: string, reference: string | undefined, flags: { change: string[]; message?: string; platform?: string }) => {
+      let repo: string | undefined;
+      let tag: string | undefined;
+      if (reference) {
+        if (reference.includes('@')) throw new CliError(`invalid reference format: ${reference}`);
+        [repo, tag] = splitRepoTag(reference);
+        if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(repo.replace(/^[^/]*[.:][^/]*\//, ''))) {
+          throw new CliError(`invalid reference format: repository name (${repo}) must be lowercase`);
+        }
+      }
+      const isUrl = /^https?:\/\//.test(source);
+      let body: NodeJS.ReadableStream | undefined;
+      if (!isUrl) {
+        const stream = source === '-' ? process.stdin : createReadStream(source);
+        await new Promise<void>((resolve, reject) => {
+          if (source === '-') return resolve();
+          stream.once('open', () => resolve());
+          stream.once('error', (err: NodeJS.ErrnoException) =>
+            reject(new CliError(err.code === 'ENOENT' ? `open ${source}: no such file or directory` : err.message)));
+        });
+        body = stream;
+      }
+      const res = await cli.client.stream('POST', '/images/create', {
+        query: {
+          fromSrc: isUrl ? source : '-',
+          repo, tag: tag || undefined,
+          message: flags.message,
+          changes: flags.change.length ? flags.change : undefined,
+          platform: flags.platform,
+        },
+        body,
+      });
+      await printJsonMessages(res, process.stdout);
+    });
+
+  program.command('tag')
+    .description('Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE')
+    .usage('SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]')
+    .argument('<source>')
+    .argument('<target>')
+    .action(async (source: string, target: string) => {
+      const [repo, tag] = splitRepoTag(target);
+      if (target.includes('@')) throw new CliError('refusing to create a tag with a digest reference');
+      await cli.client.request('POST', `/images/${encodeURIComponent(source)}/tag`, { query: { repo, tag: tag || 'latest' } });
+    });
+
+  program.command('rmi')
+    .description('Remove one or more images')
+    .usage('[OPTIONS] IMAGE [IMAGE...]')
+    .argument('<images...>')
+    .option('-f, --force', 'Force removal of the image')
+    .option('--no-prune', 'Do not delete untagged parents')
+    .action(async (names: string[], flags: { force?: boolean; prune: boolean }) => {
+      await cli.forEachOrFail(names, async (name) => {
+        const deleted = await cli.client.json<{ Untagged?: string; Deleted?: string }[]>('DELETE', `/images/${encodeURIComponent(name)}`, {
+          query: { force: flags.force || undefined, noprune: flags.prune ? undefined : true },
+        });
+        let out = '';
+        for (const d of deleted ?? []) {
+          if (d.Untagged) out += `Untagged: ${d.Untagged}\n`;
+          if (d.Deleted) out += `Deleted: ${d.Deleted}\n`;
+        }
+        await cli.out(out);
+      });
+    });
+
+  program.command('history')
+    .description('Show the history of an image')
+    .usage('[OPTIONS] IMAGE')
+    .argument('<image>')
+    .option('--format <string>', 'Format output using a custom template')
+    .option('-H, --human [bool]', 'Print sizes and dates in human readable format', 'true')
+    .option('--no-trunc', "Don't truncate output")
+    .option('-q, --quiet', 'Only show image IDs')
+    .action(async (image: string, flags: { format?: string; human: string | boolean; trunc: boolean; quiet?: boolean }) => {
+      const history = await cli.client.json<ApiHistory[]>('GET', `/images/${encodeURIComponent(image)}/history`);
+      const human = !(flags.human === 'false' || flags.human === false);
+      const rows = (history ?? []).map((h) => new HistoryContext(h, flags.trunc, human));
+      if (flags.quiet) {
+        await cli.out(rows.map((r) => `${r.ID()}\n`).join(''));
+        return;
+      }
+      await cli.out(renderList(flags.format || 'table', HISTORY_TABLE, rows, HISTORY_HEADER));
+    });
+}

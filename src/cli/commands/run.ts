@@ -1,0 +1,185 @@
+/**
+ * `run`, `create` and `start -a`: create (pulling the image when it is missing), attach, wait, start,
+ * relay the streams, and exit with the container's code, as docker does.
+ */
+import type { Command } from 'commander';
+import type { Cli } from '../cli.js';
+import { CliError, ConnectError, DaemonError, ExitStatus } from '../errors.js';
+import { copyRaw, demultiplex, relayStdin, watchTerminalSize } from '../streams.js';
+import { addCreateFlags, buildCreateRequest, type CreateFlags } from './container-config.js';
+import { pullImage, withDefaultTag } from './images.js';
+
+/** Errors of run/create exit 125 and read "berth: <message>" plus a pointer to --help. */
+class RunError extends CliError {
+  constructor(cli: Cli, cmd: string, message: string, exitCode = 125) {
+    super(`${cli.name}: ${message}\n\nRun '${cli.name} ${cmd} --help' for more information`, exitCode);
+  }
+}
+
+function asRunError(cli: Cli, cmd: string, err: unknown): unknown {
+  if (err instanceof RunError || err instanceof ExitStatus) return err;
+  if (err instanceof CliError) return new RunError(cli, cmd, err.message);
+  return err;
+}
+
+/** docker's mapping of a failed start to 125/126/127. */
+export function startFailureCode(message: string): number {
+  if (/executable file not found|no such file or directory|system cannot find the file specified/.test(message)) return 127;
+  if (/permission denied|is a directory/.test(message)) return 126;
+  return 125;
+}
+
+async function createContainer(cli: Cli, image: string, args: string[], flags: CreateFlags, attached: boolean, entrypointGiven: boolean): Promise<string> {
+  const req = buildCreateRequest(image, args, flags, attached, entrypointGiven);
+  const send = (): Promise<{ Id: string; Warnings?: string[] | null }> =>
+    cli.client.json('POST', '/containers/create', { query: { name: req.name, platform: req.platform }, body: req.body });
+  let created: { Id: string; Warnings?: string[] | null };
+  try {
+    created = await send();
+  } catch (err) {
+    if (!(err instanceof DaemonError) || err.status !== 404 || !/no such image/i.test(err.daemonMessage)) throw err;
+    await cli.err(`Unable to find image '${withDefaultTag(image)}' locally\n`);
+    await pullImage(cli, image, process.stderr);
+    created = await send();
+  }
+  for (const w of created.Warnings ?? []) await cli.err(`WARNING: ${w}\n`);
+  return created.Id;
+}
+
+interface AttachOptions {
+  stdin: boolean;
+  tty: boolean;
+  /** The wait condition: next-exit, or removed for --rm. */
+  condition: string;
+  /** Start the container (false when it is already running). */
+  start: boolean;
+  cmd: string;
+}
+
+/** Attach, wait, start, relay; resolves with the container's exit code. */
+async function attachAndRun(cli: Cli, id: string, opts: AttachOptions): Promise<number> {
+  const client = cli.client;
+  const hijacked = await client.hijack(`/containers/${encodeURIComponent(id)}/attach`, {
+    query: { stream: true, stdin: opts.stdin || undefined, stdout: true, stderr: true },
+  });
+  const { socket } = hijacked;
+  const waitResult = client.json<{ StatusCode: number; Error?: { Message?: string } | null }>(
+    'POST', `/containers/${encodeURIComponent(id)}/wait`, { query: { condition: opts.condition } });
+  waitResult.catch(() => {}); // observed below; avoid an unhandled rejection while start runs
+
+  const output = opts.tty
+    ? copyRaw(socket, process.stdout, hijacked.head)
+    : demultiplex(socket, process.stdout, process.stderr, hijacked.head);
+  let stopStdin = (): void => {};
+  if (opts.stdin && hijacked.upgraded) stopStdin = relayStdin(socket);
+
+  // Signals go to the container, as docker's --sig-proxy does (not with a TTY: the TTY carries them).
+  const proxy = (signal: NodeJS.Signals): void => {
+    client.request('POST', `/containers/${encodeURIComponent(id)}/kill`, { query: { signal } }).catch(() => {});
+  };
+  const signals: NodeJS.Signals[] = opts.tty ? [] : ['SIGINT', 'SIGTERM'];
+  for (const s of signals) process.on(s, proxy);
+  let stopResize = (): void => {};
+  try {
+    if (opts.start) {
+      try {
+        await client.request('POST', `/containers/${encodeURIComponent(id)}/start`);
+      } catch (err) {
+        socket.destroy();
+        if (err instanceof DaemonError) {
+          throw new RunError(cli, opts.cmd, err.message, startFailureCode(err.daemonMessage));
+        }
+        throw err;
+      }
+    }
+    if (opts.tty) stopResize = watchTerminalSize(client, `/containers/${encodeURIComponent(id)}/resize`);
+    await output;
+  } finally {
+    stopStdin();
+    stopResize();
+    for (const s of signals) process.off(s, proxy);
+  }
+  const status = await waitResult;
+  if (status?.Error?.Message) throw new RunError(cli, opts.cmd, `Error waiting for container: ${status.Error.Message}`);
+  return status?.StatusCode ?? 0;
+}
+
+export function registerRunCommands(program: Command, cli: Cli): void {
+  addCreateFlags(
+    program.command('run')
+      .description('Create and run a new container from an image')
+      .usage('[OPTIONS] IMAGE [COMMAND] [ARG...]')
+      .argument('<image>')
+      .argument('[command...]')
+      .option('-d, --detach', 'Run container in background and print container ID')
+      .passThroughOptions(),
+  ).action(async (image: string, args: string[], flags: CreateFlags, cmd: Command) => {
+    const entrypointGiven = cmd.getOptionValueSource('entrypoint') === 'cli';
+    try {
+      const detach = Boolean(flags.detach);
+      const id = await createContainer(cli, image, args, flags, !detach, entrypointGiven);
+      if (detach) {
+        try {
+          await cli.client.request('POST', `/containers/${encodeURIComponent(id)}/start`);
+        } catch (err) {
+          if (err instanceof DaemonError) throw new RunError(cli, 'run', err.message, startFailureCode(err.daemonMessage));
+          throw err;
+        }
+        await cli.out(`${id}\n`);
+        return;
+      }
+      const code = await attachAndRun(cli, id, {
+        stdin: Boolean(flags.interactive),
+        tty: Boolean(flags.tty),
+        condition: flags.rm ? 'removed' : 'next-exit',
+        start: true,
+        cmd: 'run',
+      });
+      if (code !== 0) throw new ExitStatus(code);
+    } catch (err) {
+      throw err instanceof ConnectError ? new RunError(cli, 'run', err.message) : asRunError(cli, 'run', err);
+    }
+  });
+
+  addCreateFlags(
+    program.command('create')
+      .description('Create a new container')
+      .usage('[OPTIONS] IMAGE [COMMAND] [ARG...]')
+      .argument('<image>')
+      .argument('[command...]')
+      .passThroughOptions(),
+  ).action(async (image: string, args: string[], flags: CreateFlags, cmd: Command) => {
+    try {
+      const id = await createContainer(cli, image, args, flags, true, cmd.getOptionValueSource('entrypoint') === 'cli');
+      await cli.out(`${id}\n`);
+    } catch (err) {
+      throw asRunError(cli, 'create', err);
+    }
+  });
+
+  program.command('start')
+    .description('Start one or more stopped containers')
+    .usage('[OPTIONS] CONTAINER [CONTAINER...]')
+    .argument('<containers...>')
+    .option('-a, --attach', "Attach STDOUT/STDERR and forward signals")
+    .option('-i, --interactive', "Attach container's STDIN")
+    .action(async (names: string[], flags: { attach?: boolean; interactive?: boolean }) => {
+      if (flags.attach || flags.interactive) {
+        if (names.length > 1) throw new CliError('you cannot start and attach multiple containers at once');
+        const info = await cli.client.json<{ Id: string; Config: { Tty: boolean } }>('GET', `/containers/${encodeURIComponent(names[0]!)}/json`);
+        const code = await attachAndRun(cli, info.Id, {
+          stdin: Boolean(flags.interactive), tty: info.Config.Tty, condition: 'next-exit', start: true, cmd: 'start',
+        }).catch((err: unknown) => {
+          if (err instanceof RunError) throw new CliError(err.message.split('\n')[0]!.replace(/^berth: /, ''), err.exitCode === 125 ? 1 : err.exitCode);
+          throw err;
+        });
+        if (code !== 0) throw new ExitStatus(code);
+        return;
+      }
+      const failed = await cli.forEach(names, async (name) => {
+        await cli.client.request('POST', `/containers/${encodeURIComponent(name)}/start`);
+        await cli.out(`${name}\n`);
+      });
+      if (failed.length > 0) throw new CliError(`Error: failed to start containers: ${failed.join(', ')}`);
+    });
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+/**
+ * berth: the Berth client. Same commands, flags, output and exit codes as docker's for what berthd
+ * serves; talks to the daemon only through the Engine API (src/cli/api-client.ts).
+ */
+import { Command, CommanderError } from 'commander';
+import { Cli } from './cli.js';
+import { registerContainerCommands } from './commands/containers.js';
+import { registerImageCommands } from './commands/images.js';
+import { registerRunCommands } from './commands/run.js';
+import { BERTH_VERSION, registerInspectSubcommand, registerSystemCommands } from './commands/system.js';
+import { CliError, ExitStatus } from './errors.js';
+import type { HostFlags } from './host.js';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function buildProgram(cli: Cli): Command {
+  const program = new Command('berth')
+    .usage('[OPTIONS] COMMAND')
+    .description('A self-sufficient runtime for containers')
+    .option('-H, --host <list>', 'Daemon socket to connect to', collect, [])
+    .option('--tls', 'Use TLS; implied by --tlsverify')
+    .option('--tlsverify', 'Use TLS and verify the remote')
+    .option('--tlscacert <string>', 'Trust certs signed only by this CA')
+    .option('--tlscert <string>', 'Path to TLS certificate file')
+    .option('--tlskey <string>', 'Path to TLS key file')
+    .option('-D, --debug', 'Enable debug mode')
+    .option('-l, --log-level <string>', 'Set the logging level ("debug", "info", "warn", "error", "fatal")', 'info')
+    .option('--config <string>', 'Location of client config files')
+    .option('-c, --context <string>', 'Name of the context to use to connect to the daemon')
+    .version(`Berth version ${BERTH_VERSION}`, '-v, --version', 'Print version information and quit')
+    .helpOption('--help', 'Print usage')
+    .enablePositionalOptions()
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      outputError: (str, write) => write(str.replace(/^error: /, 'berth: ')),
+    });
+
+  registerRunCommands(program, cli);
+  registerContainerCommands(program, cli);
+  registerImageCommands(program, cli);
+  registerSystemCommands(program, cli);
+
+  // Management commands: `berth container ls`, `berth image rm`, ... as in docker.
+  const container = program.command('container').description('Manage containers');
+  registerRunCommands(container, cli);
+  registerContainerCommands(container, cli);
+  registerInspectSubcommand(container, cli, 'container');
+  container.commands.find((c) => c.name() === 'ps')?.name('ls').aliases(['ps', 'list']);
+  container.commands.find((c) => c.name() === 'rm')?.aliases(['remove']);
+
+  const image = program.command('image').description('Manage images');
+  registerImageCommands(image, cli);
+  registerInspectSubcommand(image, cli, 'image');
+  image.commands.find((c) => c.name() === 'images')?.name('ls').aliases(['list']);
+  image.commands.find((c) => c.name() === 'rmi')?.name('rm').aliases(['remove']);
+
+  const system = program.command('system').description('Manage Berth');
+  registerSystemCommands(system, cli);
+
+  for (const cmd of [program, container, image, system]) {
+    for (const sub of cmd.commands) {
+      sub.exitOverride().configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'berth: ')) });
+      sub.helpOption('--help', 'Print usage');
+    }
+  }
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let program: Command | undefined;
+  const cli = new Cli(() => {
+    const o = program!.opts<HostFlags & { host: string[] }>();
+    return { host: o.host, tls: o.tls, tlsverify: o.tlsverify, tlscacert: o.tlscacert, tlscert: o.tlscert, tlskey: o.tlskey };
+  });
+  program = buildProgram(cli);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof ExitStatus) return err.exitCode;
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      if (err.code === 'commander.executeSubCommandAsync' || err.code === 'commander.missingArgument') return 1;
+      return 125;
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  } finally {
+    cli.close();
+  }
+}
+
+main(process.argv).then((code) => process.exit(code));
