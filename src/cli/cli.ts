@@ -32,11 +32,13 @@ export class Cli {
   }
 
   /**
-   * Runs `fn` for each name; an error is printed and the rest go on, and the command then exits 1
-   * (docker's stop/rm/kill/...). A daemon that cannot be reached stops everything at once.
+   * Runs `fn` for each name; failures do not stop the others and their messages are printed after
+   * all names were handled, as docker's stop/rm/kill do. A daemon that cannot be reached stops
+   * everything at once.
    */
   async forEach(names: string[], fn: (name: string) => Promise<void>): Promise<string[]> {
     const failed: string[] = [];
+    const messages: string[] = [];
     for (const name of names) {
       try {
         await fn(name);
@@ -44,9 +46,10 @@ export class Cli {
         if (err instanceof ConnectError) throw err;
         if (!(err instanceof CliError)) throw err;
         failed.push(name);
-        await this.err(`${err.message}\n`);
+        messages.push(err.message);
       }
     }
+    if (messages.length > 0) await this.err(messages.map((m) => `${m}\n`).join(''));
     return failed;
   }
 

@@ -14,6 +14,24 @@ import type { HostFlags } from './host.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/** commander's parse errors reworded the way docker (cobra) words them. */
+function usageError(cmd: Command, message: string): string {
+  const path = commandPath(cmd);
+  const usage = `Usage:  ${path} ${cmd.usage()}`;
+  const unknown = /unknown option '([^']+)'/.exec(message);
+  if (unknown) return `unknown flag: ${unknown[1]}\n\n${usage}\n\nRun '${path} --help' for more information\n`;
+  if (/missing required argument/.test(message)) {
+    return `berth: '${path}' requires at least 1 argument\n\n${usage}\n\nSee '${path} --help' for more information\n`;
+  }
+  return message.replace(/^error: /, 'berth: ');
+}
+
 function buildProgram(cli: Cli): Command {
   const program = new Command('berth')
     .usage('[OPTIONS] COMMAND')
@@ -61,7 +79,7 @@ function buildProgram(cli: Cli): Command {
 
   for (const cmd of [program, container, image, system]) {
     for (const sub of cmd.commands) {
-      sub.exitOverride().configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'berth: ')) });
+      sub.exitOverride().configureOutput({ outputError: (str, write) => write(usageError(sub, str)) });
       sub.helpOption('--help', 'Print usage');
     }
   }

@@ -153,6 +153,8 @@ export function registerRunCommands(program: Command, cli: Cli): void {
       const id = await createContainer(cli, image, args, flags, true, cmd.getOptionValueSource('entrypoint') === 'cli');
       await cli.out(`${id}\n`);
     } catch (err) {
+      // unlike run, docker's create reports daemon errors plainly and exits 1
+      if (err instanceof DaemonError || err instanceof ConnectError) throw err;
       throw asRunError(cli, 'create', err);
     }
   });

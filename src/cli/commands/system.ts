@@ -180,26 +180,37 @@ async function inspectOne(cli: Cli, name: string, type: InspectType | undefined,
 async function runInspect(cli: Cli, names: string[], flags: { format?: string; size?: boolean }, type?: InspectType): Promise<void> {
   const template = flags.format && flags.format !== 'json' ? compileTemplate(flags.format) : undefined;
   const results: unknown[] = [];
-  let failed = false;
+  const errors: string[] = [];
   for (const name of names) {
     try {
       results.push(await inspectOne(cli, name, type, Boolean(flags.size)));
     } catch (err) {
       if (err instanceof ConnectError || !(err instanceof CliError)) throw err;
-      failed = true;
-      await cli.err(`${err.message}\n`);
+      errors.push(err.message);
     }
   }
+  const failed = errors.length > 0;
   if (template) {
     let out = '';
-    for (const r of results) out += `${runTemplate(template, r)}\n`;
+    for (const r of results) {
+      try {
+        out += `${runTemplate(template, r)}\n`;
+      } catch (err) {
+        // docker ends the output it had with a newline before reporting the template error
+        await cli.out(`${out}\n`);
+        throw err;
+      }
+    }
     await cli.out(out);
   } else if (flags.format === 'json') {
     await cli.out(results.map((r) => `${JSON.stringify(r)}\n`).join(''));
   } else {
     await cli.out(`${JSON.stringify(results, null, 4)}\n`);
   }
-  if (failed) throw new ExitStatus(1);
+  if (failed) {
+    await cli.err(errors.map((m) => `${m}\n`).join(''));
+    throw new ExitStatus(1);
+  }
 }
 
 export function registerSystemCommands(program: Command, cli: Cli): void {

@@ -145,7 +145,7 @@ export class ContainerContext {
 export const CONTAINER_HEADER = {
   ID: 'CONTAINER ID', Names: 'NAMES', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT',
   RunningFor: 'CREATED', Ports: 'PORTS', State: 'STATE', Status: 'STATUS', Size: 'SIZE', Labels: 'LABELS',
-  Label: (): string => 'LABEL', Mounts: 'MOUNTS', LocalVolumes: 'LOCAL VOLUMES', Networks: 'NETWORKS', Platform: 'PLATFORM',
+  Label: (name: unknown): string => String(name), Mounts: 'MOUNTS', LocalVolumes: 'LOCAL VOLUMES', Networks: 'NETWORKS', Platform: 'PLATFORM',
 };
 
 export const PS_TABLE = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
@@ -235,10 +235,10 @@ export function imageRows(images: ApiImage[], trunc: boolean, showDigests: boole
     }
     for (const t of tags) {
       const [repo, tag] = splitRepoTag(t);
-      const digest = digests.find((d) => d.startsWith(`${repo}@`));
+      // like docker, the digest column is only filled when digests were asked for
+      const digest = showDigests ? digests.find((d) => d.startsWith(`${repo}@`)) : undefined;
       rows.push(new ImageContext(img, repo, tag || '<none>', digest ? digest.slice(digest.indexOf('@') + 1) : '<none>', trunc, now));
     }
-    void showDigests;
   }
   return rows;
 }
