@@ -1,0 +1,77 @@
+import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Digester, parseDigest } from '../../lib/oci-digest.js';
+import { InvalidArgumentError, NotFoundError } from '../../lib/errors.js';
+
+/**
+ * Blobs named by their digest: image configs now, manifests and compressed layers later.
+ * `<root>/sha256/<hex>`. Writes go to `<root>/ingest/` first, are digested while streaming, fsynced and
+ * renamed into place only when the digest is right; `open` clears leftovers of interrupted writes.
+ */
+export class ContentStore {
+  private constructor(readonly root: string) {}
+
+  static async open(root: string): Promise<ContentStore> {
+    await rm(join(root, 'ingest'), { recursive: true, force: true });
+    await mkdir(join(root, 'ingest'), { recursive: true, mode: 0o700 });
+    await mkdir(join(root, 'sha256'), { recursive: true, mode: 0o700 });
+    return new ContentStore(root);
+  }
+
+  path(digest: string): string {
+    const { algorithm, hex } = parseDigest(digest);
+    return join(this.root, algorithm, hex);
+  }
+
+  async has(digest: string): Promise<boolean> {
+    return stat(this.path(digest)).then(() => true, () => false);
+  }
+
+  async read(digest: string): Promise<Buffer> {
+    try {
+      return await readFile(this.path(digest));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`content ${digest}: not found`);
+      throw err;
+    }
+  }
+
+  /** Stores bytes; returns their sha256 digest. */
+  async put(data: Uint8Array): Promise<string> {
+    return this.ingest([data]);
+  }
+
+  /**
+   * Streams bytes into the store. With `expected`, a digest mismatch stores nothing and throws
+   * InvalidArgumentError. Returns the digest.
+   */
+  async ingest(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, expected?: string): Promise<string> {
+    const digester = new Digester(expected ? parseDigest(expected).algorithm : 'sha256');
+    const tmp = join(this.root, 'ingest', randomBytes(8).toString('hex'));
+    const fh = await open(tmp, 'wx', 0o600);
+    try {
+      for await (const chunk of source) {
+        digester.update(chunk);
+        await fh.write(chunk);
+      }
+      await fh.sync();
+    } catch (err) {
+      await fh.close().catch(() => {});
+      await unlink(tmp).catch(() => {});
+      throw err;
+    }
+    await fh.close();
+    const digest = digester.digest();
+    if (expected && digest !== expected) {
+      await unlink(tmp).catch(() => {});
+      throw new InvalidArgumentError(`digest mismatch: expected ${expected}, got ${digest}`);
+    }
+    await rename(tmp, this.path(digest));
+    return digest;
+  }
+
+  async delete(digest: string): Promise<void> {
+    await rm(this.path(digest), { force: true });
+  }
+}

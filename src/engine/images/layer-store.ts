@@ -1,0 +1,141 @@
+import { mkdir, readdir, rename, rm, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes, createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { readJsonIfExists, writeJsonAtomic } from '../../lib/atomic-file.js';
+import { NotFoundError } from '../../lib/errors.js';
+import { unpackLayer } from '../../lib/tar-unpack.js';
+import type { Logger } from '../log.js';
+
+/** What is known of one unpacked layer (`<layers>/<chainID hex>/layer.json`). */
+export interface LayerInfo {
+  /** sha256 of the layer's uncompressed tar. */
+  diffId: string;
+  /** Identity of the layer together with all below it: chainID(L1..Ln) = sha256(chainID(..n-1) + " " + diffID(n)). */
+  chainId: string;
+  /** chainID of the layer below, or absent for a base layer. */
+  parent?: string;
+  /** Bytes of file content in this layer alone. */
+  size: number;
+  created: string;
+}
+
+const TEMP_PREFIX = 'tmp-';
+const META = 'layer.json';
+
+export function chainIdOf(parent: string | undefined, diffId: string): string {
+  if (!parent) return diffId;
+  return `sha256:${createHash('sha256').update(`${parent} ${diffId}`).digest('hex')}`;
+}
+
+/**
+ * Unpacked layers, one directory per chainID: `<root>/<hex>/diff` is an overlayfs lower dir. A layer is
+ * unpacked into a temp dir and becomes visible only by the final rename, after its metadata is written;
+ * a crash leaves a temp dir that `open` removes, never a half layer. Deletion renames first, for the
+ * same reason. Callers decide which layers are still referenced.
+ */
+export class LayerStore {
+  private readonly layers = new Map<string, LayerInfo>();
+
+  private constructor(readonly root: string, private readonly log: Logger) {}
+
+  static async open(root: string, log: Logger): Promise<LayerStore> {
+    const store = new LayerStore(root, log);
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    for (const name of await readdir(root)) {
+      if (name.startsWith(TEMP_PREFIX)) {
+        log.info(`removing unfinished layer directory ${name}`);
+        await rm(join(root, name), { recursive: true, force: true });
+        continue;
+      }
+      const info = await readJsonIfExists<LayerInfo>(join(root, name, META)).catch(() => undefined);
+      if (!info || info.chainId !== `sha256:${name}`) {
+        log.warn(`removing layer directory ${name} without valid metadata`);
+        await rm(join(root, name), { recursive: true, force: true });
+        continue;
+      }
+      store.layers.set(info.chainId, info);
+    }
+    return store;
+  }
+
+  get(chainId: string): LayerInfo | undefined {
+    return this.layers.get(chainId);
+  }
+
+  has(chainId: string): boolean {
+    return this.layers.has(chainId);
+  }
+
+  all(): LayerInfo[] {
+    return [...this.layers.values()];
+  }
+
+  /** The directory holding the layer's files (an overlay lower dir). */
+  diffDir(chainId: string): string {
+    if (!this.layers.has(chainId)) throw new NotFoundError(`layer does not exist: ${chainId}`);
+    return join(this.root, hexOf(chainId), 'diff');
+  }
+
+  /** An always-empty directory: the lower dir of an image without layers. */
+  async emptyDir(): Promise<string> {
+    const dir = join(this.root, 'empty');
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    return dir;
+  }
+
+  /**
+   * Unpacks a layer tar (plain or gzip) on top of `parent` and registers it. If a layer with the same
+   * chainID exists already, the new copy is dropped and the existing one returned.
+   */
+  async register(tarStream: Readable | AsyncIterable<Buffer>, parent?: string): Promise<LayerInfo> {
+    if (parent && !this.layers.has(parent)) throw new NotFoundError(`layer does not exist: ${parent}`);
+    const tmp = join(this.root, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+    await mkdir(join(tmp, 'diff'), { recursive: true, mode: 0o700 });
+    try {
+      const { diffId, size } = await unpackLayer(tarStream, join(tmp, 'diff'));
+      const chainId = chainIdOf(parent, diffId);
+      const existing = this.layers.get(chainId);
+      if (existing) return existing;
+      const info: LayerInfo = { diffId, chainId, size, created: new Date().toISOString() };
+      if (parent) info.parent = parent;
+      await writeJsonAtomic(join(tmp, META), info);
+      try {
+        await rename(tmp, join(this.root, hexOf(chainId)));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        // Another import of the same content finished first.
+        if ((code === 'ENOTEMPTY' || code === 'EEXIST') && this.layers.has(chainId)) return this.layers.get(chainId)!;
+        throw err;
+      }
+      await syncDir(this.root);
+      this.layers.set(chainId, info);
+      return info;
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  /** Removes a layer's files. The caller makes sure nothing uses it (no image, no container, no child layer). */
+  async remove(chainId: string): Promise<void> {
+    if (!this.layers.has(chainId)) return;
+    const dir = join(this.root, hexOf(chainId));
+    const doomed = join(this.root, `${TEMP_PREFIX}del-${randomBytes(8).toString('hex')}`);
+    await rename(dir, doomed);
+    this.layers.delete(chainId);
+    await rm(doomed, { recursive: true, force: true });
+  }
+}
+
+function hexOf(digest: string): string {
+  return digest.slice(digest.indexOf(':') + 1);
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
