@@ -1,0 +1,254 @@
+// Configuration in distribution's format: config.yml (the subset berth-registry supports) with
+// REGISTRY_* environment overrides (REGISTRY_HTTP_ADDR -> http.addr, REGISTRY_STORAGE=s3 picks the
+// driver, ...). Keys we do not know are reported as warnings, never silently dropped.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+
+type Leaf = 'string' | 'bool' | 'int' | 'any';
+interface Schema { [key: string]: Schema | Leaf }
+
+/** The keys berth-registry reads. Sections marked 'any' are accepted as they are. */
+const SCHEMA: Schema = {
+  version: 'string',
+  log: { level: 'string', formatter: 'string', fields: 'any', accesslog: { disabled: 'bool' } },
+  storage: {
+    filesystem: { rootdirectory: 'string', maxthreads: 'int' },
+    s3: {
+      accesskey: 'string', secretkey: 'string', region: 'string', regionendpoint: 'string', bucket: 'string',
+      rootdirectory: 'string', forcepathstyle: 'bool', secure: 'bool', skipverify: 'bool', chunksize: 'int',
+      storageclass: 'string', v4auth: 'bool', encrypt: 'bool',
+    },
+    delete: { enabled: 'bool' },
+    cache: { blobdescriptor: 'string' },
+    maintenance: {
+      uploadpurging: { enabled: 'bool', age: 'string', interval: 'string', dryrun: 'bool' },
+      readonly: { enabled: 'bool' },
+    },
+    redirect: { disable: 'bool' },
+  },
+  http: {
+    addr: 'string', net: 'string', prefix: 'string', host: 'string', secret: 'string', relativeurls: 'bool',
+    draintimeout: 'string',
+    tls: { certificate: 'string', key: 'string', clientcas: 'any', minimumtls: 'string' },
+    headers: 'any',
+    http2: { disabled: 'bool' },
+    debug: { addr: 'string', prometheus: 'any' },
+  },
+  auth: {
+    htpasswd: { realm: 'string', path: 'string' },
+    token: { realm: 'string', service: 'string', issuer: 'string', rootcertbundle: 'string', autoredirect: 'bool', jwks: 'string' },
+  },
+  // berth-registry's own token server (serves /token), see docs/registry.md.
+  tokenserver: {
+    enabled: 'bool', key: 'string', certificate: 'string', htpasswd: 'string', expiration: 'int', acl: 'any',
+  },
+  health: 'any',
+  notifications: 'any',
+  validation: 'any',
+  compatibility: 'any',
+};
+
+/** Sections where exactly one child names the kind in use (REGISTRY_STORAGE=s3, REGISTRY_AUTH=htpasswd). */
+const CHOICES: Record<string, string[]> = {
+  storage: ['filesystem', 's3'],
+  auth: ['htpasswd', 'token'],
+};
+
+export interface AclEntry { account: string; name: string; actions: string[] }
+
+export interface RegistryConfig {
+  http: { addr: string; host?: string; tls?: { certificate: string; key: string }; headers: Record<string, string[]> };
+  storage:
+    | { driver: 'filesystem'; filesystem: { rootdirectory: string } }
+    | { driver: 's3'; s3: Record<string, unknown> };
+  deleteEnabled: boolean;
+  readOnly: boolean;
+  auth?:
+    | { kind: 'htpasswd'; realm: string; path: string }
+    | { kind: 'token'; realm: string; service: string; issuer: string; rootcertbundle: string };
+  tokenserver?: { key: string; certificate: string; htpasswd?: string; expiration: number; acl: AclEntry[] };
+  accessLog: boolean;
+  warnings: string[];
+}
+
+type Tree = Record<string, unknown>;
+
+function isObject(v: unknown): v is Tree {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkKeys(tree: Tree, schema: Schema, prefix: string, warnings: string[]): void {
+  for (const [key, value] of Object.entries(tree)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    const spec = schema[key];
+    if (spec === undefined) { warnings.push(`unknown configuration key ${path} (ignored)`); continue; }
+    if (spec === 'any') continue;
+    if (typeof spec === 'object') {
+      if (value === null || value === undefined || value === '') continue;
+      if (!isObject(value)) { warnings.push(`configuration key ${path} should be a section`); continue; }
+      checkKeys(value, spec, path, warnings);
+    }
+  }
+}
+
+function convert(value: string, leaf: Leaf): unknown {
+  if (leaf === 'bool') return /^(true|1|yes|on)$/i.test(value);
+  if (leaf === 'int') return Number(value);
+  if (leaf === 'any') { try { return parseYaml(value); } catch { return value; } }
+  return value;
+}
+
+/** Applies REGISTRY_A_B_C=value to the tree, matching the schema's keys (which may hold no "_"). */
+function applyEnv(tree: Tree, env: NodeJS.ProcessEnv, warnings: string[]): void {
+  const vars = Object.keys(env).filter((k) => k.startsWith('REGISTRY_')).sort((a, b) => a.length - b.length);
+  for (const name of vars) {
+    const value = env[name] ?? '';
+    const parts = name.slice('REGISTRY_'.length).toLowerCase().split('_');
+    let schema: Schema | Leaf = SCHEMA;
+    let node: Tree = tree;
+    let ok = true;
+    for (let i = 0; i < parts.length; i++) {
+      const key = parts[i];
+      const last = i === parts.length - 1;
+      if (typeof schema !== 'object' || !(key in schema)) {
+        // Parameter-bag sections (headers, acl ...) take the rest of the name as one key.
+        if ((schema as Leaf) === 'any') { node[parts.slice(i).join('_')] = convert(value, 'any'); break; }
+        ok = false; break;
+      }
+      const child: Schema | Leaf = schema[key];
+      if (last) {
+        if (typeof child === 'object') {
+          // REGISTRY_STORAGE=s3: choose the kind, dropping the others.
+          const kinds = CHOICES[key];
+          if (kinds && kinds.includes(value)) {
+            const section = isObject(node[key]) ? (node[key] as Tree) : {};
+            for (const k of kinds) if (k !== value) delete section[k];
+            if (!isObject(section[value])) section[value] = {};
+            node[key] = section;
+          } else { ok = false; }
+        } else {
+          node[key] = convert(value, child);
+        }
+      } else {
+        if (child === 'any') {
+          if (!isObject(node[key])) node[key] = {};
+          (node[key] as Tree)[parts.slice(i + 1).join('_')] = convert(value, 'any');
+          break;
+        }
+        if (!isObject(node[key])) node[key] = {};
+        node = node[key] as Tree;
+        schema = child;
+      }
+    }
+    if (!ok) warnings.push(`unknown environment variable ${name} (ignored)`);
+  }
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) { super(message); this.name = 'ConfigError'; }
+}
+
+/** Reads config.yml (optional) and the environment into a checked configuration. */
+export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): RegistryConfig {
+  const warnings: string[] = [];
+  let tree: Tree = {};
+  if (path) {
+    let text: string;
+    try { text = readFileSync(path, 'utf8'); } catch (err) {
+      throw new ConfigError(`cannot read configuration ${path}: ${(err as Error).message}`);
+    }
+    let parsed: unknown;
+    try { parsed = parseYaml(text); } catch (err) {
+      throw new ConfigError(`configuration ${path} is not valid YAML: ${(err as Error).message}`);
+    }
+    if (parsed !== null && parsed !== undefined && !isObject(parsed)) throw new ConfigError(`configuration ${path} must be a mapping`);
+    tree = (parsed as Tree) ?? {};
+  }
+  checkKeys(tree, SCHEMA, '', warnings);
+  applyEnv(tree, env, warnings);
+  return buildConfig(tree, warnings);
+}
+
+function buildConfig(tree: Tree, warnings: string[]): RegistryConfig {
+  const http = (tree.http ?? {}) as Tree;
+  const tls = (http.tls ?? {}) as Tree;
+  const storage = (tree.storage ?? {}) as Tree;
+  const log = (tree.log ?? {}) as Tree;
+  const accesslog = (log.accesslog ?? {}) as Tree;
+  const headers: Record<string, string[]> = {};
+  if (isObject(http.headers)) {
+    for (const [k, v] of Object.entries(http.headers)) headers[k] = Array.isArray(v) ? v.map(String) : [String(v)];
+  }
+  const config: RegistryConfig = {
+    http: { addr: str(http.addr) ?? ':5000', host: str(http.host), headers },
+    storage: { driver: 'filesystem', filesystem: { rootdirectory: '/var/lib/registry' } },
+    deleteEnabled: ((storage.delete ?? {}) as Tree).enabled === true,
+    readOnly: (((storage.maintenance ?? {}) as Tree).readonly as Tree | undefined)?.enabled === true,
+    accessLog: accesslog.disabled !== true,
+    warnings,
+  };
+  if (str(tls.certificate) || str(tls.key)) {
+    if (!str(tls.certificate) || !str(tls.key)) throw new ConfigError('http.tls needs both certificate and key');
+    config.http.tls = { certificate: str(tls.certificate)!, key: str(tls.key)! };
+  }
+  const drivers = CHOICES.storage.filter((d) => storage[d] !== undefined);
+  if (drivers.length > 1) throw new ConfigError(`more than one storage driver configured: ${drivers.join(', ')}`);
+  if (drivers[0] === 's3') {
+    const s3 = (storage.s3 ?? {}) as Tree;
+    if (!str(s3.bucket)) throw new ConfigError('storage.s3.bucket is required');
+    if (!str(s3.region)) throw new ConfigError('storage.s3.region is required');
+    config.storage = { driver: 's3', s3 };
+  } else {
+    const fs = (storage.filesystem ?? {}) as Tree;
+    config.storage = { driver: 'filesystem', filesystem: { rootdirectory: str(fs.rootdirectory) ?? '/var/lib/registry' } };
+  }
+  const auth = (tree.auth ?? {}) as Tree;
+  const kinds = CHOICES.auth.filter((k) => auth[k] !== undefined);
+  if (kinds.length > 1) throw new ConfigError(`more than one auth scheme configured: ${kinds.join(', ')}`);
+  if (kinds[0] === 'htpasswd') {
+    const h = (auth.htpasswd ?? {}) as Tree;
+    if (!str(h.path)) throw new ConfigError('auth.htpasswd.path is required');
+    config.auth = { kind: 'htpasswd', realm: str(h.realm) ?? 'Registry Realm', path: str(h.path)! };
+  } else if (kinds[0] === 'token') {
+    const t = (auth.token ?? {}) as Tree;
+    for (const k of ['realm', 'service', 'issuer', 'rootcertbundle']) {
+      if (!str(t[k])) throw new ConfigError(`auth.token.${k} is required`);
+    }
+    config.auth = { kind: 'token', realm: str(t.realm)!, service: str(t.service)!, issuer: str(t.issuer)!, rootcertbundle: str(t.rootcertbundle)! };
+  }
+  const ts = tree.tokenserver as Tree | undefined;
+  if (isObject(ts) && ts.enabled !== false && (str(ts.key) || str(ts.certificate))) {
+    if (!str(ts.key) || !str(ts.certificate)) throw new ConfigError('tokenserver needs key and certificate');
+    if (config.auth?.kind !== 'token') throw new ConfigError('tokenserver needs auth.token (its issuer and service)');
+    let acl: AclEntry[] = [];
+    if (ts.acl !== undefined) {
+      if (!Array.isArray(ts.acl)) throw new ConfigError('tokenserver.acl must be a list');
+      acl = ts.acl.map((e, i) => {
+        const entry = e as Tree;
+        if (!isObject(entry) || typeof entry.name !== 'string' || !Array.isArray(entry.actions)) {
+          throw new ConfigError(`tokenserver.acl[${i}] needs name and actions`);
+        }
+        return { account: String(entry.account ?? ''), name: entry.name, actions: entry.actions.map(String) };
+      });
+    }
+    config.tokenserver = {
+      key: str(ts.key)!, certificate: str(ts.certificate)!, htpasswd: str(ts.htpasswd),
+      expiration: typeof ts.expiration === 'number' ? ts.expiration : 300, acl,
+    };
+  }
+  return config;
+}
+
+/** Splits distribution's "host:port" / ":port" address. */
+export function parseAddr(addr: string): { host: string | undefined; port: number } {
+  const i = addr.lastIndexOf(':');
+  if (i < 0) throw new ConfigError(`http.addr ${addr} needs a port`);
+  const host = addr.slice(0, i).replace(/^\[|\]$/g, '');
+  const port = Number(addr.slice(i + 1));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`http.addr ${addr}: bad port`);
+  return { host: host || undefined, port };
+}

@@ -1,0 +1,156 @@
+// Blob uploads: bytes land in the repository's _uploads/<id>/data and only move into the blob store
+// once the whole blob's digest matches. The running digest of each upload is kept in memory; when it is
+// missing (another instance took the previous chunk, or a restart) the data is hashed again from storage.
+import { randomUUID } from 'node:crypto';
+import { Digester, parseDigest, InvalidDigestError, type DigestAlgorithm } from '../../lib/oci-digest.js';
+import { PathNotFoundError, RegistryError } from '../errors.js';
+import type { StorageDriver } from '../storage/driver.js';
+import type { BlobStore } from './blobs.js';
+import { layout } from './layout.js';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export interface ChunkOptions {
+  /** First byte of the chunk (from Content-Range); must equal the upload's size. */
+  start?: number;
+  /** Bytes the chunk must hold (from Content-Range or Content-Length). */
+  length?: number;
+}
+
+export function checkDigestParam(digest: string | null): string {
+  if (!digest) throw new RegistryError('DIGEST_INVALID', 'digest parameter missing');
+  try { return parseDigest(digest).digest; } catch (err) {
+    if (err instanceof InvalidDigestError) throw new RegistryError('DIGEST_INVALID', err.message, { digest });
+    throw err;
+  }
+}
+
+export class UploadStore {
+  private readonly digesters = new Map<string, Digester>();
+  private readonly busy = new Set<string>();
+  private readonly algorithms = new Map<string, DigestAlgorithm>();
+
+  constructor(private readonly driver: StorageDriver, private readonly blobs: BlobStore) {}
+
+  /** Opens an upload session; `algorithm` is the digest the client will name at the end. */
+  async start(name: string, algorithm: DigestAlgorithm = 'sha256'): Promise<string> {
+    const id = randomUUID();
+    if (algorithm !== 'sha256') this.algorithms.set(`${name}/${id}`, algorithm);
+    await this.driver.putContent(layout.uploadStartedAt(name, id), Buffer.from(new Date().toISOString()));
+    return id;
+  }
+
+  private checkId(name: string, id: string): void {
+    if (!UUID_RE.test(id)) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', undefined, { name, id: id.slice(0, 100) });
+  }
+
+  /** Bytes received so far; BLOB_UPLOAD_UNKNOWN for an unknown (or finished, or cancelled) upload. */
+  async size(name: string, id: string): Promise<number> {
+    this.checkId(name, id);
+    try {
+      await this.driver.stat(layout.uploadStartedAt(name, id));
+    } catch (err) {
+      if (err instanceof PathNotFoundError) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', undefined, { name, id });
+      throw err;
+    }
+    try {
+      return (await this.driver.stat(layout.uploadData(name, id))).size;
+    } catch (err) {
+      if (err instanceof PathNotFoundError) return 0;
+      throw err;
+    }
+  }
+
+  /** Appends a chunk; on any failure (range, length, aborted body) the upload keeps its previous bytes. */
+  async append(name: string, id: string, body: AsyncIterable<Uint8Array>, options: ChunkOptions = {}): Promise<number> {
+    const key = `${name}/${id}`;
+    if (this.busy.has(key)) throw new RegistryError('BLOB_UPLOAD_INVALID', 'another request is writing to this upload');
+    this.busy.add(key);
+    try {
+      const before = await this.size(name, id);
+      if (options.start !== undefined && options.start !== before) {
+        throw new RegistryError('RANGE_INVALID', `chunk starts at ${options.start}, upload has ${before} bytes`)
+          .withHeaders(rangeHeaders(name, id, before));
+      }
+      const known = this.digesters.get(key);
+      const digester = known && known.size === before ? known.copy()
+        : before === 0 ? new Digester(this.algorithms.get(key) ?? 'sha256') : undefined;
+      const writer = await this.driver.writer(layout.uploadData(name, id), true);
+      try {
+        for await (const chunk of body) {
+          digester?.update(chunk);
+          await writer.write(chunk);
+          if (options.length !== undefined && writer.size - before > options.length) {
+            throw new RegistryError('SIZE_INVALID', `chunk is longer than the ${options.length} bytes announced`);
+          }
+        }
+        if (options.length !== undefined && writer.size - before !== options.length) {
+          throw new RegistryError('SIZE_INVALID', `chunk has ${writer.size - before} bytes, ${options.length} announced`);
+        }
+        await writer.commit();
+      } catch (err) {
+        await writer.cancel();
+        throw err;
+      }
+      if (digester) this.digesters.set(key, digester);
+      else this.digesters.delete(key);
+      return writer.size;
+    } finally {
+      this.busy.delete(key);
+    }
+  }
+
+  /** Checks the whole upload against `digest` and moves it into the blob store, linked in `name`. */
+  async finish(name: string, id: string, digest: string): Promise<{ digest: string; size: number }> {
+    const key = `${name}/${id}`;
+    const { algorithm } = parseDigest(digest);
+    const size = await this.size(name, id);
+    let actual: string;
+    const known = this.digesters.get(key);
+    if (known && known.size === size && known.algorithm === algorithm) actual = known.digest();
+    else actual = await this.rehash(name, id, algorithm, size);
+    if (actual !== digest) {
+      await this.cancel(name, id);
+      throw new RegistryError('DIGEST_INVALID', `upload has digest ${actual}, not ${digest}`, { digest });
+    }
+    if ((await this.blobs.size(digest)) === undefined) {
+      if (size === 0) await this.driver.putContent(layout.blobData(digest), Buffer.alloc(0));
+      else await this.driver.move(layout.uploadData(name, id), layout.blobData(digest));
+    }
+    await this.blobs.link(name, digest);
+    await this.remove(name, id);
+    return { digest, size };
+  }
+
+  private async rehash(name: string, id: string, algorithm: DigestAlgorithm, size: number): Promise<string> {
+    const digester = new Digester(algorithm);
+    if (size > 0) {
+      for await (const chunk of await this.driver.reader(layout.uploadData(name, id))) digester.update(chunk as Buffer);
+    }
+    return digester.digest();
+  }
+
+  async cancel(name: string, id: string): Promise<void> {
+    await this.size(name, id);
+    await this.remove(name, id);
+  }
+
+  private async remove(name: string, id: string): Promise<void> {
+    this.digesters.delete(`${name}/${id}`);
+    this.algorithms.delete(`${name}/${id}`);
+    try {
+      await this.driver.delete(layout.uploadDir(name, id));
+    } catch (err) {
+      if (!(err instanceof PathNotFoundError)) throw err;
+    }
+  }
+}
+
+/** Location and Range of an upload in progress (Range is "0-<last byte>", "0-0" when empty as docker expects). */
+export function rangeHeaders(name: string, id: string, size: number): Record<string, string> {
+  return {
+    Location: `/v2/${name}/blobs/uploads/${id}`,
+    Range: `0-${Math.max(0, size - 1)}`,
+    'Docker-Upload-UUID': id,
+  };
+}

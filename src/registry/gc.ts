@@ -1,0 +1,131 @@
+// Garbage collection (mark and sweep, like distribution's `registry garbage-collect`): marks every blob
+// that a kept manifest references (config, layers, listed manifests, and the manifests themselves),
+// then deletes the other blobs. Blobs of pushes in progress are kept too: those linked in a repository
+// that has an open upload, and those linked less than `gracePeriodMs` ago (a push uploads its blobs
+// before its manifest). With deleteUntagged, manifests no tag reaches (directly, through an index, or
+// as a referrer of a kept manifest) are deleted first.
+import { parseDigest } from '../lib/oci-digest.js';
+import { layout } from './content/layout.js';
+import { parseManifest } from './content/manifest-parse.js';
+import { PathNotFoundError } from './errors.js';
+import type { Registry } from './registry.js';
+import { walkFiles, type StorageDriver } from './storage/driver.js';
+
+export interface GcOptions {
+  dryRun?: boolean;
+  deleteUntagged?: boolean;
+  /** Blobs linked into a repository more recently than this are kept (default one hour). */
+  gracePeriodMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface GcResult {
+  marked: string[];
+  deletedBlobs: string[];
+  deletedManifests: Array<{ repository: string; digest: string }>;
+}
+
+/** Every repository directory (with manifests, layers or uploads), by name. */
+async function repositories(driver: StorageDriver): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(dir: string, name: string): Promise<void> {
+    let children: string[];
+    try { children = await driver.list(dir); } catch (err) {
+      if (err instanceof PathNotFoundError) return;
+      throw err;
+    }
+    const bases = children.map((c) => c.slice(c.lastIndexOf('/') + 1));
+    if (name && bases.some((b) => b === '_manifests' || b === '_layers' || b === '_uploads')) out.push(name);
+    for (let i = 0; i < children.length; i++) {
+      if (!bases[i].startsWith('_')) await walk(children[i], name ? `${name}/${bases[i]}` : bases[i]);
+    }
+  }
+  await walk(layout.repositoriesRoot, '');
+  return out;
+}
+
+async function hasChildren(driver: StorageDriver, path: string): Promise<boolean> {
+  try { return (await driver.list(path)).length > 0; } catch (err) {
+    if (err instanceof PathNotFoundError) return false;
+    throw err;
+  }
+}
+
+export async function garbageCollect(registry: Registry, options: GcOptions = {}): Promise<GcResult> {
+  const { driver, manifests } = registry;
+  const log = options.log ?? (() => {});
+  const grace = options.gracePeriodMs ?? 60 * 60 * 1000;
+  const marked = new Set<string>();
+  const result: GcResult = { marked: [], deletedBlobs: [], deletedManifests: [] };
+  const layerLinks: Array<{ repository: string; digest: string; path: string }> = [];
+
+  for (const name of await repositories(driver)) {
+    const revisions = await manifests.revisions(name);
+    const parsed = new Map<string, ReturnType<typeof parseManifest> | undefined>();
+    for (const digest of revisions) {
+      try {
+        const stored = await manifests.get(name, digest);
+        parsed.set(digest, parseManifest(stored.content, stored.mediaType));
+      } catch {
+        parsed.set(digest, undefined); // unreadable: keep its own blob, reference nothing
+      }
+    }
+    let keep = new Set(revisions);
+    if (options.deleteUntagged) {
+      keep = new Set();
+      for (const tag of await manifests.tags(name).catch(() => [] as string[])) {
+        const digest = await manifests.resolveTag(name, tag).catch(() => undefined);
+        if (digest && parsed.has(digest)) keep.add(digest);
+      }
+      // Close over index children and referrers of what is kept.
+      for (let changed = true; changed;) {
+        changed = false;
+        for (const [digest, m] of parsed) {
+          if (keep.has(digest)) {
+            for (const child of m?.manifests ?? []) if (parsed.has(child.digest) && !keep.has(child.digest)) { keep.add(child.digest); changed = true; }
+          } else if (m?.subject && keep.has(m.subject.digest)) { keep.add(digest); changed = true; }
+        }
+      }
+    }
+    for (const digest of revisions) {
+      if (keep.has(digest)) {
+        marked.add(digest);
+        const m = parsed.get(digest);
+        for (const d of [...(m?.blobs ?? []), ...(m?.manifests ?? [])]) marked.add(d.digest);
+        continue;
+      }
+      log(`${name}: manifest ${digest} is untagged${options.dryRun ? ' (would delete)' : ', deleting'}`);
+      result.deletedManifests.push({ repository: name, digest });
+      if (!options.dryRun) await manifests.delete(name, digest).catch((err) => log(`${name}: ${digest}: ${(err as Error).message}`));
+    }
+    const uploading = await hasChildren(driver, layout.uploadsDir(name));
+    await walkFiles(driver, layout.layersDir(name), (info) => {
+      if (!info.path.endsWith('/link')) return;
+      const parts = info.path.split('/');
+      const digest = `${parts[parts.length - 3]}:${parts[parts.length - 2]}`;
+      try { parseDigest(digest); } catch { return; }
+      layerLinks.push({ repository: name, digest, path: info.path });
+      if (uploading || Date.now() - info.modTime.getTime() < grace) marked.add(digest);
+    });
+  }
+
+  result.marked = [...marked].sort();
+  log(`${marked.size} blobs marked`);
+  await walkFiles(driver, layout.blobsRoot, async (info) => {
+    if (!info.path.endsWith('/data')) return;
+    const parts = info.path.split('/');
+    const digest = `${parts[parts.length - 4]}:${parts[parts.length - 2]}`;
+    try { parseDigest(digest); } catch { return; }
+    if (marked.has(digest)) return;
+    log(`blob ${digest} is unreferenced${options.dryRun ? ' (would delete)' : ', deleting'}`);
+    result.deletedBlobs.push(digest);
+    if (!options.dryRun) await driver.delete(layout.blobDir(digest));
+  });
+  if (!options.dryRun) {
+    const deleted = new Set(result.deletedBlobs);
+    for (const link of layerLinks) {
+      if (deleted.has(link.digest)) await driver.delete(link.path.replace(/\/link$/, '')).catch(() => {});
+    }
+  }
+  return result;
+}

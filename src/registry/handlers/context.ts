@@ -1,0 +1,15 @@
+// What every handler receives.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from '../registry.js';
+
+export interface RequestContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  registry: Registry;
+  /** Path parameters: name, reference, digest, id. */
+  params: Record<string, string>;
+  query: URLSearchParams;
+  user?: string;
+}
+
+export type Handler = (ctx: RequestContext) => Promise<void>;

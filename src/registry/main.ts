@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// berth-registry: `berth-registry [serve] [config.yml]` and `berth-registry garbage-collect [config.yml]`,
+// configured like distribution's registry (config.yml plus REGISTRY_* environment overrides).
+import { Command } from 'commander';
+import { ConfigError, loadConfig, type RegistryConfig } from './config.js';
+import { garbageCollect } from './gc.js';
+import { createDriver, Registry } from './registry.js';
+import { buildAuth, startServer } from './server.js';
+
+function load(path: string | undefined): RegistryConfig {
+  const config = loadConfig(path ?? process.env.REGISTRY_CONFIGURATION_PATH);
+  for (const w of config.warnings) console.error(`berth-registry: warning: ${w}`);
+  return config;
+}
+
+async function serve(path: string | undefined): Promise<void> {
+  const config = load(path);
+  const registry = new Registry(config, createDriver(config));
+  for (const w of buildAuth(registry).warnings) console.error(`berth-registry: warning: ${w}`);
+  const running = await startServer(registry);
+  const where = config.storage.driver === 's3' ? `s3 bucket ${String(config.storage.s3.bucket)}` : config.storage.filesystem.rootdirectory;
+  console.error(`berth-registry: listening on ${config.http.addr} (${config.http.tls ? 'https' : 'http'}), storage ${where}` +
+    `${config.auth ? `, auth ${config.auth.kind}` : ''}${config.deleteEnabled ? ', deletes enabled' : ''}`);
+  const stop = () => {
+    console.error('berth-registry: shutting down');
+    void running.close().then(() => registry.driver.close?.()).then(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+async function collect(path: string | undefined, opts: { dryRun?: boolean; deleteUntagged?: boolean }): Promise<void> {
+  const config = load(path);
+  const registry = new Registry(config, createDriver(config));
+  const result = await garbageCollect(registry, {
+    dryRun: opts.dryRun, deleteUntagged: opts.deleteUntagged, log: (line) => console.log(line),
+  });
+  console.log(`${opts.dryRun ? 'would delete' : 'deleted'} ${result.deletedBlobs.length} blobs and ${result.deletedManifests.length} manifests`);
+  await registry.driver.close?.();
+}
+
+const program = new Command('berth-registry')
+  .description('A registry that speaks OCI Distribution v1.1, configured like distribution\'s registry');
+program.command('serve', { isDefault: true })
+  .description('serve the registry API')
+  .argument('[config]', 'configuration file (config.yml); REGISTRY_* variables override it')
+  .action((config?: string) => serve(config));
+program.command('garbage-collect')
+  .description('delete blobs no manifest references')
+  .argument('[config]', 'configuration file (config.yml)')
+  .option('-d, --dry-run', 'only print what would be deleted')
+  .option('-m, --delete-untagged', 'also delete manifests that no tag reaches')
+  .action((config: string | undefined, opts: { dryRun?: boolean; deleteUntagged?: boolean }) => collect(config, opts));
+
+program.parseAsync(process.argv).catch((err) => {
+  console.error(`berth-registry: ${err instanceof ConfigError ? err.message : (err as Error)?.stack ?? err}`);
+  process.exit(1);
+});

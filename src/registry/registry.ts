@@ -1,0 +1,32 @@
+// One registry: its configuration, storage driver and the stores over it. Shared by the HTTP server
+// and garbage collection.
+import { BlobStore } from './content/blobs.js';
+import { ManifestStore } from './content/manifests.js';
+import { UploadStore } from './content/uploads.js';
+import type { RegistryConfig } from './config.js';
+import type { StorageDriver } from './storage/driver.js';
+import { FilesystemDriver } from './storage/filesystem.js';
+import { S3Driver, type S3Options } from './storage/s3.js';
+
+export class Registry {
+  readonly blobs: BlobStore;
+  readonly uploads: UploadStore;
+  readonly manifests: ManifestStore;
+
+  constructor(readonly config: RegistryConfig, readonly driver: StorageDriver) {
+    this.blobs = new BlobStore(driver);
+    this.uploads = new UploadStore(driver, this.blobs);
+    this.manifests = new ManifestStore(driver, this.blobs);
+  }
+}
+
+export function createDriver(config: RegistryConfig): StorageDriver {
+  if (config.storage.driver === 's3') {
+    const s3 = config.storage.s3;
+    return new S3Driver({
+      ...(s3 as unknown as S3Options),
+      chunksize: s3.chunksize !== undefined ? Number(s3.chunksize) : undefined,
+    });
+  }
+  return new FilesystemDriver(config.storage.filesystem);
+}

@@ -1,0 +1,140 @@
+// The registry's HTTP(S) server: access log, API version header, route lookup, parameter checks,
+// auth, then the handler; every error becomes an OCI error body.
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { isDigest } from '../lib/oci-digest.js';
+import { isRepositoryName, isTag } from '../lib/oci-names.js';
+import { stdoutSink, trackRequest, type AccessLogSink } from './access-log.js';
+import type { Authorizer } from './auth/access.js';
+import { HtpasswdAuthorizer, HtpasswdFile } from './auth/htpasswd.js';
+import { TokenAuthorizer } from './auth/token.js';
+import { TokenServer } from './auth/token-server.js';
+import { parseAddr } from './config.js';
+import { RegistryError } from './errors.js';
+import { hasBody, sendError, sendJSON } from './http.js';
+import type { Registry } from './registry.js';
+import { matchRoute } from './routes.js';
+
+export interface ServerOptions {
+  accessLog?: AccessLogSink;
+}
+
+export interface RunningServer {
+  server: Server;
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+function checkParams(params: Record<string, string>): void {
+  if (params.name !== undefined && !isRepositoryName(params.name)) {
+    throw new RegistryError('NAME_INVALID', `invalid repository name ${JSON.stringify(params.name.slice(0, 300))}`, { name: params.name.slice(0, 300) });
+  }
+  if (params.digest !== undefined && !isDigest(params.digest)) {
+    throw new RegistryError('DIGEST_INVALID', `invalid digest ${JSON.stringify(params.digest.slice(0, 200))}`);
+  }
+  if (params.reference !== undefined && !isTag(params.reference) && !isDigest(params.reference)) {
+    const code = params.reference.includes(':') ? 'DIGEST_INVALID' : 'TAG_INVALID';
+    throw new RegistryError(code, `invalid reference ${JSON.stringify(params.reference.slice(0, 200))}`);
+  }
+}
+
+export function buildAuth(registry: Registry): { authorizer?: Authorizer; tokenServer?: TokenServer; warnings: string[] } {
+  const { auth, tokenserver } = registry.config;
+  const warnings: string[] = [];
+  let authorizer: Authorizer | undefined;
+  let tokenServer: TokenServer | undefined;
+  if (auth?.kind === 'htpasswd') {
+    const file = new HtpasswdFile(auth.path);
+    warnings.push(...file.warnings);
+    authorizer = new HtpasswdAuthorizer(auth.realm, file);
+  } else if (auth?.kind === 'token') {
+    authorizer = new TokenAuthorizer(auth);
+    if (tokenserver) {
+      const users = tokenserver.htpasswd ? new HtpasswdFile(tokenserver.htpasswd) : undefined;
+      if (users) warnings.push(...users.warnings);
+      tokenServer = new TokenServer({
+        issuer: auth.issuer, service: auth.service, keyPath: tokenserver.key, certificatePath: tokenserver.certificate,
+        expiration: tokenserver.expiration, acl: tokenserver.acl, users,
+      });
+    }
+  }
+  return { authorizer, tokenServer, warnings };
+}
+
+export function createRequestListener(registry: Registry, options: ServerOptions = {}) {
+  const { authorizer, tokenServer } = buildAuth(registry);
+  const sink = registry.config.accessLog ? (options.accessLog ?? stdoutSink) : undefined;
+  const extraHeaders = registry.config.http.headers;
+
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let user: string | undefined;
+    if (sink) trackRequest(req, res, sink, () => user);
+    res.setHeader('Docker-Distribution-Api-Version', 'registry/2.0');
+    for (const [k, v] of Object.entries(extraHeaders)) res.setHeader(k, v);
+    try {
+      // The raw path: URL parsing would resolve "..", and names must be checked as sent.
+      const raw = req.url ?? '/';
+      const q = raw.indexOf('?');
+      const url = { pathname: q < 0 ? raw : raw.slice(0, q), searchParams: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) };
+      const method = req.method ?? 'GET';
+      if (url.pathname === '/token' && tokenServer) {
+        if (method !== 'GET') throw new RegistryError('UNSUPPORTED', 'the token endpoint answers GET', undefined, { status: 404 });
+        const body = await tokenServer.issue(req, url.searchParams);
+        sendJSON(res, 200, body, { 'Cache-Control': 'no-store' });
+        return;
+      }
+      const { route, params, allowed } = matchRoute(method, url.pathname);
+      if (!route) {
+        if (allowed.length > 0) {
+          throw new RegistryError('UNSUPPORTED', `${method} is not supported here`).withHeaders({ Allow: [...new Set(allowed)].join(', ') });
+        }
+        throw new RegistryError('UNSUPPORTED', `no such endpoint ${url.pathname.slice(0, 200)}`, undefined, { status: 404 });
+      }
+      checkParams(params);
+      const from = url.searchParams.get('from');
+      if (url.searchParams.get('mount') !== null && from !== null && !isRepositoryName(from)) {
+        throw new RegistryError('NAME_INVALID', `invalid repository name ${JSON.stringify(from.slice(0, 300))}`);
+      }
+      if (authorizer) user = await authorizer.authorize(req, route.access(params, url.searchParams));
+      if (route.writes && registry.config.readOnly) throw new RegistryError('UNSUPPORTED', 'the registry is in read-only mode');
+      await route.handler({ req, res, registry, params, query: url.searchParams, user });
+    } catch (err) {
+      const e = err instanceof RegistryError ? err : undefined;
+      if (!e || e.status >= 500) console.error(`berth-registry: ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}`);
+      // A refused request body is not read: close the connection rather than drain it.
+      if (hasBody(req) && !req.complete) res.setHeader('Connection', 'close');
+      sendError(res, err);
+    }
+  };
+}
+
+/** Starts serving on the configured address (http.addr, TLS when http.tls is set). */
+export async function startServer(registry: Registry, options: ServerOptions = {}): Promise<RunningServer> {
+  const listener = createRequestListener(registry, options);
+  const tls = registry.config.http.tls;
+  const server = tls
+    ? createHttpsServer({ cert: readFileSync(tls.certificate), key: readFileSync(tls.key) }, listener)
+    : createHttpServer(listener);
+  server.requestTimeout = 0; // uploads of large layers may take long
+  server.headersTimeout = 60_000;
+  server.keepAliveTimeout = 65_000;
+  const { host, port } = parseAddr(registry.config.http.addr);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+  });
+  const actual = (server.address() as AddressInfo).port;
+  const shownHost = host ?? '127.0.0.1';
+  return {
+    server,
+    port: actual,
+    url: `${tls ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${actual}`,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Starts a throwaway single-node Ceph cluster (one monitor, one memstore OSD) and a radosgw on
+# 127.0.0.1:<port>, all state under <dir>; prints nothing on success. Stop it by killing the pids in
+# <dir>/run/*.pid (the test helper does). Needs Debian's ceph-mon, ceph-osd, radosgw.
+#   ceph-rgw.sh <dir> <rgw-port> <mon-port> <access-key> <secret-key>
+set -euo pipefail
+D=$1 PORT=$2 MONPORT=$3 AK=$4 SK=$5
+mkdir -p "$D/mon" "$D/osd" "$D/run" "$D/rgw"
+FSID=$(cat /proc/sys/kernel/random/uuid)
+CONF=$D/ceph.conf
+cat > "$CONF" <<CONF
+[global]
+fsid = $FSID
+mon host = v1:127.0.0.1:$MONPORT
+public addr = 127.0.0.1
+auth cluster required = none
+auth service required = none
+auth client required = none
+auth allow insecure global id reclaim = true
+osd pool default size = 1
+osd pool default min size = 1
+osd pool default pg num = 8
+osd pool default pgp num = 8
+mon allow pool size one = true
+mon allow pool delete = true
+mon warn on pool no redundancy = false
+osd crush chooseleaf type = 0
+run dir = $D/run
+admin socket = $D/run/\$name.asok
+log file = $D/\$name.log
+pid file = $D/run/\$name.pid
+keyring = $D/keyring
+ms bind msgr2 = false
+[mon.a]
+mon data = $D/mon
+[osd.0]
+osd data = $D/osd
+osd objectstore = memstore
+memstore device bytes = 4294967296
+osd max object size = 1073741824
+[client.rgw]
+rgw frontends = beast endpoint=127.0.0.1:$PORT
+rgw data = $D/rgw
+rgw dns name = 127.0.0.1
+CONF
+ceph-authtool --create-keyring "$D/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
+monmaptool --create --addv a "[v1:127.0.0.1:$MONPORT]" --fsid "$FSID" "$D/monmap" >/dev/null
+ceph-mon -c "$CONF" --mkfs -i a --monmap "$D/monmap" --keyring "$D/keyring"
+ceph-mon -c "$CONF" -i a
+for _ in $(seq 100); do ceph -c "$CONF" --connect-timeout 2 mon stat >/dev/null 2>&1 && break; sleep 0.2; done
+OSD=$(ceph -c "$CONF" osd create)
+ceph-osd -c "$CONF" -i "$OSD" --mkfs >/dev/null 2>&1
+ceph -c "$CONF" osd crush add "osd.$OSD" 1 root=default host=localhost >/dev/null 2>&1 || true
+ceph-osd -c "$CONF" -i "$OSD"
+for _ in $(seq 100); do ceph -c "$CONF" osd stat 2>/dev/null | grep -q '1 up' && break; sleep 0.2; done
+radosgw -c "$CONF" -n client.rgw
+radosgw-admin -c "$CONF" -n client.rgw user create --uid=berth --display-name=berth --access-key="$AK" --secret-key="$SK" >/dev/null
+for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && exit 0; sleep 0.2; done
+echo "radosgw did not start" >&2; tail -20 "$D/client.rgw.log" >&2; exit 1
