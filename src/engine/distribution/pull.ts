@@ -1,0 +1,221 @@
+// docker pull: resolve a reference to an image manifest for this platform, fetch its config, download
+// the layers the engine lacks (3 at a time, each verified while streaming), unpack them in order, then
+// register the image and its tag and digest reference, reporting progress as dockerd does.
+import type { Engine } from '../engine.js';
+import { digestOf, parseDigest } from '../../lib/oci-digest.js';
+import type { Descriptor } from '../../lib/oci-media-types.js';
+import { familiarString, type ImageReference } from '../../lib/image-reference.js';
+import { chainIdOf } from '../images/layer-store.js';
+import { hostPlatform } from '../images/image-config.js';
+import type { AuthConfig } from './credentials.js';
+import { distributionOf, type Distribution } from './distribution.js';
+import { RegistryContentError } from './errors.js';
+import { readCapped } from './http-body.js';
+import { openLayerTar } from './layer-decompress.js';
+import { LayerIo } from './layer-io.js';
+import { ACCEPTED_MANIFEST_TYPES, parseManifest, selectPlatform, type ImageManifest } from './manifest.js';
+import { ProgressReporter, shortId } from './json-progress.js';
+import { RegistryClient } from './registry-client.js';
+import { connectRegistry, describePullError } from './pull-errors.js';
+import type { DownloadedBlob } from './blob-download.js';
+
+/** dockerd's max-concurrent-downloads default. */
+const CONCURRENT_DOWNLOADS = 3;
+/** Image configs are JSON documents of a few kB; this leaves room for long histories. */
+const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
+export interface Platform {
+  os: string;
+  architecture: string;
+  variant?: string;
+}
+
+export interface PullOptions {
+  /** Fully qualified, with a tag or a digest. */
+  reference: ImageReference;
+  credentials: AuthConfig;
+  progress: ProgressReporter;
+  platform?: Platform;
+  /** Aborted when the client goes away: the pull stops at the next layer boundary. */
+  signal?: AbortSignal;
+}
+
+export interface PullResult {
+  imageId: string;
+  /** The manifest (or index) digest the reference resolved to. */
+  digest: string;
+  /** False when the reference already named this image. */
+  changed: boolean;
+}
+
+interface ResolvedImage {
+  client: RegistryClient;
+  /** Digest of what the reference names (an index's digest for multi-platform images). */
+  digest: string;
+  manifest: ImageManifest;
+  manifestDigest: string;
+}
+
+/**
+ * Pulls an image. Errors before the first progress message are thrown with Docker's wording (the API
+ * turns them into an HTTP status); later ones are thrown too, and the caller writes them into the stream.
+ * A failed pull registers no image; layers unpacked before the failure stay for the next attempt.
+ */
+export async function pullImage(engine: Engine, options: PullOptions): Promise<PullResult> {
+  const dist = await distributionOf(engine);
+  const io = new LayerIo(engine.images);
+  const ref = options.reference;
+  const resolved = await resolveImage(dist, options);
+  const { progress } = options;
+  progress.message(`Pulling from ${ref.path}`, ref.digest ?? ref.tag);
+
+  // An image whose config we hold has all its layers: nothing to download (dockerd prints no layer lines then).
+  const known = io.hasImage(resolved.manifest.config.digest);
+  const config = known ? await io.configBytes(resolved.manifest.config.digest) : await fetchConfig(resolved.client, resolved.manifest.config);
+  const parsed = io.parseConfig(config);
+  const diffIds = parsed.rootfs.diff_ids;
+  const layers = resolved.manifest.layers;
+  if (diffIds.length !== layers.length) throw new RegistryContentError("layers from manifest don't match image configuration");
+  const chain: string[] = [];
+  for (const diffId of diffIds) {
+    try {
+      parseDigest(diffId);
+    } catch (err) {
+      throw new RegistryContentError(`invalid image configuration: ${(err as Error).message}`);
+    }
+    chain.push(chainIdOf(chain[chain.length - 1], diffId));
+  }
+
+  const previous = ref.tag ? io.imageIdOf(ref) : undefined;
+  const downloaded = known ? 0 : await fetchLayers(dist, io, resolved, layers, chain, diffIds, options);
+
+  options.signal?.throwIfAborted();
+  const refs: ImageReference[] = [{ domain: ref.domain, path: ref.path, digest: resolved.digest }];
+  if (ref.tag) refs.unshift({ domain: ref.domain, path: ref.path, tag: ref.tag });
+  const imageId = await io.addImage(config, refs);
+  const repository = `${ref.domain}/${ref.path}`;
+  await Promise.all(layers.map((layer, i) => dist.origins.add(diffIds[i]!, {
+    digest: layer.digest, size: layer.size, mediaType: layer.mediaType, repository,
+  })));
+  progress.message(`Digest: ${resolved.digest}`);
+  const changed = downloaded > 0 || previous !== imageId;
+  progress.message(`Status: ${changed ? 'Downloaded newer image' : 'Image is up to date'} for ${familiarString(ref)}`);
+  return { imageId, digest: resolved.digest, changed };
+}
+
+/** Finds the image manifest: tries each endpoint (mirrors first) until one has the reference. */
+async function resolveImage(dist: Distribution, options: PullOptions): Promise<ResolvedImage> {
+  const ref = options.reference;
+  return connectRegistry(dist, ref, options.credentials, 'pull', async (client) => {
+    const fetched = await client.getManifest(ref.digest ?? ref.tag!, ACCEPTED_MANIFEST_TYPES);
+    const top = parseManifest(fetched, ref.digest);
+    if (top.kind === 'image') return { client, digest: top.digest, manifest: top.manifest, manifestDigest: top.digest };
+    const entry = selectPlatform(top.manifest, options.platform ?? hostPlatform());
+    const child = parseManifest(await client.getManifest(entry.digest, ACCEPTED_MANIFEST_TYPES), entry.digest);
+    if (child.kind !== 'image') throw new RegistryContentError(`manifest ${entry.digest} of the index is itself an index`);
+    return { client, digest: top.digest, manifest: child.manifest, manifestDigest: child.digest };
+  }).catch((err) => { throw describePullError(err, ref, options.credentials); });
+}
+
+async function fetchConfig(client: RegistryClient, desc: Descriptor): Promise<Buffer> {
+  if (desc.size > MAX_CONFIG_BYTES) throw new RegistryContentError(`image configuration of ${desc.size} bytes is too large`);
+  const blob = await client.openBlob(desc.digest);
+  const bytes = await readCapped(blob.body, desc.size, 'image configuration');
+  const { algorithm } = parseDigest(desc.digest);
+  if (bytes.length !== desc.size || digestOf(bytes, algorithm) !== desc.digest) {
+    throw new RegistryContentError(`image configuration verification failed for digest ${desc.digest}`);
+  }
+  return bytes;
+}
+
+/**
+ * Downloads what is missing, concurrently, and unpacks it bottom up as each download completes.
+ * Returns the number of layers downloaded.
+ */
+async function fetchLayers(
+  dist: Distribution, io: LayerIo, resolved: ResolvedImage, layers: Descriptor[], chain: string[], diffIds: string[],
+  options: PullOptions,
+): Promise<number> {
+  const { progress } = options;
+  const missing = layers.map((_, i) => !io.hasLayer(chain[i]!));
+  // A layer present means every layer below it is too (layers are registered on their parent).
+  const firstMissing = missing.indexOf(true);
+  if (firstMissing === -1) {
+    for (const layer of layers) progress.layer(shortId(layer.digest), 'Already exists');
+    return 0;
+  }
+  layers.forEach((layer, i) => progress.layer(shortId(layer.digest), i < firstMissing ? 'Already exists' : 'Pulling fs layer'));
+
+  const wanted = layers.slice(firstMissing);
+  const slots = new Semaphore(CONCURRENT_DOWNLOADS);
+  const downloads = wanted.map((layer) => {
+    const id = shortId(layer.digest);
+    if (!slots.free) progress.layer(id, 'Waiting');
+    return slots.run(() => dist.downloads.fetch(resolved.client, layer, {
+      onProgress: (current, total) => progress.bytes(id, 'Downloading', current, total),
+    }).then((blob) => {
+      progress.layer(id, 'Verifying Checksum');
+      progress.layer(id, 'Download complete');
+      return blob;
+    }));
+  });
+  // Every download is awaited (and its file released) even when an earlier step failed.
+  const held: DownloadedBlob[] = [];
+  try {
+    for (let k = 0; k < wanted.length; k++) {
+      const i = firstMissing + k;
+      const layer = layers[i]!;
+      const blob = await downloads[k]!;
+      held.push(blob);
+      options.signal?.throwIfAborted();
+      await extractLayer(dist, io, blob, layer, chain[i - 1], chain[i]!, diffIds[i]!, progress);
+      progress.layer(shortId(layer.digest), 'Pull complete');
+      await blob.release();
+    }
+  } finally {
+    const settled = await Promise.allSettled(downloads);
+    for (const s of settled) if (s.status === 'fulfilled') await s.value.release();
+  }
+  return wanted.length;
+}
+
+async function extractLayer(
+  dist: Distribution, io: LayerIo, blob: DownloadedBlob, layer: Descriptor, parent: string | undefined, chainId: string,
+  diffId: string, progress: ProgressReporter,
+): Promise<void> {
+  const id = shortId(layer.digest);
+  let running = dist.extractions.get(chainId);
+  if (!running) {
+    if (io.hasLayer(chainId)) return;
+    running = (async () => {
+      const tar = await openLayerTar(blob.path, (read) => progress.bytes(id, 'Extracting', read, layer.size));
+      await io.registerLayer(tar, parent, diffId);
+    })();
+    dist.extractions.set(chainId, running);
+    void running.catch(() => {}).finally(() => dist.extractions.delete(chainId));
+  }
+  await running;
+}
+
+/** Runs at most `limit` tasks at once, in the order they were queued. */
+class Semaphore {
+  private active = 0;
+  private readonly queue: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+
+  get free(): boolean {
+    return this.active < this.limit;
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((r) => this.queue.push(r));
+    else this.active++;
+    try {
+      return await task();
+    } finally {
+      const next = this.queue.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
