@@ -1,0 +1,99 @@
+import type { Engine } from '../engine.js';
+import type { Route, RequestContext } from './router.js';
+import { sendJson, readJson, queryFilters } from './http.js';
+import { InvalidArgumentError } from '../../lib/errors.js';
+import type { CreateNetworkOptions, EndpointConfig } from '../network/network-manager.js';
+import type { NetworkRecord } from '../network/network-store.js';
+
+const LIST_FILTERS = ['name', 'id', 'driver', 'label', 'type', 'scope', 'dangling'] as const;
+const PRUNE_FILTERS = ['label', 'label!', 'until'] as const;
+
+function labelMatches(n: NetworkRecord, wanted: string): boolean {
+  const eq = wanted.indexOf('=');
+  if (eq < 0) return wanted in n.labels;
+  return n.labels[wanted.slice(0, eq)] === wanted.slice(eq + 1);
+}
+
+function getNetworks(ctx: RequestContext): void {
+  const filters = queryFilters(ctx, LIST_FILTERS);
+  const nets = ctx.engine.network.list().filter((n) => {
+    const names = filters.get('name');
+    if (names && !names.some((x) => n.name.includes(x))) return false;
+    const ids = filters.get('id');
+    if (ids && !ids.some((x) => n.id.startsWith(x))) return false;
+    const drivers = filters.get('driver');
+    if (drivers && !drivers.includes(n.driver)) return false;
+    const labels = filters.get('label');
+    if (labels && !labels.every((l) => labelMatches(n, l))) return false;
+    const types = filters.get('type');
+    if (types && !types.some((t) => (t === 'builtin') === n.predefined)) return false;
+    const scopes = filters.get('scope');
+    if (scopes && !scopes.includes('local')) return false;
+    return true;
+  });
+  sendJson(ctx, 200, nets.map((n) => ctx.engine.network.inspect(n.id)).map((j) => ({ ...j, Containers: {} })));
+}
+
+function getNetworksInspect(ctx: RequestContext): void {
+  sendJson(ctx, 200, ctx.engine.network.inspect(ctx.params.id));
+}
+
+async function postNetworksCreate(ctx: RequestContext): Promise<void> {
+  const body = await readJson<CreateNetworkOptions>(ctx);
+  if (!body || typeof body !== 'object') throw new InvalidArgumentError('invalid network config: body is empty');
+  sendJson(ctx, 201, await ctx.engine.network.create(body));
+}
+
+async function deleteNetworks(ctx: RequestContext): Promise<void> {
+  await ctx.engine.network.remove(ctx.params.id);
+  sendJson(ctx, 204, undefined);
+}
+
+async function postNetworksConnect(ctx: RequestContext): Promise<void> {
+  const body = await readJson<{ Container?: string; EndpointConfig?: EndpointConfig | null }>(ctx);
+  if (!body?.Container) throw new InvalidArgumentError('no container specified');
+  await ctx.engine.network.connectContainer(ctx.params.id, body.Container, body.EndpointConfig ?? undefined);
+  sendJson(ctx, 200, undefined);
+}
+
+async function postNetworksDisconnect(ctx: RequestContext): Promise<void> {
+  const body = await readJson<{ Container?: string; Force?: boolean }>(ctx);
+  if (!body?.Container) throw new InvalidArgumentError('no container specified');
+  await ctx.engine.network.disconnectContainer(ctx.params.id, body.Container, Boolean(body.Force));
+  sendJson(ctx, 200, undefined);
+}
+
+async function postNetworksPrune(ctx: RequestContext): Promise<void> {
+  const filters = queryFilters(ctx, PRUNE_FILTERS);
+  const until = filters.get('until')?.[0];
+  const before = until ? parseUntil(until) : undefined;
+  const deleted = await ctx.engine.network.prune((n) => {
+    if (before !== undefined && Date.parse(n.created) >= before) return false;
+    if (filters.get('label') && !filters.get('label')!.every((l) => labelMatches(n, l))) return false;
+    if (filters.get('label!') && filters.get('label!')!.some((l) => labelMatches(n, l))) return false;
+    return true;
+  });
+  sendJson(ctx, 200, { NetworksDeleted: deleted });
+}
+
+/** `until` is a timestamp (RFC 3339 or unix seconds) or a duration like `24h` before now. */
+function parseUntil(text: string): number {
+  const duration = /^(\d+)(s|m|h)$/.exec(text);
+  if (duration) return Date.now() - Number(duration[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[duration[2] as 's' | 'm' | 'h'];
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  const t = Date.parse(text);
+  if (Number.isNaN(t)) throw new InvalidArgumentError(`invalid filter 'until=${text}'`);
+  return t;
+}
+
+export function routes(_engine: Engine): Route[] {
+  return [
+    { method: 'GET', path: '/networks', handler: getNetworks },
+    { method: 'POST', path: '/networks/create', handler: postNetworksCreate },
+    { method: 'POST', path: '/networks/prune', handler: postNetworksPrune },
+    { method: 'GET', path: '/networks/{id}', handler: getNetworksInspect },
+    { method: 'DELETE', path: '/networks/{id}', handler: deleteNetworks },
+    { method: 'POST', path: '/networks/{id}/connect', handler: postNetworksConnect },
+    { method: 'POST', path: '/networks/{id}/disconnect', handler: postNetworksDisconnect },
+  ];
+}
