@@ -5,6 +5,7 @@ import { Logger } from './log.js';
 import { ImageStore } from './images/image-store.js';
 import { ContainerManager } from './containers/container-manager.js';
 import { VolumeStore } from './volumes/volume-store.js';
+import { NetworkManager } from './network/network-manager.js';
 
 export const BERTH_VERSION = '0.1.0';
 export const API_VERSION = '1.47';
@@ -22,6 +23,7 @@ export class Engine {
   images!: ImageStore;
   containers!: ContainerManager;
   volumes!: VolumeStore;
+  network!: NetworkManager;
 
   private constructor(readonly config: DaemonConfig, readonly log: Logger) {}
 
@@ -32,6 +34,7 @@ export class Engine {
     await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
     engine.images = await ImageStore.open(join(config.dataRoot, 'image'), log);
     engine.volumes = await VolumeStore.open(join(config.dataRoot, 'volumes'), log);
+    engine.network = await NetworkManager.open(config, log);
     engine.containers = await ContainerManager.open(engine);
     return engine;
   }
@@ -39,5 +42,6 @@ export class Engine {
   /** Stops the daemon's own work. Containers keep running (live restore); the next start picks them up. */
   async shutdown(): Promise<void> {
     await this.containers.shutdown();
+    await this.network.shutdown();
   }
 }

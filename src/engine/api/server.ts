@@ -9,9 +9,10 @@ import * as system from './system.js';
 import * as containers from './containers.js';
 import * as images from './images.js';
 import * as volumes from './volumes.js';
+import * as networks from './networks.js';
 
 /** Every resource's route table. */
-const RESOURCES = [system, containers, images, volumes];
+const RESOURCES = [system, containers, images, volumes, networks];
 
 const VERSION_PREFIX = /^\/v(\d+)\.(\d+)(?=\/)/;
 
