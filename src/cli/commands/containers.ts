@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { encodeFilters } from '../api-client.js';
 import type { Cli } from '../cli.js';
-import { CliError } from '../errors.js';
+import { CliError, ConnectError } from '../errors.js';
 import { CONTAINER_HEADER, ContainerContext, PS_TABLE, type ApiContainer } from '../render/contexts.js';
 import { renderList } from '../render/formatter.js';
 import { copyRaw, demultiplex } from '../streams.js';
@@ -142,7 +142,12 @@ export function registerContainerCommands(program: Command, cli: Cli): void {
     .action(async (name: string, newName: string) => {
       const target = newName.trim();
       if (!name.trim() || !target) throw new CliError('Error: Neither old nor new names may be empty');
-      await cli.client.request('POST', path(name, '/rename'), { query: { name: target } });
+      try {
+        await cli.client.request('POST', path(name, '/rename'), { query: { name: target } });
+      } catch (err) {
+        if (!(err instanceof CliError) || err instanceof ConnectError) throw err;
+        throw new CliError(`${err.message}\nError: failed to rename container named ${name}`);
+      }
     });
 
   program.command('logs')
