@@ -140,7 +140,7 @@ export function isValidTag(tag: string): boolean {
  */
 export function parseTagTarget(repo: string, tag: string): ImageReference {
   let ref = parseReference(repo);
-  if (ref.digest) throw new InvalidArgumentError('refusing to create a tag with a digest reference');
+  if (ref.digest) throw new InvalidArgumentError('cannot import digest reference');
   if (tag) {
     if (!isValidTag(tag)) throw new InvalidArgumentError('invalid tag format');
     ref = { ...ref, tag };
