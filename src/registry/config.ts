@@ -100,7 +100,10 @@ function convert(value: string, leaf: Leaf): unknown {
 
 /** Applies REGISTRY_A_B_C=value to the tree, matching the schema's keys (which may hold no "_"). */
 function applyEnv(tree: Tree, env: NodeJS.ProcessEnv, warnings: string[]): void {
-  const vars = Object.keys(env).filter((k) => k.startsWith('REGISTRY_')).sort((a, b) => a.length - b.length);
+  // Kind choices (REGISTRY_STORAGE=s3) come last so that they win over the other kinds' parameters.
+  const isChoice = (k: string) => Object.keys(CHOICES).some((c) => k === `REGISTRY_${c.toUpperCase()}`);
+  const vars = Object.keys(env).filter((k) => k.startsWith('REGISTRY_') && k !== 'REGISTRY_CONFIGURATION_PATH')
+    .sort((a, b) => Number(isChoice(a)) - Number(isChoice(b)) || a.length - b.length);
   for (const name of vars) {
     const value = env[name] ?? '';
     const parts = name.slice('REGISTRY_'.length).toLowerCase().split('_');
