@@ -36,6 +36,7 @@ export function mask(prefix: number): number {
 export function parseCidr(text: string): Subnet & { ip: number } {
   const m = /^([\d.]+)\/(\d{1,2})$/.exec(text);
   if (!m || Number(m[2]) > 32) throw new InvalidArgumentError(`invalid CIDR address: ${text}`);
+  if (!isIp(m[1])) throw new InvalidArgumentError(`invalid CIDR address: ${text}`);
   const ip = parseIp(m[1]);
   const prefix = Number(m[2]);
   return { ip, base: (ip & mask(prefix)) >>> 0, prefix };
