@@ -37,7 +37,8 @@ async function createContainer(cli: Cli, image: string, args: string[], flags: C
   try {
     created = await send();
   } catch (err) {
-    if (!(err instanceof DaemonError) || err.status !== 404 || !/no such image/i.test(err.daemonMessage)) throw err;
+    // like docker, any 404 from create means the image is missing: pull it and try once more
+    if (!(err instanceof DaemonError) || err.status !== 404) throw err;
     await cli.err(`Unable to find image '${withDefaultTag(image)}' locally\n`);
     await pullImage(cli, image, process.stderr);
     created = await send();
