@@ -25,11 +25,10 @@ export class ReferenceStore {
     return this.data.references[referenceString(ref)];
   }
 
-  /** References to an image, tags first, each group sorted. */
+  /** References to an image, sorted by their full string as Docker sorts them. */
   referencesOf(imageId: string): ImageReference[] {
-    const refs = Object.entries(this.data.references).filter(([, id]) => id === imageId).map(([r]) => parseReference(r));
-    const key = (r: ImageReference): string => `${r.digest ? 1 : 0}${referenceString(r)}`;
-    return refs.sort((a, b) => key(a).localeCompare(key(b)));
+    return Object.keys(this.data.references).filter((r) => this.data.references[r] === imageId).sort()
+      .map((r) => parseReference(r));
   }
 
   lastTagTime(imageId: string): string | undefined {
