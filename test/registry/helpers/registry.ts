@@ -39,14 +39,21 @@ export interface TestRegistry {
 /** A registry in this process; `env` holds REGISTRY_* settings on top of a temp filesystem root. */
 export async function startTestRegistry(env: Record<string, string> = {}, configPath?: string): Promise<TestRegistry> {
   const root = tempDir();
-  const config = loadConfig(configPath, {
-    REGISTRY_HTTP_ADDR: '127.0.0.1:0',
-    REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: root,
-    ...env,
-  });
-  const registry = new Registry(config, createDriver(config));
+  let registry: Registry;
+  let running: RunningServer;
   const log: AccessLogEntry[] = [];
-  const running: RunningServer = await startServer(registry, { accessLog: (e) => log.push(e) });
+  try {
+    const config = loadConfig(configPath, {
+      REGISTRY_HTTP_ADDR: '127.0.0.1:0',
+      REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: root,
+      ...env,
+    });
+    registry = new Registry(config, createDriver(config));
+    running = await startServer(registry, { accessLog: (e) => log.push(e) });
+  } catch (err) {
+    rmSync(root, { recursive: true, force: true });
+    throw err;
+  }
   return {
     url: running.url, host: `127.0.0.1:${running.port}`, root, registry, log,
     async stop() {

@@ -1,0 +1,77 @@
+// Debian's dockerd (with its own containerd) in a sandbox for tests: temp data root, exec root and
+// socket; no bridge and no iptables rules, so the host network is not touched. stop() ends both
+// daemons and removes every file.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { tempDir } from './registry.js';
+
+const exec = promisify(execFile);
+
+export interface Dockerd {
+  host: string;
+  docker(args: string[], input?: Buffer): Promise<{ stdout: string; stderr: string; code: number }>;
+  stop(): Promise<void>;
+}
+
+function waitExit(child: ChildProcess, ms: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => { child.kill('SIGKILL'); }, ms);
+    child.once('exit', () => { clearTimeout(t); resolve(); });
+  });
+}
+
+export async function startDockerd(): Promise<Dockerd> {
+  const dir = tempDir('berth-dkd-');
+  const csock = join(dir, 'containerd.sock');
+  const dsock = join(dir, 'docker.sock');
+  const containerd = spawn('containerd', ['--root', join(dir, 'containerd'), '--state', join(dir, 'cstate'), '--address', csock],
+    { stdio: 'ignore' });
+  for (let i = 0; i < 100 && !existsSync(csock); i++) await new Promise((r) => setTimeout(r, 100));
+  const dockerd = spawn('dockerd', [
+    '--containerd', csock, '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '-H', `unix://${dsock}`,
+    '--pidfile', join(dir, 'dockerd.pid'), '--bridge=none', '--iptables=false', '--ip-masq=false',
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  dockerd.stderr!.on('data', (d) => { log += d; });
+  const host = `unix://${dsock}`;
+  const docker: Dockerd['docker'] = (args, input) => new Promise((resolve) => {
+    const child = spawn('docker', args, { env: { ...process.env, DOCKER_HOST: host, DOCKER_CONFIG: join(dir, 'cli') } });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (code) => resolve({ stdout, stderr, code: code ?? -1 }));
+    child.stdin.end(input);
+  });
+  const stop = async () => {
+    dockerd.kill('SIGTERM');
+    await waitExit(dockerd, 15_000);
+    containerd.kill('SIGTERM');
+    await waitExit(containerd, 10_000);
+    // Mounts the daemons may have left (overlay, shm) before the files go.
+    try {
+      const { stdout } = await exec('awk', ['{print $2}', '/proc/self/mounts']);
+      for (const m of stdout.split('\n').filter((m) => m.startsWith(dir)).reverse()) await exec('umount', ['-l', m]).catch(() => {});
+    } catch { /* no mounts */ }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  for (let i = 0; ; i++) {
+    const r = await docker(['version', '--format', '{{.Server.Version}}']);
+    if (r.code === 0) break;
+    if (i > 150 || dockerd.exitCode !== null) { await stop(); throw new Error(`dockerd did not start: ${log.slice(-2000)}`); }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { host, docker, stop };
+}
+
+/** Imports a busybox image (Debian's busybox-static) as `name`. */
+export async function importBusybox(d: Dockerd, name: string): Promise<void> {
+  const { tarOf } = await import('./oci-layout.js');
+  const { readFileSync } = await import('node:fs');
+  const busybox = readFileSync('/bin/busybox');
+  const tar = await tarOf({ 'bin/busybox': busybox, 'etc/passwd': Buffer.from('root:x:0:0:root:/root:/bin/sh\n') });
+  const r = await d.docker(['import', '-c', 'CMD ["/bin/busybox", "sh"]', '-', name], tar);
+  if (r.code !== 0) throw new Error(`docker import: ${r.stderr}`);
+}
