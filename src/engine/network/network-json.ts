@@ -43,6 +43,7 @@ export function endpointJson(c: ContainerRecord, n: NetworkRecord, a: Attachment
     Aliases: a.aliases.length ? a.aliases : null,
     MacAddress: running ? a.mac ?? '' : '',
     DriverOpts: null,
+    GwPriority: 0,
     NetworkID: n.id,
     EndpointID: a.endpointId ?? '',
     Gateway: running && n.gateway ? n.gateway : '',

@@ -308,7 +308,7 @@ export class NetworkManager {
       const name = opts.Name;
       if (!name) throw new InvalidArgumentError('network name is required');
       if (!NAME_PATTERN.test(name)) throw new InvalidArgumentError(`invalid network name "${name}": must match ${NAME_PATTERN.source}`);
-      if (PREDEFINED.includes(name)) throw new ForbiddenError(`${name} is a pre-defined network and cannot be created`);
+      if (PREDEFINED.includes(name)) throw new ForbiddenError(`operation is not permitted on predefined ${name} network`);
       if ([...this.networks.values()].some((n) => n.name === name)) throw new ConflictError(`network with name ${name} already exists`);
       const driver = opts.Driver || 'bridge';
       if (driver !== 'bridge') throw new NotFoundError(`could not find plugin ${driver} in v1 plugin registry: plugin not found`);
@@ -444,7 +444,7 @@ export class NetworkManager {
         try {
           this.findContainer(link.target);
         } catch {
-          throw new NotFoundError(`could not get container for ${link.target}`);
+          throw new NotFoundError(`could not get container for ${link.target}: No such container: ${link.target}`);
         }
       }
       const userNet = mode !== 'bridge' ? Object.values(networks)[0] : undefined;
