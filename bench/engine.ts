@@ -1,0 +1,55 @@
+/**
+ * The engine benchmarks of the foundation issue, berthd beside Debian's dockerd in one run:
+ *  - `docker run --rm --network none busybox true` (median of N, interleaved)
+ *  - berthd idle RSS, conmon RSS per running container
+ *  - `docker ps -a` with 500 containers
+ * Usage: npm run bench -- engine [runs]
+ */
+import { execFileSync } from 'node:child_process';
+import { startDaemon, DOCKER } from '../test/helpers/daemon.js';
+import { importBusybox } from '../test/helpers/busybox.js';
+import { timeCommand, median, referenceDockerd, docker, rssKb, printTable } from './lib.js';
+
+export async function benchEngine(runs = 30, psContainers = 500): Promise<void> {
+  const ref = referenceDockerd();
+  const berth = await startDaemon();
+  try {
+    await importBusybox(berth);
+    const peers = [{ name: 'berthd', host: berth.host }, { name: 'dockerd', host: ref }];
+
+    // 1. run --rm true, interleaved so both see the same machine noise.
+    const times: Record<string, number[]> = { berthd: [], dockerd: [] };
+    for (const p of peers) timeCommand([DOCKER, '-H', p.host, 'run', '--rm', '--network', 'none', 'busybox', 'true']);
+    for (let i = 0; i < runs; i++) {
+      for (const p of peers) times[p.name].push(timeCommand([DOCKER, '-H', p.host, 'run', '--rm', '--network', 'none', 'busybox', 'true']));
+    }
+    const mb = median(times.berthd), md = median(times.dockerd);
+    console.log(`\n## docker run --rm --network none busybox true (${runs} runs each, interleaved)`);
+    printTable([['daemon', 'median ms', 'min ms'], ...peers.map((p) => [p.name, median(times[p.name]).toFixed(1), Math.min(...times[p.name]).toFixed(1)])]);
+    console.log(`ratio berthd/dockerd: ${(mb / md).toFixed(2)}`);
+
+    // 2. memory: idle daemon, conmon per running container.
+    const idle = rssKb(berth.proc!.pid!);
+    docker(berth.host, ['run', '-d', '--name', 'rss', '--network', 'none', 'busybox', 'sleep', '300']);
+    const conmonPids = execFileSync('pgrep', ['-f', `conmon.*${berth.execRoot}`], { encoding: 'utf8' }).trim().split('\n').map(Number);
+    const conmon = Math.max(...conmonPids.map(rssKb));
+    console.log(`\n## memory\nberthd idle RSS: ${(idle / 1024).toFixed(1)} MB\nconmon RSS per running container: ${(conmon / 1024).toFixed(2)} MB`);
+    docker(berth.host, ['rm', '-f', 'rss']);
+
+    // 3. ps -a with many containers (created, not started: listing cost only).
+    for (const p of peers) {
+      for (let i = 0; i < psContainers; i++) docker(p.host, ['create', '--network', 'none', '--label', 'bench=ps', 'busybox', 'true']);
+    }
+    const ps: Record<string, number[]> = { berthd: [], dockerd: [] };
+    for (let i = 0; i < 10; i++) for (const p of peers) ps[p.name].push(timeCommand([DOCKER, '-H', p.host, 'ps', '-a']));
+    console.log(`\n## docker ps -a with ${psContainers} containers (10 runs each)`);
+    printTable([['daemon', 'median ms'], ...peers.map((p) => [p.name, median(ps[p.name]).toFixed(1)])]);
+    console.log(`ratio berthd/dockerd: ${(median(ps.berthd) / median(ps.dockerd)).toFixed(2)}`);
+    for (const p of peers) {
+      const ids = docker(p.host, ['ps', '-aq', '--filter', 'label=bench=ps']).split('\n').filter(Boolean);
+      for (let i = 0; i < ids.length; i += 100) docker(p.host, ['rm', ...ids.slice(i, i + 100)]);
+    }
+  } finally {
+    await berth.stop();
+  }
+}
