@@ -104,7 +104,8 @@ export async function downloadBlob(client: RegistryClient, desc: Descriptor, pat
         if (offset < desc.size) throw new ShortBodyError(`unexpected EOF: got ${offset} of ${desc.size} bytes of ${desc.digest}`);
         break;
       } catch (err) {
-        if (!isRetryable(err) || attempt >= MAX_ATTEMPTS) throw err;
+        if (!isRetryable(err)) throw err;
+        if (attempt >= MAX_ATTEMPTS) throw new Error(`downloading ${desc.digest} failed ${attempt} times, last: ${(err as Error).message}`, { cause: err });
         options.onRetry?.(attempt, err as Error);
         await new Promise((r) => setTimeout(r, FIRST_RETRY_DELAY_MS * 2 ** (attempt - 1)));
       }

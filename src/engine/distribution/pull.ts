@@ -9,7 +9,7 @@ import { chainIdOf } from '../images/layer-store.js';
 import { hostPlatform } from '../images/image-config.js';
 import type { AuthConfig } from './credentials.js';
 import { distributionOf, type Distribution } from './distribution.js';
-import { RegistryContentError } from './errors.js';
+import { RegistryContentError, RegistryResponseError } from './errors.js';
 import { readCapped } from './http-body.js';
 import { openLayerTar } from './layer-decompress.js';
 import { LayerIo } from './layer-io.js';
@@ -119,7 +119,12 @@ async function resolveImage(dist: Distribution, options: PullOptions): Promise<R
 
 async function fetchConfig(client: RegistryClient, desc: Descriptor): Promise<Buffer> {
   if (desc.size > MAX_CONFIG_BYTES) throw new RegistryContentError(`image configuration of ${desc.size} bytes is too large`);
-  const blob = await client.openBlob(desc.digest);
+  const blob = await client.openBlob(desc.digest).catch((err) => {
+    if (err instanceof RegistryResponseError && err.status === 404) {
+      throw new RegistryContentError(`the registry does not have the image configuration ${desc.digest} its manifest names: ${err.message}`);
+    }
+    throw err;
+  });
   const bytes = await readCapped(blob.body, desc.size, 'image configuration');
   const { algorithm } = parseDigest(desc.digest);
   if (bytes.length !== desc.size || digestOf(bytes, algorithm) !== desc.digest) {
