@@ -56,6 +56,8 @@ export interface PreparedNetwork {
   hostname: string;
   /** Link variables to add to the container's environment. */
   env: string[];
+  /** Where the /etc files are on the host (inspect's ResolvConfPath, HostnamePath, HostsPath). */
+  etcPaths: { resolvConf: string; hostname: string; hosts: string };
 }
 
 export interface CreateNetworkOptions {
@@ -506,7 +508,7 @@ export class NetworkManager {
       const dir = this.store.containerDir(id);
       if (c.networkMode === 'host') {
         const mounts = await copyHostEtcFiles(dir, osHostname());
-        return { network: 'host', mounts, hostname: osHostname(), env: [] };
+        return { network: 'host', mounts, hostname: osHostname(), env: [], etcPaths: etcPaths(mounts) };
       }
       if (c.networkMode.startsWith('container:')) {
         const target = this.containers.get(c.networkMode.slice('container:'.length));
@@ -514,13 +516,14 @@ export class NetworkManager {
           throw new ConflictError(`cannot join network namespace of a non running container: ${c.networkMode.slice(10)}`);
         }
         const targetDir = this.store.containerDir(target.id);
-        return { network: { path: `/proc/${target.pid}/ns/net` }, mounts: etcMounts(targetDir), hostname: target.hostname, env: [] };
+        const mounts = etcMounts(targetDir);
+        return { network: { path: `/proc/${target.pid}/ns/net` }, mounts, hostname: target.hostname, env: [], etcPaths: etcPaths(mounts) };
       }
       try {
         const env = await this.allocate(c);
         const mounts = await writeEtcFiles(dir, await this.etcFilesFor(c));
         await this.store.saveContainer(c);
-        return { network: 'new', mounts, hostname: c.hostname, env };
+        return { network: 'new', mounts, hostname: c.hostname, env, etcPaths: etcPaths(mounts) };
       } catch (err) {
         await this.releaseLocked(c);
         throw err;
@@ -873,6 +876,11 @@ export class NetworkManager {
     const conf = await hostResolvConf();
     this.upstreamCache = { at: Date.now(), servers: conf.nameservers };
   }
+}
+
+function etcPaths(mounts: MountSpec[]): PreparedNetwork['etcPaths'] {
+  const find = (dest: string) => mounts.find((m) => m.destination === dest)?.source ?? '';
+  return { resolvConf: find('/etc/resolv.conf'), hostname: find('/etc/hostname'), hosts: find('/etc/hosts') };
 }
 
 function newId(): string {
