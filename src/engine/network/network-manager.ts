@@ -9,7 +9,7 @@ import { formatIp, formatSubnet, macForIp, overlaps, parseCidr, parseIp } from '
 import { AddressSpace, DEFAULT_POOLS, hostRoutes, pickSubnet, type AddressPool } from './ipam.js';
 import { Firewall, type FirewallState } from './firewall.js';
 import { ipBatch } from './host-commands.js';
-import { ensureBridge, removeBridges, hostVethName, plugVeth, unplugVeths, loopbackUp, enableForwarding } from './plumbing.js';
+import { ensureBridge, removeBridges, hostVethName, plugVeth, unplugVeths, enableForwarding } from './plumbing.js';
 import { PortReservations } from './port-reservations.js';
 import { DnsServer } from './dns-server.js';
 import { NetworkStore, type Attachment, type ContainerRecord, type NetworkRecord, type PublishedPort, type PortBinding } from './network-store.js';
@@ -630,7 +630,6 @@ export class NetworkManager {
       await this.store.saveContainer(c);
       if (c.networkMode === 'host' || c.networkMode.startsWith('container:')) return;
       try {
-        if (c.networkMode === 'none') await loopbackUp(pid);
         let first = true;
         for (const [netId, a] of Object.entries(c.networks)) {
           const n = this.networks.get(netId)!;

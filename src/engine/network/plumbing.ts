@@ -41,7 +41,7 @@ export interface VethSpec {
   gateway?: string;
 }
 
-/** Plugs a container (its init `pid`) into a bridge. Loopback is brought up by the runtime. */
+/** Plugs a container (its init `pid`) into a bridge. Loopback is brought up by runc in a new namespace. */
 export async function plugVeth(pid: number, v: VethSpec): Promise<void> {
   await ipBatch([
     `link add ${v.hostName} type veth peer name ${v.ifname} address ${v.mac} netns ${pid}`,
@@ -50,7 +50,7 @@ export async function plugVeth(pid: number, v: VethSpec): Promise<void> {
     `link set ${v.hostName} type bridge_slave hairpin on`,
     `link set ${v.hostName} up`,
   ]);
-  const inside = [`addr add ${v.cidr} dev ${v.ifname}`, `link set ${v.ifname} up`, 'link set lo up'];
+  const inside = [`addr add ${v.cidr} dev ${v.ifname}`, `link set ${v.ifname} up`];
   if (v.gateway) inside.push(`route replace default via ${v.gateway} dev ${v.ifname}`);
   await ipBatchIn(`/proc/${pid}/ns/net`, inside);
 }
@@ -60,11 +60,6 @@ export async function unplugVeths(hostNames: string[]): Promise<void> {
   const present: string[] = [];
   for (const name of hostNames) if (await linkExists(name)) present.push(name);
   await ipBatchLenient(present.map((n) => `link del ${n}`));
-}
-
-/** Brings loopback up in a namespace of its own (`--network none`). */
-export async function loopbackUp(pid: number): Promise<void> {
-  await ipBatchIn(`/proc/${pid}/ns/net`, ['link set lo up']);
 }
 
 export async function enableForwarding(): Promise<void> {
