@@ -153,3 +153,11 @@ test('a layer registered for an image still being assembled survives an rmi of a
   const image = await store.addImage({ ...hostPlatform(), rootfs: { type: 'layers', diff_ids: [pending.diffId] } });
   assert.equal(image.layers[0], pending.chainId);
 });
+
+test('tags added concurrently are all on disk afterwards', async () => {
+  const store = await open();
+  const image = await importTar(store, { a: '1' });
+  await Promise.all(Array.from({ length: 20 }, (_, i) => store.tag(image.id, parseReference(`many:${i}`))));
+  const reopened = await open();
+  assert.equal((await reopened.resolve(image.id)).repoTags.length, 20);
+});

@@ -65,6 +65,7 @@ export class ImageStore {
   private retained: RetainedImage[] = [];
   /** Layers registered by this process that no image names yet (a pull or import in flight): not garbage. */
   private readonly fresh = new Set<string>();
+  private savingRetained: Promise<void> = Promise.resolve();
   private usageCheck: UsageCheck = () => [];
   /** Until the container manager registers, nobody can say whether a retained image is still used. */
   private usageKnown = false;
@@ -278,8 +279,11 @@ export class ImageStore {
     return removed;
   }
 
-  private async saveRetained(): Promise<void> {
-    await writeJsonAtomic(join(this.root, 'retained.json'), this.retained);
+  private saveRetained(): Promise<void> {
+    // Chained like the reference store's writes: each writes the state of its start, in order.
+    const write = this.savingRetained.then(() => writeJsonAtomic(join(this.root, 'retained.json'), this.retained));
+    this.savingRetained = write.catch(() => {});
+    return write;
   }
 
   private record(id: string): ImageRecord {

@@ -13,6 +13,9 @@ interface ReferenceFile {
  * is small: one line per reference). A reference names exactly one image; an image has any number.
  */
 export class ReferenceStore {
+  /** Writes run one after another, each with the state of its start, so an older one never lands last. */
+  private saving: Promise<void> = Promise.resolve();
+
   private constructor(private readonly path: string, private readonly data: ReferenceFile) {}
 
   static async open(path: string): Promise<ReferenceStore> {
@@ -59,7 +62,9 @@ export class ReferenceStore {
     await this.save();
   }
 
-  private async save(): Promise<void> {
-    await writeJsonAtomic(this.path, this.data);
+  private save(): Promise<void> {
+    const write = this.saving.then(() => writeJsonAtomic(this.path, this.data));
+    this.saving = write.catch(() => {});
+    return write;
   }
 }
