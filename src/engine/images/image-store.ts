@@ -170,14 +170,15 @@ export class ImageStore {
   }
 
   /**
-   * The overlayfs lower dirs of an image, topmost layer first (the order `lowerdir=` wants). Works for
-   * images deleted by force while a container still uses them. An image without layers gets one empty dir.
+   * The overlayfs lower dirs of an image, topmost layer first (the order `lowerdir=` wants): short
+   * symlinks to the layers' diff dirs, so that deep images fit in the mount options. Works for images
+   * deleted by force while a container still uses them. An image without layers gets one empty dir.
    */
   async lowerDirs(imageId: string): Promise<string[]> {
     const layers = this.images.get(imageId)?.layers ?? this.retained.find((r) => r.id === imageId)?.layers;
     if (!layers) throw new NotFoundError(`No such image: ${imageId}`);
     if (layers.length === 0) return [await this.layerStore.emptyDir()];
-    return layers.map((l) => this.layerStore.diffDir(l)).reverse();
+    return layers.map((l) => this.layerStore.lowerDir(l)).reverse();
   }
 
   /**

@@ -1,4 +1,4 @@
-import { mkdir, readdir, rename, rm, open } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, open, readlink, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -22,6 +22,9 @@ export interface LayerInfo {
 
 const TEMP_PREFIX = 'tmp-';
 const META = 'layer.json';
+/** Short links to diff dirs: overlay mount options must fit in one page, and full paths fill it after ~40 layers. */
+const LINKS = 'l';
+const LINK_LENGTH = 26;
 
 export function chainIdOf(parent: string | undefined, diffId: string): string {
   if (!parent) return diffId;
@@ -43,6 +46,7 @@ export class LayerStore {
     const store = new LayerStore(root, log);
     await mkdir(root, { recursive: true, mode: 0o700 });
     for (const name of await readdir(root)) {
+      if (name === LINKS || name === 'empty') continue;
       if (name.startsWith(TEMP_PREFIX)) {
         log.info(`removing unfinished layer directory ${name}`);
         await rm(join(root, name), { recursive: true, force: true });
@@ -56,7 +60,32 @@ export class LayerStore {
       }
       store.layers.set(info.chainId, info);
     }
+    await store.syncLinks();
     return store;
+  }
+
+  /** Makes the short link of every layer and removes links of layers that are gone. */
+  private async syncLinks(): Promise<void> {
+    const dir = join(this.root, LINKS);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const wanted = new Map([...this.layers.keys()].map((c) => [hexOf(c).slice(0, LINK_LENGTH), c]));
+    for (const name of await readdir(dir)) {
+      const chainId = wanted.get(name);
+      const target = await readlink(join(dir, name)).catch(() => '');
+      if (chainId && target === linkTarget(chainId)) wanted.delete(name);
+      else await unlink(join(dir, name));
+    }
+    for (const chainId of wanted.values()) await this.link(chainId);
+  }
+
+  private async link(chainId: string): Promise<void> {
+    await symlink(linkTarget(chainId), this.linkPath(chainId)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+  }
+
+  private linkPath(chainId: string): string {
+    return join(this.root, LINKS, hexOf(chainId).slice(0, LINK_LENGTH));
   }
 
   get(chainId: string): LayerInfo | undefined {
@@ -71,10 +100,16 @@ export class LayerStore {
     return [...this.layers.values()];
   }
 
-  /** The directory holding the layer's files (an overlay lower dir). */
+  /** The directory holding the layer's files. */
   diffDir(chainId: string): string {
     if (!this.layers.has(chainId)) throw new NotFoundError(`layer does not exist: ${chainId}`);
     return join(this.root, hexOf(chainId), 'diff');
+  }
+
+  /** A short path (a symlink) to the layer's files, for overlay's `lowerdir=`. */
+  lowerDir(chainId: string): string {
+    if (!this.layers.has(chainId)) throw new NotFoundError(`layer does not exist: ${chainId}`);
+    return this.linkPath(chainId);
   }
 
   /** An always-empty directory: the lower dir of an image without layers. */
@@ -110,6 +145,7 @@ export class LayerStore {
       }
       await syncDir(this.root);
       this.layers.set(chainId, info);
+      await this.link(chainId);
       return info;
     } finally {
       await rm(tmp, { recursive: true, force: true });
@@ -121,10 +157,15 @@ export class LayerStore {
     if (!this.layers.has(chainId)) return;
     const dir = join(this.root, hexOf(chainId));
     const doomed = join(this.root, `${TEMP_PREFIX}del-${randomBytes(8).toString('hex')}`);
+    await unlink(this.linkPath(chainId)).catch(() => {});
     await rename(dir, doomed);
     this.layers.delete(chainId);
     await rm(doomed, { recursive: true, force: true });
   }
+}
+
+function linkTarget(chainId: string): string {
+  return `../${hexOf(chainId)}/diff`;
 }
 
 function hexOf(digest: string): string {
