@@ -63,8 +63,6 @@ interface Loaded {
 export class ImageStore {
   private readonly images = new Map<string, Loaded>();
   private retained: RetainedImage[] = [];
-  /** Layers registered by this process that no image names yet (a pull or import in flight): not garbage. */
-  private readonly fresh = new Set<string>();
   private savingRetained: Promise<void> = Promise.resolve();
   private usageCheck: UsageCheck = () => [];
   /** Until the container manager registers, nobody can say whether a retained image is still used. */
@@ -185,10 +183,8 @@ export class ImageStore {
    * Unpacks a layer tar on top of `parent` (a chainID); see LayerStore.register. The layer is kept from
    * garbage collection until an image names it (addImage) or the daemon restarts.
    */
-  async registerLayer(tar: Readable | AsyncIterable<Buffer>, parent?: string): Promise<LayerInfo> {
-    const info = await this.layerStore.register(tar, parent);
-    this.fresh.add(info.chainId);
-    return info;
+  registerLayer(tar: Readable | AsyncIterable<Buffer>, parent?: string): Promise<LayerInfo> {
+    return this.layerStore.register(tar, parent);
   }
 
   /**
@@ -208,7 +204,7 @@ export class ImageStore {
       await writeJsonAtomic(join(this.root, 'images', `${hexOf(id)}.json`), meta);
       this.images.set(id, { meta, config, layers });
     }
-    for (const l of layers) this.fresh.delete(l);
+    this.layerStore.claim(layers);
     return this.record(id);
   }
 
@@ -256,9 +252,10 @@ export class ImageStore {
     const used = new Set<string>();
     for (const img of this.images.values()) for (const l of img.layers) used.add(l);
     for (const r of this.retained) for (const l of r.layers) used.add(l);
-    for (const l of this.fresh) {
-      // A fresh layer holds its parents too.
-      for (let layer = this.layerStore.get(l); layer; layer = layer.parent ? this.layerStore.get(layer.parent) : undefined) used.add(layer.chainId);
+    for (const l of this.layerStore.all()) {
+      if (!this.layerStore.isUnclaimed(l.chainId)) continue;
+      // An unclaimed layer holds its parents too.
+      for (let layer: LayerInfo | undefined = l; layer; layer = layer.parent ? this.layerStore.get(layer.parent) : undefined) used.add(layer.chainId);
     }
     // Parents after children, so a crash never leaves a layer whose parent is gone.
     const unused = this.layerStore.all().filter((l) => !used.has(l.chainId));

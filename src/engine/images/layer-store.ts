@@ -39,6 +39,11 @@ export function chainIdOf(parent: string | undefined, diffId: string): string {
  */
 export class LayerStore {
   private readonly layers = new Map<string, LayerInfo>();
+  /**
+   * Layers registered or reused by this process that no image names yet (a pull or import in flight),
+   * and parents being built on: garbage collection leaves them, with their parents, until claimed.
+   */
+  private readonly unclaimed = new Set<string>();
 
   private constructor(readonly root: string, private readonly log: Logger) {}
 
@@ -100,6 +105,15 @@ export class LayerStore {
     return [...this.layers.values()];
   }
 
+  isUnclaimed(chainId: string): boolean {
+    return this.unclaimed.has(chainId);
+  }
+
+  /** An image now names these layers: they are ordinary garbage collection candidates again. */
+  claim(chainIds: string[]): void {
+    for (const c of chainIds) this.unclaimed.delete(c);
+  }
+
   /** The directory holding the layer's files. */
   diffDir(chainId: string): string {
     if (!this.layers.has(chainId)) throw new NotFoundError(`layer does not exist: ${chainId}`);
@@ -121,17 +135,22 @@ export class LayerStore {
 
   /**
    * Unpacks a layer tar (plain or gzip) on top of `parent` and registers it. If a layer with the same
-   * chainID exists already, the new copy is dropped and the existing one returned.
+   * chainID exists already, the new copy is dropped and the existing one returned. The layer (and the
+   * parent, from the start) stays unclaimed, safe from garbage collection, until `claim`.
    */
   async register(tarStream: Readable | AsyncIterable<Buffer>, parent?: string): Promise<LayerInfo> {
     if (parent && !this.layers.has(parent)) throw new NotFoundError(`layer does not exist: ${parent}`);
+    if (parent) this.unclaimed.add(parent);
     const tmp = join(this.root, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     await mkdir(join(tmp, 'diff'), { recursive: true, mode: 0o700 });
     try {
       const { diffId, size } = await unpackLayer(tarStream, join(tmp, 'diff'));
       const chainId = chainIdOf(parent, diffId);
       const existing = this.layers.get(chainId);
-      if (existing) return existing;
+      if (existing) {
+        this.unclaimed.add(chainId);
+        return existing;
+      }
       const info: LayerInfo = { diffId, chainId, size, created: new Date().toISOString() };
       if (parent) info.parent = parent;
       await writeJsonAtomic(join(tmp, META), info);
@@ -140,12 +159,16 @@ export class LayerStore {
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         // Another import of the same content finished first.
-        if ((code === 'ENOTEMPTY' || code === 'EEXIST') && this.layers.has(chainId)) return this.layers.get(chainId)!;
+        if ((code === 'ENOTEMPTY' || code === 'EEXIST') && this.layers.has(chainId)) {
+          this.unclaimed.add(chainId);
+          return this.layers.get(chainId)!;
+        }
         throw err;
       }
-      await syncDir(this.root);
       this.layers.set(chainId, info);
+      this.unclaimed.add(chainId);
       await this.link(chainId);
+      await syncDir(this.root);
       return info;
     } finally {
       await rm(tmp, { recursive: true, force: true });
@@ -160,6 +183,7 @@ export class LayerStore {
     await unlink(this.linkPath(chainId)).catch(() => {});
     await rename(dir, doomed);
     this.layers.delete(chainId);
+    this.unclaimed.delete(chainId);
     await rm(doomed, { recursive: true, force: true });
   }
 }
