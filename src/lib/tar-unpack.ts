@@ -97,16 +97,15 @@ class LayerWriter {
     switch (h.type) {
       case 'directory': return this.directory(h, rel);
       case 'file':
-      case 'contiguous-file':
-      case null:
-      case undefined: return this.file(h, rel, body);
-      // tar-stream consumes pax and GNU long-name headers itself.
+      case 'contiguous-file': return this.file(h, rel, body);
       case 'symlink': return this.symlink(h, rel);
       case 'link': return this.hardlink(h, rel);
       case 'character-device':
       case 'block-device':
       case 'fifo': return this.node(h, rel);
-      default: throw new UnsafeTarEntryError(h.name, `unsupported entry type ${h.type}`);
+      // tar-stream consumes pax and GNU long-name headers itself; what is left here (sparse files,
+      // volume labels) it cannot decode.
+      default: throw new UnsafeTarEntryError(h.name, 'unsupported tar entry type');
     }
   }
 

@@ -205,3 +205,14 @@ test('entry names are cleaned like Docker cleans them', () => {
   assert.throws(() => cleanEntryName('a/../../b'), UnsafeTarEntryError);
   assert.throws(() => cleanEntryName('..'), UnsafeTarEntryError);
 });
+
+test('an entry type the unpacker cannot decode (a GNU sparse file) is refused, not written as garbage', async () => {
+  const data = await makeTar([{ name: 'sparse', body: 'x' }]);
+  data[156] = 'S'.charCodeAt(0);
+  // The header checksum covers the type flag: recompute it.
+  data.fill(0x20, 148, 156);
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += data[i];
+  data.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
+  await assert.rejects(unpackLayer([data], target), /refusing tar entry "sparse": unsupported tar entry type/);
+});
