@@ -8,6 +8,7 @@ import type { StorageDriver } from '../storage/driver.js';
 import type { BlobStore } from './blobs.js';
 import { layout } from './layout.js';
 
+const BATCH_BYTES = 1024 * 1024;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface ChunkOptions {
@@ -77,13 +78,26 @@ export class UploadStore {
         : before === 0 ? new Digester(this.algorithms.get(key) ?? 'sha256') : undefined;
       const writer = await this.driver.writer(layout.uploadData(name, id), true);
       try {
+        // Network reads are small (16-64 KiB): hand the driver 1 MiB at a time.
+        let batch: Uint8Array[] = [];
+        let batched = 0;
+        const flush = async () => {
+          if (batched === 0) return;
+          const data = batch.length === 1 ? batch[0] : Buffer.concat(batch, batched);
+          batch = [];
+          batched = 0;
+          await writer.write(data);
+        };
         for await (const chunk of body) {
           digester?.update(chunk);
-          await writer.write(chunk);
-          if (options.length !== undefined && writer.size - before > options.length) {
+          batch.push(chunk);
+          batched += chunk.length;
+          if (options.length !== undefined && writer.size + batched - before > options.length) {
             throw new RegistryError('SIZE_INVALID', `chunk is longer than the ${options.length} bytes announced`);
           }
+          if (batched >= BATCH_BYTES) await flush();
         }
+        await flush();
         if (options.length !== undefined && writer.size - before !== options.length) {
           throw new RegistryError('SIZE_INVALID', `chunk has ${writer.size - before} bytes, ${options.length} announced`);
         }

@@ -5,6 +5,13 @@
 #   ceph-rgw.sh <dir> <rgw-port> <mon-port> <access-key> <secret-key>
 set -euo pipefail
 D=$1 PORT=$2 MONPORT=$3 AK=$4 SK=$5
+# scripts/setup.sh should install these; install them here if a machine lacks them.
+if ! command -v radosgw >/dev/null || ! command -v ceph-osd >/dev/null || ! command -v ceph-mon >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  policy=/usr/sbin/policy-rc.d
+  [ -e $policy ] || { printf '#!/bin/sh\nexit 101\n' > $policy; chmod +x $policy; trap 'rm -f $policy' EXIT; }
+  apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends ceph-mon ceph-osd radosgw >/dev/null
+fi
 mkdir -p "$D/mon" "$D/osd" "$D/run" "$D/rgw"
 FSID=$(cat /proc/sys/kernel/random/uuid)
 CONF=$D/ceph.conf

@@ -30,9 +30,16 @@ export async function errorCode(res: Response): Promise<string> {
 }
 
 export async function pushBlob(c: Client, name: string, data: Uint8Array, digest = sha256(data)): Promise<string> {
-  const res = await req(c, 'POST', `/v2/${name}/blobs/uploads/?digest=${digest}`, {
+  let res = await req(c, 'POST', `/v2/${name}/blobs/uploads/?digest=${digest}`, {
     body: data, headers: { 'Content-Type': 'application/octet-stream' },
   });
+  if (res.status === 202) {
+    // Registries without single-POST uploads (distribution 2.8) answer with a session: PUT to it.
+    await res.arrayBuffer();
+    const location = new URL(res.headers.get('location')!, c.url);
+    location.searchParams.set('digest', digest);
+    res = await req(c, 'PUT', location.toString(), { body: data, headers: { 'Content-Type': 'application/octet-stream' } });
+  }
   if (res.status !== 201) throw new Error(`push blob: ${res.status} ${await res.text()}`);
   await res.arrayBuffer();
   return digest;

@@ -41,7 +41,7 @@ export async function startS3Server(): Promise<S3Server> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await run('bash', [join(ROOT, 'test/registry/helpers/ceph-rgw.sh'), dir, String(port), String(monPort), accessKey, secretKey], { timeout: 120_000 });
+    await run('bash', [join(ROOT, 'test/registry/helpers/ceph-rgw.sh'), dir, String(port), String(monPort), accessKey, secretKey], { timeout: 600_000 });
   } catch (err) {
     await stop();
     throw err;

@@ -13,7 +13,7 @@ before(async () => {
   s3 = await startS3Server();
   await s3.createBucket('suite');
   await s3.createBucket('shared');
-}, { timeout: 150_000 });
+}, { timeout: 660_000 });
 after(async () => { await s3?.stop(); });
 
 driverSuite('s3 (radosgw)', {

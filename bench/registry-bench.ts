@@ -1,0 +1,193 @@
+/**
+ * berth-registry side by side with distribution's registry (Debian's docker-registry 2.8), in one run:
+ *   node --import tsx bench/registry-bench.ts [rounds=3] [requests=20000]
+ * 1. skopeo push and pull of an image of 3 x 100 MiB layers (fresh storage for every round);
+ * 2. 64 concurrent clients fetching one manifest: latency p50/p99 and requests per second;
+ * 3. resident memory of the registry process while one 2 GiB layer is pushed in a single request.
+ * berth-registry runs from dist/ (npm run build first).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Pool } from 'undici';
+import { makeLayout } from '../test/registry/helpers/oci-layout.js';
+import { freePort } from '../test/registry/helpers/registry.js';
+import { pushImage } from '../test/registry/helpers/client.js';
+import { median, percentile, printTable, rssKb } from './lib.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+type Kind = 'berth-registry' | 'docker-registry';
+const KINDS: Kind[] = ['berth-registry', 'docker-registry'];
+
+interface Running { kind: Kind; url: string; host: string; child: ChildProcess; root: string; stop(): Promise<void> }
+
+async function start(kind: Kind): Promise<Running> {
+  const root = mkdtempSync(join(tmpdir(), `bench-${kind}-`));
+  const port = await freePort();
+  let child: ChildProcess;
+  if (kind === 'berth-registry') {
+    child = spawn(process.execPath, [join(ROOT, 'dist/registry/main.js')], {
+      env: { PATH: process.env.PATH, REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`, REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: root },
+      stdio: 'ignore',
+    });
+  } else {
+    const config = join(root, 'config.yml');
+    writeFileSync(config, `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${root}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+    child = spawn('docker-registry', ['serve', config], { stdio: 'ignore' });
+  }
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try { await (await fetch(`${url}/v2/`)).arrayBuffer(); break; } catch {
+      if (i > 200) throw new Error(`${kind} did not start`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    kind, url, host: `127.0.0.1:${port}`, child, root,
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+function timed(args: string[]): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(args[0], args.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+async function benchSkopeo(rounds: number): Promise<string[][]> {
+  const work = mkdtempSync(join(tmpdir(), 'bench-layout-'));
+  const rows: string[][] = [];
+  try {
+    console.error('making a 3 x 100 MiB OCI layout...');
+    await makeLayout(join(work, 'src'), '1.0', [100 * 1024 * 1024, 100 * 1024 * 1024, 100 * 1024 * 1024]);
+    const push: Record<Kind, number[]> = { 'berth-registry': [], 'docker-registry': [] };
+    const pull: Record<Kind, number[]> = { 'berth-registry': [], 'docker-registry': [] };
+    for (let round = 0; round < rounds; round++) {
+      for (const kind of round % 2 ? [...KINDS].reverse() : KINDS) {
+        const reg = await start(kind);
+        try {
+          push[kind].push(timed(['skopeo', 'copy', '-q', '--dest-tls-verify=false', `oci:${join(work, 'src')}:1.0`, `docker://${reg.host}/bench/app:1.0`]));
+          const dest = join(work, `pull-${kind}-${round}`);
+          pull[kind].push(timed(['skopeo', 'copy', '-q', '--src-tls-verify=false', `docker://${reg.host}/bench/app:1.0`, `oci:${dest}:1.0`]));
+          rmSync(dest, { recursive: true, force: true });
+        } finally { await reg.stop(); }
+      }
+    }
+    for (const [name, m] of [['skopeo push 3x100MiB', push], ['skopeo pull 3x100MiB', pull]] as const) {
+      const b = median(m['berth-registry']);
+      const d = median(m['docker-registry']);
+      rows.push([name, `${(b / 1000).toFixed(2)} s`, `${(d / 1000).toFixed(2)} s`, (b / d).toFixed(2)]);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+async function benchManifests(total: number): Promise<string[][]> {
+  const rows: string[][] = [];
+  const results: Record<Kind, { p50: number; p99: number; rps: number }> = {} as never;
+  for (const kind of KINDS) {
+    const reg = await start(kind);
+    try {
+      await pushImage({ url: reg.url, headers: {} }, 'bench/app', 'latest');
+      const pool = new Pool(reg.url, { connections: 64, pipelining: 1 });
+      const latencies: number[] = [];
+      let next = 0;
+      const accept = 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
+      const worker = async () => {
+        while (next++ < total) {
+          const t0 = process.hrtime.bigint();
+          const res = await pool.request({ path: '/v2/bench/app/manifests/latest', method: 'GET', headers: { accept } });
+          await res.body.arrayBuffer();
+          if (res.statusCode !== 200) throw new Error(`${kind}: ${res.statusCode}`);
+          latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        }
+      };
+      // Warm up, then measure.
+      await Promise.all(Array.from({ length: 64 }, async () => {
+        for (let i = 0; i < 10; i++) await (await pool.request({ path: '/v2/bench/app/manifests/latest', method: 'GET' })).body.arrayBuffer();
+      }));
+      const t0 = process.hrtime.bigint();
+      await Promise.all(Array.from({ length: 64 }, worker));
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      await pool.close();
+      results[kind] = { p50: percentile(latencies, 50), p99: percentile(latencies, 99), rps: latencies.length / seconds };
+    } finally { await reg.stop(); }
+  }
+  const b = results['berth-registry'];
+  const d = results['docker-registry'];
+  rows.push(['64 clients, manifest GET p50', `${b.p50.toFixed(2)} ms`, `${d.p50.toFixed(2)} ms`, (b.p50 / d.p50).toFixed(2)]);
+  rows.push(['64 clients, manifest GET p99', `${b.p99.toFixed(2)} ms`, `${d.p99.toFixed(2)} ms`, (b.p99 / d.p99).toFixed(2)]);
+  rows.push(['64 clients, requests/s', b.rps.toFixed(0), d.rps.toFixed(0), (b.rps / d.rps).toFixed(2)]);
+  return rows;
+}
+
+/** Pushes `size` bytes in one POST ?digest=, sampling the registry's RSS meanwhile. */
+async function benchBigLayer(size: number): Promise<string[][]> {
+  const chunk = Buffer.alloc(4 * 1024 * 1024);
+  for (let i = 0; i < chunk.length; i += 4) chunk.writeUInt32LE((i * 2654435761) >>> 0, i);
+  const hash = createHash('sha256');
+  for (let off = 0; off < size; off += chunk.length) hash.update(chunk.subarray(0, Math.min(chunk.length, size - off)));
+  const digest = `sha256:${hash.digest('hex')}`;
+  const rows: string[][] = [];
+  const out: Record<Kind, { base: number; peak: number; ms: number }> = {} as never;
+  for (const kind of KINDS) {
+    const reg = await start(kind);
+    try {
+      const base = rssKb(reg.child.pid!);
+      let peak = base;
+      const timer = setInterval(() => { try { peak = Math.max(peak, rssKb(reg.child.pid!)); } catch { /* exited */ } }, 50);
+      const t0 = process.hrtime.bigint();
+      // POST for a session, then one PUT with the whole body (what docker does for a layer, minus the PATCH).
+      const post = await fetch(`${reg.url}/v2/bench/big/blobs/uploads/`, { method: 'POST' });
+      const location = new URL(post.headers.get('location')!, reg.url);
+      location.searchParams.set('digest', digest);
+      await new Promise<void>((resolveDone, reject) => {
+        const r = request(location, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': size } }, (res) => {
+          res.resume();
+          res.on('end', () => (res.statusCode === 201 ? resolveDone() : reject(new Error(`${kind}: ${res.statusCode}`))));
+        });
+        r.on('error', reject);
+        let off = 0;
+        const pump = () => {
+          while (off < size) {
+            const piece = chunk.subarray(0, Math.min(chunk.length, size - off));
+            off += piece.length;
+            if (!r.write(piece)) { r.once('drain', pump); return; }
+          }
+          r.end();
+        };
+        pump();
+      });
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      clearInterval(timer);
+      out[kind] = { base, peak, ms };
+    } finally { await reg.stop(); }
+  }
+  const b = out['berth-registry'];
+  const d = out['docker-registry'];
+  const mib = (kb: number) => `${(kb / 1024).toFixed(0)} MiB`;
+  rows.push([`push ${size / 2 ** 30} GiB layer: RSS before`, mib(b.base), mib(d.base), '']);
+  rows.push([`push ${size / 2 ** 30} GiB layer: RSS peak`, mib(b.peak), mib(d.peak), (b.peak / d.peak).toFixed(2)]);
+  rows.push([`push ${size / 2 ** 30} GiB layer: time`, `${(b.ms / 1000).toFixed(2)} s`, `${(d.ms / 1000).toFixed(2)} s`, (b.ms / d.ms).toFixed(2)]);
+  return rows;
+}
+
+const rounds = Number(process.argv[2] ?? 3);
+const requests = Number(process.argv[3] ?? 20000);
+const only = process.env.BENCH_ONLY;
+const rows: string[][] = [['benchmark', 'berth-registry', 'docker-registry 2.8', 'ratio (berth/distribution)']];
+if (!only || only === 'skopeo') rows.push(...await benchSkopeo(rounds));
+if (!only || only === 'manifests') rows.push(...await benchManifests(requests));
+if (!only || only === 'memory') rows.push(...await benchBigLayer(2 * 1024 * 1024 * 1024));
+printTable(rows);
