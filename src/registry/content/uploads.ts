@@ -2,6 +2,7 @@
 // once the whole blob's digest matches. The running digest of each upload is kept in memory; when it is
 // missing (another instance took the previous chunk, or a restart) the data is hashed again from storage.
 import { randomUUID } from 'node:crypto';
+import { consume } from '../../lib/stream-batches.js';
 import { Digester, parseDigest, InvalidDigestError, type DigestAlgorithm } from '../../lib/oci-digest.js';
 import { PathNotFoundError, RegistryError } from '../errors.js';
 import type { StorageDriver } from '../storage/driver.js';
@@ -63,7 +64,7 @@ export class UploadStore {
   }
 
   /** Appends a chunk; on any failure (range, length, aborted body) the upload keeps its previous bytes. */
-  async append(name: string, id: string, body: AsyncIterable<Uint8Array>, options: ChunkOptions = {}): Promise<number> {
+  async append(name: string, id: string, body: NodeJS.ReadableStream, options: ChunkOptions = {}): Promise<number> {
     const key = `${name}/${id}`;
     if (this.busy.has(key)) throw new RegistryError('BLOB_UPLOAD_INVALID', 'another request is writing to this upload');
     this.busy.add(key);
@@ -78,26 +79,13 @@ export class UploadStore {
         : before === 0 ? new Digester(this.algorithms.get(key) ?? 'sha256') : undefined;
       const writer = await this.driver.writer(layout.uploadData(name, id), true);
       try {
-        // Network reads are small (16-64 KiB): hand the driver 1 MiB at a time.
-        let batch: Uint8Array[] = [];
-        let batched = 0;
-        const flush = async () => {
-          if (batched === 0) return;
-          const data = batch.length === 1 ? batch[0] : Buffer.concat(batch, batched);
-          batch = [];
-          batched = 0;
-          await writer.write(data);
-        };
-        for await (const chunk of body) {
-          digester?.update(chunk);
-          batch.push(chunk);
-          batched += chunk.length;
-          if (options.length !== undefined && writer.size + batched - before > options.length) {
+        // Network reads are small (16-64 KiB): hand the driver 1 MiB at a time, reading on meanwhile.
+        await consume(body, BATCH_BYTES, async (data) => {
+          if (options.length !== undefined && writer.size + data.length - before > options.length) {
             throw new RegistryError('SIZE_INVALID', `chunk is longer than the ${options.length} bytes announced`);
           }
-          if (batched >= BATCH_BYTES) await flush();
-        }
-        await flush();
+          await writer.write(data);
+        }, (chunk) => digester?.update(chunk));
         if (options.length !== undefined && writer.size - before !== options.length) {
           throw new RegistryError('SIZE_INVALID', `chunk has ${writer.size - before} bytes, ${options.length} announced`);
         }
