@@ -104,19 +104,22 @@ test('runtime mounts: binds created for -v, volumes filled from the image once, 
   await writeFile(join(rootfs, 'data', 'sub', 'seed.txt'), 'from image');
   await chmod(join(rootfs, 'data'), 0o750);
   const host = join(dir, 'host', 'made');
+  const file = join(dir, 'config.yml');
+  await writeFile(file, 'k: v');
   const planned = planMounts({
-    binds: [`${host}:/h:ro`], volumes: { '/data': {} },
+    binds: [`${host}:/h:ro`, `${file}:/app/config.yml`], volumes: { '/data': {} },
     mounts: [{ Type: 'tmpfs', Target: '/h/t', TmpfsOptions: { SizeBytes: 65536, Options: [['exec']] } }],
   });
   const points = await claimMounts(volumes, 'c1', planned);
   const mounts = await runtimeMounts(volumes, points, rootfs);
   assert.ok((await stat(host)).isDirectory());
-  assert.deepEqual(mounts.map((m) => m.destination), ['/h', '/data', '/h/t']);
+  assert.deepEqual(mounts.map((m) => m.destination), ['/h', '/data', '/app/config.yml', '/h/t']);
   assert.deepEqual(mounts[0], { destination: '/h', source: host, type: 'bind', options: ['rbind', 'rprivate', 'ro'] });
   assert.deepEqual(mounts[1].options, ['rbind', 'rprivate', 'rw']);
+  assert.equal(await readFile(mounts[2].source, 'utf8'), 'k: v');
   assert.equal(await readFile(join(mounts[1].source, 'sub', 'seed.txt'), 'utf8'), 'from image');
   assert.equal((await stat(mounts[1].source)).mode & 0o777, 0o750);
-  assert.deepEqual(mounts[2], { destination: '/h/t', source: 'tmpfs', type: 'tmpfs', options: ['nosuid', 'nodev', 'rprivate', 'size=64k', 'exec'] });
+  assert.deepEqual(mounts[3], { destination: '/h/t', source: 'tmpfs', type: 'tmpfs', options: ['nosuid', 'nodev', 'rprivate', 'size=64k', 'exec'] });
   // A volume with content is not filled again.
   await rm(join(mounts[1].source, 'sub'), { recursive: true });
   await writeFile(join(mounts[1].source, 'mine'), 'x');

@@ -232,12 +232,12 @@ export async function runtimeMounts(volumes: VolumeStore, points: MountPoint[], 
     const rw = p.RW ? 'rw' : 'ro';
     switch (p.Type) {
       case 'bind':
-        if (p.createSource) {
+        // Binding a file is fine: only a path that does not exist at all is created (as a directory).
+        if (!(await stat(p.Source).catch(() => undefined))) {
+          if (!p.createSource) throw mountConfigError('bind', `bind source path does not exist: ${p.Source}`);
           await mkdir(p.Source, { recursive: true, mode: 0o755 }).catch((err) => {
             throw new SystemError(`error while creating mount source path '${p.Source}': ${errorMessage(err)}`);
           });
-        } else if (!(await stat(p.Source).catch(() => undefined))) {
-          throw mountConfigError('bind', `bind source path does not exist: ${p.Source}`);
         }
         out.push({ destination: p.Destination, source: p.Source, type: 'bind', options: ['rbind', p.Propagation || 'rprivate', rw] });
         break;
