@@ -1,6 +1,151 @@
 import type { Engine } from '../engine.js';
-import type { Route } from './router.js';
+import type { RequestContext, Route } from './router.js';
+import { queryBool, queryFilters, queryInt, readJson, sendJson, sendError } from './http.js';
+import { ConflictError, InvalidArgumentError } from '../../lib/errors.js';
+import { inspectJson, summaryJson, containerSizes } from '../containers/container-views.js';
+import { LIST_FILTERS, selectContainers } from '../containers/list-filters.js';
+import { parseSignal } from '../containers/signals.js';
+import { attachStream, logStream, parseLogOptions } from '../containers/log-streams.js';
+import { statsStream } from '../containers/stats.js';
 
 export function routes(_engine: Engine): Route[] {
-  return [];
+  return [
+    { method: 'GET', path: '/containers/json', handler: getContainersList },
+    { method: 'POST', path: '/containers/create', handler: postContainersCreate },
+    { method: 'GET', path: '/containers/{id}/json', handler: getContainersInspect },
+    { method: 'GET', path: '/containers/{id}/logs', handler: getContainersLogs },
+    { method: 'GET', path: '/containers/{id}/stats', handler: getContainersStats },
+    { method: 'POST', path: '/containers/{id}/start', handler: postContainersStart },
+    { method: 'POST', path: '/containers/{id}/stop', handler: postContainersStop },
+    { method: 'POST', path: '/containers/{id}/restart', handler: postContainersRestart },
+    { method: 'POST', path: '/containers/{id}/kill', handler: postContainersKill },
+    { method: 'POST', path: '/containers/{id}/rename', handler: postContainersRename },
+    { method: 'POST', path: '/containers/{id}/attach', handler: postContainersAttach },
+    { method: 'POST', path: '/containers/{id}/wait', handler: postContainersWait },
+    { method: 'DELETE', path: '/containers/{id}', handler: deleteContainers },
+  ];
+}
+
+async function getContainersList(ctx: RequestContext): Promise<void> {
+  const filters = queryFilters(ctx, LIST_FILTERS);
+  const limit = queryInt(ctx, 'limit');
+  const withSize = queryBool(ctx, 'size');
+  const engine = ctx.engine;
+  const selected = selectContainers(engine, engine.containers.all(), {
+    all: queryBool(ctx, 'all'), limit: limit !== undefined && limit > 0 ? limit : undefined, filters,
+  });
+  const now = Date.now();
+  const out = [];
+  for (const c of selected) out.push(summaryJson(engine, c, now, withSize ? await containerSizes(engine, c) : undefined));
+  sendJson(ctx, 200, out);
+}
+
+async function postContainersCreate(ctx: RequestContext): Promise<void> {
+  const body = await readJson(ctx);
+  const name = ctx.query.get('name') || undefined;
+  sendJson(ctx, 201, await ctx.engine.containers.create(name, body));
+}
+
+async function getContainersInspect(ctx: RequestContext): Promise<void> {
+  const c = ctx.engine.containers.get(ctx.params.id);
+  const withSize = queryBool(ctx, 'size');
+  sendJson(ctx, 200, inspectJson(ctx.engine, c, withSize, withSize ? await containerSizes(ctx.engine, c) : undefined));
+}
+
+async function postContainersStart(ctx: RequestContext): Promise<void> {
+  if (ctx.query.get('detachKeys')) validateDetachKeys(ctx.query.get('detachKeys')!);
+  await ctx.engine.containers.start(ctx.params.id);
+  sendJson(ctx, 204, undefined);
+}
+
+function stopOptions(ctx: RequestContext): { timeout?: number; signal?: string } {
+  const timeout = queryInt(ctx, 't');
+  const signal = ctx.query.get('signal') || undefined;
+  if (signal) parseSignal(signal);
+  return { timeout, signal };
+}
+
+async function postContainersStop(ctx: RequestContext): Promise<void> {
+  await ctx.engine.containers.stop(ctx.params.id, stopOptions(ctx));
+  sendJson(ctx, 204, undefined);
+}
+
+async function postContainersRestart(ctx: RequestContext): Promise<void> {
+  await ctx.engine.containers.restart(ctx.params.id, stopOptions(ctx));
+  sendJson(ctx, 204, undefined);
+}
+
+async function postContainersKill(ctx: RequestContext): Promise<void> {
+  await ctx.engine.containers.kill(ctx.params.id, ctx.query.get('signal') || 'SIGKILL');
+  sendJson(ctx, 204, undefined);
+}
+
+async function postContainersRename(ctx: RequestContext): Promise<void> {
+  await ctx.engine.containers.rename(ctx.params.id, ctx.query.get('name') ?? '');
+  sendJson(ctx, 204, undefined);
+}
+
+async function deleteContainers(ctx: RequestContext): Promise<void> {
+  if (queryBool(ctx, 'link')) throw new InvalidArgumentError('links are not supported by this daemon');
+  await ctx.engine.containers.remove(ctx.params.id, { force: queryBool(ctx, 'force'), removeVolumes: queryBool(ctx, 'v') });
+  sendJson(ctx, 204, undefined);
+}
+
+/**
+ * POST /containers/{id}/wait. The headers go out as soon as the waiter is registered (the docker CLI
+ * starts the container only after that), the body when the condition is met.
+ */
+async function postContainersWait(ctx: RequestContext): Promise<void> {
+  const c = ctx.engine.containers.get(ctx.params.id);
+  const condition = ctx.query.get('condition') || 'not-running';
+  if (!['not-running', 'next-exit', 'removed'].includes(condition)) {
+    throw new InvalidArgumentError(`invalid condition: "${condition}"`);
+  }
+  const ac = new AbortController();
+  const res = ctx.res!;
+  const result = ctx.engine.containers.wait(c, condition, ac.signal);
+  res.on('close', () => ac.abort());
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  res.flushHeaders();
+  try {
+    const status = await result;
+    if (status) res.end(JSON.stringify(status) + '\n');
+    else res.end();
+  } catch (err) {
+    res.end(JSON.stringify({ StatusCode: -1, Error: { Message: String(err) } }) + '\n');
+  }
+}
+
+async function getContainersLogs(ctx: RequestContext): Promise<void> {
+  const c = ctx.engine.containers.get(ctx.params.id);
+  const opts = parseLogOptions(ctx);
+  await logStream(ctx, c, opts);
+}
+
+async function getContainersStats(ctx: RequestContext): Promise<void> {
+  const c = ctx.engine.containers.get(ctx.params.id);
+  await statsStream(ctx, c, { stream: queryBool(ctx, 'stream', true), oneShot: queryBool(ctx, 'one-shot') });
+}
+
+async function postContainersAttach(ctx: RequestContext): Promise<void> {
+  const c = ctx.engine.containers.get(ctx.params.id);
+  if (c.state.paused) throw new ConflictError(`container ${ctx.params.id} is paused, unpause the container before attach`);
+  if (c.state.restarting) throw new ConflictError(`container ${ctx.params.id} is restarting, wait until the container is running`);
+  const detachKeys = ctx.query.get('detachKeys');
+  if (detachKeys) validateDetachKeys(detachKeys);
+  await attachStream(ctx, c, {
+    stdin: queryBool(ctx, 'stdin'), stdout: queryBool(ctx, 'stdout'), stderr: queryBool(ctx, 'stderr'),
+    logs: queryBool(ctx, 'logs'), stream: queryBool(ctx, 'stream'),
+  }).catch((err) => {
+    if (!ctx.res?.headersSent && !ctx.upgrade?.socket.writableEnded) sendError(ctx, err);
+  });
+}
+
+/** Docker's detach key syntax: `ctrl-<x>` or single characters, comma separated. */
+function validateDetachKeys(keys: string): void {
+  for (const k of keys.split(',')) {
+    if (k.length === 1) continue;
+    if (/^ctrl-([a-z@^[\\\]_,])$/.test(k)) continue;
+    throw new InvalidArgumentError(`Invalid detach keys (${keys}) provided`);
+  }
 }

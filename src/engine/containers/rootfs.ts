@@ -1,0 +1,52 @@
+import { execFile } from 'node:child_process';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { SystemError } from '../../lib/errors.js';
+
+const execFileAsync = promisify(execFile);
+
+/** A container's writable layer: `upper` and `work` persist, `merged` is the mount point. */
+export interface RootfsDirs {
+  upper: string;
+  work: string;
+  merged: string;
+}
+
+export function rootfsDirs(containerDir: string): RootfsDirs {
+  return { upper: join(containerDir, 'diff'), work: join(containerDir, 'work'), merged: join(containerDir, 'merged') };
+}
+
+/**
+ * Mounts the container's root filesystem: the image's layers read-only below, the container's own
+ * layer above, so changes never reach the image. Idempotent (an existing mount is kept: a container
+ * that kept running across a daemon restart still uses it).
+ */
+export async function mountRootfs(dirs: RootfsDirs, lowerDirs: string[]): Promise<void> {
+  if (await isMounted(dirs.merged)) return;
+  await mkdir(dirs.upper, { recursive: true, mode: 0o755 });
+  await mkdir(dirs.work, { recursive: true, mode: 0o700 });
+  await mkdir(dirs.merged, { recursive: true, mode: 0o755 });
+  const options = `lowerdir=${lowerDirs.join(':')},upperdir=${dirs.upper},workdir=${dirs.work}`;
+  try {
+    await execFileAsync('mount', ['-t', 'overlay', 'overlay', '-o', options, dirs.merged]);
+  } catch (err) {
+    throw new SystemError(`error mounting the container's root filesystem: ${(err as { stderr?: string }).stderr?.trim() || err}`);
+  }
+}
+
+/** Unmounts the root filesystem if mounted (lazily when something still holds it). */
+export async function unmountRootfs(dirs: RootfsDirs): Promise<void> {
+  if (!(await isMounted(dirs.merged))) return;
+  try {
+    await execFileAsync('umount', [dirs.merged]);
+  } catch {
+    await execFileAsync('umount', ['-l', dirs.merged]).catch(() => {});
+  }
+}
+
+export async function isMounted(path: string): Promise<boolean> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8');
+  const escaped = path.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  return info.split('\n').some((line) => line.split(' ')[4] === escaped);
+}
