@@ -287,6 +287,15 @@ export class NetworkManager {
     throw new NotFoundError(`network ${idOrName} not found`);
   }
 
+  private find(idOrName: string): NetworkRecord | undefined {
+    try {
+      return this.get(idOrName);
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  }
+
   list(): NetworkRecord[] {
     return [...this.networks.values()];
   }
@@ -421,20 +430,27 @@ export class NetworkManager {
       validatePortBindings(portBindings);
       const exposed = new Set([...(spec.exposedPorts ?? []), ...Object.keys(portBindings)].map((k) => portKey(parsePortKey(k))));
       const networks: Record<string, Attachment> = {};
+      // The CLI keys the endpoint of the network mode by the mode's own name, `default` included.
+      const endpoints: Record<string, EndpointConfig | null> = {};
+      for (const [key, ep] of Object.entries(spec.endpointsConfig ?? {})) endpoints[key === 'default' ? 'bridge' : key] = ep;
       if (mode.startsWith('container:')) {
-        const target = this.findContainer(mode.slice('container:'.length));
+        const target = this.asInvalid(() => this.findContainer(mode.slice('container:'.length)));
         if (target.id === spec.id) throw new InvalidArgumentError('cannot join own network');
         mode = `container:${target.id}`;
         if (Object.keys(portBindings).length || spec.publishAllPorts) {
           throw new InvalidArgumentError('conflicting options: port publishing and the container type network mode');
         }
       } else if (mode !== 'host' && mode !== 'none') {
-        const n = this.get(mode);
-        if (n.driver === 'host') mode = 'host';
+        // As dockerd, a network that does not exist (yet) fails the start, not the create: a 404 at
+        // create would make the CLI try to pull the image.
+        const n = this.find(mode);
+        if (!n) {
+          // leave `networks` empty; prepare() looks the network up again
+        } else if (n.driver === 'host') mode = 'host';
         else if (n.driver === 'null') mode = 'none';
         else {
           mode = n.isDefault ? 'bridge' : n.name;
-          const ep = spec.endpointsConfig?.[n.name] ?? spec.endpointsConfig?.[n.id] ?? spec.endpointsConfig?.[mode] ?? undefined;
+          const ep = endpoints[n.name] ?? endpoints[n.id] ?? endpoints[mode] ?? undefined;
           networks[n.id] = this.attachmentFor(n, spec.name, ep ?? undefined);
         }
       }
@@ -446,13 +462,13 @@ export class NetworkManager {
         try {
           this.findContainer(link.target);
         } catch {
-          throw new NotFoundError(`could not get container for ${link.target}: No such container: ${link.target}`);
+          throw new InvalidArgumentError(`could not get container for ${link.target}: No such container: ${link.target}`);
         }
       }
       const userNet = mode !== 'bridge' ? Object.values(networks)[0] : undefined;
       if (userNet && links.length) userNet.links = [...(userNet.links ?? []), ...links.map((l) => `${l.target}:${l.alias}`)];
       // Extra endpoints given at create (API clients may attach several networks at once).
-      for (const [key, ep] of Object.entries(spec.endpointsConfig ?? {})) {
+      for (const [key, ep] of Object.entries(endpoints)) {
         if (mode.startsWith('container:') || mode === 'host' || mode === 'none') break;
         const n = this.get(key);
         if (networks[n.id] || n.driver !== 'bridge') continue;
@@ -469,6 +485,16 @@ export class NetworkManager {
       this.containers.set(record.id, record);
       await this.store.saveContainer(record);
     });
+  }
+
+  /** A missing container named in a create body is the caller's mistake (400, as dockerd answers). */
+  private asInvalid<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof NotFoundError) throw new InvalidArgumentError(err.message);
+      throw err;
+    }
   }
 
   private attachmentFor(n: NetworkRecord, containerName: string, ep?: EndpointConfig): Attachment {
@@ -518,6 +544,11 @@ export class NetworkManager {
         const targetDir = this.store.containerDir(target.id);
         const mounts = etcMounts(targetDir);
         return { network: { path: `/proc/${target.pid}/ns/net` }, mounts, hostname: target.hostname, env: [], etcPaths: etcPaths(mounts) };
+      }
+      if (!['bridge', 'none'].includes(c.networkMode) && Object.keys(c.networks).length === 0) {
+        const n = this.get(c.networkMode);
+        if (n.driver !== 'bridge') throw new InvalidArgumentError(`network ${c.networkMode} cannot be used this way`);
+        c.networks[n.id] = this.attachmentFor(n, c.name);
       }
       try {
         const env = await this.allocate(c);
