@@ -93,7 +93,7 @@ export async function logStream(ctx: RequestContext, c: Container, opts: LogOpti
   const follow = opts.follow && c.state.running && !c.state.restarting;
   const until = follow ? c.whenNotRunning(ac.signal) : undefined;
   let entries: AsyncIterable<LogEntry> = readEntries(c.record.logPath, { until, signal: ac.signal });
-  if (opts.tail !== undefined) entries = await tailOf(c.record.logPath, opts.tail, wanted, until, ac.signal);
+  if (opts.tail !== undefined) entries = await tailOf(c.record.logPath, opts.tail, until, ac.signal);
   for await (const e of entries) {
     if (!wanted(e)) continue;
     if (!(await put(res, render(e, tty, opts.timestamps)))) return;
@@ -101,13 +101,15 @@ export async function logStream(ctx: RequestContext, c: Container, opts: LogOpti
   res.end();
 }
 
-/** The last `n` wanted entries, then (when following) what comes after them. */
-async function tailOf(path: string, n: number, wanted: (e: LogEntry) => boolean, until: Promise<unknown> | undefined, signal: AbortSignal): Promise<AsyncIterable<LogEntry>> {
+/**
+ * The log's last `n` entries (of both streams, before any filter, as Docker counts), then (when
+ * following) what comes after them.
+ */
+async function tailOf(path: string, n: number, until: Promise<unknown> | undefined, signal: AbortSignal): Promise<AsyncIterable<LogEntry>> {
   const kept: LogEntry[] = [];
   // Entries are counted up to the current end; following continues from that byte.
   const offset = await fileSize(path);
   for await (const e of readEntries(path, { signal, end: offset })) {
-    if (!wanted(e)) continue;
     kept.push(e);
     if (kept.length > n) kept.shift();
   }
