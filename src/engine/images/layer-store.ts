@@ -45,10 +45,10 @@ export class LayerStore {
    */
   private readonly unclaimed = new Set<string>();
 
-  private constructor(readonly root: string, private readonly log: Logger) {}
+  private constructor(readonly root: string) {}
 
   static async open(root: string, log: Logger): Promise<LayerStore> {
-    const store = new LayerStore(root, log);
+    const store = new LayerStore(root);
     await mkdir(root, { recursive: true, mode: 0o700 });
     for (const name of await readdir(root)) {
       if (name === LINKS || name === 'empty') continue;
