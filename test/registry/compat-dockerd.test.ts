@@ -1,5 +1,5 @@
-// Debian's dockerd (20.10) against berth-registry: a user's session. Tag, push, remove, pull, run;
-// then the same behind htpasswd auth with docker login.
+// Debian's dockerd (20.10) against berth-registry: a user's session. Tag, push, remove, pull, run,
+// and containerd's ctr pulls the result; then the same behind htpasswd auth with docker login.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -49,6 +49,12 @@ describe('Debian dockerd', () => {
     assert.equal(r.stdout.trim(), 'hello from the registry');
     r = await dockerd.docker(['rmi', image]);
     assert.equal(r.code, 0, r.stderr);
+
+    // containerd's own client pulls it too.
+    r = await dockerd.ctr(['--namespace', 'berth-test', 'images', 'pull', '--plain-http', image]);
+    assert.equal(r.code, 0, r.stderr);
+    r = await dockerd.ctr(['--namespace', 'berth-test', 'images', 'ls', '-q']);
+    assert.equal(r.stdout.trim(), image);
   });
 
   it('htpasswd: anonymous is refused, a wrong password fails docker login, the right one pushes and pulls', async () => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Agent } from 'undici';
 import { loadConfig } from '../../src/registry/config.js';
-import { startTestRegistry, tempDir } from './helpers/registry.js';
+import { ROOT, spawnRegistry, startTestRegistry, tempDir } from './helpers/registry.js';
 import { errorCode, pushImage, req } from './helpers/client.js';
 
 const exec = promisify(execFile);
@@ -123,6 +123,28 @@ health:
       await res.arrayBuffer();
     } finally {
       await dispatcher.close();
+      await reg.stop();
+    }
+  });
+
+  it('the compiled bin (node dist/registry/main.js serve CONFIG) serves and reports unknown keys', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = writeConfig(`storage:\n  filesystem:\n    rootdirectory: ${dir}\n  bogus: 1\n`);
+    const prev = process.env.BERTH_REGISTRY_BIN;
+    process.env.BERTH_REGISTRY_BIN = join(ROOT, 'dist/registry/main.js'); // built by npm test (npm run build)
+    let reg;
+    try { reg = await spawnRegistry({}, ['serve', path]); } finally {
+      if (prev === undefined) delete process.env.BERTH_REGISTRY_BIN; else process.env.BERTH_REGISTRY_BIN = prev;
+    }
+    try {
+      const res = await fetch(`${reg.url}/v2/`);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('docker-distribution-api-version'), 'registry/2.0');
+      await res.arrayBuffer();
+      assert.match(reg.output(), /warning: unknown configuration key storage\.bogus/);
+      assert.match(reg.output(), /listening on 127\.0\.0\.1:\d+/);
+    } finally {
       await reg.stop();
     }
   });

@@ -139,8 +139,13 @@ export class FilesystemDriver implements StorageDriver {
   }
 }
 
+/** Bytes after which a writer starts flushing to disk in the background, so commit has little left. */
+const FLUSH_EVERY = 32 * 1024 * 1024;
+
 class FilesystemWriter implements FileWriter {
   private written = 0;
+  private unflushed = 0;
+  private flushing: Promise<void> | undefined;
   private done = false;
 
   constructor(private readonly fh: FileHandle, private readonly file: string,
@@ -156,17 +161,26 @@ class FilesystemWriter implements FileWriter {
       off += bytesWritten;
     }
     this.written += chunk.length;
+    this.unflushed += chunk.length;
+    if (this.unflushed >= FLUSH_EVERY && !this.flushing) {
+      this.unflushed = 0;
+      this.flushing = this.fh.datasync().catch(() => {}).finally(() => { this.flushing = undefined; });
+    }
   }
 
   async commit(): Promise<void> {
     if (this.done) throw new Error('writer already closed');
     this.done = true;
-    try { await this.fh.datasync(); } finally { await this.fh.close(); }
+    try {
+      await this.flushing;
+      await this.fh.datasync();
+    } finally { await this.fh.close(); }
   }
 
   async cancel(): Promise<void> {
     if (this.done) return;
     this.done = true;
+    await this.flushing;
     try {
       if (this.existed) await this.fh.truncate(this.startSize);
     } finally {

@@ -12,6 +12,8 @@ const exec = promisify(execFile);
 export interface Dockerd {
   host: string;
   docker(args: string[], input?: Buffer): Promise<{ stdout: string; stderr: string; code: number }>;
+  /** containerd's own client, ctr, on this sandbox's containerd. */
+  ctr(args: string[]): Promise<{ stdout: string; stderr: string; code: number }>;
   stop(): Promise<void>;
 }
 
@@ -45,6 +47,13 @@ export async function startDockerd(): Promise<Dockerd> {
     child.on('close', (code) => resolve({ stdout, stderr, code: code ?? -1 }));
     child.stdin.end(input);
   });
+  const ctr: Dockerd['ctr'] = (args) => new Promise((resolve) => {
+    const child = spawn('ctr', ['--address', csock, ...args]);
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (code) => resolve({ stdout, stderr, code: code ?? -1 }));
+  });
   const stop = async () => {
     dockerd.kill('SIGTERM');
     await waitExit(dockerd, 15_000);
@@ -63,7 +72,7 @@ export async function startDockerd(): Promise<Dockerd> {
     if (i > 150 || dockerd.exitCode !== null) { await stop(); throw new Error(`dockerd did not start: ${log.slice(-2000)}`); }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { host, docker, stop };
+  return { host, docker, ctr, stop };
 }
 
 /** Imports a busybox image (Debian's busybox-static) as `name`. */
