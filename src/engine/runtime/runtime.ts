@@ -21,6 +21,8 @@ export interface RuntimeSpec {
   terminal: boolean;
   /** Keep the container's stdin open for attach (-i). */
   openStdin: boolean;
+  /** Close the container's stdin when the first attached client detaches (Docker's StdinOnce). */
+  stdinOnce?: boolean;
   /** Extra mounts beyond the defaults (/proc, /dev, /sys...): /etc/hosts, volumes, binds. */
   mounts?: { destination: string; source: string; type: string; options?: string[] }[];
   /**
@@ -28,7 +30,11 @@ export interface RuntimeSpec {
    * namespace to join (`/proc/<pid>/ns/net` of another container).
    */
   network: 'new' | 'host' | { path: string };
-  resources?: { memoryBytes?: number; nanoCpus?: number; pidsLimit?: number };
+  /**
+   * Limits. memorySwapBytes is memory plus swap (-1 unlimited), as Docker's MemorySwap; left out, the
+   * kernel default applies (Docker sets twice the memory limit when the host accounts swap).
+   */
+  resources?: { memoryBytes?: number; memorySwapBytes?: number; nanoCpus?: number; pidsLimit?: number };
   /** Where conmon writes the container's output (k8s-file format). */
   logPath: string;
 }
@@ -61,8 +67,10 @@ export interface ContainerRuntime {
   /**
    * Resolves when the container's process has exited, with its exit code (from conmon's exit file).
    * Works for containers created by an earlier daemon process too (after a restart or kill -9).
+   * Throws NotFoundError when the runtime has no record of the container; rejects with
+   * `signal.reason` when the optional signal aborts the wait.
    */
-  waitExit(id: string): Promise<ExitInfo>;
+  waitExit(id: string, signal?: AbortSignal): Promise<ExitInfo>;
   /** The recorded exit of a container that has ended, or undefined if it has not (yet). */
   readExit(id: string): Promise<ExitInfo | undefined>;
   /** Removes runc's and conmon's state for the container (runc delete --force); idempotent. */

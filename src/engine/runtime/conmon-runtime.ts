@@ -1,0 +1,390 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, rm, stat, statfs, writeFile, access } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { InvalidArgumentError, NotFoundError, SystemError } from '../../lib/errors.js';
+import type { Logger } from '../log.js';
+import { ExitWatcher } from './exit-watcher.js';
+import { buildOciSpec } from './oci-spec.js';
+import { Runc, findExecutable, runcMessage } from './runc.js';
+import type { ContainerRuntime, ExitInfo, RuntimeSpec, RuntimeState } from './runtime.js';
+
+export interface ConmonRuntimeOptions {
+  /** The daemon's exec root: all runtime state lives under it. */
+  execRoot: string;
+  log: Logger;
+  /** runc binary (default: `runc` found on PATH or in the sbin directories). */
+  runtimePath?: string;
+  /** conmon binary (default: `conmon` found on PATH). */
+  conmonPath?: string;
+  /** Cgroup under which each container gets `<parent>/<id>` (default /berth). */
+  cgroupParent?: string;
+}
+
+/** runc failed to create the container (bad cwd, missing binary...). `runtimeMessage` is runc's own words. */
+export class RuntimeCreateError extends SystemError {
+  constructor(readonly runtimeMessage: string) {
+    // Docker's wording, so clients (the docker CLI picks exit codes 126/127 from it) see the same text.
+    super(`failed to create task for container: failed to create shim task: OCI runtime create failed: ${runtimeMessage}: unknown`);
+  }
+}
+
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+/** conmon 2.1's files in the bundle: attach socket, terminal control fifo, window size fifo. */
+const CONMON_BUNDLE_FILES = ['attach', 'ctl', 'winsz'];
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+/** How long delete() waits for conmon to record the exit of a container it killed. */
+const DELETE_WAIT_MS = 10_000;
+
+/**
+ * Runs containers with runc, each supervised by its own conmon (the design of Podman and CRI-O).
+ *
+ * Layout under the exec root:
+ *   runc/           runc's state (--root)
+ *   conmon/         conmon's --socket-dir-path (must exist before conmon starts)
+ *   exits/<id>      exit code, written by conmon when the container ends (mtime = finish time)
+ *   persist/<id>/   conmon's --persist-dir (`exit`, `oom`), the container pidfile `pid`, `conmon.pid`,
+ *                   and `bundle` (the bundle path, so delete() finds it from the id alone)
+ *
+ * conmon is started in its own session and double-forks, so containers outlive the daemon; create()
+ * returns when conmon reports on the sync pipe that `runc create` succeeded (or why it failed).
+ */
+export class ConmonRuntime implements ContainerRuntime {
+  readonly runcRoot: string;
+  readonly socketDir: string;
+  readonly exitDir: string;
+  readonly persistRoot: string;
+  private readonly log: Logger;
+  private readonly cgroupParent: string;
+  private runtimePathOpt?: string;
+  private conmonPathOpt?: string;
+  private runcCache?: Runc;
+  private prepared?: Promise<{ cgroupV2: boolean }>;
+  private readonly exits: ExitWatcher<ExitInfo>;
+
+  constructor(options: ConmonRuntimeOptions) {
+    this.runcRoot = join(options.execRoot, 'runc');
+    this.socketDir = join(options.execRoot, 'conmon');
+    this.exitDir = join(options.execRoot, 'exits');
+    this.persistRoot = join(options.execRoot, 'persist');
+    this.log = options.log;
+    this.cgroupParent = options.cgroupParent ?? '/berth';
+    this.runtimePathOpt = options.runtimePath;
+    this.conmonPathOpt = options.conmonPath;
+    this.exits = new ExitWatcher(this.exitDir, (id) => this.readExit(id), this.log);
+  }
+
+  /** Path of conmon's attach socket (SOCK_SEQPACKET; first byte of each packet names the stream). */
+  attachSocketPath(bundleDir: string): string {
+    return join(bundleDir, 'attach');
+  }
+
+  /** Path of conmon's control fifo: write `1 <rows> <cols>\n` to resize the terminal. */
+  controlFifoPath(bundleDir: string): string {
+    return join(bundleDir, 'ctl');
+  }
+
+  async create(spec: RuntimeSpec): Promise<{ pid: number }> {
+    checkId(spec.id);
+    const { cgroupV2 } = await this.prepare();
+    const { id, bundleDir } = spec;
+    const persist = this.persistDir(id);
+    // A previous run of the same container may have left its exit record: it must not answer waitExit.
+    await rm(this.exitFile(id), { force: true });
+    await rm(persist, { recursive: true, force: true });
+    await mkdir(persist, { recursive: true });
+    await Promise.all([
+      writeFile(join(persist, 'bundle'), bundleDir),
+      writeFile(join(bundleDir, 'config.json'), JSON.stringify(buildOciSpec(spec, { cgroupV2, cgroupParent: this.cgroupParent }))),
+      // conmon creates these with mkfifo/bind, which fail when an earlier run left them.
+      ...CONMON_BUNDLE_FILES.map((f) => rm(join(bundleDir, f), { force: true })),
+    ]);
+    try {
+      const pid = await this.spawnConmon(spec);
+      return { pid };
+    } catch (err) {
+      await this.cleanupFailedCreate(id, bundleDir);
+      throw err;
+    }
+  }
+
+  async start(id: string): Promise<void> {
+    checkId(id);
+    await this.runc().run(['start', id]);
+  }
+
+  async kill(id: string, signal: string | number): Promise<void> {
+    checkId(id);
+    await this.runc().run(['kill', id, normalizeSignal(signal)]);
+  }
+
+  async state(id: string): Promise<RuntimeState | undefined> {
+    checkId(id);
+    let out: string;
+    try {
+      out = await this.runc().run(['state', id]);
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+    const parsed = JSON.parse(out) as { status: RuntimeState['status']; pid: number };
+    return { status: parsed.status, pid: parsed.pid };
+  }
+
+  async waitExit(id: string, signal?: AbortSignal): Promise<ExitInfo> {
+    checkId(id);
+    const recorded = await this.readExit(id);
+    if (recorded) return recorded;
+    if (!(await exists(this.persistDir(id)))) throw new NotFoundError(`No such container: ${id}`);
+    return this.exits.wait(id, signal);
+  }
+
+  async readExit(id: string): Promise<ExitInfo | undefined> {
+    checkId(id);
+    const file = this.exitFile(id);
+    let text: string;
+    let finishedAt: Date;
+    try {
+      [text, finishedAt] = await Promise.all([readFile(file, 'utf8'), stat(file).then((s) => s.mtime)]);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    const exitCode = Number.parseInt(text.trim(), 10);
+    if (!Number.isFinite(exitCode)) throw new SystemError(`malformed exit file ${file}: ${JSON.stringify(text)}`);
+    const oomKilled = await exists(join(this.persistDir(id), 'oom'));
+    return { exitCode, finishedAt, oomKilled };
+  }
+
+  async delete(id: string): Promise<void> {
+    checkId(id);
+    const persist = this.persistDir(id);
+    const bundleDir = await readFile(join(persist, 'bundle'), 'utf8').catch(() => undefined);
+    try {
+      await this.runc().run(['delete', '--force', id]);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+    // conmon is still recording the exit of a container runc just killed: wait, so that nothing is
+    // written after the cleanup below.
+    await this.waitConmonDone(id);
+    await rm(this.exitFile(id), { force: true });
+    await rm(persist, { recursive: true, force: true });
+    if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
+  }
+
+  /** Stops waiting (daemon shutdown): pending waitExit calls reject; containers keep running. */
+  close(): void {
+    this.exits.close(new SystemError('container runtime closed'));
+  }
+
+  private exitFile(id: string): string {
+    return join(this.exitDir, id);
+  }
+
+  private persistDir(id: string): string {
+    return join(this.persistRoot, id);
+  }
+
+  private runc(): Runc {
+    this.runcCache ??= new Runc(this.runtimePathOpt ??= findExecutable('runc'), this.runcRoot);
+    return this.runcCache;
+  }
+
+  private prepare(): Promise<{ cgroupV2: boolean }> {
+    this.prepared ??= (async () => {
+      // conmon exits silently when its socket dir is missing: create every directory up front.
+      for (const dir of [this.runcRoot, this.socketDir, this.exitDir, this.persistRoot]) {
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+      }
+      const fs = await statfs('/sys/fs/cgroup').catch(() => undefined);
+      return { cgroupV2: fs?.type === CGROUP2_SUPER_MAGIC };
+    })();
+    this.prepared.catch(() => { this.prepared = undefined; });
+    return this.prepared;
+  }
+
+  private conmonArgs(spec: RuntimeSpec): string[] {
+    const persist = this.persistDir(spec.id);
+    const runc = this.runc();
+    const args = [
+      '--api-version', '1',
+      '-c', spec.id, '-u', spec.id, '-n', spec.id,
+      '-r', runc.path,
+      '-b', spec.bundleDir,
+      '-p', join(persist, 'pid'),
+      '--conmon-pidfile', join(persist, 'conmon.pid'),
+      '--exit-dir', this.exitDir,
+      '--persist-dir', persist,
+      '--socket-dir-path', this.socketDir,
+      // The attach socket goes to <bundle>/attach whatever the path length (no sun_path truncation).
+      '--full-attach',
+      '-l', `k8s-file:${spec.logPath}`,
+      '--log-level', 'info',
+      '--runtime-arg', '--root', '--runtime-arg', this.runcRoot,
+      // runc's errors as JSON lines on stderr, which conmon relays on the sync pipe.
+      '--runtime-arg', '--log-format=json',
+    ];
+    if (spec.terminal) args.push('-t');
+    if (spec.openStdin) {
+      args.push('-i');
+      if (!spec.stdinOnce) args.push('--leave-stdin-open');
+    }
+    return args;
+  }
+
+  /**
+   * Starts conmon and waits for its report on the sync pipe (fd 3, named by _OCI_SYNCPIPE):
+   * `{"data": <pid>}` once `runc create` succeeded, `{"data": -1, "message": "<runc's stderr>"}` when it
+   * failed. conmon forks into its own session and closes its stdio, so it does not die with us.
+   */
+  private spawnConmon(spec: RuntimeSpec): Promise<number> {
+    const conmon = this.conmonPathOpt ??= findExecutable('conmon');
+    const args = this.conmonArgs(spec);
+    return new Promise<number>((resolve, reject) => {
+      const child = spawn(conmon, args, {
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+        // A clean environment: conmon hands it to runc, and the daemon's own variables are not the container's.
+        env: { PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3' },
+      });
+      const stdout = child.stdout!;
+      const stderr = child.stderr!;
+      const sync = child.stdio[3] as Readable;
+      let output = '';
+      let syncText = '';
+      let settled = false;
+      let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+      let syncEnded = false;
+      const finish = (err: Error | undefined, pid?: number) => {
+        if (settled) return;
+        settled = true;
+        sync.destroy();
+        stdout.destroy();
+        stderr.destroy();
+        child.unref();
+        if (err) reject(err);
+        else resolve(pid!);
+      };
+      const collect = (chunk: Buffer) => { if (output.length < 8192) output += chunk.toString(); };
+      stdout.on('data', collect);
+      stderr.on('data', collect);
+      const failIfSilent = () => {
+        // conmon ended without a report: it failed before starting runc (bad option, missing dir...).
+        if (!syncEnded || !exited) return;
+        const how = exited.code !== null ? `exit status ${exited.code}` : `signal ${exited.signal}`;
+        finish(new SystemError(`conmon failed (${how})${output.trim() ? `: ${output.trim()}` : ' without a message'}`));
+      };
+      sync.on('data', (chunk: Buffer) => {
+        syncText += chunk.toString();
+        const nl = syncText.indexOf('\n');
+        if (nl < 0) return;
+        let report: { data?: number; pid?: number; message?: string };
+        try {
+          report = JSON.parse(syncText.slice(0, nl));
+        } catch {
+          return finish(new SystemError(`conmon sent a malformed report: ${syncText.slice(0, 200)}`));
+        }
+        const pid = report.data ?? report.pid ?? -1;
+        if (pid > 0) return finish(undefined, pid);
+        const message = runcMessage(report.message ?? '') || (report.message ?? '').trim() || 'runc create failed';
+        finish(new RuntimeCreateError(message));
+      });
+      sync.on('end', () => { syncEnded = true; failIfSilent(); });
+      sync.on('error', () => { syncEnded = true; failIfSilent(); });
+      child.on('error', (err) => finish(new SystemError(`cannot run conmon: ${err.message}`)));
+      child.on('exit', (code, signal) => {
+        exited = { code, signal };
+        // The first conmon process exits at once after forking the monitor; only a failure is news.
+        if (code !== 0) failIfSilent();
+      });
+    });
+  }
+
+  private async cleanupFailedCreate(id: string, bundleDir: string): Promise<void> {
+    await this.runc().run(['delete', '--force', id]).catch(() => {});
+    await this.waitConmonDone(id);
+    await rm(this.exitFile(id), { force: true });
+    await rm(this.persistDir(id), { recursive: true, force: true });
+    await Promise.all(CONMON_BUNDLE_FILES.map((f) => rm(join(bundleDir, f), { force: true })));
+  }
+
+  /**
+   * Returns once the container's conmon is gone or has written the exit file (its last write to our
+   * directories). A conmon that was killed never writes it, hence the liveness checks.
+   */
+  private async waitConmonDone(id: string): Promise<void> {
+    const pid = await this.conmonPid(id);
+    if (pid === undefined) return;
+    const abort = new AbortController();
+    const recorded = this.exits.wait(id, abort.signal).catch(() => undefined);
+    const deadline = Date.now() + DELETE_WAIT_MS;
+    try {
+      for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+        const done = await Promise.race([recorded.then(() => true), sleep(delay).then(() => false)]);
+        if (done || !isConmonOf(pid, id)) return;
+        if (Date.now() > deadline) {
+          this.log.warn(`conmon ${pid} of container ${id} did not record the exit in ${DELETE_WAIT_MS} ms`);
+          return;
+        }
+      }
+    } finally {
+      abort.abort();
+    }
+  }
+
+  private async conmonPid(id: string): Promise<number | undefined> {
+    const text = await readFile(join(this.persistDir(id), 'conmon.pid'), 'utf8').catch(() => undefined);
+    const pid = text ? Number.parseInt(text, 10) : NaN;
+    return Number.isInteger(pid) && pid > 0 && isConmonOf(pid, id) ? pid : undefined;
+  }
+}
+
+/** True when `pid` is alive and is the conmon of container `id` (not a recycled pid). */
+function isConmonOf(pid: number, id: string): boolean {
+  const cmdline = readFileSyncSafe(`/proc/${pid}/cmdline`);
+  if (!cmdline) return false; // gone, or a zombie (whose cmdline reads empty)
+  const argv = cmdline.split('\0');
+  return argv[0]!.endsWith('conmon') && argv.includes(id) && !isZombie(pid);
+}
+
+function readFileSyncSafe(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function isZombie(pid: number): boolean {
+  const stat = readFileSyncSafe(`/proc/${pid}/stat`);
+  if (!stat) return true;
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+}
+
+function checkId(id: string): void {
+  if (!ID_PATTERN.test(id)) throw new InvalidArgumentError(`invalid container id: ${JSON.stringify(id)}`);
+}
+
+/** 'SIGTERM', 'TERM', 'term', 15 or '15' -> a form runc accepts; anything else is refused. */
+export function normalizeSignal(signal: string | number): string {
+  const signals = osConstants.signals as Record<string, number>;
+  if (typeof signal === 'number' || /^\d+$/.test(signal)) {
+    const n = Number(signal);
+    if (!Object.values(signals).includes(n)) throw new InvalidArgumentError(`Invalid signal: ${signal}`);
+    return String(n);
+  }
+  const name = signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
+  if (!(name in signals)) throw new InvalidArgumentError(`Invalid signal: ${signal}`);
+  return name;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(() => true, () => false);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

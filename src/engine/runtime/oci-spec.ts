@@ -1,0 +1,178 @@
+import type { RuntimeSpec } from './runtime.js';
+
+/**
+ * Turns a RuntimeSpec into an OCI runtime config.json, with the defaults Docker gives a container:
+ * its mounts, capabilities, masked and read-only paths, device rules and namespaces. Pure: the host
+ * facts it depends on (cgroup version, cgroup parent) come in as arguments, so it is unit-tested.
+ */
+
+/** The subset of the OCI runtime spec (config.json) that Berth writes. */
+export interface OciSpec {
+  ociVersion: string;
+  process: {
+    terminal: boolean;
+    user: { uid: number; gid: number; additionalGids?: number[] };
+    args: string[];
+    env: string[];
+    cwd: string;
+    capabilities: { bounding: string[]; effective: string[]; permitted: string[] };
+    oomScoreAdj: number;
+    noNewPrivileges: boolean;
+  };
+  root: { path: string; readonly: boolean };
+  hostname?: string;
+  mounts: OciMount[];
+  linux: {
+    namespaces: { type: string; path?: string }[];
+    cgroupsPath: string;
+    resources: OciResources;
+    sysctl?: Record<string, string>;
+    maskedPaths: string[];
+    readonlyPaths: string[];
+  };
+}
+
+export interface OciMount {
+  destination: string;
+  type: string;
+  source: string;
+  options?: string[];
+}
+
+export interface OciResources {
+  devices: { allow: boolean; type?: string; major?: number; minor?: number; access: string }[];
+  memory?: { limit: number; swap?: number };
+  cpu?: { quota: number; period: number };
+  pids?: { limit: number };
+}
+
+export interface HostFacts {
+  /** /sys/fs/cgroup is a cgroup2 mount (unified). Then containers get their own cgroup namespace, as in Docker. */
+  cgroupV2: boolean;
+  /** Absolute cgroup under which each container gets `<parent>/<id>` (Docker uses /docker). */
+  cgroupParent: string;
+}
+
+/** Docker's default capability set (moby oci/caps/defaults.go). */
+export const DEFAULT_CAPABILITIES = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
+  'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL',
+  'CAP_AUDIT_WRITE',
+];
+
+/** Paths Docker hides from containers (kernel internals that leak host information or allow attacks). */
+export const MASKED_PATHS = [
+  '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
+];
+
+export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+/** Docker's default /dev/shm size. */
+const SHM_SIZE = '65536k';
+
+/**
+ * Device cgroup rules: deny everything, then allow what Docker allows. runc itself creates the
+ * default device nodes (null, zero, full, random, urandom, tty, ptmx) and appends their allow rules.
+ */
+const DEVICE_RULES: OciResources['devices'] = [
+  { allow: false, access: 'rwm' },
+  { allow: true, type: 'c', major: -1, minor: -1, access: 'm' }, // mknod of any char device
+  { allow: true, type: 'b', major: -1, minor: -1, access: 'm' }, // mknod of any block device
+  { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, // /dev/null
+  { allow: true, type: 'c', major: 1, minor: 8, access: 'rwm' }, // /dev/random
+  { allow: true, type: 'c', major: 1, minor: 7, access: 'rwm' }, // /dev/full
+  { allow: true, type: 'c', major: 5, minor: 0, access: 'rwm' }, // /dev/tty
+  { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' }, // /dev/zero
+  { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm' }, // /dev/urandom
+  { allow: true, type: 'c', major: 136, minor: -1, access: 'rwm' }, // /dev/pts/*
+  { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' }, // /dev/ptmx
+  { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' }, // /dev/net/tun
+];
+
+const CPU_PERIOD = 100_000; // microseconds, the kernel's and Docker's default
+
+function defaultMounts(readonlySys: boolean): OciMount[] {
+  return [
+    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    {
+      destination: '/dev/pts', type: 'devpts', source: 'devpts',
+      options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
+    },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', readonlySys ? 'ro' : 'rw'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${SHM_SIZE}`] },
+  ];
+}
+
+export function buildOciSpec(spec: RuntimeSpec, host: HostFacts): OciSpec {
+  const hostNetwork = spec.network === 'host';
+  const namespaces: { type: string; path?: string }[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'mount' }];
+  // Docker shares the host's UTS namespace (and so its hostname) with --network host.
+  if (!hostNetwork) namespaces.push({ type: 'uts' });
+  if (spec.network === 'new') namespaces.push({ type: 'network' });
+  else if (typeof spec.network === 'object') namespaces.push({ type: 'network', path: spec.network.path });
+  if (host.cgroupV2) namespaces.push({ type: 'cgroup' });
+
+  const mounts = defaultMounts(true);
+  // A user mount over a default destination replaces the default (as in Docker: -v x:/dev/shm).
+  const userMounts = spec.mounts ?? [];
+  const taken = new Set(userMounts.map((m) => m.destination));
+  const merged: OciMount[] = [
+    ...mounts.filter((m) => !taken.has(m.destination)),
+    ...userMounts.map((m) => ({ destination: m.destination, type: m.type, source: m.source, ...(m.options ? { options: m.options } : {}) })),
+  ];
+
+  const caps = [...DEFAULT_CAPABILITIES];
+  const result: OciSpec = {
+    ociVersion: '1.0.2-dev',
+    process: {
+      terminal: spec.terminal,
+      user: {
+        uid: spec.user.uid,
+        gid: spec.user.gid,
+        ...(spec.user.additionalGids?.length ? { additionalGids: spec.user.additionalGids } : {}),
+      },
+      args: spec.args,
+      env: spec.env,
+      cwd: spec.cwd || '/',
+      capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
+      // conmon sets its own score to -999; without this the container would inherit it.
+      oomScoreAdj: 0,
+      noNewPrivileges: false,
+    },
+    root: { path: spec.rootfs, readonly: spec.readonlyRootfs ?? false },
+    mounts: merged,
+    linux: {
+      namespaces,
+      cgroupsPath: `${host.cgroupParent.replace(/\/+$/, '')}/${spec.id}`,
+      resources: buildResources(spec.resources),
+      maskedPaths: [...MASKED_PATHS],
+      readonlyPaths: [...READONLY_PATHS],
+    },
+  };
+  if (!hostNetwork) result.hostname = spec.hostname;
+  // In its own network namespace a container may bind low ports and ping without extra capabilities,
+  // as Docker configures since 20.10.
+  if (spec.network === 'new') {
+    result.linux.sysctl = { 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647' };
+  }
+  // No rlimits: the container inherits conmon's (the daemon's) limits. Asking for more than the
+  // daemon's hard limits fails with EPERM on hosts with low hard limits.
+  return result;
+}
+
+function buildResources(resources: RuntimeSpec['resources']): OciResources {
+  const out: OciResources = { devices: DEVICE_RULES.map((d) => ({ ...d })) };
+  if (resources?.memoryBytes) {
+    out.memory = { limit: resources.memoryBytes };
+    if (resources.memorySwapBytes !== undefined) out.memory.swap = resources.memorySwapBytes;
+  }
+  if (resources?.nanoCpus) {
+    out.cpu = { quota: Math.round((resources.nanoCpus * CPU_PERIOD) / 1e9), period: CPU_PERIOD };
+  }
+  if (resources?.pidsLimit && resources.pidsLimit > 0) out.pids = { limit: resources.pidsLimit };
+  return out;
+}

@@ -1,0 +1,66 @@
+import { execFile } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { NotFoundError, ConflictError, SystemError } from '../../lib/errors.js';
+
+/**
+ * Runs `runc --root <root> --log-format json <args>` and turns its failures into error kinds.
+ * With JSON logging runc's stderr is one JSON object per line: {"level":"error","msg":"..."}.
+ */
+export class Runc {
+  constructor(readonly path: string, readonly root: string) {}
+
+  run(args: string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      execFile(this.path, ['--root', this.root, '--log-format', 'json', ...args], { maxBuffer: 4 << 20 },
+        (err, stdout, stderr) => {
+          if (!err) return resolve(stdout);
+          reject(runcError(args[0] ?? 'runc', args[args.length - 1] ?? '', runcMessage(stderr) || err.message));
+        });
+    });
+  }
+}
+
+/** The message runc logged at level error in JSON (or logrus text) log lines, or '' when there is none. */
+export function runcMessage(output: string): string {
+  const messages: string[] = [];
+  for (const line of output.split('\n')) {
+    const text = line.trim();
+    if (!text) continue;
+    if (text.startsWith('{')) {
+      try {
+        const entry = JSON.parse(text) as { level?: string; msg?: string };
+        if (entry.msg && (entry.level === 'error' || entry.level === 'fatal')) messages.push(entry.msg);
+        continue;
+      } catch { /* not JSON: fall through */ }
+    }
+    const logrus = /level=(?:error|fatal) msg="((?:[^"\\]|\\.)*)"/.exec(text);
+    if (logrus) messages.push(unquoteGo(logrus[1]!));
+    else if (!/level=(?:debug|info|warning)/.test(text)) messages.push(text);
+  }
+  return messages.join('; ');
+}
+
+function unquoteGo(s: string): string {
+  return s.replace(/\\(["\\nt])/g, (_, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c));
+}
+
+function runcError(command: string, id: string, message: string): Error {
+  if (/does not exist|container not found/.test(message)) return new NotFoundError(`No such container: ${id}`);
+  if (/not running|container not running/.test(message)) return new ConflictError(`Container ${id} is not running`);
+  return new SystemError(`runc ${command} failed: ${message}`);
+}
+
+/** Finds an executable on PATH plus the sbin directories (which a daemon's PATH may lack). */
+export function findExecutable(name: string): string {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+  for (const dir of dirs) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch { /* next */ }
+  }
+  throw new SystemError(`${name} not found in PATH: install it (Debian package ${name})`);
+}
