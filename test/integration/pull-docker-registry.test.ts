@@ -15,7 +15,9 @@ let image: LayoutImage;
 let zstdImage: LayoutImage;
 
 before(async () => {
-  [daemon, registry] = await Promise.all([startDaemon(), startDockerRegistry()]);
+  // One after the other, so that `after` can stop whichever started when the other fails.
+  registry = await startDockerRegistry();
+  daemon = await startDaemon();
   image = await writeOciLayout([await busyboxLayer(), await tarOf([{ name: 'etc/motd', content: 'pulled through berth\n' }])]);
   await copyToRegistry(image, `${registry.host}/team/busybox:1.0`);
   // Layers of their own: skopeo would otherwise reuse the gzip blobs it just pushed.

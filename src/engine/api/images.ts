@@ -9,7 +9,7 @@ import { deleteImage } from '../images/image-delete.js';
 import { LIST_FILTERS, PRUNE_FILTERS, listImages, pruneImages } from '../images/image-list.js';
 import { imageHistory, imageInspect, imageSummary } from '../images/image-views.js';
 import { hostPlatform } from '../images/image-config.js';
-import { handlePull } from '../distribution/http-handlers.js';
+import { handlePull, handlePush } from '../distribution/http-handlers.js';
 
 export function routes(_engine: Engine): Route[] {
   return [
@@ -19,6 +19,7 @@ export function routes(_engine: Engine): Route[] {
     { method: 'GET', path: '/images/{name:.*}/json', handler: getImagesInspect },
     { method: 'GET', path: '/images/{name:.*}/history', handler: getImagesHistory },
     { method: 'POST', path: '/images/{name:.*}/tag', handler: postImagesTag },
+    { method: 'POST', path: '/images/{name:.*}/push', handler: postImagesPush },
     { method: 'DELETE', path: '/images/{name:.*}', handler: deleteImages },
   ];
 }
@@ -63,6 +64,11 @@ async function postImagesCreate(ctx: RequestContext): Promise<void> {
 /** `docker pull`: see src/engine/distribution/http-handlers.ts. */
 function postImagesCreatePull(ctx: RequestContext): Promise<void> {
   return handlePull(ctx);
+}
+
+/** `docker push`: see src/engine/distribution/http-handlers.ts. */
+function postImagesPush(ctx: RequestContext): Promise<void> {
+  return handlePush(ctx);
 }
 
 function checkPlatform(platform: string): void {

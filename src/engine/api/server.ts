@@ -10,9 +10,11 @@ import * as containers from './containers.js';
 import * as images from './images.js';
 import * as volumes from './volumes.js';
 import * as networks from './networks.js';
+import * as auth from './auth.js';
+import * as containerFiles from './container-files.js';
 
 /** Every resource's route table. */
-const RESOURCES = [system, containers, images, volumes, networks];
+const RESOURCES = [system, containers, images, volumes, networks, auth, containerFiles];
 
 const VERSION_PREFIX = /^\/v(\d+)\.(\d+)(?=\/)/;
 

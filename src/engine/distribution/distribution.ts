@@ -7,6 +7,7 @@ import type { Engine } from '../engine.js';
 import { BlobDownloads } from './blob-download.js';
 import { LayerOrigins } from './layer-origins.js';
 import { RegistryHosts } from './registry-hosts.js';
+import { LayerIo, layerOriginsRoot } from './layer-io.js';
 
 export class Distribution {
   /** chainID -> the extraction registering it now, so concurrent pulls unpack a layer once. */
@@ -25,7 +26,9 @@ export class Distribution {
     await rm(tmpDir, { recursive: true, force: true });
     await mkdir(tmpDir, { recursive: true, mode: 0o700 });
     const hosts = new RegistryHosts(engine.config);
-    return new Distribution(hosts, new BlobDownloads(tmpDir), await LayerOrigins.open(join(root, 'layer-origins')), tmpDir);
+    const origins = await LayerOrigins.open(layerOriginsRoot(engine.config.dataRoot));
+    await new LayerIo(engine.images, origins).pruneLocalBlobs();
+    return new Distribution(hosts, new BlobDownloads(tmpDir), origins, tmpDir);
   }
 }
 

@@ -8,6 +8,7 @@ import { isValidTag, parseReference, withDefaultTag, type ImageReference } from 
 import { decodeRegistryAuth } from './credentials.js';
 import { HttpProgressOutput, ProgressReporter } from './json-progress.js';
 import { pullImage, type Platform } from './pull.js';
+import { pushImage } from './push.js';
 
 /** POST /images/create?fromImage=&tag=&platform= */
 export async function handlePull(ctx: RequestContext): Promise<void> {
@@ -16,6 +17,19 @@ export async function handlePull(ctx: RequestContext): Promise<void> {
   const credentials = decodeRegistryAuth(ctx.req.headers['x-registry-auth']);
   await streamProgress(ctx, `pull ${reference.domain}/${reference.path}`, (progress, signal) =>
     pullImage(ctx.engine, { reference, credentials, progress, platform, signal }));
+}
+
+/** POST /images/{name}/push?tag= */
+export async function handlePush(ctx: RequestContext): Promise<void> {
+  let reference = parseReference(ctx.params.name ?? '');
+  const tag = ctx.query.get('tag') ?? '';
+  if (tag) {
+    if (!isValidTag(tag)) throw new InvalidArgumentError('invalid tag format');
+    reference = { domain: reference.domain, path: reference.path, tag };
+  }
+  const credentials = decodeRegistryAuth(ctx.req.headers['x-registry-auth']);
+  await streamProgress(ctx, `push ${reference.domain}/${reference.path}`, (progress, signal) =>
+    pushImage(ctx.engine, { reference, credentials, progress, signal }));
 }
 
 async function streamProgress(ctx: RequestContext, what: string, work: (progress: ProgressReporter, signal: AbortSignal) => Promise<unknown>): Promise<void> {

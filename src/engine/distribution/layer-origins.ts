@@ -1,9 +1,10 @@
 // Where each layer came from or went to: for a diffID (the uncompressed layer), the compressed blobs that
 // hold it and the repositories that have them. Push uses it to skip blobs a registry already has, to
 // mount them across repositories of the same registry, and to avoid compressing a layer again
-// (dockerd's v2metadata service). `<root>/<algorithm>/<hex>.json`, written atomically.
+// (dockerd's v2metadata service). `<root>/<algorithm>/<hex>.json`, written atomically; beside it
+// `<hex>.local.json` names the compressed blob kept in the content store, when there is one.
 import { join } from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { readJsonIfExists, writeJsonAtomic } from '../../lib/atomic-file.js';
 import { parseDigest } from '../../lib/oci-digest.js';
 
@@ -14,6 +15,13 @@ export interface LayerOrigin {
   mediaType: string;
   /** "registry/path" of a repository that holds the blob. */
   repository: string;
+}
+
+/** A layer's compressed form held locally: push sends these exact bytes, so the digest stays the same. */
+export interface LocalLayerBlob {
+  digest: string;
+  size: number;
+  mediaType: string;
 }
 
 /** Most origins kept per layer: enough to find a mount source in each registry one uses. */
@@ -32,6 +40,38 @@ export class LayerOrigins {
   private file(diffId: string): string {
     const { algorithm, hex } = parseDigest(diffId);
     return join(this.root, algorithm, `${hex}.json`);
+  }
+
+  /** The compressed blob of this layer kept in the engine's content store, if one was kept. */
+  async local(diffId: string): Promise<LocalLayerBlob | undefined> {
+    return readJsonIfExists<LocalLayerBlob>(this.localFile(diffId)).catch(() => undefined);
+  }
+
+  async setLocal(diffId: string, blob: LocalLayerBlob): Promise<void> {
+    await writeJsonAtomic(this.localFile(diffId), blob);
+  }
+
+  async removeLocal(diffId: string): Promise<void> {
+    await rm(this.localFile(diffId), { force: true });
+  }
+
+  /** Every kept blob, with the layer it holds. */
+  async allLocal(): Promise<{ diffId: string; blob: LocalLayerBlob }[]> {
+    const out: { diffId: string; blob: LocalLayerBlob }[] = [];
+    for (const algorithm of await readdir(this.root).catch(() => [] as string[])) {
+      for (const name of await readdir(join(this.root, algorithm)).catch(() => [] as string[])) {
+        if (!name.endsWith('.local.json')) continue;
+        const diffId = `${algorithm}:${name.slice(0, -'.local.json'.length)}`;
+        const blob = await this.local(diffId);
+        if (blob) out.push({ diffId, blob });
+      }
+    }
+    return out;
+  }
+
+  private localFile(diffId: string): string {
+    const { algorithm, hex } = parseDigest(diffId);
+    return join(this.root, algorithm, `${hex}.local.json`);
   }
 
   async get(diffId: string): Promise<LayerOrigin[]> {

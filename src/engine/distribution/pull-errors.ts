@@ -48,3 +48,12 @@ export function describePullError(err: unknown, ref: ImageReference, credentials
   }
   return err;
 }
+
+/** dockerd's wording for a refused push: the registry's own words, or the missing credentials. */
+export function describePushError(err: unknown, credentials: AuthConfig): unknown {
+  if (err instanceof RegistryResponseError && err.status === 401 && !hasCredentials(credentials)) {
+    const verb = err.method[0] + err.method.slice(1).toLowerCase();
+    return err.withMessage(`${verb} "${err.url}": no basic auth credentials`);
+  }
+  return err;
+}

@@ -16,6 +16,7 @@ import { LayerIo } from './layer-io.js';
 import { ACCEPTED_MANIFEST_TYPES, parseManifest, selectPlatform, type ImageManifest } from './manifest.js';
 import { ProgressReporter, shortId } from './json-progress.js';
 import { RegistryClient } from './registry-client.js';
+import { Limit } from './limit.js';
 import { connectRegistry, describePullError } from './pull-errors.js';
 import type { DownloadedBlob } from './blob-download.js';
 
@@ -63,7 +64,7 @@ interface ResolvedImage {
  */
 export async function pullImage(engine: Engine, options: PullOptions): Promise<PullResult> {
   const dist = await distributionOf(engine);
-  const io = new LayerIo(engine.images);
+  const io = new LayerIo(engine.images, dist.origins);
   const ref = options.reference;
   const resolved = await resolveImage(dist, options);
   const { progress } = options;
@@ -152,7 +153,7 @@ async function fetchLayers(
   layers.forEach((layer, i) => progress.layer(shortId(layer.digest), i < firstMissing ? 'Already exists' : 'Pulling fs layer'));
 
   const wanted = layers.slice(firstMissing);
-  const slots = new Semaphore(CONCURRENT_DOWNLOADS);
+  const slots = new Limit(CONCURRENT_DOWNLOADS);
   const downloads = wanted.map((layer) => {
     const id = shortId(layer.digest);
     if (!slots.free) progress.layer(id, 'Waiting');
@@ -174,6 +175,7 @@ async function fetchLayers(
       held.push(blob);
       options.signal?.throwIfAborted();
       await extractLayer(dist, io, blob, layer, chain[i - 1], chain[i]!, diffIds[i]!, progress);
+      await io.keepLayerBlob(blob.path, layer, diffIds[i]!);
       progress.layer(shortId(layer.digest), 'Pull complete');
       await blob.release();
     }
@@ -202,25 +204,3 @@ async function extractLayer(
   await running;
 }
 
-/** Runs at most `limit` tasks at once, in the order they were queued. */
-class Semaphore {
-  private active = 0;
-  private readonly queue: (() => void)[] = [];
-  constructor(private readonly limit: number) {}
-
-  get free(): boolean {
-    return this.active < this.limit;
-  }
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((r) => this.queue.push(r));
-    else this.active++;
-    try {
-      return await task();
-    } finally {
-      const next = this.queue.shift();
-      if (next) next();
-      else this.active--;
-    }
-  }
-}

@@ -16,6 +16,8 @@ const DEFAULT_TOKEN_SECONDS = 60;
 interface CachedToken {
   header: string;
   expiresAt: number;
+  /** An OAuth2 refresh token, when the server handed one out (a login asks for one). */
+  refreshToken?: string;
 }
 
 export class RegistryAuthorizer {
@@ -51,6 +53,16 @@ export class RegistryAuthorizer {
     return undefined;
   }
 
+  /**
+   * Proves the credentials to a Bearer token server without asking for any repository (docker login);
+   * returns the refresh token the server gave, if any. RegistryAuthError when refused.
+   */
+  async loginWithToken(): Promise<string | undefined> {
+    const bearer = this.challenges.find((c) => c.scheme === 'bearer');
+    if (!bearer) throw new RegistryAuthError('the registry asks for no bearer token');
+    return (await this.fetchToken(bearer, [], true)).refreshToken;
+  }
+
   private async bearer(challenge: AuthChallenge, scopes: string[]): Promise<string> {
     const key = [...scopes].sort().join(' ');
     const cached = this.tokens.get(key);
@@ -60,7 +72,7 @@ export class RegistryAuthorizer {
     return token.header;
   }
 
-  private async fetchToken(challenge: AuthChallenge, scopes: string[]): Promise<CachedToken> {
+  private async fetchToken(challenge: AuthChallenge, scopes: string[], offline = false): Promise<CachedToken> {
     const realm = challenge.params.realm;
     if (!realm) throw new RegistryAuthError('the registry asked for a bearer token without naming a realm');
     let url: URL;
@@ -86,6 +98,10 @@ export class RegistryAuthorizer {
       } else {
         if (service) url.searchParams.set('service', service);
         for (const scope of scopes) url.searchParams.append('scope', scope);
+        if (offline) {
+          url.searchParams.set('offline_token', 'true');
+          url.searchParams.set('client_id', 'berth');
+        }
         const headers: Record<string, string> = {};
         if (username !== undefined && password !== undefined) {
           url.searchParams.set('account', username);
@@ -105,7 +121,7 @@ export class RegistryAuthorizer {
     if (response.statusCode !== 200) {
       throw new RegistryAuthError(`token server ${url.origin} answered ${response.statusCode}`);
     }
-    let body: { token?: unknown; access_token?: unknown; expires_in?: unknown };
+    let body: { token?: unknown; access_token?: unknown; expires_in?: unknown; refresh_token?: unknown };
     try {
       body = JSON.parse(text);
     } catch {
@@ -115,6 +131,7 @@ export class RegistryAuthorizer {
     if (typeof token !== 'string' || !token) throw new RegistryAuthError(`token server ${url.origin} sent no token`);
     const seconds = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_SECONDS;
     // Renew a little early, so a token does not expire between the check and the request.
-    return { header: `Bearer ${token}`, expiresAt: Date.now() + Math.max(1, seconds - 10) * 1000 };
+    const refreshToken = typeof body.refresh_token === 'string' && body.refresh_token ? body.refresh_token : undefined;
+    return { header: `Bearer ${token}`, expiresAt: Date.now() + Math.max(1, seconds - 10) * 1000, refreshToken };
   }
 }

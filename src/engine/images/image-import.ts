@@ -3,6 +3,7 @@ import type { ImageReference } from '../../lib/image-reference.js';
 import { applyChanges } from './config-changes.js';
 import { hostPlatform, type ImageConfig } from './image-config.js';
 import type { ImageRecord, ImageStore } from './image-store.js';
+import { keepLayerArchive } from '../distribution/layer-io.js';
 
 export interface ImportOptions {
   /** The root filesystem as a tar (plain or gzip). */
@@ -23,7 +24,16 @@ export interface ImportOptions {
  */
 export async function importImage(store: ImageStore, options: ImportOptions): Promise<ImageRecord> {
   const runtimeConfig = applyChanges({}, options.changes ?? []);
-  const layer = await store.registerLayer(options.source);
+  // Keep the archive itself, so that a push sends bytes that match the layer's diffID.
+  const archive = keepLayerArchive(store, options.source);
+  let layer;
+  try {
+    layer = await store.registerLayer(archive.source);
+    await archive.commit(layer.diffId);
+  } catch (err) {
+    await archive.discard();
+    throw err;
+  }
   const created = new Date().toISOString();
   const comment = options.message || `Imported from ${options.sourceName ?? '-'}`;
   const config: ImageConfig = {
