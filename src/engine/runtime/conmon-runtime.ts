@@ -4,7 +4,7 @@ import { mkdir, readFile, rm, stat, statfs, writeFile, access } from 'node:fs/pr
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { InvalidArgumentError, NotFoundError, SystemError } from '../../lib/errors.js';
+import { InvalidArgumentError, NotFoundError, SystemError, errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../log.js';
 import { ExitWatcher } from './exit-watcher.js';
 import { buildOciSpec } from './oci-spec.js';
@@ -94,7 +94,7 @@ export class ConmonRuntime implements ContainerRuntime {
     // A previous run of the same container may have left its exit record: it must not answer waitExit.
     await rm(this.exitFile(id), { force: true });
     await rm(persist, { recursive: true, force: true });
-    await mkdir(persist, { recursive: true });
+    await Promise.all([mkdir(persist, { recursive: true }), mkdir(bundleDir, { recursive: true })]);
     await Promise.all([
       writeFile(join(persist, 'bundle'), bundleDir),
       writeFile(join(bundleDir, 'config.json'), JSON.stringify(buildOciSpec(spec, { cgroupV2, cgroupParent: this.cgroupParent }))),
@@ -105,7 +105,7 @@ export class ConmonRuntime implements ContainerRuntime {
       const pid = await this.spawnConmon(spec);
       return { pid };
     } catch (err) {
-      await this.cleanupFailedCreate(id, bundleDir);
+      await this.delete(id).catch((e) => this.log.warn(`container ${id}: cleanup after failed create: ${errorMessage(e)}`));
       throw err;
     }
   }
@@ -162,10 +162,14 @@ export class ConmonRuntime implements ContainerRuntime {
     checkId(id);
     const persist = this.persistDir(id);
     const bundleDir = await readFile(join(persist, 'bundle'), 'utf8').catch(() => undefined);
-    try {
-      await this.runc().run(['delete', '--force', id]);
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
+    // runc keeps a container's state in <root>/<id>: without it there is nothing for runc to delete,
+    // and callers that delete before each create save a spawn.
+    if (await exists(join(this.runcRoot, id))) {
+      try {
+        await this.runc().run(['delete', '--force', id]);
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+      }
     }
     // conmon is still recording the exit of a container runc just killed: wait, so that nothing is
     // written after the cleanup below.
@@ -301,14 +305,6 @@ export class ConmonRuntime implements ContainerRuntime {
         if (code !== 0) failIfSilent();
       });
     });
-  }
-
-  private async cleanupFailedCreate(id: string, bundleDir: string): Promise<void> {
-    await this.runc().run(['delete', '--force', id]).catch(() => {});
-    await this.waitConmonDone(id);
-    await rm(this.exitFile(id), { force: true });
-    await rm(this.persistDir(id), { recursive: true, force: true });
-    await Promise.all(CONMON_BUNDLE_FILES.map((f) => rm(join(bundleDir, f), { force: true })));
   }
 
   /**

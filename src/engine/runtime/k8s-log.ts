@@ -79,12 +79,10 @@ export function parseRfc3339Nano(text: string): bigint | undefined {
   return BigInt(ms) * 1_000_000n + frac;
 }
 
-/** Nanoseconds since the epoch -> Docker's timestamp form (RFC3339Nano in UTC, trailing zeros trimmed). */
+/** Nanoseconds since the epoch -> Docker's `logs --timestamps` form (UTC, always nine fractional digits). */
 export function formatRfc3339Nano(timeNs: bigint): string {
-  const ms = timeNs / 1_000_000n;
-  const base = new Date(Number(ms)).toISOString().slice(0, 19);
-  const frac = (timeNs % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
-  return `${base}${frac ? `.${frac}` : ''}Z`;
+  const base = new Date(Number(timeNs / 1_000_000n)).toISOString().slice(0, 19);
+  return `${base}.${(timeNs % 1_000_000_000n).toString().padStart(9, '0')}Z`;
 }
 
 function toNs(t: Date | bigint | undefined): bigint | undefined {
