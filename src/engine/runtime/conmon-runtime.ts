@@ -138,6 +138,14 @@ export class ConmonRuntime implements ContainerRuntime {
     const recorded = await this.readExit(id);
     if (recorded) return recorded;
     if (!(await exists(this.persistDir(id)))) throw new NotFoundError(`No such container: ${id}`);
+    if ((await this.conmonPid(id)) === undefined) {
+      // No monitor: it either just wrote the exit file and ended, or was killed and never will.
+      const late = await this.readExit(id);
+      if (late) return late;
+      if (await exists(join(this.persistDir(id), 'conmon.pid'))) {
+        throw new SystemError(`the monitor (conmon) of container ${id} is gone: its exit code is unknown`);
+      }
+    }
     return this.exits.wait(id, signal);
   }
 
@@ -228,8 +236,9 @@ export class ConmonRuntime implements ContainerRuntime {
       '-l', `k8s-file:${spec.logPath}`,
       '--log-level', 'info',
       '--runtime-arg', '--root', '--runtime-arg', this.runcRoot,
-      // runc's errors as JSON lines on stderr, which conmon relays on the sync pipe.
-      '--runtime-arg', '--log-format=json',
+      // runc's stderr is the container's: its warnings go to a file of their own instead. With a log
+      // file runc still prints a fatal error on stderr, which conmon relays on the sync pipe.
+      '--runtime-arg', '--log-format=json', '--runtime-arg', `--log=${join(persist, 'runc.log')}`,
     ];
     if (spec.terminal) args.push('-t');
     if (spec.openStdin) {
