@@ -33,7 +33,9 @@ after(async () => {
   const listed = execFileSync('runc', ['--root', runtime.runcRoot, 'list', '-q'], { encoding: 'utf8' }).trim();
   assert.equal(listed, '', 'runc list is empty');
   assert.deepEqual(conmonsOf(work), [], 'no conmon left');
-  for (const id of created) assert.equal(await exists(`/sys/fs/cgroup/memory/berth/${id}`), false, `cgroup of ${id} removed`);
+  for (const h of await readdir('/sys/fs/cgroup')) {
+    for (const id of created) assert.equal(await exists(`/sys/fs/cgroup/${h}/berth/${id}`), false, `cgroup ${h} of ${id} removed`);
+  }
   assert.deepEqual(await readdir(runtime.exitDir), []);
   assert.deepEqual(await readdir(runtime.persistRoot), []);
   await rm(work, { recursive: true, force: true });
@@ -74,7 +76,9 @@ async function leftovers(spec: RuntimeSpec): Promise<string[]> {
   if (await exists(join(runtime.persistRoot, spec.id))) found.push('persist dir');
   if (await exists(spec.bundleDir)) found.push('bundle dir');
   if (conmonsOf(spec.id).length) found.push('conmon process');
-  if (await exists(`/sys/fs/cgroup/pids/berth/${spec.id}`)) found.push('cgroup');
+  for (const h of await readdir('/sys/fs/cgroup')) {
+    if (await exists(`/sys/fs/cgroup/${h}/berth/${spec.id}`)) found.push(`cgroup ${h}`);
+  }
   return found;
 }
 
@@ -247,4 +251,23 @@ test('a container whose conmon was killed is reported, not waited for forever, a
   await assert.rejects(runtime.waitExit(spec.id), /monitor \(conmon\) of container .* is gone/);
   await runtime.delete(spec.id);
   assert.deepEqual(await leftovers(spec), []);
+});
+
+test('following the log until the exit gets every line the container wrote, the last ones too', async () => {
+  const spec = await specFor(['sh', '-c', 'i=0; while [ $i -lt 3000 ]; do echo line$i; i=$((i+1)); done; printf tail; echo oops >&2']);
+  await runtime.create(spec);
+  const lines: string[] = [];
+  const reading = (async () => {
+    for await (const e of readK8sLog(spec.logPath, { follow: true, exited: runtime.waitExit(spec.id) })) {
+      lines.push(`${e.stream}:${e.data.toString()}`);
+    }
+  })();
+  await runtime.start(spec.id);
+  await reading;
+  const stdout = lines.filter((l) => l.startsWith('stdout:'));
+  assert.equal(stdout.length, 3001);
+  assert.equal(stdout[2999], 'stdout:line2999\n');
+  assert.equal(stdout[3000], 'stdout:tail', 'a last line without newline');
+  assert.deepEqual(lines.filter((l) => l.startsWith('stderr:')), ['stderr:oops\n']);
+  await runtime.delete(spec.id);
 });
