@@ -1,6 +1,6 @@
 /**
  * berth-registry side by side with distribution's registry (Debian's docker-registry 2.8), in one run:
- *   node --import tsx bench/registry-bench.ts [rounds=3] [requests=20000]
+ *   node --import tsx bench/registry-bench.ts [rounds=3] [requests=20000]   (or benchRegistry() from bench/run.ts)
  * 1. skopeo push and pull of an image of 3 x 100 MiB layers (fresh storage for every round);
  * 2. 64 concurrent clients fetching one manifest: latency p50/p99 and requests per second;
  * 3. resident memory of the registry process while one 2 GiB layer is pushed in a single request.
@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
 import { makeLayout } from '../test/registry/helpers/oci-layout.js';
 import { freePort } from '../test/registry/helpers/registry.js';
@@ -183,11 +184,16 @@ async function benchBigLayer(size: number): Promise<string[][]> {
   return rows;
 }
 
-const rounds = Number(process.argv[2] ?? 3);
-const requests = Number(process.argv[3] ?? 20000);
-const only = process.env.BENCH_ONLY;
-const rows: string[][] = [['benchmark', 'berth-registry', 'docker-registry 2.8', 'ratio (berth/distribution)']];
-if (!only || only === 'skopeo') rows.push(...await benchSkopeo(rounds));
-if (!only || only === 'manifests') rows.push(...await benchManifests(requests));
-if (!only || only === 'memory') rows.push(...await benchBigLayer(2 * 1024 * 1024 * 1024));
-printTable(rows);
+/** All three, printed as one table; BENCH_ONLY=skopeo|manifests|memory runs one. */
+export async function benchRegistry(rounds = 3, requests = 20000): Promise<void> {
+  const only = process.env.BENCH_ONLY;
+  const rows: string[][] = [['benchmark', 'berth-registry', 'docker-registry 2.8', 'ratio (berth/distribution)']];
+  if (!only || only === 'skopeo') rows.push(...await benchSkopeo(rounds));
+  if (!only || only === 'manifests') rows.push(...await benchManifests(requests));
+  if (!only || only === 'memory') rows.push(...await benchBigLayer(2 * 1024 * 1024 * 1024));
+  printTable(rows);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await benchRegistry(Number(process.argv[2] ?? 3), Number(process.argv[3] ?? 20000));
+}

@@ -16,26 +16,27 @@ export type AccessLogSink = (entry: AccessLogEntry) => void;
 
 export const stdoutSink: AccessLogSink = (entry) => { process.stdout.write(JSON.stringify(entry) + '\n'); };
 
-/** Counts body bytes sent and logs the request once the response has finished (or was cut off). */
+/**
+ * Logs the request once the response has finished (or was cut off). Bytes are the body's
+ * Content-Length (every response here declares one), or what the socket sent for a cut-off one;
+ * res.write is left alone, it is the hot path of blob downloads.
+ */
 export function trackRequest(req: IncomingMessage, res: ServerResponse, sink: AccessLogSink, user: () => string | undefined): void {
   const started = process.hrtime.bigint();
-  let bytes = 0;
-  const write = res.write.bind(res) as (...args: unknown[]) => boolean;
-  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
-  const count = (chunk: unknown) => {
-    if (typeof chunk === 'string') bytes += Buffer.byteLength(chunk);
-    else if (chunk instanceof Uint8Array) bytes += chunk.length;
-  };
-  res.write = ((...args: unknown[]) => { count(args[0]); return write(...args); }) as typeof res.write;
-  res.end = ((...args: unknown[]) => { if (typeof args[0] !== 'function') count(args[0]); return end(...args); }) as typeof res.end;
+  const socket = req.socket;
+  const sentBefore = socket.bytesWritten;
   res.once('close', () => {
+    const finished = res.writableFinished;
+    const declared = Number(res.getHeader('content-length'));
+    const bytes = req.method === 'HEAD' ? 0
+      : finished && Number.isFinite(declared) ? declared : Math.max(0, socket.bytesWritten - sentBefore);
     sink({
       time: new Date().toISOString(),
-      remote: req.socket.remoteAddress ?? '',
+      remote: socket.remoteAddress ?? '',
       user: user() ?? '',
       method: req.method ?? '',
       path: (req.url ?? '').split('?')[0],
-      status: res.writableFinished ? res.statusCode : 499,
+      status: finished ? res.statusCode : 499,
       bytes,
       duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
     });

@@ -38,6 +38,31 @@ export async function readBody(req: IncomingMessage, limit: number, tooLarge: ()
   return Buffer.concat(chunks, size);
 }
 
+/** Reads and drops what is left of a request body, up to `limit` bytes; true if it reached the end. */
+export function discardBody(req: IncomingMessage, limit: number): Promise<boolean> {
+  const declared = Number(req.headers['content-length']);
+  if (req.readableEnded || req.destroyed) return Promise.resolve(req.readableEnded);
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = (ok: boolean) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onError);
+      resolve(ok);
+    };
+    const onData = (chunk: Buffer) => { seen += chunk.length; if (seen > limit) { req.pause(); done(false); } };
+    const onEnd = () => done(true);
+    const onError = () => done(false);
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onError);
+    req.resume();
+  });
+}
+
 /** Whether the request carries a body (a non-zero Content-Length or a chunked one). */
 export function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
@@ -93,4 +118,27 @@ export function paginate(items: string[], n: number | undefined, last: string | 
   if (n === undefined) return { page: items.slice(start), more: false };
   const page = items.slice(start, start + n);
   return { page, more: n > 0 && start + n < items.length };
+}
+
+/**
+ * Streams a body into the response with backpressure; stops quietly if the client goes away.
+ * (Measured here: faster than stream.pipeline for large blobs, and no premature-close error when a
+ * client hangs up right after the last byte.)
+ */
+export async function sendStream(res: ServerResponse, body: NodeJS.ReadableStream & { destroy?(): void }): Promise<void> {
+  try {
+    for await (const chunk of body) {
+      if (res.destroyed) break;
+      if (!res.write(chunk)) {
+        await new Promise<void>((resolve) => {
+          const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
+          res.on('drain', done);
+          res.on('close', done);
+        });
+      }
+    }
+    if (!res.destroyed) res.end();
+  } finally {
+    body.destroy?.();
+  }
 }

@@ -15,7 +15,7 @@ function load(path: string | undefined): RegistryConfig {
 
 async function serve(path: string | undefined): Promise<void> {
   const config = load(path);
-  const registry = new Registry(config, createDriver(config));
+  const registry = new Registry(config, await createDriver(config));
   for (const w of buildAuth(registry).warnings) console.error(`berth-registry: warning: ${w}`);
   const running = await startServer(registry);
   const where = config.storage.driver === 's3' ? `s3 bucket ${String(config.storage.s3.bucket)}` : config.storage.filesystem.rootdirectory;
@@ -31,7 +31,7 @@ async function serve(path: string | undefined): Promise<void> {
 
 async function collect(path: string | undefined, opts: { dryRun?: boolean; deleteUntagged?: boolean }): Promise<void> {
   const config = load(path);
-  const registry = new Registry(config, createDriver(config));
+  const registry = new Registry(config, await createDriver(config));
   const result = await garbageCollect(registry, {
     dryRun: opts.dryRun, deleteUntagged: opts.deleteUntagged, log: (line) => console.log(line),
   });

@@ -6,7 +6,7 @@ import { UploadStore } from './content/uploads.js';
 import type { RegistryConfig } from './config.js';
 import type { StorageDriver } from './storage/driver.js';
 import { FilesystemDriver } from './storage/filesystem.js';
-import { S3Driver, type S3Options } from './storage/s3.js';
+import type { S3Options } from './storage/s3.js';
 
 export class Registry {
   readonly blobs: BlobStore;
@@ -20,9 +20,11 @@ export class Registry {
   }
 }
 
-export function createDriver(config: RegistryConfig): StorageDriver {
+/** The configured driver; the S3 SDK is loaded only when S3 is configured (it is large). */
+export async function createDriver(config: RegistryConfig): Promise<StorageDriver> {
   if (config.storage.driver === 's3') {
     const s3 = config.storage.s3;
+    const { S3Driver } = await import('./storage/s3.js');
     return new S3Driver({
       ...(s3 as unknown as S3Options),
       chunksize: s3.chunksize !== undefined ? Number(s3.chunksize) : undefined,

@@ -13,7 +13,7 @@ import { TokenAuthorizer } from './auth/token.js';
 import { TokenServer } from './auth/token-server.js';
 import { parseAddr } from './config.js';
 import { RegistryError } from './errors.js';
-import { hasBody, sendError, sendJSON } from './http.js';
+import { discardBody, hasBody, sendError, sendJSON } from './http.js';
 import type { Registry } from './registry.js';
 import { matchRoute } from './routes.js';
 
@@ -104,8 +104,9 @@ export function createRequestListener(registry: Registry, options: ServerOptions
     } catch (err) {
       const e = err instanceof RegistryError ? err : undefined;
       if (!e || e.status >= 500) console.error(`berth-registry: ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}`);
-      // A refused request body is not read: close the connection rather than drain it.
-      if (hasBody(req) && !req.complete) res.setHeader('Connection', 'close');
+      // A refused request body: read a small one to its end (so the client sees the answer on a
+      // healthy connection), close the connection rather than read a large one.
+      if (hasBody(req) && !req.complete && !(await discardBody(req, 1024 * 1024))) res.setHeader('Connection', 'close');
       sendError(res, err);
     }
   };

@@ -1,7 +1,6 @@
 // GET/HEAD/DELETE /v2/<name>/blobs/<digest>
-import { pipeline } from 'node:stream/promises';
 import { RegistryError } from '../errors.js';
-import { parseRange, sendEmpty } from '../http.js';
+import { parseRange, sendEmpty, sendStream } from '../http.js';
 import type { RequestContext } from './context.js';
 
 export async function getBlob({ req, res, registry, params }: RequestContext): Promise<void> {
@@ -30,7 +29,7 @@ export async function getBlob({ req, res, registry, params }: RequestContext): P
   }
   const stream = length === 0 ? undefined : await registry.blobs.open(digest, start, length);
   res.writeHead(range ? 206 : 200, headers);
-  if (stream) await pipeline(stream, res);
+  if (stream) await sendStream(res, stream);
   else res.end();
 }
 

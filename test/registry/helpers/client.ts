@@ -73,7 +73,7 @@ export async function rawRequest(url: string, method: string, path: string, body
   const { request } = await import('node:http');
   const u = new URL(url);
   return new Promise((resolve, reject) => {
-    const r = request({ host: u.hostname, port: u.port, method, path }, (res) => {
+    const r = request({ host: u.hostname, port: u.port, method, path, agent: false }, (res) => {
       let text = '';
       res.on('data', (d) => { text += d; });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));

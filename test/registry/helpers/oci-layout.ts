@@ -8,8 +8,8 @@ import tar from 'tar-stream';
 export async function tarOf(files: Record<string, Buffer>): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise((r) => pack.on('end', r));
+  pack.on('data', (c: unknown) => { chunks.push(c as Buffer); });
+  const done = new Promise<void>((r) => { pack.on('end', () => r()); });
   for (const [name, data] of Object.entries(files)) pack.entry({ name, mode: 0o755, mtime: new Date(0) }, data);
   pack.finalize();
   await done;

@@ -48,7 +48,7 @@ export async function startTestRegistry(env: Record<string, string> = {}, config
       REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: root,
       ...env,
     });
-    registry = new Registry(config, createDriver(config));
+    registry = new Registry(config, await createDriver(config));
     running = await startServer(registry, { accessLog: (e) => log.push(e) });
   } catch (err) {
     rmSync(root, { recursive: true, force: true });
