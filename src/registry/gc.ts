@@ -3,7 +3,7 @@
 // then deletes the other blobs. Blobs of pushes in progress are kept too: those linked in a repository
 // that has an open upload, and those linked less than `gracePeriodMs` ago (a push uploads its blobs
 // before its manifest). With deleteUntagged, manifests no tag reaches (directly, through an index, or
-// as a referrer of a kept manifest) are deleted first.
+// as a referrer of a kept manifest) are deleted first. Uploads abandoned for a week are removed.
 import { parseDigest } from '../lib/oci-digest.js';
 import { layout } from './content/layout.js';
 import { parseManifest } from './content/manifest-parse.js';
@@ -16,6 +16,8 @@ export interface GcOptions {
   deleteUntagged?: boolean;
   /** Blobs linked into a repository more recently than this are kept (default one hour). */
   gracePeriodMs?: number;
+  /** Uploads started longer ago than this are abandoned and removed (default 7 days, as distribution's uploadpurging). */
+  uploadMaxAgeMs?: number;
   log?: (line: string) => void;
 }
 
@@ -23,6 +25,7 @@ export interface GcResult {
   marked: string[];
   deletedBlobs: string[];
   deletedManifests: Array<{ repository: string; digest: string }>;
+  purgedUploads: Array<{ repository: string; id: string }>;
 }
 
 /** Every repository directory (with manifests, layers or uploads), by name. */
@@ -44,19 +47,13 @@ async function repositories(driver: StorageDriver): Promise<string[]> {
   return out;
 }
 
-async function hasChildren(driver: StorageDriver, path: string): Promise<boolean> {
-  try { return (await driver.list(path)).length > 0; } catch (err) {
-    if (err instanceof PathNotFoundError) return false;
-    throw err;
-  }
-}
-
 export async function garbageCollect(registry: Registry, options: GcOptions = {}): Promise<GcResult> {
   const { driver, manifests } = registry;
   const log = options.log ?? (() => {});
   const grace = options.gracePeriodMs ?? 60 * 60 * 1000;
   const marked = new Set<string>();
-  const result: GcResult = { marked: [], deletedBlobs: [], deletedManifests: [] };
+  const result: GcResult = { marked: [], deletedBlobs: [], deletedManifests: [], purgedUploads: [] };
+  const maxUploadAge = options.uploadMaxAgeMs ?? 7 * 24 * 3600 * 1000;
   const layerLinks: Array<{ repository: string; digest: string; path: string }> = [];
 
   for (const name of await repositories(driver)) {
@@ -98,7 +95,16 @@ export async function garbageCollect(registry: Registry, options: GcOptions = {}
       result.deletedManifests.push({ repository: name, digest });
       if (!options.dryRun) await manifests.delete(name, digest).catch((err) => log(`${name}: ${digest}: ${(err as Error).message}`));
     }
-    const uploading = await hasChildren(driver, layout.uploadsDir(name));
+    let uploading = false;
+    for (const dir of await driver.list(layout.uploadsDir(name)).catch(() => [] as string[])) {
+      const id = dir.slice(dir.lastIndexOf('/') + 1);
+      let started = 0;
+      try { started = Date.parse((await driver.getContent(layout.uploadStartedAt(name, id), 1024)).toString()); } catch { /* no date: treat as old */ }
+      if (Number.isFinite(started) && Date.now() - started < maxUploadAge) { uploading = true; continue; }
+      log(`${name}: upload ${id} is abandoned${options.dryRun ? ' (would delete)' : ', deleting'}`);
+      result.purgedUploads.push({ repository: name, id });
+      if (!options.dryRun) await driver.delete(dir).catch(() => {});
+    }
     await walkFiles(driver, layout.layersDir(name), (info) => {
       if (!info.path.endsWith('/link')) return;
       const parts = info.path.split('/');

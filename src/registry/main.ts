@@ -35,7 +35,8 @@ async function collect(path: string | undefined, opts: { dryRun?: boolean; delet
   const result = await garbageCollect(registry, {
     dryRun: opts.dryRun, deleteUntagged: opts.deleteUntagged, log: (line) => console.log(line),
   });
-  console.log(`${opts.dryRun ? 'would delete' : 'deleted'} ${result.deletedBlobs.length} blobs and ${result.deletedManifests.length} manifests`);
+  console.log(`${opts.dryRun ? 'would delete' : 'deleted'} ${result.deletedBlobs.length} blobs, ${result.deletedManifests.length} manifests` +
+    ` and ${result.purgedUploads.length} abandoned uploads`);
   await registry.driver.close?.();
 }
 

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { spawnRegistry, tempDir, type RegistryProcess } from './helpers/registry.js';
+import { freePort, spawnRegistry, tempDir, type RegistryProcess } from './helpers/registry.js';
 import { importBusybox, startDockerd, type Dockerd } from './helpers/dockerd.js';
 
 const exec = promisify(execFile);
@@ -22,9 +22,9 @@ after(async () => {
   await dockerd?.stop();
 });
 
-async function registry(env: Record<string, string>): Promise<RegistryProcess> {
+async function registry(env: Record<string, string>, port?: number): Promise<RegistryProcess> {
   const root = tempDir();
-  const reg = await spawnRegistry({ REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: root, ...env });
+  const reg = await spawnRegistry({ REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: root, ...env }, [], port);
   cleanups.push(async () => { await reg.stop(); rmSync(root, { recursive: true, force: true }); });
   return reg;
 }
@@ -81,6 +81,43 @@ describe('Debian dockerd', () => {
     r = await dockerd.docker(['push', image]);
     assert.equal(r.code, 0, r.stderr);
     await dockerd.docker(['rmi', image]);
+    r = await dockerd.docker(['pull', image]);
+    assert.equal(r.code, 0, r.stderr);
+    await dockerd.docker(['rmi', image]);
+    await dockerd.docker(['logout', reg.host]);
+  });
+
+  it('token auth: docker login through the token server; a pull-only user cannot push (denied)', async () => {
+    const dir = tempDir();
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    await exec('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+      '-subj', '/CN=berth token', '-keyout', join(dir, 'token.key'), '-out', join(dir, 'token.crt')]);
+    await exec('htpasswd', ['-Bbc', join(dir, 'users'), 'alice', 'alice-pw']);
+    await exec('htpasswd', ['-Bb', join(dir, 'users'), 'bob', 'bob-pw']);
+    const port = await freePort();
+    const reg = await registry({
+      REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`,
+      REGISTRY_AUTH: 'token', REGISTRY_AUTH_TOKEN_REALM: `http://127.0.0.1:${port}/token`, REGISTRY_AUTH_TOKEN_SERVICE: 'berth-test',
+      REGISTRY_AUTH_TOKEN_ISSUER: 'berth-test', REGISTRY_AUTH_TOKEN_ROOTCERTBUNDLE: join(dir, 'token.crt'),
+      REGISTRY_TOKENSERVER_KEY: join(dir, 'token.key'), REGISTRY_TOKENSERVER_CERTIFICATE: join(dir, 'token.crt'),
+      REGISTRY_TOKENSERVER_HTPASSWD: join(dir, 'users'),
+      REGISTRY_TOKENSERVER_ACL: '[{account: alice, name: "team/*", actions: [pull, push]}, {account: bob, name: "team/*", actions: [pull]}]',
+    }, port);
+    const image = `${reg.host}/team/tokened:1.0`;
+    await dockerd.docker(['tag', 'busybox:latest', image]);
+    let r = await dockerd.docker(['login', '-u', 'bob', '--password-stdin', reg.host], Buffer.from('wrong'));
+    assert.notEqual(r.code, 0);
+    r = await dockerd.docker(['login', '-u', 'alice', '--password-stdin', reg.host], Buffer.from('alice-pw'));
+    assert.equal(r.code, 0, r.stderr);
+    r = await dockerd.docker(['push', image]);
+    assert.equal(r.code, 0, r.stderr);
+    r = await dockerd.docker(['login', '-u', 'bob', '--password-stdin', reg.host], Buffer.from('bob-pw'));
+    assert.equal(r.code, 0, r.stderr);
+    await dockerd.docker(['tag', 'busybox:latest', `${reg.host}/team/tokened:2.0`]);
+    r = await dockerd.docker(['push', `${reg.host}/team/tokened:2.0`]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr + r.stdout, /denied/i);
+    await dockerd.docker(['rmi', image, `${reg.host}/team/tokened:2.0`]);
     r = await dockerd.docker(['pull', image]);
     assert.equal(r.code, 0, r.stderr);
     await dockerd.docker(['rmi', image]);

@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdirSync, utimesSync } from 'node:fs';
+import { readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { garbageCollect } from '../../src/registry/gc.js';
@@ -92,6 +92,19 @@ describe('garbage-collect', () => {
     assert.equal(await status('gc/app', kept.layers[0]), 200);
     res = await req(c, 'GET', `/v2/gc/app/manifests/${signature.digest}`);
     assert.equal(res.status, 200, 'the signature of a kept image stays');
+    await res.arrayBuffer();
+  });
+
+  it('removes uploads abandoned for a week, and then no longer keeps their repository\'s blobs for them', async () => {
+    const uploadsDir = join(reg.root, 'docker/registry/v2/repositories/gc/busy/_uploads');
+    const [id] = readdirSync(uploadsDir);
+    writeFileSync(join(uploadsDir, id, 'startedat'), new Date(Date.now() - 8 * 24 * 3600_000).toISOString());
+    const result = await garbageCollect(reg.registry, {});
+    assert.deepEqual(result.purgedUploads, [{ repository: 'gc/busy', id }]);
+    assert.deepEqual(readdirSync(uploadsDir), []);
+    assert.ok(result.deletedBlobs.includes(uploading));
+    const res = await req(c, 'GET', `/v2/gc/busy/blobs/uploads/${id}`);
+    assert.equal(res.status, 404);
     await res.arrayBuffer();
   });
 });
