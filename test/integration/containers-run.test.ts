@@ -119,3 +119,20 @@ test('changes in a container never reach the image', async () => {
   assert.equal(await ok(['run', '--rm', 'busybox', 'sh', '-c', 'ls /bin/ls; test -e /bin/busybox-note || echo clean']), '/bin/ls\nclean\n');
   await ok(['rm', 'writer']);
 });
+
+test('the berth CLI runs the same session', async () => {
+  const berth = async (args: string[]) => {
+    const r = await daemon.berth(args);
+    assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const hello = await daemon.berth(['run', '--rm', 'busybox', 'sh', '-c', 'echo hello; exit 5']);
+  assert.deepEqual([hello.code, hello.stdout], [5, 'hello\n']);
+  await berth(['run', '-d', '--name', 'bsession', 'busybox', 'sh', '-c', 'echo ready; sleep 100']);
+  await until(async () => (await berth(['logs', 'bsession'])) === 'ready\n', 'the log line');
+  assert.match(await berth(['ps', '--format', '{{.Names}} {{.Status}}']), /^bsession Up /);
+  await berth(['stop', '-t', '1', 'bsession']);
+  assert.equal(await berth(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'bsession']), 'exited 137\n');
+  await berth(['rm', 'bsession']);
+  assert.equal(await berth(['ps', '-aq']), '');
+});

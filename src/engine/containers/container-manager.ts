@@ -9,7 +9,7 @@ import {
 } from '../../lib/errors.js';
 import { Container } from './container.js';
 import { ContainerStore } from './container-store.js';
-import type { ContainerRecord } from './container-types.js';
+import { ZERO_TIME, type ContainerRecord } from './container-types.js';
 import { initialState, setRestarting, setRunning, setStopped, stateName } from './container-state.js';
 import { parseCreateBody } from './create-body.js';
 import { entrypointAndArgs, mergeImageConfig, runtimeEnv } from './image-merge.js';
@@ -55,7 +55,9 @@ export class ContainerManager {
     const store = new ContainerStore(join(engine.config.dataRoot, 'containers'), engine.log);
     const manager = new ContainerManager(engine, store, await openRuntime(engine));
     engine.images.setUsageCheck((imageId) => manager.containersUsingImage(imageId));
-    for (const record of await store.load()) {
+    const { records, leftovers } = await store.load();
+    for (const id of leftovers) await engine.network.unregisterContainer(id).catch(() => {});
+    for (const record of records) {
       const c = new Container(record);
       manager.containers.set(record.id, c);
       manager.names.set(record.name, record.id);
@@ -134,6 +136,9 @@ export class ContainerManager {
     let registered = false;
     let claimed: ContainerRecord['mounts'] = [];
     try {
+      // The directory comes first: after a crash, a directory without a record tells the next start
+      // to undo what other subsystems recorded for this ID.
+      await mkdir(this.store.dir(id), { recursive: true, mode: 0o710 });
       await this.engine.network.registerContainer({
         id, name: fullName.slice(1), hostname: config.Hostname, domainname: config.Domainname,
         networkMode: hostConfig.NetworkMode, portBindings: hostConfig.PortBindings ?? {},
@@ -150,7 +155,6 @@ export class ContainerManager {
         networkingConfig: req.networkingConfig, image: image.id, lowerDirs, state: initialState(), restartCount: 0,
         hasBeenStartedBefore: false, hasBeenManuallyStopped: false, mounts: claimed, logPath: this.store.logPath(id),
       };
-      await mkdir(this.store.dir(id), { recursive: true, mode: 0o710 });
       await this.store.save(record);
       this.containers.set(id, new Container(record));
       return { Id: id, Warnings: [] };
@@ -208,6 +212,8 @@ export class ContainerManager {
     let created = false;
     let networked = false;
     try {
+      // Asked again at each start: the image store may lay out its layer links differently by now.
+      c.record.lowerDirs = await this.engine.images.lowerDirs(c.record.image).catch(() => c.record.lowerDirs);
       await mountRootfs(dirs, c.record.lowerDirs);
       const user = await resolveUser(dirs.merged, config.User, hostConfig.GroupAdd ?? []);
       const cwd = config.WorkingDir || '/';
@@ -540,14 +546,21 @@ export class ContainerManager {
   private async reconcileOne(c: Container): Promise<boolean> {
     const r = c.record;
     const st = await this.runtime.state(c.id).catch(() => undefined);
-    if (r.state.running && !r.state.restarting) {
-      if (st && (st.status === 'running' || st.status === 'paused')) {
-        r.state.pid = st.pid;
-        c.runId++;
-        c.logOffset = await fileSize(r.logPath);
-        this.monitor(c, c.runId);
-        return false;
+    if (st && (st.status === 'running' || st.status === 'paused')) {
+      // Still running. A record that does not say so is a start the crash cut short after `runc
+      // start`: the process is adopted rather than killed.
+      if (!r.state.running || r.state.restarting) {
+        setRunning(r.state, st.pid, new Date());
+        r.hasBeenStartedBefore = true;
       }
+      r.state.pid = st.pid;
+      await this.store.save(r);
+      c.runId++;
+      c.logOffset = await fileSize(r.logPath);
+      this.monitor(c, c.runId);
+      return false;
+    }
+    if (r.state.running && !r.state.restarting) {
       const exit = (await this.runtime.readExit(c.id).catch(() => undefined))
         ?? { exitCode: 255, finishedAt: new Date(), oomKilled: false };
       await this.releaseRun(c);
@@ -564,7 +577,17 @@ export class ContainerManager {
       if (r.hostConfig.AutoRemove) this.autoRemove(c);
       return false;
     }
-    // Not running by the record: whatever runc still knows about it is a start that a crash cut short.
+    // Not running by the record: whatever runc still knows of it is a start that a crash cut short.
+    // If its process even ran and ended, that run is recorded with its exit code.
+    if (st?.status === 'stopped') {
+      const exit = await this.runtime.readExit(c.id).catch(() => undefined);
+      if (exit && exit.finishedAt.getTime() > Date.parse(r.state.finishedAt)) {
+        if (r.state.startedAt === ZERO_TIME) r.state.startedAt = exit.finishedAt.toISOString();
+        setStopped(r.state, exit);
+        r.hasBeenStartedBefore = true;
+        await this.store.save(r);
+      }
+    }
     if (st) await this.releaseRun(c);
     else await unmountRootfs(rootfsDirs(this.store.dir(c.id))).catch(() => {});
     if (r.state.restarting) return true;

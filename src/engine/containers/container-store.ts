@@ -29,10 +29,14 @@ export class ContainerStore {
     await writeJsonAtomic(join(this.dir(record.id), RECORD), { ...record, state });
   }
 
-  /** Reads every record; removes the directories of containers whose record was never written. */
-  async load(): Promise<ContainerRecord[]> {
+  /**
+   * Reads every record; removes the directories of containers whose record was never written and
+   * returns their IDs as `leftovers` (other subsystems may hold state for them).
+   */
+  async load(): Promise<{ records: ContainerRecord[]; leftovers: string[] }> {
     await mkdir(this.root, { recursive: true, mode: 0o710 });
     const out: ContainerRecord[] = [];
+    const leftovers: string[] = [];
     for (const id of await readdir(this.root)) {
       if (!/^[a-f0-9]{64}$/.test(id)) continue;
       let record: ContainerRecord | undefined;
@@ -46,9 +50,10 @@ export class ContainerStore {
       else {
         this.log.info(`removing the leftovers of unfinished container ${id}`);
         await this.removeDir(id);
+        leftovers.push(id);
       }
     }
-    return out;
+    return { records: out, leftovers };
   }
 
   /** Removes the record first (so a crash leaves a record-less directory, which `load` cleans). */
