@@ -23,6 +23,17 @@ function sendThrough(port: number, bytes: number): number {
   return bytes / s / 1e6;
 }
 
+/** Waits until something listens on TCP `port` in the namespace of `pid` (/proc/net/tcp seen from inside). */
+function waitListening(pid: number, port: number): void {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+  for (let i = 0; i < 200; i++) {
+    const tcp = execFileSync('nsenter', [`--net=/proc/${pid}/ns/net`, 'cat', '/proc/net/tcp'], { encoding: 'utf8' });
+    if (tcp.split('\n').some((l) => l.includes(hex) && l.split(/\s+/)[4] === '0A')) return;
+    spawnSync('sleep', ['0.05']);
+  }
+  throw new Error(`nothing listens on ${port} in ${pid}`);
+}
+
 /** Times N DNS queries for `name` to `server` from inside the namespace of `pid` (python3, one process). */
 function dnsLatencies(pid: number, server: string, name: string, n: number): number[] {
   const script = `
@@ -69,7 +80,7 @@ export async function benchNetwork(runs = 20): Promise<void> {
       for (let r = 0; r < 3; r++) {
         const name = `bench-sink-${r}`;
         docker(p.host, ['run', '-d', '--name', name, '-p', `${port}:9000`, 'busybox', 'sh', '-c', 'nc -l -p 9000 > /dev/null']);
-        await new Promise((res) => setTimeout(res, 300));
+        waitListening(Number(docker(p.host, ['inspect', '--format', '{{.State.Pid}}', name]).trim()), 9000);
         rates.push(sendThrough(port, GIB));
         docker(p.host, ['rm', '-f', name]);
       }

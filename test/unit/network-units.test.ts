@@ -138,3 +138,19 @@ describe('/etc files and ports', () => {
     assert.notEqual(chainTag('/tmp/a'), chainTag('/tmp/b'));
   });
 });
+
+describe('the networking shell', () => {
+  it('runs fed commands in order in one shell, stops at the first failure, and survives it', async () => {
+    const { HostShell, chain } = await import('../../src/engine/network/host-shell.js');
+    const shell = new HostShell();
+    try {
+      const ok = await shell.run(chain([{ command: 'cat', input: ['one', 'BERTH_EOF'] }, { command: 'cat', input: ['two'] }]));
+      assert.deepEqual(ok, { code: 0, output: 'one\nBERTH_EOF\ntwo\n' });
+      const bad = await shell.run(chain([{ command: 'sh -c "cat; exit 3"', input: ['x'] }, { command: 'cat', input: ['never'] }]));
+      assert.deepEqual(bad, { code: 3, output: 'x\n' });
+      assert.deepEqual(await shell.run('echo still here'), { code: 0, output: 'still here\n' });
+    } finally {
+      shell.close();
+    }
+  });
+});

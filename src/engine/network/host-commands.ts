@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { writeFile, readFile } from 'node:fs/promises';
 import { SystemError } from '../../lib/errors.js';
+import { HostShell, chain, type FedCommand } from './host-shell.js';
 
 /**
  * The few host tools networking needs, each called once per batch of changes rather than once per
@@ -34,27 +35,43 @@ async function mustRun(cmd: string, args: string[], input: string, what: string)
   return r.stdout;
 }
 
-/** Runs `ip` commands (one per line, without the leading `ip`) in the host's namespace. */
-export async function ipBatch(lines: string[], force = false): Promise<void> {
-  if (lines.length === 0) return;
-  await mustRun('ip', force ? ['-force', '-batch', '-'] : ['-batch', '-'], lines.join('\n') + '\n', 'ip');
+/** The shell every networking command of the daemon goes through (one process, many commands). */
+export const hostShell = new HostShell();
+
+/** Runs commands (built with the helpers below) in one round trip; throws with the tools' own message. */
+export async function runScript(commands: FedCommand[], what: string): Promise<void> {
+  if (commands.length === 0) return;
+  const r = await hostShell.run(chain(commands));
+  if (r.code !== 0) throw new SystemError(`${what}: ${r.output.trim()}`);
+}
+
+/** `ip` commands (one per line, without the leading `ip`) for the host's namespace. */
+export function ipScript(lines: string[], force = false): FedCommand {
+  return { command: force ? 'ip -force -batch -' : 'ip -batch -', input: lines };
+}
+
+/** `ip` commands for the network namespace at `nsPath` (e.g. /proc/<pid>/ns/net). */
+export function ipScriptIn(nsPath: string, lines: string[]): FedCommand {
+  return { command: `nsenter --net=${shellQuote(nsPath)} ip -batch -`, input: lines };
+}
+
+export async function ipBatch(lines: string[]): Promise<void> {
+  if (lines.length) await runScript([ipScript(lines)], 'ip');
 }
 
 /** Like ipBatch, but carries on past failing lines (for removals of things that may be gone already). */
 export async function ipBatchLenient(lines: string[]): Promise<void> {
-  if (lines.length === 0) return;
-  await runCommand('ip', ['-force', '-batch', '-'], lines.join('\n') + '\n');
-}
-
-/** Runs `ip` commands inside the network namespace at `nsPath` (e.g. /proc/<pid>/ns/net). */
-export async function ipBatchIn(nsPath: string, lines: string[]): Promise<void> {
-  if (lines.length === 0) return;
-  await mustRun('nsenter', [`--net=${nsPath}`, 'ip', '-batch', '-'], lines.join('\n') + '\n', 'ip (container namespace)');
+  if (lines.length) await hostShell.run(chain([ipScript(lines, true)]));
 }
 
 /** Applies an iptables-restore document without flushing what others own. */
 export async function iptablesRestore(document: string): Promise<void> {
-  await mustRun('iptables-restore', ['--noflush', '-w', '5'], document, 'iptables-restore');
+  const lines = document.replace(/\n$/, '').split('\n');
+  await runScript([{ command: 'iptables-restore --noflush -w 5', input: lines }], 'iptables-restore');
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 export async function iptablesSave(table: string): Promise<string> {

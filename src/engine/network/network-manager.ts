@@ -8,7 +8,7 @@ import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError, Sys
 import { formatIp, formatSubnet, macForIp, overlaps, parseCidr, parseIp } from './cidr.js';
 import { AddressSpace, DEFAULT_POOLS, hostRoutes, pickSubnet, type AddressPool } from './ipam.js';
 import { Firewall, type FirewallState } from './firewall.js';
-import { ipBatch } from './host-commands.js';
+import { ipBatch, hostShell } from './host-commands.js';
 import { ensureBridge, removeBridges, hostVethName, plugVeth, unplugVeths, enableForwarding } from './plumbing.js';
 import { PortReservations } from './port-reservations.js';
 import { DnsServer } from './dns-server.js';
@@ -243,10 +243,12 @@ export class NetworkManager {
       this.dns.clear();
       this.ports.releaseAll();
       const busy = [...this.containers.values()].some((c) => c.pid !== undefined);
-      if (busy) return;
-      await this.firewall?.remove().catch((err) => this.log.warn(`removing iptables rules: ${errorMessage(err)}`));
-      const owned = [...this.networks.values()].filter((n) => n.driver === 'bridge' && n.ownsBridge).map((n) => n.bridge!);
-      await removeBridges(owned).catch((err) => this.log.warn(`removing bridges: ${errorMessage(err)}`));
+      if (!busy) {
+        await this.firewall?.remove().catch((err) => this.log.warn(`removing iptables rules: ${errorMessage(err)}`));
+        const owned = [...this.networks.values()].filter((n) => n.driver === 'bridge' && n.ownsBridge).map((n) => n.bridge!);
+        await removeBridges(owned).catch((err) => this.log.warn(`removing bridges: ${errorMessage(err)}`));
+      }
+      hostShell.close();
     });
   }
 
@@ -552,8 +554,8 @@ export class NetworkManager {
       }
       try {
         const env = await this.allocate(c);
+        // Saved with the pid by connect(): before that, a crash leaves nothing running to recover.
         const mounts = await writeEtcFiles(dir, await this.etcFilesFor(c));
-        await this.store.saveContainer(c);
         return { network: 'new', mounts, hostname: c.hostname, env, etcPaths: etcPaths(mounts) };
       } catch (err) {
         await this.releaseLocked(c);
@@ -658,7 +660,7 @@ export class NetworkManager {
       if (!c) throw new NotFoundError(`No such container: ${id}`);
       c.pid = pid;
       c.sandboxId = await readlink(`/proc/${pid}/ns/net`).catch(() => undefined);
-      await this.store.saveContainer(c);
+      await this.store.saveContainerRuntime(c);
       if (c.networkMode === 'host' || c.networkMode.startsWith('container:')) return;
       try {
         let first = true;
@@ -713,7 +715,7 @@ export class NetworkManager {
     delete c.sandboxId;
     // The veths die with the namespace; removing them covers a namespace still held by something else.
     if (veths.length) await unplugVeths(veths).catch(() => {});
-    if (wasRunning && this.containers.has(c.id)) await this.store.saveContainer(c);
+    if (wasRunning && this.containers.has(c.id)) await this.store.saveContainerRuntime(c);
   }
 
   // ---- network connect / disconnect of a container ----

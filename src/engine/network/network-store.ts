@@ -1,4 +1,4 @@
-import { readdir, rm, mkdir } from 'node:fs/promises';
+import { readdir, rm, mkdir, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readJsonIfExists, writeJsonAtomic } from '../../lib/atomic-file.js';
 import type { LinkSpec } from './links.js';
@@ -122,6 +122,18 @@ export class NetworkStore {
 
   saveContainer(c: ContainerRecord): Promise<void> {
     return writeJsonAtomic(join(this.containerDir(c.id), 'network.json'), c);
+  }
+
+  /**
+   * Saves what changes at every start and exit (addresses, pid, ports) without fsync: a crash of the
+   * daemon keeps what was written, and after a crash of the machine no container runs anyway. The
+   * rename still makes the file whole, old or new.
+   */
+  async saveContainerRuntime(c: ContainerRecord): Promise<void> {
+    const path = join(this.containerDir(c.id), 'network.json');
+    const tmp = `${path}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(c));
+    await rename(tmp, path);
   }
 
   async deleteContainer(id: string): Promise<void> {

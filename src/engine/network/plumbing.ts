@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ipBatch, ipBatchIn, ipBatchLenient, linkExists, setSysctl } from './host-commands.js';
+import { ipBatch, ipBatchLenient, ipScript, ipScriptIn, linkExists, runScript, setSysctl } from './host-commands.js';
 
 /**
  * Links in the host's network: Linux bridges for networks, veth pairs for container endpoints.
@@ -43,16 +43,19 @@ export interface VethSpec {
 
 /** Plugs a container (its init `pid`) into a bridge. Loopback is brought up by runc in a new namespace. */
 export async function plugVeth(pid: number, v: VethSpec): Promise<void> {
-  await ipBatch([
-    `link add ${v.hostName} type veth peer name ${v.ifname} address ${v.mac} netns ${pid}`,
-    `link set ${v.hostName} master ${v.bridge}`,
-    // Hairpin lets a container reach its own published port through the host's address.
-    `link set ${v.hostName} type bridge_slave hairpin on`,
-    `link set ${v.hostName} up`,
-  ]);
   const inside = [`addr add ${v.cidr} dev ${v.ifname}`, `link set ${v.ifname} up`];
   if (v.gateway) inside.push(`route replace default via ${v.gateway} dev ${v.ifname}`);
-  await ipBatchIn(`/proc/${pid}/ns/net`, inside);
+  // One round trip: the host side, then the container side.
+  await runScript([
+    ipScript([
+      `link add ${v.hostName} type veth peer name ${v.ifname} address ${v.mac} netns ${pid}`,
+      `link set ${v.hostName} master ${v.bridge}`,
+      // Hairpin lets a container reach its own published port through the host's address.
+      `link set ${v.hostName} type bridge_slave hairpin on`,
+      `link set ${v.hostName} up`,
+    ]),
+    ipScriptIn(`/proc/${pid}/ns/net`, inside),
+  ], 'connecting the container to its network');
 }
 
 /** Removes host-side veths (their peers go with them); missing ones are fine. */
