@@ -28,6 +28,20 @@ export class UnsafeTarEntryError extends InvalidArgumentError {
   }
 }
 
+/**
+ * How entries are applied. A layer (the default) turns OCI whiteouts into overlayfs ones and may set the
+ * root's attributes. A copy (`docker cp` into a container) writes `.wh.` names as ordinary files,
+ * leaves the existing target directory itself alone, and can refuse to replace a directory by a
+ * non-directory or the reverse.
+ */
+export interface UnpackOptions {
+  mode?: 'layer' | 'copy';
+  /** Copy mode: refuse to replace a directory with a non-directory and vice versa (Docker's flag). */
+  noOverwriteDirNonDir?: boolean;
+  /** Give every entry this owner instead of the one in its header. */
+  owner?: { uid: number; gid: number };
+}
+
 export interface UnpackResult {
   /** sha256 of the uncompressed tar stream: `sha256:<hex>`. */
   diffId: string;
@@ -40,7 +54,9 @@ export interface UnpackResult {
  * holds a partial tree: the caller discards it. Throws UnsafeTarEntryError for hostile entries and
  * InvalidArgumentError for archives that are not tar.
  */
-export async function unpackLayer(source: Readable | AsyncIterable<Buffer> | Iterable<Buffer>, target: string): Promise<UnpackResult> {
+export async function unpackLayer(
+  source: Readable | AsyncIterable<Buffer> | Iterable<Buffer>, target: string, options: UnpackOptions = {},
+): Promise<UnpackResult> {
   const digester = new Digester('sha256');
   const extract = tar.extract();
   const feeding = pipeline(source, decompress, async function* hash(chunks: AsyncIterable<Buffer>) {
@@ -50,7 +66,7 @@ export async function unpackLayer(source: Readable | AsyncIterable<Buffer> | Ite
     }
   }, extract);
   feeding.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
-  const unpacker = new LayerWriter(target);
+  const unpacker = new LayerWriter(target, options);
   try {
     for await (const entry of extract) {
       await unpacker.apply(entry.header, entry as AsyncIterable<Buffer>);
@@ -87,12 +103,18 @@ class LayerWriter {
   /** Directory times are set last: creating children changes them. */
   private readonly dirTimes: [string, Date][] = [];
 
-  constructor(private readonly root: string) {}
+  private readonly copy: boolean;
+
+  constructor(private readonly root: string, private readonly options: UnpackOptions) {
+    this.copy = options.mode === 'copy';
+  }
 
   async apply(h: tar.Header, body: AsyncIterable<Buffer>): Promise<void> {
     const rel = cleanEntryName(h.name);
     const base = posix.basename(rel);
-    if (base.startsWith(WHITEOUT_PREFIX)) return this.whiteout(h, rel, base);
+    if (!this.copy && base.startsWith(WHITEOUT_PREFIX)) return this.whiteout(h, rel, base);
+    if (this.copy && rel === '' && h.type === 'directory') return;
+    if (this.copy && this.options.noOverwriteDirNonDir && rel !== '') await this.checkDirNonDir(h, rel);
     if (rel === '' && h.type !== 'directory') throw new UnsafeTarEntryError(h.name, 'only a directory may name the root');
     switch (h.type) {
       case 'directory': return this.directory(h, rel);
@@ -111,6 +133,15 @@ class LayerWriter {
 
   async finish(): Promise<void> {
     for (const [rel, time] of this.dirTimes) await lutimes(this.abs(rel), time, time);
+  }
+
+  /** Docker's noOverwriteDirNonDir: a directory and a non-directory never replace each other. */
+  private async checkDirNonDir(h: tar.Header, rel: string): Promise<void> {
+    const st = await lstat(this.abs(rel)).catch(() => undefined);
+    if (!st) return;
+    const isDir = h.type === 'directory';
+    if (st.isDirectory() && !isDir) throw new InvalidArgumentError(`cannot overwrite directory "${rel}" with non-directory "${h.name}"`);
+    if (!st.isDirectory() && isDir) throw new InvalidArgumentError(`cannot overwrite non-directory "${rel}" with directory "${h.name}"`);
   }
 
   private abs(rel: string): string {
@@ -157,7 +188,8 @@ class LayerWriter {
 
   private async attributes(h: tar.Header, rel: string, isLink = false): Promise<void> {
     const path = this.abs(rel);
-    await lchown(path, h.uid ?? 0, h.gid ?? 0);
+    const owner = this.options.owner;
+    await lchown(path, owner?.uid ?? h.uid ?? 0, owner?.gid ?? h.gid ?? 0);
     // After chown, which clears setuid/setgid bits.
     if (!isLink) await chmod(path, (h.mode ?? 0o644) & 0o7777);
   }
