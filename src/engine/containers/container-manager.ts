@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import type { Engine } from '../engine.js';
 import type { ContainerRuntime, ExitInfo, RuntimeSpec } from '../runtime/runtime.js';
 import {
@@ -244,9 +244,9 @@ export class ContainerManager {
       const { pid } = await this.runtime.create(spec);
       created = true;
       await this.engine.network.connect(id, pid);
-      c.logOffset = await fileSize(c.record.logPath);
       c.runId++;
-      c.emit('start', c.logOffset);
+      // Attach streams waiting for this run read the log from this time on.
+      c.emit('start', BigInt(Date.now() - 1) * 1_000_000n);
       await this.runtime.start(id);
       setRunning(c.state, pid, new Date());
       c.record.hasBeenStartedBefore = true;
@@ -556,7 +556,6 @@ export class ContainerManager {
       r.state.pid = st.pid;
       await this.store.save(r);
       c.runId++;
-      c.logOffset = await fileSize(r.logPath);
       this.monitor(c, c.runId);
       return false;
     }
@@ -639,12 +638,3 @@ function etcPathsOf(mounts: { destination: string; source: string }[]): Containe
   const find = (d: string) => mounts.find((m) => m.destination === d)?.source ?? '';
   return { resolvConf: find('/etc/resolv.conf'), hostname: find('/etc/hostname'), hosts: find('/etc/hosts') };
 }
-
-async function fileSize(path: string): Promise<number> {
-  try {
-    return (await stat(path)).size;
-  } catch {
-    return 0;
-  }
-}
-

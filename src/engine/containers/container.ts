@@ -7,16 +7,14 @@ import { RestartBackoff } from './restart-policy.js';
  * the disk), a lock that orders its state changes, its restart back-off and the events that waiters
  * and attach streams follow.
  *
- * Events: `start` (offset of the log file at the start of a run), `exit` (a run ended: stopped or
- * restarting), `removed`.
+ * Events: `start` (the time a run's output begins, nanoseconds since the epoch), `exit` (a run ended:
+ * stopped, restarting, or its start failed), `removed`.
  */
 export class Container extends EventEmitter {
   backoff = new RestartBackoff();
   restartTimer?: NodeJS.Timeout;
   /** Increases with each run, so a late exit report of an earlier run is ignored. */
   runId = 0;
-  /** Where the current run's output starts in the log file. */
-  logOffset = 0;
   /** The last run whose end was reported (`endRun`). */
   lastEndedRun = 0;
   removed = false;

@@ -3,7 +3,7 @@ import type { RequestContext } from '../api/router.js';
 import { hijack, queryBool } from '../api/http.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
 import type { Container } from './container.js';
-import { dockerTimestamp, fileSize, readEntries, timeNanos, type LogEntry } from './log-follow.js';
+import { formatRfc3339Nano, readK8sLog, type LogEntry } from '../runtime/k8s-log.js';
 
 export interface LogOptions {
   stdout: boolean;
@@ -51,8 +51,7 @@ export function frame(stream: 'stdout' | 'stderr', data: Buffer): Buffer {
 }
 
 function render(entry: LogEntry, tty: boolean, timestamps: boolean): Buffer {
-  const text = entry.partial ? entry.text : Buffer.concat([entry.text, Buffer.from('\n')]);
-  const body = timestamps ? Buffer.concat([Buffer.from(`${dockerTimestamp(entry.time)} `), text]) : text;
+  const body = timestamps ? Buffer.concat([Buffer.from(`${formatRfc3339Nano(entry.timeNs)} `), entry.data]) : entry.data;
   return tty ? body : frame(entry.stream, body);
 }
 
@@ -84,39 +83,17 @@ export async function logStream(ctx: RequestContext, c: Container, opts: LogOpti
   res.on('close', () => ac.abort());
   res.writeHead(200, { 'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
   res.flushHeaders();
-  const wanted = (e: LogEntry) => {
-    if (e.stream === 'stdout' ? !opts.stdout : !opts.stderr) return false;
-    if (opts.since === undefined && opts.until === undefined) return true;
-    const t = timeNanos(e.time);
-    return (opts.since === undefined || t > opts.since) && (opts.until === undefined || t <= opts.until);
-  };
-  const follow = opts.follow && c.state.running && !c.state.restarting;
-  const until = follow ? c.whenNotRunning(ac.signal) : undefined;
-  let entries: AsyncIterable<LogEntry> = readEntries(c.record.logPath, { until, signal: ac.signal });
-  if (opts.tail !== undefined) entries = await tailOf(c.record.logPath, opts.tail, until, ac.signal);
+  // Following ends when the container stops (a restart in between does not count as a stop).
+  const follow = opts.follow && c.state.running;
+  const entries = readK8sLog(c.record.logPath, {
+    follow, since: opts.since, until: opts.until, tail: opts.tail, signal: ac.signal,
+    exited: follow ? c.whenNotRunning(ac.signal) : undefined,
+  });
   for await (const e of entries) {
-    if (!wanted(e)) continue;
+    if (e.stream === 'stdout' ? !opts.stdout : !opts.stderr) continue;
     if (!(await put(res, render(e, tty, opts.timestamps)))) return;
   }
   res.end();
-}
-
-/**
- * The log's last `n` entries (of both streams, before any filter, as Docker counts), then (when
- * following) what comes after them.
- */
-async function tailOf(path: string, n: number, until: Promise<unknown> | undefined, signal: AbortSignal): Promise<AsyncIterable<LogEntry>> {
-  const kept: LogEntry[] = [];
-  // Entries are counted up to the current end; following continues from that byte.
-  const offset = await fileSize(path);
-  for await (const e of readEntries(path, { signal, end: offset })) {
-    kept.push(e);
-    if (kept.length > n) kept.shift();
-  }
-  return (async function* () {
-    yield* kept;
-    if (until) yield* readEntries(path, { offset, until, signal });
-  })();
 }
 
 export interface AttachOptions {
@@ -147,23 +124,24 @@ export async function attachStream(ctx: RequestContext, c: Container, opts: Atta
   const wanted = (e: LogEntry) => (e.stream === 'stdout' ? opts.stdout : opts.stderr);
   try {
     if (opts.logs) {
-      for await (const e of readEntries(c.record.logPath, { signal: ac.signal })) {
+      for await (const e of readK8sLog(c.record.logPath, { signal: ac.signal })) {
         if (wanted(e) && !(await put(conn, render(e, tty, false)))) return;
       }
     }
     if (!opts.stream || ac.signal.aborted) return;
-    let offset: number;
+    let from: { tail?: number; since?: bigint };
     let runId: number;
     if (c.state.running && !c.state.restarting) {
-      offset = await fileSize(c.record.logPath);
+      from = { tail: 0 };
       runId = c.runId;
     } else {
       const started = await nextStart(c, ac.signal);
       if (!started) return;
-      ({ offset, runId } = started);
+      from = { since: started.startNs };
+      runId = started.runId;
     }
-    const ended = runEnded(c, runId, ac.signal);
-    for await (const e of readEntries(c.record.logPath, { offset, until: ended, signal: ac.signal })) {
+    const exited = runEnded(c, runId, ac.signal);
+    for await (const e of readK8sLog(c.record.logPath, { ...from, follow: true, exited, signal: ac.signal })) {
       if (wanted(e) && !(await put(conn, render(e, tty, false)))) return;
     }
   } finally {
@@ -171,12 +149,15 @@ export async function attachStream(ctx: RequestContext, c: Container, opts: Atta
   }
 }
 
-/** The next run's start (its log offset), or undefined when the client left or the container went. */
-function nextStart(c: Container, signal: AbortSignal): Promise<{ offset: number; runId: number } | undefined> {
+/**
+ * The next run's start (the time its output begins, by the log's clock), or undefined when the client
+ * left or the container went.
+ */
+function nextStart(c: Container, signal: AbortSignal): Promise<{ startNs: bigint; runId: number } | undefined> {
   return new Promise((resolve) => {
-    const onStart = (offset: number) => finish({ offset, runId: c.runId });
+    const onStart = (startNs: bigint) => finish({ startNs, runId: c.runId });
     const onGone = () => finish(undefined);
-    const finish = (v: { offset: number; runId: number } | undefined) => {
+    const finish = (v: { startNs: bigint; runId: number } | undefined) => {
       c.off('start', onStart);
       c.off('removed', onGone);
       signal.removeEventListener('abort', onGone);

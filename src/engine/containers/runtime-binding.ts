@@ -1,17 +1,8 @@
 import type { Engine } from '../engine.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
-import { UnavailableError } from '../../lib/errors.js';
+import { ConmonRuntime } from '../runtime/conmon-runtime.js';
 
-/**
- * The runtime the manager drives. Until the conmon + runc runtime is wired in, every operation that
- * needs a process answers 503.
- */
-export async function openRuntime(_engine: Engine): Promise<ContainerRuntime> {
-  const unavailable = async (): Promise<never> => {
-    throw new UnavailableError('the container runtime is not available');
-  };
-  return {
-    create: unavailable, start: unavailable, kill: unavailable, waitExit: unavailable, delete: async () => {},
-    state: async () => undefined, readExit: async () => undefined,
-  };
+/** The runtime the manager drives: conmon + runc, state under the daemon's exec root. */
+export async function openRuntime(engine: Engine): Promise<ContainerRuntime> {
+  return new ConmonRuntime({ execRoot: engine.config.execRoot, log: engine.log });
 }
