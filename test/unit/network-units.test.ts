@@ -28,9 +28,10 @@ describe('addresses', () => {
 });
 
 describe('IPAM', () => {
-  it('skips subnets a host route (docker0) already uses', () => {
-    const picked = pickSubnet(DEFAULT_POOLS, [parseCidr('172.17.0.0/16')]);
-    assert.equal(formatSubnet(picked), '172.18.0.0/16');
+  it('keeps away from Docker\'s subnets and from host routes', () => {
+    assert.equal(formatSubnet(pickSubnet(DEFAULT_POOLS, [])), '172.28.0.0/16');
+    assert.equal(formatSubnet(pickSubnet(DEFAULT_POOLS, [parseCidr('172.28.0.0/15')])), '172.30.0.0/16');
+    assert.ok(!overlaps(pickSubnet(DEFAULT_POOLS, [parseCidr('172.28.0.0/14'), parseCidr('172.24.0.0/14')]), parseCidr('172.16.0.0/12')));
   });
 
   it('carves pools into subnets of the asked size', () => {

@@ -9,16 +9,16 @@ export interface AddressPool {
 }
 
 /**
- * Docker's default pools: 172.17-31.x.x in /16s, then 192.168.x.x in /20s. The first one that overlaps
- * no host route and no other network is taken, so a host running docker0 on 172.17.0.0/16 gives
- * Berth's default bridge 172.18.0.0/16.
+ * Berth's default pools: 172.28-31.x.x, then 172.24-27.x.x in /16s, then 192.168.128-255.x in /20s.
+ * Docker takes 172.17.0.0/16 for docker0 and counts up from 172.18 for its networks, so Berth starts
+ * at the other end of the same private range: a host may run dockerd beside berthd, and dockerd may
+ * start after berthd (when its routes are not there yet to be seen). On top of that, the first subnet
+ * that overlaps no host route and no other network is taken.
  */
 export const DEFAULT_POOLS: AddressPool[] = [
-  { base: '172.17.0.0/16', size: 16 },
-  { base: '172.18.0.0/15', size: 16 },
-  { base: '172.20.0.0/14', size: 16 },
-  { base: '172.24.0.0/13', size: 16 },
-  { base: '192.168.0.0/16', size: 20 },
+  { base: '172.28.0.0/14', size: 16 },
+  { base: '172.24.0.0/14', size: 16 },
+  { base: '192.168.128.0/17', size: 20 },
 ];
 
 /** The IPv4 routes of the host (from /proc/net/route), except default routes, with their device. */
