@@ -181,3 +181,42 @@ export async function busyboxLayer(): Promise<Buffer> {
     await cleanup();
   }
 }
+
+/**
+ * Starts berth-registry (dist/registry/main.js) with Bearer token auth from its own token server:
+ * `users` get htpasswd entries, `acl` lines say who may do what.
+ */
+export async function startBerthRegistry(options: {
+  users: Record<string, string>;
+  acl: { account: string; name: string; actions: string[] }[];
+}): Promise<RegistryPeer> {
+  const { ROOT } = await import('./daemon.js');
+  const dir = await mkdtemp(join(tmpdir(), 'berth-registry-peer-'));
+  const port = await freePort();
+  const key = await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+    '-subj', '/CN=berth token', '-keyout', join(dir, 'token.key'), '-out', join(dir, 'token.crt')]);
+  if (key.code !== 0) throw new Error(`openssl failed: ${key.stderr}`);
+  let users = '';
+  for (const [user, password] of Object.entries(options.users)) users += (await run('htpasswd', ['-Bbn', user, password])).stdout.trim() + '\n';
+  await writeFile(join(dir, 'users'), users);
+  await writeFile(join(dir, 'config.yml'), [
+    'version: 0.1', 'storage:', '  filesystem:', `    rootdirectory: ${join(dir, 'data')}`, 'http:', `  addr: 127.0.0.1:${port}`,
+    'auth:', '  token:', `    realm: http://127.0.0.1:${port}/token`, '    service: berth-test', '    issuer: berth-test-issuer',
+    `    rootcertbundle: ${join(dir, 'token.crt')}`, 'tokenserver:', `  key: ${join(dir, 'token.key')}`,
+    `  certificate: ${join(dir, 'token.crt')}`, `  htpasswd: ${join(dir, 'users')}`, '  acl:',
+    ...options.acl.map((a) => `    - { account: ${a.account}, name: "${a.name}", actions: [${a.actions.join(', ')}] }`), '',
+  ].join('\n'));
+  const proc = spawn(process.execPath, [join(ROOT, 'dist', 'registry', 'main.js'), 'serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let output = '';
+  proc.stderr!.on('data', (d) => (output += d));
+  const deadline = Date.now() + 10_000;
+  while (!(await answers(port))) {
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+      throw new Error(`berth-registry did not start: ${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { host: `127.0.0.1:${port}`, port, dir, stop: () => stopProcess(proc, dir) };
+}

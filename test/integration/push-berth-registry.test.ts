@@ -1,0 +1,78 @@
+// The chapter's private-registry session against berth-registry with Bearer tokens from its token
+// server: docker login, tag, push, a second repository mounted, rmi, pull with progress, run; a user
+// who may only pull is refused a push.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { importBusybox } from '../helpers/busybox.js';
+import { startBerthRegistry, type RegistryPeer } from '../helpers/distribution-peers.js';
+
+let daemon: TestDaemon;
+let registry: RegistryPeer;
+let aliceConfig: string;
+let bobConfig: string;
+const as = (config: string) => (args: string[], input?: string) => daemon.docker(args, { env: { DOCKER_CONFIG: config }, input });
+
+before(async () => {
+  aliceConfig = await mkdtemp(join(tmpdir(), 'berth-docker-config-'));
+  bobConfig = await mkdtemp(join(tmpdir(), 'berth-docker-config-'));
+  registry = await startBerthRegistry({
+    users: { alice: 'alice-pw', bob: 'bob-pw' },
+    acl: [{ account: 'alice', name: 'team/*', actions: ['pull', 'push'] }, { account: 'bob', name: 'team/*', actions: ['pull'] }],
+  });
+  daemon = await startDaemon();
+  await importBusybox(daemon);
+});
+
+after(async () => {
+  await daemon?.stop();
+  await registry?.stop();
+  await rm(aliceConfig, { recursive: true, force: true });
+  await rm(bobConfig, { recursive: true, force: true });
+});
+
+test('alice logs in with a token, pushes, and a second repository mounts the layer', async () => {
+  const alice = as(aliceConfig);
+  const wrong = await alice(['login', '-u', 'alice', '--password-stdin', registry.host], 'nope\n');
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /unauthorized/);
+  const login = await alice(['login', '-u', 'alice', '--password-stdin', registry.host], 'alice-pw\n');
+  assert.equal(login.code, 0, login.stderr);
+  const ref = `${registry.host}/team/busybox:1.0`;
+  assert.equal((await alice(['tag', 'busybox', ref])).code, 0);
+  const push = await alice(['push', ref]);
+  assert.equal(push.code, 0, push.stderr);
+  assert.match(push.stdout, /: Pushed$/m);
+  assert.match(push.stdout, /^1\.0: digest: sha256:[a-f0-9]{64} size: \d+$/m);
+  const second = `${registry.host}/team/copy:1.0`;
+  assert.equal((await alice(['tag', 'busybox', second])).code, 0);
+  const mounted = await alice(['push', second]);
+  assert.equal(mounted.code, 0, mounted.stderr);
+  assert.match(mounted.stdout, /: Mounted from team\/busybox$/m);
+});
+
+test('bob may pull, with progress and digest, but not push', async () => {
+  const bob = as(bobConfig);
+  const ref = `${registry.host}/team/busybox:1.0`;
+  for (const name of [ref, `${registry.host}/team/copy:1.0`, 'busybox']) assert.equal((await bob(['rmi', name])).code, 0);
+  const anonymous = await bob(['pull', ref]);
+  assert.equal(anonymous.code, 1);
+  assert.equal((await bob(['login', '-u', 'bob', '--password-stdin', registry.host], 'bob-pw\n')).code, 0);
+  const pull = await bob(['pull', ref]);
+  assert.equal(pull.code, 0, pull.stderr);
+  assert.match(pull.stdout, /: Pull complete$/m);
+  assert.match(pull.stdout, /^Digest: sha256:[a-f0-9]{64}$/m);
+  assert.equal((await bob(['tag', ref, `${registry.host}/team/bobs:1`])).code, 0);
+  const push = await bob(['push', `${registry.host}/team/bobs:1`]);
+  assert.equal(push.code, 1);
+  assert.match(push.stderr, /denied|unauthorized/);
+});
+
+test('the pulled image runs', async () => {
+  const r = await as(bobConfig)(['run', '--rm', `${registry.host}/team/busybox:1.0`, 'echo', 'pulled and running']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'pulled and running');
+});
