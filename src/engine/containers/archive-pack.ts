@@ -97,9 +97,12 @@ class Packer {
     }
   }
 
+  /** An entry without content (an empty file gets an empty body, else tar-stream waits for one). */
   private entry(header: Header): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pack.entry(header, (err) => (err ? reject(err) : resolve()));
+      const done = (err?: Error | null) => (err ? reject(err) : resolve());
+      if (header.type === 'file') this.pack.entry(header, Buffer.alloc(0), done);
+      else this.pack.entry(header, done);
     });
   }
 
