@@ -208,3 +208,13 @@ test('the same session works over TCP and through a socat proxy of the socket', 
     socat.kill();
   }
 });
+
+test('container prune removes stopped containers only, honouring label filters', async () => {
+  await ok(['run', '--name', 'kept', '--label', 'keep=1', 'busybox', 'true']);
+  await ok(['run', '--name', 'junk', 'busybox', 'sh', '-c', 'echo data > /f']);
+  await ok(['run', '-d', '--name', 'alive', 'busybox', 'sleep', '60']);
+  const out = await ok(['container', 'prune', '-f', '--filter', 'label!=keep']);
+  assert.match(out, /^Deleted Containers:\n[a-f0-9]{64}\n\nTotal reclaimed space: \d/);
+  assert.equal(await ok(['ps', '-a', '--format', '{{.Names}}']), 'alive\nkept\n');
+  await ok(['rm', '-f', 'alive', 'kept']);
+});

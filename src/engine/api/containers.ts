@@ -12,6 +12,7 @@ export function routes(_engine: Engine): Route[] {
   return [
     { method: 'GET', path: '/containers/json', handler: getContainersList },
     { method: 'POST', path: '/containers/create', handler: postContainersCreate },
+    { method: 'POST', path: '/containers/prune', handler: postContainersPrune },
     { method: 'GET', path: '/containers/{id}/json', handler: getContainersInspect },
     { method: 'GET', path: '/containers/{id}/logs', handler: getContainersLogs },
     { method: 'GET', path: '/containers/{id}/stats', handler: getContainersStats },
@@ -44,6 +45,11 @@ async function postContainersCreate(ctx: RequestContext): Promise<void> {
   const body = await readJson(ctx);
   const name = ctx.query.get('name') || undefined;
   sendJson(ctx, 201, await ctx.engine.containers.create(name, body));
+}
+
+async function postContainersPrune(ctx: RequestContext): Promise<void> {
+  const filters = queryFilters(ctx, ['until', 'label', 'label!']);
+  sendJson(ctx, 200, await ctx.engine.containers.prune(filters));
 }
 
 async function getContainersInspect(ctx: RequestContext): Promise<void> {

@@ -24,6 +24,9 @@ import {
   type ApiMount,
 } from './mounts.js';
 import { openRuntime } from './runtime-binding.js';
+import { dirSize } from '../volumes/dir-size.js';
+import { labelMatches } from './list-filters.js';
+import { parseFilterTime } from '../../lib/time-filter.js';
 
 export interface StopOptions {
   /** Seconds to wait after the stop signal before SIGKILL; negative waits forever. */
@@ -477,6 +480,35 @@ export class ContainerManager {
       c.emit('removed');
     });
     await this.engine.images.removeUnusedLayers().catch(() => {});
+  }
+
+  /**
+   * POST /containers/prune: removes every container that is not running and matches the filters
+   * (`until`, `label`, `label!`). Returns the IDs and the bytes their writable layers held.
+   */
+  async prune(filters: Map<string, string[]>): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }> {
+    const until = filters.get('until')?.map((v) => parseFilterTime(v));
+    const labels = filters.get('label') ?? [];
+    const notLabels = filters.get('label!') ?? [];
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const c of this.all()) {
+      if (c.state.running || c.state.removing) continue;
+      const created = Date.parse(c.record.created);
+      if (until && !until.every((t) => created < t)) continue;
+      const l = c.record.config.Labels ?? {};
+      if (!labels.every((f) => labelMatches(l, f)) || notLabels.some((f) => labelMatches(l, f))) continue;
+      const size = await dirSize(rootfsDirs(this.store.dir(c.id)).upper);
+      try {
+        await this.remove(c.id, {});
+      } catch (err) {
+        this.engine.log.warn(`prune: container ${c.id}: ${errorMessage(err)}`);
+        continue;
+      }
+      deleted.push(c.id);
+      reclaimed += size;
+    }
+    return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
   }
 
   /** POST /containers/{id}/rename. */

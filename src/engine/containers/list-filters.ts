@@ -84,12 +84,6 @@ function matchAny(patterns: string[], value: string): boolean {
   });
 }
 
-function labelMatches(labels: Record<string, string>, filter: string): boolean {
-  const i = filter.indexOf('=');
-  if (i < 0) return filter in labels;
-  return labels[filter.slice(0, i)] === filter.slice(i + 1);
-}
-
 function descendants(engine: Engine, id: string): string[] {
   const out: string[] = [];
   const queue = [id];
@@ -122,4 +116,11 @@ function portMatches(keys: string[], wanted: string[]): boolean {
       return kproto === proto && Number(p) >= lo && Number(p) <= hi;
     });
   });
+}
+
+/** `key` (present) or `key=value` (equal), as Docker's label filters. */
+export function labelMatches(labels: Record<string, string>, filter: string): boolean {
+  const i = filter.indexOf('=');
+  if (i < 0) return filter in labels;
+  return labels[filter.slice(0, i)] === filter.slice(i + 1);
 }
