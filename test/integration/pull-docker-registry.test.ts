@@ -124,3 +124,9 @@ test('refusals come in Docker\'s words and register nothing', async () => {
   assert.match(closed.stderr, /127\.0\.0\.1:1\/v2\/.*ECONNREFUSED/);
   assert.deepEqual(await imageIds(), before);
 });
+
+test('docker search against a registry without a search API says so', async () => {
+  const r = await daemon.docker(['search', `${registry.host}/busybox`]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`registry ${registry.host.replace(/\./g, '\\.')} does not offer search`));
+});

@@ -53,6 +53,14 @@ class LyingRegistry {
     const blob = /^\/v2\/(.+)\/blobs\/(sha256:[a-f0-9]{64})$/.exec(url);
     for (const trick of this.tricks) if (await trick(req, res, blob?.[2])) return;
     if (url === '/v2/') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    if (url.startsWith('/v1/search?')) {
+      const q = new URL(url, 'http://x').searchParams.get('q') ?? '';
+      const results = [
+        { name: 'team/busybox', description: 'a small shell', star_count: 12, is_official: true },
+        { name: 'team/busybox-extra', description: 'more applets', star_count: 2, is_official: false },
+      ].filter((r) => r.name.includes(q));
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ num_results: results.length, query: q, results }));
+    }
     const manifest = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url);
     if (manifest) {
       const m = this.manifests.get(`${manifest[1]}:${manifest[2]}`) ?? this.manifests.get(`${manifest[1]}:${decodeURIComponent(manifest[2]!)}`);
@@ -298,4 +306,13 @@ test('a daemon killed mid-pull leaves no image and no download behind; the next 
   assert.deepEqual(await readdir(join(daemon.dataRoot, 'distribution', 'tmp')), []);
   const id = await daemon.docker(['image', 'inspect', '--format', '{{.Id}}', `${registry.host}/lie/killed:1`]);
   assert.equal(id.stdout.trim(), img.config);
+});
+
+test('docker search asks the registry the term names and filters its answer', async () => {
+  const r = await daemon.docker(['search', '--format', '{{.Name}} {{.StarCount}} {{.IsOfficial}}', `${registry.host}/busybox`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'team/busybox 12 [OK]\nteam/busybox-extra 2');
+  const starred = await daemon.docker(['search', '--filter', 'stars=10', '--format', '{{.Name}}', `${registry.host}/busybox`]);
+  assert.equal(starred.stdout.trim(), 'team/busybox');
+  assert.equal(registry.requests.at(-1)!.url, '/v1/search?q=busybox&n=25');
 });

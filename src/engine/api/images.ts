@@ -9,7 +9,7 @@ import { deleteImage } from '../images/image-delete.js';
 import { LIST_FILTERS, PRUNE_FILTERS, listImages, pruneImages } from '../images/image-list.js';
 import { imageHistory, imageInspect, imageSummary } from '../images/image-views.js';
 import { hostPlatform } from '../images/image-config.js';
-import { handlePull, handlePush } from '../distribution/http-handlers.js';
+import { handlePull, handlePush, handleSearch } from '../distribution/http-handlers.js';
 
 export function routes(_engine: Engine): Route[] {
   return [
@@ -20,6 +20,7 @@ export function routes(_engine: Engine): Route[] {
     { method: 'GET', path: '/images/{name:.*}/history', handler: getImagesHistory },
     { method: 'POST', path: '/images/{name:.*}/tag', handler: postImagesTag },
     { method: 'POST', path: '/images/{name:.*}/push', handler: postImagesPush },
+    { method: 'GET', path: '/images/search', handler: getImagesSearch },
     { method: 'DELETE', path: '/images/{name:.*}', handler: deleteImages },
   ];
 }
@@ -69,6 +70,11 @@ function postImagesCreatePull(ctx: RequestContext): Promise<void> {
 /** `docker push`: see src/engine/distribution/http-handlers.ts. */
 function postImagesPush(ctx: RequestContext): Promise<void> {
   return handlePush(ctx);
+}
+
+/** `docker search`: see src/engine/distribution/http-handlers.ts. */
+function getImagesSearch(ctx: RequestContext): Promise<void> {
+  return handleSearch(ctx);
 }
 
 function checkPlatform(platform: string): void {

@@ -9,6 +9,8 @@ import { decodeRegistryAuth } from './credentials.js';
 import { HttpProgressOutput, ProgressReporter } from './json-progress.js';
 import { pullImage, type Platform } from './pull.js';
 import { pushImage } from './push.js';
+import { SEARCH_FILTERS, searchImages } from './search.js';
+import { queryFilters, queryInt, sendJson } from '../api/http.js';
 
 /** POST /images/create?fromImage=&tag=&platform= */
 export async function handlePull(ctx: RequestContext): Promise<void> {
@@ -30,6 +32,15 @@ export async function handlePush(ctx: RequestContext): Promise<void> {
   const credentials = decodeRegistryAuth(ctx.req.headers['x-registry-auth']);
   await streamProgress(ctx, `push ${reference.domain}/${reference.path}`, (progress, signal) =>
     pushImage(ctx.engine, { reference, credentials, progress, signal }));
+}
+
+/** GET /images/search?term=&limit=&filters= */
+export async function handleSearch(ctx: RequestContext): Promise<void> {
+  const term = ctx.query.get('term') ?? '';
+  const limit = queryInt(ctx, 'limit');
+  const filters = queryFilters(ctx, SEARCH_FILTERS);
+  const credentials = decodeRegistryAuth(ctx.req.headers['x-registry-auth']);
+  sendJson(ctx, 200, await searchImages(ctx.engine, { term, limit, filters, credentials }));
 }
 
 async function streamProgress(ctx: RequestContext, what: string, work: (progress: ProgressReporter, signal: AbortSignal) => Promise<unknown>): Promise<void> {
