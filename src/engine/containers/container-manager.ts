@@ -237,6 +237,7 @@ export class ContainerManager {
         terminal: config.Tty, openStdin: config.OpenStdin, mounts, network: net.network,
         resources: {
           ...(hostConfig.Memory ? { memoryBytes: hostConfig.Memory } : {}),
+          ...(hostConfig.Memory && hostConfig.MemorySwap ? { memorySwapBytes: hostConfig.MemorySwap } : {}),
           ...(hostConfig.NanoCpus ? { nanoCpus: hostConfig.NanoCpus } : {}),
           ...(hostConfig.PidsLimit ? { pidsLimit: hostConfig.PidsLimit } : {}),
         },

@@ -58,6 +58,8 @@ export interface HostConfig {
   ReadonlyRootfs: boolean;
   VolumeDriver: string;
   Memory: number;
+  /** Memory plus swap; -1 unlimited, 0 the default (twice Memory). */
+  MemorySwap: number;
   NanoCpus: number;
   PidsLimit: number | null;
   [field: string]: unknown;

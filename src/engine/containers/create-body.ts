@@ -139,6 +139,12 @@ export function parseCreateBody(body: unknown): CreateRequest {
   }
   if (hostConfig.Memory < 0 || hostConfig.NanoCpus < 0) throw new InvalidArgumentError('resource limits cannot be negative');
   if (hostConfig.Memory > 0 && hostConfig.Memory < 6 * 1024 * 1024) throw new InvalidArgumentError('Minimum memory limit allowed is 6MB');
+  if (hostConfig.MemorySwap > 0 && hostConfig.Memory > 0 && hostConfig.MemorySwap < hostConfig.Memory) {
+    throw new InvalidArgumentError('Minimum memoryswap limit should be larger than memory limit, see usage');
+  }
+  if (hostConfig.MemorySwap !== 0 && hostConfig.Memory === 0) {
+    throw new InvalidArgumentError('You should always set the Memory limit when using Memoryswap limit, see usage');
+  }
   const networkingConfig = (raw.NetworkingConfig as CreateRequest['networkingConfig']) ?? null;
   return { config, hostConfig, networkingConfig };
 }
