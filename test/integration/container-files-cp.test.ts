@@ -62,6 +62,15 @@ test('docker cp copies a host file into a running container, which reads it, and
   await ok(['rm', 'reader']);
 });
 
+test('docker cp into a running container\'s volume writes into the volume', async () => {
+  await writeFile(join(work, 'shared'), 'in the volume\n');
+  await ok(['run', '-d', '--network', 'none', '--name', 'withvol', '-v', 'cpvol:/data', 'busybox', 'sleep', '600']);
+  await ok(['cp', join(work, 'shared'), 'withvol:/data/shared']);
+  assert.equal(await ok(['run', '--rm', '--network', 'none', '-v', 'cpvol:/data', 'busybox', 'cat', '/data/shared']), 'in the volume\n');
+  await ok(['rm', '-f', '-v', 'withvol']);
+  await ok(['volume', 'rm', 'cpvol']);
+});
+
 test('docker cp copies a file and a directory out of a container', async () => {
   await ok(['create', '--network', 'none', '--name', 'src', 'busybox', 'true']);
   const streamed = await ok(['cp', 'src:/etc/passwd', '-']);
