@@ -27,7 +27,7 @@ function sendThrough(port: number, bytes: number): number {
 function waitListening(pid: number, port: number): void {
   const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
   for (let i = 0; i < 200; i++) {
-    const tcp = execFileSync('nsenter', [`--net=/proc/${pid}/ns/net`, 'cat', '/proc/net/tcp'], { encoding: 'utf8' });
+    const tcp = execFileSync('nsenter', [`--net=/proc/${pid}/ns/net`, 'cat', '/proc/net/tcp', '/proc/net/tcp6'], { encoding: 'utf8' });
     if (tcp.split('\n').some((l) => l.includes(hex) && l.split(/\s+/)[4] === '0A')) return;
     spawnSync('sleep', ['0.05']);
   }
@@ -72,27 +72,30 @@ export async function benchNetwork(runs = 20): Promise<void> {
     console.log(`ratio berthd/dockerd: ${(median(times.berthd) / median(times.dockerd)).toFixed(2)}`);
 
     // 2. 1 GiB through a published port from the host's loopback.
-    console.log('\n## 1 GiB from 127.0.0.1 to a published port (socat -> nc -l in the container), 3 runs each');
-    const rows = [['daemon', 'median MB/s']];
-    for (const [i, p] of peers.entries()) {
-      const port = 47310 + i;
-      const rates: number[] = [];
-      for (let r = 0; r < 3; r++) {
+    // On a network of each daemon's own with a fixed subnet, so the result does not depend on the
+    // state of docker0 on a shared machine.
+    console.log('\n## 1 GiB from 127.0.0.1 to a published port (socat -> nc -l in the container), 3 runs each, interleaved');
+    const rates: Record<string, number[]> = { berthd: [], dockerd: [] };
+    for (const [i, p] of peers.entries()) docker(p.host, ['network', 'create', '--subnet', `10.24${i}.0.0/24`, 'bench_tp']);
+    for (let r = 0; r < 3; r++) {
+      for (const [i, p] of peers.entries()) {
+        const port = 47310 + i;
         const name = `bench-sink-${r}`;
-        docker(p.host, ['run', '-d', '--name', name, '-p', `${port}:9000`, 'busybox', 'sh', '-c', 'nc -l -p 9000 > /dev/null']);
+        docker(p.host, ['run', '-d', '--name', name, '--network', 'bench_tp', '-p', `${port}:9000`, 'busybox', 'sh', '-c', 'nc -l -p 9000 > /dev/null']);
         waitListening(Number(docker(p.host, ['inspect', '--format', '{{.State.Pid}}', name]).trim()), 9000);
-        rates.push(sendThrough(port, GIB));
+        rates[p.name].push(sendThrough(port, GIB));
         docker(p.host, ['rm', '-f', name]);
       }
-      rows.push([p.name, median(rates).toFixed(0)]);
     }
+    for (const p of peers) docker(p.host, ['network', 'rm', 'bench_tp']);
+    const rows = [['daemon', 'median MB/s', 'runs'], ...peers.map((p) => [p.name, median(rates[p.name]).toFixed(0), rates[p.name].map((x) => x.toFixed(0)).join(' ')])];
     printTable(rows);
 
     // 3. DNS latency inside a user-defined network.
     console.log('\n## name resolution inside a user-defined network (1000 UDP queries from a container)');
     const dnsRows = [['daemon', 'median ms', 'p99 ms']];
-    for (const p of peers) {
-      docker(p.host, ['network', 'create', 'bench_dns']);
+    for (const [i, p] of peers.entries()) {
+      docker(p.host, ['network', 'create', '--subnet', `10.24${i + 2}.0.0/24`, 'bench_dns']);
       docker(p.host, ['run', '-d', '--name', 'bench-target', '--network', 'bench_dns', 'busybox', 'sleep', '300']);
       docker(p.host, ['run', '-d', '--name', 'bench-client', '--network', 'bench_dns', 'busybox', 'sleep', '300']);
       const pid = Number(docker(p.host, ['inspect', '--format', '{{.State.Pid}}', 'bench-client']).trim());
@@ -107,7 +110,7 @@ export async function benchNetwork(runs = 20): Promise<void> {
   } finally {
     for (const p of peers) {
       spawnSync(DOCKER, ['-H', p.host, 'rm', '-f', 'bench-target', 'bench-client', 'bench-sink-0', 'bench-sink-1', 'bench-sink-2'], { stdio: 'ignore' });
-      spawnSync(DOCKER, ['-H', p.host, 'network', 'rm', 'bench_dns'], { stdio: 'ignore' });
+      spawnSync(DOCKER, ['-H', p.host, 'network', 'rm', 'bench_dns', 'bench_tp'], { stdio: 'ignore' });
     }
     await berth.stop();
   }
