@@ -341,6 +341,42 @@ describe('push', () => {
   });
 });
 
+describe('Docker media types', () => {
+  it('stores Docker schema 2 manifests and manifest lists and serves them with their media type', async () => {
+    const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
+    const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
+    const config = Buffer.from('{"architecture":"arm64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
+    const layer = randomBlob(1234);
+    const cd = await pushBlob(c, 'docker/app', config);
+    const ld = await pushBlob(c, 'docker/app', layer);
+    const manifest = JSON.stringify({ schemaVersion: 2, mediaType: DOCKER_MANIFEST,
+      config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: config.length, digest: cd },
+      layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: layer.length, digest: ld }] });
+    let res = await req(c, 'PUT', '/v2/docker/app/manifests/arm64', { body: manifest, headers: { 'Content-Type': DOCKER_MANIFEST } });
+    assert.equal(res.status, 201);
+    const list = JSON.stringify({ schemaVersion: 2, mediaType: DOCKER_LIST, manifests: [
+      { mediaType: DOCKER_MANIFEST, size: Buffer.byteLength(manifest), digest: sha256(manifest), platform: { architecture: 'arm64', os: 'linux' } },
+    ] });
+    res = await req(c, 'PUT', '/v2/docker/app/manifests/latest', { body: list, headers: { 'Content-Type': DOCKER_LIST } });
+    assert.equal(res.status, 201);
+    res = await req(c, 'GET', '/v2/docker/app/manifests/latest', { headers: { Accept: `${DOCKER_LIST}, ${DOCKER_MANIFEST}` } });
+    assert.equal(res.headers.get('content-type'), DOCKER_LIST);
+    assert.equal(await res.text(), list);
+    res = await req(c, 'GET', '/v2/docker/app/manifests/arm64');
+    assert.equal(res.headers.get('content-type'), DOCKER_MANIFEST);
+    assert.equal(await res.text(), manifest);
+    // A mediaType that contradicts the Content-Type, and a list entry without platform, are refused.
+    res = await req(c, 'PUT', '/v2/docker/app/manifests/bad', { body: manifest, headers: { 'Content-Type': OCI_MANIFEST } });
+    assert.equal(res.status, 400);
+    assert.equal(await errorCode(res), 'MANIFEST_INVALID');
+    const noPlatform = JSON.stringify({ schemaVersion: 2, mediaType: DOCKER_LIST, manifests: [
+      { mediaType: DOCKER_MANIFEST, size: Buffer.byteLength(manifest), digest: sha256(manifest) }] });
+    res = await req(c, 'PUT', '/v2/docker/app/manifests/bad', { body: noPlatform, headers: { 'Content-Type': DOCKER_LIST } });
+    assert.equal(res.status, 400);
+    assert.equal(await errorCode(res), 'MANIFEST_INVALID');
+  });
+});
+
 describe('content discovery', () => {
   before(async () => {
     const img = await pushImage(c, 'disc/app', 'b');

@@ -89,7 +89,7 @@ export class FilesystemDriver implements StorageDriver {
       return Readable.from([]);
     }
     const end = length === undefined ? undefined : Math.min(size, offset + length) - 1;
-    return createReadStream('', { fd: fh, start: offset, end, highWaterMark: 2 * 1024 * 1024, autoClose: true });
+    return createReadStream('', { fd: fh, start: offset, end, highWaterMark: 256 * 1024, autoClose: true });
   }
 
   async writer(path: string, append: boolean): Promise<FileWriter> {
