@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import type { Engine } from '../engine.js';
 import type { ContainerRuntime, ExitInfo, RuntimeSpec } from '../runtime/runtime.js';
 import {
@@ -15,7 +15,7 @@ import { parseCreateBody } from './create-body.js';
 import { entrypointAndArgs, mergeImageConfig, runtimeEnv } from './image-merge.js';
 import { randomName, validateName } from './names.js';
 import { shouldRestart, RestartBackoff } from './restart-policy.js';
-import { mountRootfs, rootfsDirs, unmountRootfs } from './rootfs.js';
+import { mountPoints, mountRootfs, rootfsDirs, unmountRootfs } from './rootfs.js';
 import { parseSignal, SIGKILL, SIGTERM } from './signals.js';
 import { resolveUser } from './user-lookup.js';
 import { ensureWorkingDir } from './working-dir.js';
@@ -552,9 +552,10 @@ export class ContainerManager {
    */
   private async reconcile(): Promise<void> {
     const toStart: Container[] = [];
+    const mounted = await mountPoints();
     for (const c of this.containers.values()) {
       try {
-        if (await this.reconcileOne(c)) toStart.push(c);
+        if (await this.reconcileOne(c, mounted)) toStart.push(c);
       } catch (err) {
         this.engine.log.error(`container ${c.id}: reconcile: ${errorMessage(err)}`);
       }
@@ -576,9 +577,12 @@ export class ContainerManager {
   }
 
   /** Returns true when the container should be started now. */
-  private async reconcileOne(c: Container): Promise<boolean> {
+  private async reconcileOne(c: Container, mounted: Set<string>): Promise<boolean> {
     const r = c.record;
-    const st = await this.runtime.state(c.id).catch(() => undefined);
+    // The bundle dir exists from just before `runtime.create` until `runtime.delete`: without it runc
+    // has nothing for this container, and one runc call per stopped container is saved at start.
+    const mayHaveRuntime = r.state.running || (await stat(this.bundleDir(c.id)).then(() => true, () => false));
+    const st = mayHaveRuntime ? await this.runtime.state(c.id).catch(() => undefined) : undefined;
     if (st && (st.status === 'running' || st.status === 'paused')) {
       // Still running. A record that does not say so is a start the crash cut short after `runc
       // start`: the process is adopted rather than killed.
@@ -621,7 +625,7 @@ export class ContainerManager {
       }
     }
     if (st) await this.releaseRun(c);
-    else await unmountRootfs(rootfsDirs(this.store.dir(c.id))).catch(() => {});
+    else if (mounted.has(rootfsDirs(this.store.dir(c.id)).merged)) await unmountRootfs(rootfsDirs(this.store.dir(c.id))).catch(() => {});
     if (r.state.restarting) return true;
     if (r.hostConfig.AutoRemove && r.hasBeenStartedBefore) {
       this.autoRemove(c);

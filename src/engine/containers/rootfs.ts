@@ -46,7 +46,16 @@ export async function unmountRootfs(dirs: RootfsDirs): Promise<void> {
 }
 
 export async function isMounted(path: string): Promise<boolean> {
+  return (await mountPoints()).has(path);
+}
+
+/** Every mount point of this mount namespace (mountinfo's octal escapes undone). */
+export async function mountPoints(): Promise<Set<string>> {
   const info = await readFile('/proc/self/mountinfo', 'utf8');
-  const escaped = path.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
-  return info.split('\n').some((line) => line.split(' ')[4] === escaped);
+  const out = new Set<string>();
+  for (const line of info.split('\n')) {
+    const field = line.split(' ')[4];
+    if (field) out.add(field.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
+  }
+  return out;
 }
