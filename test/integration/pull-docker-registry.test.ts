@@ -30,10 +30,17 @@ before(async () => {
 });
 
 after(async () => {
-  await daemon?.stop();
-  await registry?.stop();
-  await image?.cleanup();
-  await zstdImage?.cleanup();
+  // Each step runs even when an earlier one fails.
+  try {
+    await daemon?.stop();
+  } finally {
+    try {
+      await registry?.stop();
+    } finally {
+      await image?.cleanup();
+      await zstdImage?.cleanup();
+    }
+  }
 });
 
 async function imageIds(): Promise<string[]> {

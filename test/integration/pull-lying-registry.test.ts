@@ -108,8 +108,11 @@ before(async () => {
 });
 
 after(async () => {
-  await daemon?.stop();
-  await registry?.stop();
+  try {
+    await daemon?.stop();
+  } finally {
+    await registry?.stop();
+  }
 });
 
 /** A layer of one file of `size` random hex characters (so gzip cannot shrink it much), named for the test. */

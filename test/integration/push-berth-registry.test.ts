@@ -28,10 +28,17 @@ before(async () => {
 });
 
 after(async () => {
-  await daemon?.stop();
-  await registry?.stop();
-  await rm(aliceConfig, { recursive: true, force: true });
-  await rm(bobConfig, { recursive: true, force: true });
+  // Each step runs even when an earlier one fails.
+  try {
+    await daemon?.stop();
+  } finally {
+    try {
+      await registry?.stop();
+    } finally {
+      await rm(aliceConfig, { recursive: true, force: true });
+      await rm(bobConfig, { recursive: true, force: true });
+    }
+  }
 });
 
 test('alice logs in with a token, pushes, and a second repository mounts the layer', async () => {

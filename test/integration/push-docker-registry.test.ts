@@ -17,8 +17,11 @@ before(async () => {
 });
 
 after(async () => {
-  await daemon?.stop();
-  await registry?.stop();
+  try {
+    await daemon?.stop();
+  } finally {
+    await registry?.stop();
+  }
 });
 
 async function inspect(ref: string, format: string): Promise<string> {

@@ -24,9 +24,16 @@ before(async () => {
 });
 
 after(async () => {
-  await daemon?.stop();
-  await registry?.stop();
-  await rm(config, { recursive: true, force: true });
+  // Each step runs even when an earlier one fails.
+  try {
+    await daemon?.stop();
+  } finally {
+    try {
+      await registry?.stop();
+    } finally {
+      await rm(config, { recursive: true, force: true });
+    }
+  }
 });
 
 test('a wrong password fails to log in and stores nothing', async () => {
