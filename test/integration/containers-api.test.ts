@@ -165,11 +165,19 @@ test('inspect has Docker\'s fields; ps filters and formats like Docker', async (
   await ok(['rm', '-f', 'labelled', 'failed', 'failed2']);
 });
 
-test('docker stats --no-stream shows the container\'s memory and pids', async () => {
+test('docker stats --no-stream and docker top show the container\'s resources and processes', async () => {
   await ok(['run', '-d', '--name', 'measured', 'busybox', 'sh', '-c', 'while true; do sleep 1; done']);
   const out = await ok(['stats', '--no-stream', '--format', '{{.Name}} {{.MemUsage}} {{.PIDs}}', 'measured']);
   assert.match(out, /^measured \d+(\.\d+)?[KM]iB \/ \d+(\.\d+)?[MG]iB [12]\n$/);
+  const top = (await ok(['top', 'measured'])).split('\n');
+  assert.match(top[0], /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD/);
+  assert.ok(top.some((l) => /sh -c while true; do sleep 1; done$/.test(l)), top.join('\n'));
   await ok(['rm', '-f', 'measured']);
+  await ok(['create', '--name', 'notrunning', 'busybox', 'true']);
+  const refused = await api('GET', '/v1.47/containers/notrunning/top');
+  assert.equal(refused.status, 409);
+  assert.match(refused.json().message, /^Container [a-f0-9]{64} is not running$/);
+  await ok(['rm', 'notrunning']);
 });
 
 test('logs: streams kept apart, tail, timestamps, follow ends when the container stops', async () => {

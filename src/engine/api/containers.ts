@@ -7,6 +7,7 @@ import { LIST_FILTERS, selectContainers } from '../containers/list-filters.js';
 import { parseSignal } from '../containers/signals.js';
 import { attachStream, logStream, parseLogOptions } from '../containers/log-streams.js';
 import { statsStream } from '../containers/stats.js';
+import { containerTop } from '../containers/container-top.js';
 
 export function routes(_engine: Engine): Route[] {
   return [
@@ -16,6 +17,7 @@ export function routes(_engine: Engine): Route[] {
     { method: 'GET', path: '/containers/{id}/json', handler: getContainersInspect },
     { method: 'GET', path: '/containers/{id}/logs', handler: getContainersLogs },
     { method: 'GET', path: '/containers/{id}/stats', handler: getContainersStats },
+    { method: 'GET', path: '/containers/{id}/top', handler: getContainersTop },
     { method: 'POST', path: '/containers/{id}/start', handler: postContainersStart },
     { method: 'POST', path: '/containers/{id}/stop', handler: postContainersStop },
     { method: 'POST', path: '/containers/{id}/restart', handler: postContainersRestart },
@@ -131,6 +133,12 @@ async function getContainersLogs(ctx: RequestContext): Promise<void> {
 async function getContainersStats(ctx: RequestContext): Promise<void> {
   const c = ctx.engine.containers.get(ctx.params.id);
   await statsStream(ctx, c, { stream: queryBool(ctx, 'stream', true), oneShot: queryBool(ctx, 'one-shot') });
+}
+
+async function getContainersTop(ctx: RequestContext): Promise<void> {
+  const c = ctx.engine.containers.get(ctx.params.id);
+  if (!c.state.running || c.state.restarting || !c.state.pid) throw new ConflictError(`Container ${c.id} is not running`);
+  sendJson(ctx, 200, await containerTop(c.state.pid, ctx.query.get('ps_args') || undefined));
 }
 
 async function postContainersAttach(ctx: RequestContext): Promise<void> {
