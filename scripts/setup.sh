@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
   runc:runc conmon:conmon iptables:iptables busybox:busybox-static socat:socat
   skopeo:skopeo docker-registry:docker-registry htpasswd:apache2-utils tmux:tmux curl:curl
-  ip:iproute2 dockerd:docker.io containerd:containerd setfattr:attr
+  ip:iproute2 dockerd:docker.io containerd:containerd setfattr:attr zstd:zstd
 )
 missing=()
 for entry in "${packages[@]}"; do

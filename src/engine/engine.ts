@@ -6,6 +6,7 @@ import { ImageStore } from './images/image-store.js';
 import { ContainerManager } from './containers/container-manager.js';
 import { VolumeStore } from './volumes/volume-store.js';
 import { NetworkManager } from './network/network-manager.js';
+import { distributionOf } from './distribution/distribution.js';
 
 export const BERTH_VERSION = '0.1.0';
 export const API_VERSION = '1.47';
@@ -36,6 +37,8 @@ export class Engine {
     engine.volumes = await VolumeStore.open(join(config.dataRoot, 'volumes'), log);
     engine.network = await NetworkManager.open(config, log);
     engine.containers = await ContainerManager.open(engine);
+    // Empties the download area now, so that a pull cut off by a crash leaves nothing behind.
+    await distributionOf(engine);
     return engine;
   }
 
