@@ -130,7 +130,7 @@ test('create bodies: Go-style type errors, StrSlice strings, defaults', () => {
   assert.deepEqual(req.config.Cmd, ['echo hi']);
   assert.equal(req.hostConfig.NetworkMode, 'default');
   assert.equal(req.hostConfig.ShmSize, 67108864);
-  assert.deepEqual(req.hostConfig.RestartPolicy, { Name: '', MaximumRetryCount: 0 });
+  assert.deepEqual(req.hostConfig.RestartPolicy, { Name: 'no', MaximumRetryCount: 0 });
 });
 
 test('users resolve from the rootfs\'s passwd and group files', async () => {

@@ -134,6 +134,8 @@ export function parseCreateBody(body: unknown): CreateRequest {
   }
   const hostConfig = withHostDefaults(rawHost);
   hostConfig.RestartPolicy = validateRestartPolicy(rawHost.RestartPolicy as HostConfig['RestartPolicy'] | undefined);
+  // An empty policy is "no", which is what `docker inspect` shows.
+  if (hostConfig.RestartPolicy.Name === '') hostConfig.RestartPolicy.Name = 'no';
   if (hostConfig.AutoRemove && hostConfig.RestartPolicy.Name !== '' && hostConfig.RestartPolicy.Name !== 'no') {
     throw new InvalidArgumentError("can't create 'AutoRemove' container with restart policy");
   }
