@@ -136,7 +136,7 @@ export function parseCreateBody(body: unknown): CreateRequest {
   hostConfig.RestartPolicy = validateRestartPolicy(rawHost.RestartPolicy as HostConfig['RestartPolicy'] | undefined);
   // An empty policy is "no", which is what `docker inspect` shows.
   if (hostConfig.RestartPolicy.Name === '') hostConfig.RestartPolicy.Name = 'no';
-  if (hostConfig.AutoRemove && hostConfig.RestartPolicy.Name !== '' && hostConfig.RestartPolicy.Name !== 'no') {
+  if (hostConfig.AutoRemove && hostConfig.RestartPolicy.Name !== 'no') {
     throw new InvalidArgumentError("can't create 'AutoRemove' container with restart policy");
   }
   if (hostConfig.Memory < 0 || hostConfig.NanoCpus < 0) throw new InvalidArgumentError('resource limits cannot be negative');
