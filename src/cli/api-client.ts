@@ -228,7 +228,9 @@ export class ApiClient {
       req.on('response', (res) => {
         const status = res.statusCode ?? 0;
         if (status >= 400) {
-          readAll(res).then((b) => reject(errorFromBody(status, b, route)), reject);
+          // docker's client does not read the body of a refused upgrade: it reports the status only
+          res.resume();
+          reject(new CliError(`unable to upgrade to tcp, received ${status}`));
           return;
         }
         resolve({ socket: res as unknown as Duplex, head: Buffer.alloc(0), upgraded: false });

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
 /**
  * berth: the Berth client. Same commands, flags, output and exit codes as docker's for what berthd
  * serves; talks to the daemon only through the Engine API (src/cli/api-client.ts).
@@ -6,6 +6,9 @@
 import { Command, CommanderError } from 'commander';
 import { Cli } from './cli.js';
 import { registerContainerCommands } from './commands/containers.js';
+import { registerContainerOpsCommands, registerContainerPrune } from './commands/container-ops.js';
+import { registerExecCommands } from './commands/exec.js';
+import { registerCpCommand } from './commands/cp.js';
 import { registerImageCommands } from './commands/images.js';
 import { registerRunCommands } from './commands/run.js';
 import { BERTH_VERSION, registerInspectSubcommand, registerSystemCommands } from './commands/system.js';
@@ -20,14 +23,25 @@ function commandPath(cmd: Command): string {
   return names.join(' ');
 }
 
+/** cobra's wording of a command's argument count: "1 argument", "at least 2 arguments", ... */
+function argumentCount(cmd: Command): string {
+  const args = cmd.registeredArguments;
+  const min = args.filter((a) => a.required).length;
+  const plural = (n: number): string => `${n} argument${n === 1 ? '' : 's'}`;
+  if (args.some((a) => a.variadic)) return `at least ${plural(min)}`;
+  if (args.length > min) return `at least ${min} and at most ${plural(args.length)}`;
+  return plural(min);
+}
+
 /** commander's parse errors reworded the way docker (cobra) words them. */
 function usageError(cmd: Command, message: string): string {
   const path = commandPath(cmd);
   const usage = `Usage:  ${path} ${cmd.usage()}`;
   const unknown = /unknown option '([^']+)'/.exec(message);
   if (unknown) return `unknown flag: ${unknown[1]}\n\n${usage}\n\nRun '${path} --help' for more information\n`;
-  if (/missing required argument/.test(message)) {
-    return `berth: '${path}' requires at least 1 argument\n\n${usage}\n\nSee '${path} --help' for more information\n`;
+  if (/missing required argument|too many arguments/.test(message)) {
+    return `berth: '${path}' requires ${argumentCount(cmd)}\n\n${usage}\n\n${
+      cmd.registeredArguments.some((a) => a.variadic) ? 'See' : 'Run'} '${path} --help' for more information\n`;
   }
   return message.replace(/^error: /, 'berth: ');
 }
@@ -57,6 +71,9 @@ function buildProgram(cli: Cli): Command {
 
   registerRunCommands(program, cli);
   registerContainerCommands(program, cli);
+  registerExecCommands(program, cli);
+  registerContainerOpsCommands(program, cli);
+  registerCpCommand(program, cli);
   registerImageCommands(program, cli);
   registerSystemCommands(program, cli);
 
@@ -64,6 +81,10 @@ function buildProgram(cli: Cli): Command {
   const container = program.command('container').description('Manage containers');
   registerRunCommands(container, cli);
   registerContainerCommands(container, cli);
+  registerExecCommands(container, cli);
+  registerContainerOpsCommands(container, cli);
+  registerCpCommand(container, cli);
+  registerContainerPrune(container, cli);
   registerInspectSubcommand(container, cli, 'container');
   container.commands.find((c) => c.name() === 'ps')?.name('ls').aliases(['ps', 'list']);
   container.commands.find((c) => c.name() === 'rm')?.aliases(['remove']);
@@ -100,7 +121,7 @@ async function main(argv: string[]): Promise<number> {
     if (err instanceof ExitStatus) return err.exitCode;
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-      if (err.code === 'commander.executeSubCommandAsync' || err.code === 'commander.missingArgument') return 1;
+      if (['commander.executeSubCommandAsync', 'commander.missingArgument', 'commander.excessArguments'].includes(err.code)) return 1;
       return 125;
     }
     if (err instanceof CliError) {

@@ -6,6 +6,7 @@
 import { once } from 'node:events';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type { ApiClient } from './api-client.js';
+import { EscapeFilter } from './detach-keys.js';
 
 async function write(out: Writable, data: Buffer): Promise<void> {
   if (data.length === 0) return;
@@ -61,17 +62,43 @@ export async function copyRaw(source: Readable, stdout: Writable, head?: Buffer)
   }
 }
 
-/** Relays our stdin into the hijacked connection and half-closes it at end of input. */
-export function relayStdin(socket: Duplex, stdin: NodeJS.ReadStream = process.stdin): () => void {
+export interface StdinRelayOptions {
+  /** Watch for these keys (docker's detach keys); seen in full, `onDetach` runs and input stops. */
+  escapeKeys?: Buffer;
+  onDetach?: () => void;
+}
+
+/**
+ * Relays our stdin into the hijacked connection and half-closes it at end of input. A terminal is put
+ * in raw mode (the container's TTY does the line editing) and restored by the returned function.
+ */
+export function relayStdin(socket: Duplex, stdin: NodeJS.ReadStream = process.stdin, opts: StdinRelayOptions = {}): () => void {
   const raw = stdin.isTTY === true;
   if (raw) stdin.setRawMode(true);
-  stdin.pipe(socket, { end: false });
-  const onEnd = (): void => {
-    if (!socket.destroyed) socket.end();
+  const filter = opts.escapeKeys ? new EscapeFilter(opts.escapeKeys) : undefined;
+  let detached = false;
+  const onData = (chunk: Buffer): void => {
+    if (detached || socket.destroyed) return;
+    let data = chunk;
+    let detach = false;
+    if (filter) ({ data, detached: detach } = filter.push(chunk));
+    if (data.length && !socket.write(data)) {
+      stdin.pause();
+      socket.once('drain', () => stdin.resume());
+    }
+    if (detach) {
+      detached = true;
+      opts.onDetach?.();
+    }
   };
+  const onEnd = (): void => {
+    if (!socket.destroyed && !detached) socket.end();
+  };
+  stdin.on('data', onData);
   stdin.on('end', onEnd);
+  stdin.resume();
   return () => {
-    stdin.unpipe(socket);
+    stdin.off('data', onData);
     stdin.off('end', onEnd);
     if (raw) stdin.setRawMode(false);
     stdin.pause();

@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 import type { Cli } from '../cli.js';
 import { CliError, ConnectError, DaemonError, ExitStatus } from '../errors.js';
-import { copyRaw, demultiplex, relayStdin, watchTerminalSize } from '../streams.js';
+import { startSession } from '../session.js';
+import { watchTerminalSize } from '../streams.js';
 import { addCreateFlags, buildCreateRequest, type CreateFlags } from './container-config.js';
 import { pullImage, withDefaultTag } from './images.js';
 
@@ -55,38 +56,39 @@ interface AttachOptions {
   /** Start the container (false when it is already running). */
   start: boolean;
   cmd: string;
+  detachKeys?: string;
+  /** Forward SIGINT/SIGTERM to the container (docker's --sig-proxy; never with a TTY). */
+  sigProxy?: boolean;
 }
 
-/** Attach, wait, start, relay; resolves with the container's exit code. */
-async function attachAndRun(cli: Cli, id: string, opts: AttachOptions): Promise<number> {
+/**
+ * Attach, wait, start, relay; resolves with the container's exit code, or 'detached' when the user
+ * typed the detach keys (the container keeps running).
+ */
+export async function attachAndRun(cli: Cli, id: string, opts: AttachOptions): Promise<number | 'detached'> {
   const client = cli.client;
   const hijacked = await client.hijack(`/containers/${encodeURIComponent(id)}/attach`, {
-    query: { stream: true, stdin: opts.stdin || undefined, stdout: true, stderr: true },
+    query: { stream: true, stdin: opts.stdin || undefined, stdout: true, stderr: true, detachKeys: opts.detachKeys },
   });
-  const { socket } = hijacked;
   const waitResult = client.json<{ StatusCode: number; Error?: { Message?: string } | null }>(
     'POST', `/containers/${encodeURIComponent(id)}/wait`, { query: { condition: opts.condition } });
   waitResult.catch(() => {}); // observed below; avoid an unhandled rejection while start runs
 
-  const output = opts.tty
-    ? copyRaw(socket, process.stdout, hijacked.head)
-    : demultiplex(socket, process.stdout, process.stderr, hijacked.head);
-  let stopStdin = (): void => {};
-  if (opts.stdin && hijacked.upgraded) stopStdin = relayStdin(socket);
-
-  // Signals go to the container, as docker's --sig-proxy does (not with a TTY: the TTY carries them).
+  const session = startSession(hijacked, { tty: opts.tty, stdin: opts.stdin, detachKeys: opts.detachKeys });
+  session.done.catch(() => {});
   const proxy = (signal: NodeJS.Signals): void => {
     client.request('POST', `/containers/${encodeURIComponent(id)}/kill`, { query: { signal } }).catch(() => {});
   };
-  const signals: NodeJS.Signals[] = opts.tty ? [] : ['SIGINT', 'SIGTERM'];
+  const signals: NodeJS.Signals[] = opts.tty || opts.sigProxy === false ? [] : ['SIGINT', 'SIGTERM'];
   for (const s of signals) process.on(s, proxy);
   let stopResize = (): void => {};
+  let ended: 'ended' | 'detached';
   try {
     if (opts.start) {
       try {
         await client.request('POST', `/containers/${encodeURIComponent(id)}/start`);
       } catch (err) {
-        socket.destroy();
+        session.close();
         if (err instanceof DaemonError) {
           throw new RunError(cli, opts.cmd, err.message, startFailureCode(err.daemonMessage));
         }
@@ -94,12 +96,12 @@ async function attachAndRun(cli: Cli, id: string, opts: AttachOptions): Promise<
       }
     }
     if (opts.tty) stopResize = watchTerminalSize(client, `/containers/${encodeURIComponent(id)}/resize`);
-    await output;
+    ended = await session.done;
   } finally {
-    stopStdin();
     stopResize();
     for (const s of signals) process.off(s, proxy);
   }
+  if (ended === 'detached') return 'detached';
   const status = await waitResult;
   if (status?.Error?.Message) throw new RunError(cli, opts.cmd, `Error waiting for container: ${status.Error.Message}`);
   return status?.StatusCode ?? 0;
@@ -113,8 +115,10 @@ export function registerRunCommands(program: Command, cli: Cli): void {
       .argument('<image>')
       .argument('[command...]')
       .option('-d, --detach', 'Run container in background and print container ID')
+      .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
+      .option('--sig-proxy [bool]', 'Proxy received signals to the process', 'true')
       .passThroughOptions(),
-  ).action(async (image: string, args: string[], flags: CreateFlags, cmd: Command) => {
+  ).action(async (image: string, args: string[], flags: CreateFlags & { detachKeys?: string; sigProxy: string | boolean }, cmd: Command) => {
     const entrypointGiven = cmd.getOptionValueSource('entrypoint') === 'cli';
     try {
       const detach = Boolean(flags.detach);
@@ -135,8 +139,11 @@ export function registerRunCommands(program: Command, cli: Cli): void {
         condition: flags.rm ? 'removed' : 'next-exit',
         start: true,
         cmd: 'run',
+        detachKeys: flags.detachKeys,
+        sigProxy: flags.sigProxy !== 'false' && flags.sigProxy !== false,
       });
-      if (code !== 0) throw new ExitStatus(code);
+      // detaching leaves the container running and is a success, as in docker
+      if (code !== 'detached' && code !== 0) throw new ExitStatus(code);
     } catch (err) {
       throw err instanceof ConnectError ? new RunError(cli, 'run', err.message) : asRunError(cli, 'run', err);
     }
@@ -166,17 +173,19 @@ export function registerRunCommands(program: Command, cli: Cli): void {
     .argument('<containers...>')
     .option('-a, --attach', "Attach STDOUT/STDERR and forward signals")
     .option('-i, --interactive', "Attach container's STDIN")
-    .action(async (names: string[], flags: { attach?: boolean; interactive?: boolean }) => {
+    .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
+    .action(async (names: string[], flags: { attach?: boolean; interactive?: boolean; detachKeys?: string }) => {
       if (flags.attach || flags.interactive) {
         if (names.length > 1) throw new CliError('you cannot start and attach multiple containers at once');
         const info = await cli.client.json<{ Id: string; Config: { Tty: boolean } }>('GET', `/containers/${encodeURIComponent(names[0]!)}/json`);
         const code = await attachAndRun(cli, info.Id, {
           stdin: Boolean(flags.interactive), tty: info.Config.Tty, condition: 'next-exit', start: true, cmd: 'start',
+          detachKeys: flags.detachKeys,
         }).catch((err: unknown) => {
           if (err instanceof RunError) throw new CliError(err.message.split('\n')[0]!.replace(/^berth: /, ''), err.exitCode === 125 ? 1 : err.exitCode);
           throw err;
         });
-        if (code !== 0) throw new ExitStatus(code);
+        if (code !== 'detached' && code !== 0) throw new ExitStatus(code);
         return;
       }
       const failed = await cli.forEach(names, async (name) => {
