@@ -1,11 +1,15 @@
 import type { Engine } from '../engine.js';
 import type { RequestContext, Route } from './router.js';
-import { queryBool, queryFilters, queryInt, readJson, sendJson, sendError } from './http.js';
+import { hijack, queryBool, queryFilters, queryInt, readJson, sendJson } from './http.js';
 import { ConflictError, InvalidArgumentError } from '../../lib/errors.js';
 import { inspectJson, summaryJson, containerSizes } from '../containers/container-views.js';
 import { LIST_FILTERS, selectContainers } from '../containers/list-filters.js';
 import { parseSignal } from '../containers/signals.js';
-import { attachStream, logStream, parseLogOptions } from '../containers/log-streams.js';
+import { logStream, parseLogOptions } from '../containers/log-streams.js';
+import { attachContainer } from '../containers/attach-stream.js';
+import { attachWebSocket } from '../containers/attach-ws.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../containers/attach-keys.js';
+import { containerNotRunning, parseTtySize, resizeTerminal } from '../containers/attach-resize.js';
 import { statsStream } from '../containers/stats.js';
 import { containerTop } from '../containers/container-top.js';
 
@@ -24,6 +28,8 @@ export function routes(_engine: Engine): Route[] {
     { method: 'POST', path: '/containers/{id}/kill', handler: postContainersKill },
     { method: 'POST', path: '/containers/{id}/rename', handler: postContainersRename },
     { method: 'POST', path: '/containers/{id}/attach', handler: postContainersAttach },
+    { method: 'GET', path: '/containers/{id}/attach/ws', handler: getContainersAttachWs },
+    { method: 'POST', path: '/containers/{id}/resize', handler: postContainersResize },
     { method: 'POST', path: '/containers/{id}/wait', handler: postContainersWait },
     { method: 'DELETE', path: '/containers/{id}', handler: deleteContainers },
   ];
@@ -61,7 +67,7 @@ async function getContainersInspect(ctx: RequestContext): Promise<void> {
 }
 
 async function postContainersStart(ctx: RequestContext): Promise<void> {
-  if (ctx.query.get('detachKeys')) validateDetachKeys(ctx.query.get('detachKeys')!);
+  if (ctx.query.get('detachKeys')) parseDetachKeys(ctx.query.get('detachKeys')!);
   await ctx.engine.containers.start(ctx.params.id);
   sendJson(ctx, 204, undefined);
 }
@@ -142,24 +148,38 @@ async function getContainersTop(ctx: RequestContext): Promise<void> {
 }
 
 async function postContainersAttach(ctx: RequestContext): Promise<void> {
+  const c = attachableContainer(ctx);
+  const opts = attachOptions(ctx);
+  const tty = c.record.config.Tty;
+  const conn = hijack(ctx, tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+  await attachContainer(ctx.engine, c, conn, { ...opts, framed: true }).catch(() => conn.destroy());
+}
+
+async function getContainersAttachWs(ctx: RequestContext): Promise<void> {
+  const c = attachableContainer(ctx);
+  await attachWebSocket(ctx, c, attachOptions(ctx));
+}
+
+function attachableContainer(ctx: RequestContext) {
   const c = ctx.engine.containers.get(ctx.params.id);
   if (c.state.paused) throw new ConflictError(`container ${ctx.params.id} is paused, unpause the container before attach`);
   if (c.state.restarting) throw new ConflictError(`container ${ctx.params.id} is restarting, wait until the container is running`);
-  const detachKeys = ctx.query.get('detachKeys');
-  if (detachKeys) validateDetachKeys(detachKeys);
-  await attachStream(ctx, c, {
-    stdin: queryBool(ctx, 'stdin'), stdout: queryBool(ctx, 'stdout'), stderr: queryBool(ctx, 'stderr'),
-    logs: queryBool(ctx, 'logs'), stream: queryBool(ctx, 'stream'),
-  }).catch((err) => {
-    if (!ctx.res?.headersSent && !ctx.upgrade?.socket.writableEnded) sendError(ctx, err);
-  });
+  return c;
 }
 
-/** Docker's detach key syntax: `ctrl-<x>` or single characters, comma separated. */
-function validateDetachKeys(keys: string): void {
-  for (const k of keys.split(',')) {
-    if (k.length === 1) continue;
-    if (/^ctrl-([a-z@^[\\\]_,])$/.test(k)) continue;
-    throw new InvalidArgumentError(`Invalid detach keys (${keys}) provided`);
-  }
+function attachOptions(ctx: RequestContext) {
+  return {
+    stdin: queryBool(ctx, 'stdin'), stdout: queryBool(ctx, 'stdout'), stderr: queryBool(ctx, 'stderr'),
+    logs: queryBool(ctx, 'logs'), stream: queryBool(ctx, 'stream'),
+    detachKeys: parseDetachKeys(ctx.query.get('detachKeys') || DEFAULT_DETACH_KEYS),
+  };
+}
+
+/** POST /containers/{id}/resize: the terminal conmon holds (a container without one: nothing to do). */
+async function postContainersResize(ctx: RequestContext): Promise<void> {
+  const size = parseTtySize(ctx.query);
+  const c = ctx.engine.containers.get(ctx.params.id);
+  if (!c.state.running || c.state.restarting) throw containerNotRunning(c.id);
+  await resizeTerminal(ctx.engine.containers.bundleDir(c.id), c.record.config.Tty, size, () => containerNotRunning(c.id));
+  sendJson(ctx, 200, undefined);
 }

@@ -235,6 +235,8 @@ export class ContainerManager {
         args: [c.record.path, ...c.record.args], env: runtimeEnv(config, net.hostname, net.env), cwd,
         user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }, hostname: net.hostname,
         terminal: config.Tty, openStdin: config.OpenStdin, mounts, network: net.network,
+        // Docker closes stdin when the (first) client's input ends only without a TTY.
+        stdinOnce: config.StdinOnce && !config.Tty, consoleSize: consoleSizeOf(hostConfig.ConsoleSize),
         resources: {
           ...(hostConfig.Memory ? { memoryBytes: hostConfig.Memory } : {}),
           ...(hostConfig.Memory && hostConfig.MemorySwap ? { memorySwapBytes: hostConfig.MemorySwap } : {}),
@@ -674,4 +676,11 @@ async function waitWithTimeout(wait: (signal: AbortSignal) => Promise<boolean>, 
 function etcPathsOf(mounts: { destination: string; source: string }[]): ContainerRecord['etcPaths'] {
   const find = (d: string) => mounts.find((m) => m.destination === d)?.source ?? '';
   return { resolvConf: find('/etc/resolv.conf'), hostname: find('/etc/hostname'), hosts: find('/etc/hosts') };
+}
+
+/** HostConfig.ConsoleSize [height, width] (the CLI sends its terminal's), when set. */
+function consoleSizeOf(size: unknown): RuntimeSpec['consoleSize'] {
+  if (!Array.isArray(size) || size.length !== 2) return undefined;
+  const [height, width] = size.map(Number);
+  return height! > 0 && width! > 0 && height! <= 0xffff && width! <= 0xffff ? { height: height!, width: width! } : undefined;
 }

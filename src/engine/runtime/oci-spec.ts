@@ -11,6 +11,7 @@ export interface OciSpec {
   ociVersion: string;
   process: {
     terminal: boolean;
+    consoleSize?: { height: number; width: number };
     user: { uid: number; gid: number; additionalGids?: number[] };
     args: string[];
     env: string[];
@@ -130,6 +131,7 @@ export function buildOciSpec(spec: RuntimeSpec, host: HostFacts): OciSpec {
     ociVersion: '1.0.2-dev',
     process: {
       terminal: spec.terminal,
+      ...(spec.terminal && spec.consoleSize ? { consoleSize: spec.consoleSize } : {}),
       user: {
         uid: spec.user.uid,
         gid: spec.user.gid,

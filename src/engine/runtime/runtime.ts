@@ -19,6 +19,8 @@ export interface RuntimeSpec {
   user: { uid: number; gid: number; additionalGids?: number[] };
   hostname: string;
   terminal: boolean;
+  /** The terminal's initial size (rows, columns), so `stty size` is right from the start. */
+  consoleSize?: { height: number; width: number };
   /** Keep the container's stdin open for attach (-i). */
   openStdin: boolean;
   /** Close the container's stdin when the first attached client detaches (Docker's StdinOnce). */

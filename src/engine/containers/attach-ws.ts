@@ -1,0 +1,28 @@
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import type { RequestContext } from '../api/router.js';
+import { InvalidArgumentError } from '../../lib/errors.js';
+import type { Container } from './container.js';
+import { attachContainer, type AttachOptions } from './attach-stream.js';
+
+/** One WebSocket server without a listener of its own: the API server hands it upgraded requests. */
+const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+
+/**
+ * GET /containers/{id}/attach/ws: the attach over a WebSocket, for the browser console. Output goes
+ * out raw as binary messages (no stream headers, as Docker's), text or binary messages are input.
+ * Several viewers may attach to one container at once: each reads the log on its own, and each one's
+ * keystrokes reach the same terminal.
+ */
+export async function attachWebSocket(ctx: RequestContext, c: Container, opts: Omit<AttachOptions, 'framed'>): Promise<void> {
+  const up = ctx.upgrade;
+  if (!up || String(ctx.req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
+    throw new InvalidArgumentError('this endpoint needs a WebSocket upgrade (Upgrade: websocket)');
+  }
+  const ws = await new Promise<import('ws').WebSocket>((resolve) => {
+    wss.handleUpgrade(ctx.req, up.socket, up.head, resolve);
+  });
+  const conn = createWebSocketStream(ws, { decodeStrings: false });
+  conn.on('error', () => conn.destroy());
+  await attachContainer(ctx.engine, c, conn, { ...opts, framed: false });
+  ws.close(1000);
+}
