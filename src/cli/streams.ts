@@ -3,6 +3,7 @@
  * bytes, big-endian uint32 size) for non-TTY containers, a raw byte stream for TTY ones; and the
  * interactive side of attach (stdin relay with half-close, raw mode, terminal resize).
  */
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type { ApiClient } from './api-client.js';
@@ -74,7 +75,7 @@ export interface StdinRelayOptions {
  */
 export function relayStdin(socket: Duplex, stdin: NodeJS.ReadStream = process.stdin, opts: StdinRelayOptions = {}): () => void {
   const raw = stdin.isTTY === true;
-  if (raw) stdin.setRawMode(true);
+  if (raw) setRaw(stdin, true);
   const filter = opts.escapeKeys ? new EscapeFilter(opts.escapeKeys) : undefined;
   let detached = false;
   const onData = (chunk: Buffer): void => {
@@ -100,9 +101,18 @@ export function relayStdin(socket: Duplex, stdin: NodeJS.ReadStream = process.st
   return () => {
     stdin.off('data', onData);
     stdin.off('end', onEnd);
-    if (raw) stdin.setRawMode(false);
+    if (raw) setRaw(stdin, false);
     stdin.pause();
   };
+}
+
+/**
+ * Raw mode as docker sets it: libuv's raw mode keeps output post-processing (ONLCR), which would turn
+ * the container TTY's "\r\n" into "\r\r\n"; stty turns that off too.
+ */
+function setRaw(stdin: NodeJS.ReadStream, on: boolean): void {
+  stdin.setRawMode(on);
+  spawnSync('stty', [on ? '-opost' : 'opost'], { stdio: [stdin === process.stdin ? 'inherit' : 'ignore', 'ignore', 'ignore'] });
 }
 
 /** Sends the terminal size now and on every SIGWINCH; returns a function that stops watching. */
