@@ -136,3 +136,16 @@ test('the berth CLI runs the same session', async () => {
   await berth(['rm', 'bsession']);
   assert.equal(await berth(['ps', '-aq']), '');
 });
+
+test('stop uses the container\'s stop signal, then SIGKILL after its stop timeout', async () => {
+  await ok(['run', '-d', '--name', 'polite', '--stop-signal', 'USR1', 'busybox', 'sh', '-c', 'trap "echo bye; exit 0" USR1; while true; do sleep 0.1; done']);
+  await new Promise((r) => setTimeout(r, 300));
+  await ok(['stop', 'polite']);
+  assert.equal(await ok(['inspect', '-f', '{{.State.ExitCode}} {{.Config.StopSignal}}', 'polite']), '0 USR1\n');
+  assert.equal(await ok(['logs', 'polite']), 'bye\n');
+  // sleep as PID 1 ignores SIGTERM: the stop timeout (1 s) ends in SIGKILL.
+  await ok(['run', '-d', '--name', 'stubborn', '--stop-timeout', '1', 'busybox', 'sleep', '100']);
+  await ok(['stop', 'stubborn']);
+  assert.equal(await ok(['inspect', '-f', '{{.State.ExitCode}} {{.Config.StopTimeout}}', 'stubborn']), '137 1\n');
+  await ok(['rm', 'polite', 'stubborn']);
+});
