@@ -55,6 +55,13 @@ function render(entry: LogEntry, tty: boolean, timestamps: boolean): Buffer {
   return tty ? body : frame(entry.stream, body);
 }
 
+/** Docker names framed output `multiplexed-stream` from API 1.42 on; before, and with a TTY, `raw-stream`. */
+function streamType(ctx: RequestContext, tty: boolean): string {
+  const [major, minor] = ctx.apiVersion.split('.').map(Number);
+  const framedName = major > 1 || minor >= 42;
+  return !tty && framedName ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream';
+}
+
 /** Writes with backpressure; false once the peer is gone. */
 async function put(out: Writable, data: Buffer): Promise<boolean> {
   if (out.destroyed || out.writableEnded) return false;
@@ -81,7 +88,7 @@ export async function logStream(ctx: RequestContext, c: Container, opts: LogOpti
   const tty = c.record.config.Tty;
   const ac = new AbortController();
   res.on('close', () => ac.abort());
-  res.writeHead(200, { 'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
+  res.writeHead(200, { 'Content-Type': streamType(ctx, tty) });
   res.flushHeaders();
   // Following ends when the container stops (a restart in between does not count as a stop).
   const follow = opts.follow && c.state.running;
@@ -113,7 +120,7 @@ export interface AttachOptions {
 export async function attachStream(ctx: RequestContext, c: Container, opts: AttachOptions): Promise<void> {
   const tty = c.record.config.Tty;
   const ac = new AbortController();
-  const conn: Duplex = hijack(ctx, tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+  const conn: Duplex = hijack(ctx, streamType(ctx, tty));
   conn.on('close', () => ac.abort());
   conn.on('error', () => ac.abort());
   // Stdin (and terminals) come with exec support; until then input is consumed so the peer never blocks.
