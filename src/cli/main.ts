@@ -9,6 +9,7 @@ import { registerContainerCommands } from './commands/containers.js';
 import { registerContainerOpsCommands, registerContainerPrune } from './commands/container-ops.js';
 import { registerExecCommands } from './commands/exec.js';
 import { registerCpCommand } from './commands/cp.js';
+import { registerStatsCommand } from './commands/stats.js';
 import { registerImageCommands } from './commands/images.js';
 import { registerRunCommands } from './commands/run.js';
 import { BERTH_VERSION, registerInspectSubcommand, registerSystemCommands } from './commands/system.js';
@@ -74,6 +75,7 @@ function buildProgram(cli: Cli): Command {
   registerExecCommands(program, cli);
   registerContainerOpsCommands(program, cli);
   registerCpCommand(program, cli);
+  registerStatsCommand(program, cli);
   registerImageCommands(program, cli);
   registerSystemCommands(program, cli);
 
@@ -84,6 +86,7 @@ function buildProgram(cli: Cli): Command {
   registerExecCommands(container, cli);
   registerContainerOpsCommands(container, cli);
   registerCpCommand(container, cli);
+  registerStatsCommand(container, cli);
   registerContainerPrune(container, cli);
   registerInspectSubcommand(container, cli, 'container');
   container.commands.find((c) => c.name() === 'ps')?.name('ls').aliases(['ps', 'list']);
