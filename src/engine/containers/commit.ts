@@ -7,6 +7,7 @@ import { NotFoundError } from '../../lib/errors.js';
 import { applyChanges } from '../images/config-changes.js';
 import { hostPlatform, type ImageConfig, type ImageRuntimeConfig } from '../images/image-config.js';
 import { chainOf } from '../images/image-store.js';
+import type { LayerInfo } from '../images/layer-store.js';
 import { rootfsDirs } from './rootfs.js';
 import { packPath } from './archive-pack.js';
 import { isMountStub } from './changes.js';
@@ -25,14 +26,7 @@ export async function commitContainer(engine: Engine, c: Container, options: Com
   const images = engine.images;
   if (!images.has(c.record.image)) throw new NotFoundError(`No such image: ${c.record.image} (the image of container ${c.id.slice(0, 12)} was deleted)`);
   const base = images.get(c.record.image).config;
-  const parentChain = chainOf(base);
-  const upper = rootfsDirs(engine.containers.store.dir(c.id)).upper;
-  const lowerDirs = c.record.lowerDirs;
-  const tar = packPath(upper, {
-    name: '', ociWhiteouts: true,
-    skip: (rel, st) => isMountStub(`${upper}/${rel}`, `/${rel}`, st, lowerDirs),
-  });
-  const layer = await images.registerLayer(tar, parentChain[parentChain.length - 1]);
+  const layer = await commitLayer(engine, c);
   const created = new Date().toISOString();
   const history = { created, created_by: [c.record.path, ...c.record.args].join(' '),
     ...(options.author ? { author: options.author } : {}), ...(options.comment ? { comment: options.comment } : {}) };
@@ -48,6 +42,21 @@ export async function commitContainer(engine: Engine, c: Container, options: Com
   const image = await images.addImage(config, { parent: c.record.image });
   if (options.ref) await images.tag(image.id, options.ref);
   return image.id;
+}
+
+/**
+ * Packs the container's own layer (overlayfs whiteouts as OCI ones, mount points the engine made left
+ * out) and registers it on top of its image's layers. The build's RUN steps use it too.
+ */
+export async function commitLayer(engine: Engine, c: Container): Promise<LayerInfo> {
+  const parentChain = chainOf(engine.images.get(c.record.image).config);
+  const upper = rootfsDirs(engine.containers.store.dir(c.id)).upper;
+  const lowerDirs = c.record.lowerDirs;
+  const tar = packPath(upper, {
+    name: '', ociWhiteouts: true,
+    skip: (rel, st) => isMountStub(`${upper}/${rel}`, `/${rel}`, st, lowerDirs),
+  });
+  return engine.images.registerLayer(tar, parentChain[parentChain.length - 1]);
 }
 
 /** The parts of the container's Config an image keeps. */

@@ -8,9 +8,10 @@ const ALLOWED = new Set(['cmd', 'entrypoint', 'healthcheck', 'env', 'expose', 'l
 
 /**
  * Applies `changes` (one instruction each, e.g. `CMD ["sh"]`, `ENV A=b`, `EXPOSE 80`) to a copy of
- * `base`. Throws InvalidArgumentError for anything Docker refuses, before any work is done.
+ * `base`. Throws InvalidArgumentError for anything Docker refuses, before any work is done. `vars`
+ * (`KEY=value`, a build's ARGs) are expanded too, the config's Env winning over them.
  */
-export function applyChanges(base: ImageRuntimeConfig, changes: string[]): ImageRuntimeConfig {
+export function applyChanges(base: ImageRuntimeConfig, changes: string[], vars: string[] = []): ImageRuntimeConfig {
   const config: ImageRuntimeConfig = structuredClone(base);
   const lines = changes.flatMap((c) => c.split('\n')).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
   const parsed = lines.map((line) => {
@@ -23,7 +24,7 @@ export function applyChanges(base: ImageRuntimeConfig, changes: string[]): Image
   let cmdSet = false;
   for (const { instruction, rest } of parsed) {
     const name = instruction.toUpperCase();
-    const env = config.Env ?? [];
+    const env = [...vars, ...(config.Env ?? [])];
     switch (instruction) {
       case 'cmd':
         config.Cmd = commandLine(rest);

@@ -1,0 +1,77 @@
+// The build context: the tar the client sends (plain or gzip), unpacked with the safe unpacker into the
+// build's scratch directory (an entry that would land outside it is refused and nothing is built), the
+// Dockerfile read from it, and .dockerignore applied. Scratch space lives in `<data-root>/build/tmp`;
+// what a crash left there is unmounted and removed before the first build of a daemon run.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Engine } from '../engine.js';
+import { InvalidArgumentError } from '../../lib/errors.js';
+import { unpackLayer } from '../../lib/tar-unpack.js';
+import { resolveInScope } from '../containers/archive-path.js';
+import { rootfsDirs, unmountRootfs } from '../containers/rootfs.js';
+import { IgnoreMatcher, removeIgnored } from './dockerignore.js';
+
+export interface BuildContext {
+  /** The unpacked context, .dockerignore applied. */
+  dir: string;
+  /** Scratch space of this build (snapshots go here); removed with the context. */
+  scratch: string;
+  dockerfile: string;
+  dockerfileName: string;
+  remove(): Promise<void>;
+}
+
+const cleaned = new WeakSet<Engine>();
+
+/** Unpacks the context; reads `dockerfileName` from it. Removes everything again on failure. */
+export async function openContext(engine: Engine, body: Readable | AsyncIterable<Buffer>, dockerfileName: string): Promise<BuildContext> {
+  const tmpRoot = join(engine.config.dataRoot, 'build', 'tmp');
+  if (!cleaned.has(engine)) {
+    cleaned.add(engine);
+    await removeLeftovers(tmpRoot);
+  }
+  const scratch = join(tmpRoot, randomBytes(8).toString('hex'));
+  const dir = join(scratch, 'context');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const remove = () => removeScratch(scratch);
+  try {
+    await unpackLayer(body, dir, { mode: 'copy' });
+    const { text, name } = await readDockerfile(dir, dockerfileName);
+    const ignore = await readFile(join(dir, '.dockerignore'), 'utf8').catch(() => '');
+    await removeIgnored(dir, IgnoreMatcher.parse(ignore));
+    return { dir, scratch, dockerfile: text, dockerfileName: name, remove };
+  } catch (err) {
+    await remove();
+    throw err;
+  }
+}
+
+async function readDockerfile(dir: string, name: string): Promise<{ text: string; name: string }> {
+  const candidates = name === 'Dockerfile' ? ['Dockerfile', 'dockerfile'] : [name];
+  for (const candidate of candidates) {
+    const cleanedName = posix.normalize(candidate);
+    if (cleanedName === '..' || cleanedName.startsWith('../')) break;
+    const path = await resolveInScope(dir, `/${cleanedName}`);
+    try {
+      return { text: await readFile(path, 'utf8'), name: candidate };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'EISDIR' && code !== 'ENOTDIR') throw err;
+    }
+  }
+  throw new InvalidArgumentError(`Cannot locate specified Dockerfile: ${name}`);
+}
+
+async function removeScratch(scratch: string): Promise<void> {
+  // Snapshots of a build that was cut short may still be mounted.
+  for (const name of await readdir(scratch).catch(() => [] as string[])) {
+    await unmountRootfs(rootfsDirs(join(scratch, name))).catch(() => {});
+  }
+  await rm(scratch, { recursive: true, force: true });
+}
+
+async function removeLeftovers(tmpRoot: string): Promise<void> {
+  for (const name of await readdir(tmpRoot).catch(() => [] as string[])) await removeScratch(join(tmpRoot, name));
+}

@@ -1,0 +1,61 @@
+// A writable overlay of an image's layers in the build's scratch space: COPY and ADD write into one and
+// commit its upper directory as the new layer; COPY --from reads another stage's files through one.
+// No container is made for these steps, so nothing of it shows in `docker ps -a`.
+import { mkdir, rm } from 'node:fs/promises';
+import type { Engine } from '../engine.js';
+import type { LayerInfo } from '../images/layer-store.js';
+import { chainOf } from '../images/image-store.js';
+import { mountRootfs, rootfsDirs, unmountRootfs, type RootfsDirs } from '../containers/rootfs.js';
+import { packPath } from '../containers/archive-pack.js';
+
+export class Snapshot {
+  private constructor(
+    private readonly engine: Engine,
+    private readonly dir: string,
+    private readonly dirs: RootfsDirs,
+    /** '' for an image without layers (scratch). */
+    private readonly imageId: string,
+  ) {}
+
+  /** Mounts `imageId`'s layers ('' for none) with a fresh upper directory under `dir` (which must not exist). */
+  static async mount(engine: Engine, dir: string, imageId: string): Promise<Snapshot> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const dirs = rootfsDirs(dir);
+    const snapshot = new Snapshot(engine, dir, dirs, imageId);
+    try {
+      const lower = imageId ? await engine.images.lowerDirs(imageId) : [await engine.images.layerStore.emptyDir()];
+      await mountRootfs(dirs, lower);
+    } catch (err) {
+      await snapshot.release();
+      throw err;
+    }
+    return snapshot;
+  }
+
+  /** The mounted root filesystem. */
+  get root(): string {
+    return this.dirs.merged;
+  }
+
+  /** Registers what was written as a layer on top of the image's. */
+  commit(): Promise<LayerInfo> {
+    const parent = this.imageId ? chainOf(this.engine.images.get(this.imageId).config).at(-1) : undefined;
+    return this.engine.images.registerLayer(packPath(this.dirs.upper, { name: '', ociWhiteouts: true }), parent);
+  }
+
+  /** Unmounts and removes everything (idempotent). */
+  async release(): Promise<void> {
+    await unmountRootfs(this.dirs).catch(() => {});
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs `fn` on a snapshot and always releases it. */
+export async function withSnapshot<T>(engine: Engine, dir: string, imageId: string, fn: (s: Snapshot) => Promise<T>): Promise<T> {
+  const snapshot = await Snapshot.mount(engine, dir, imageId);
+  try {
+    return await fn(snapshot);
+  } finally {
+    await snapshot.release();
+  }
+}
