@@ -142,6 +142,8 @@ export function run(cmd: string, args: string[], options: { input?: string; env?
     child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
     child.on('error', reject);
+    // A command may exit before reading its input; that is its business, not a test failure.
+    child.stdin.on('error', () => {});
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code: code ?? -1, stdout, stderr });
