@@ -12,10 +12,11 @@ import * as volumes from './volumes.js';
 import * as networks from './networks.js';
 import * as auth from './auth.js';
 import * as containerFiles from './container-files.js';
+import * as exec from './exec.js';
 import * as build from './build.js';
 
 /** Every resource's route table. */
-const RESOURCES = [system, containers, images, volumes, networks, auth, containerFiles, build];
+const RESOURCES = [system, containers, images, volumes, networks, auth, containerFiles, build, exec];
 
 const VERSION_PREFIX = /^\/v(\d+)\.(\d+)(?=\/)/;
 

@@ -4,6 +4,7 @@ import { stateName, statusText } from './container-state.js';
 import { rootfsDirs } from './rootfs.js';
 import { inspectMounts } from './mounts.js';
 import { dirSize } from '../volumes/dir-size.js';
+import { ExecManager } from './exec-manager.js';
 
 /** GET /containers/{id}/json: Docker's ContainerInspectResponse. */
 export function inspectJson(engine: Engine, c: Container, withSize = false, sizes?: { rw: number; rootFs: number }): Record<string, unknown> {
@@ -31,7 +32,7 @@ export function inspectJson(engine: Engine, c: Container, withSize = false, size
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
-    ExecIDs: null,
+    ExecIDs: ExecManager.of(engine).runningIds(r.id),
     HostConfig: r.hostConfig,
     GraphDriver: {
       Data: { LowerDir: r.lowerDirs.join(':'), MergedDir: dirs.merged, UpperDir: dirs.upper, WorkDir: dirs.work },

@@ -1,0 +1,178 @@
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { SystemError, errorMessage } from '../../lib/errors.js';
+import type { Logger } from '../log.js';
+import { ExitWatcher } from './exit-watcher.js';
+import { DEFAULT_CAPABILITIES } from './oci-spec.js';
+import { findExecutable, runcMessage } from './runc.js';
+
+/**
+ * Processes run inside a running container (`docker exec`), each under a conmon of its own started
+ * with `--exec` (as Podman does): conmon runs `runc exec --detach --process <spec>`, holds the process's
+ * stdio (a terminal when asked), writes its output to a k8s-file log, offers an attach socket for
+ * input and a control fifo for resizing, and records the exit code. Like containers, exec processes
+ * do not depend on the daemon while they run.
+ *
+ * Each exec has one directory, `<exec-root>/execs/<exec id>/`: process.json, log, attach, ctl, pid, and
+ * `exits/<container id>` (conmon names the exit file after the container, hence a directory per exec).
+ */
+export interface ExecProcess {
+  args: string[];
+  env: string[];
+  cwd: string;
+  user: { uid: number; gid: number; additionalGids?: number[] };
+  terminal: boolean;
+  consoleSize?: { height: number; width: number };
+}
+
+export interface ExecRuntimeOptions {
+  execRoot: string;
+  log: Logger;
+  runtimePath?: string;
+  conmonPath?: string;
+}
+
+/** runc could not start the process (missing binary, bad cwd...): Docker's wording, exit code 126. */
+export class ExecStartError extends SystemError {
+  constructor(readonly runtimeMessage: string) {
+    super(`OCI runtime exec failed: ${runtimeMessage}: unknown`);
+  }
+}
+
+export class ExecRuntime {
+  private readonly root: string;
+  private readonly runcRoot: string;
+  private readonly log: Logger;
+  private runcPath?: string;
+  private conmonPath?: string;
+
+  constructor(options: ExecRuntimeOptions) {
+    this.root = join(options.execRoot, 'execs');
+    this.runcRoot = join(options.execRoot, 'runc');
+    this.log = options.log;
+    this.runcPath = options.runtimePath;
+    this.conmonPath = options.conmonPath;
+  }
+
+  dir(execId: string): string {
+    return join(this.root, execId);
+  }
+
+  logPath(execId: string): string {
+    return join(this.dir(execId), 'log');
+  }
+
+  attachSocketPath(execId: string): string {
+    return join(this.dir(execId), 'attach');
+  }
+
+  /**
+   * Starts the process in container `containerId` and resolves with its pid once runc has started it,
+   * or rejects with ExecStartError carrying runc's reason.
+   */
+  async start(containerId: string, execId: string, process: ExecProcess, openStdin: boolean): Promise<{ pid: number }> {
+    const dir = this.dir(execId);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(join(dir, 'exits'), { recursive: true, mode: 0o700 });
+    await writeFile(join(dir, 'process.json'), JSON.stringify(processSpec(process)));
+    this.runcPath ??= findExecutable('runc');
+    this.conmonPath ??= findExecutable('conmon');
+    const args = [
+      '--api-version', '1', '-c', containerId, '-u', execId, '-n', execId, '-r', this.runcPath, '-b', dir,
+      '-p', join(dir, 'pid'), '--exit-dir', join(dir, 'exits'), '--persist-dir', dir,
+      '--socket-dir-path', join(this.root, '..', 'conmon'), '--full-attach',
+      '-l', `k8s-file:${this.logPath(execId)}`, '--log-level', 'info',
+      '--runtime-arg', '--root', '--runtime-arg', this.runcRoot,
+      '--runtime-arg', '--log-format=json', '--runtime-arg', `--log=${join(dir, 'runc.log')}`,
+      '--exec', '--exec-process-spec', join(dir, 'process.json'),
+    ];
+    if (process.terminal) args.push('-t');
+    if (openStdin) args.push('-i');
+    const pid = await spawnConmon(this.conmonPath, args);
+    return { pid };
+  }
+
+  /** The exit code once the process has ended (waits), 128 + signal for a signal, as Docker reports. */
+  waitExit(containerId: string, execId: string, signal?: AbortSignal): Promise<number> {
+    const watcher = new ExitWatcher<number>(join(this.dir(execId), 'exits'), (id) => this.readExit(id, execId), this.log);
+    return watcher.wait(containerId, signal).finally(() => watcher.close());
+  }
+
+  async readExit(containerId: string, execId: string): Promise<number | undefined> {
+    const text = await readFile(join(this.dir(execId), 'exits', containerId), 'utf8').catch(() => undefined);
+    if (text === undefined) return undefined;
+    const code = Number.parseInt(text.trim(), 10);
+    return Number.isFinite(code) ? code : 255;
+  }
+
+  /** Removes what the exec left (after its exit and its output were read). */
+  async remove(execId: string): Promise<void> {
+    await rm(this.dir(execId), { recursive: true, force: true }).catch((err) => this.log.warn(`exec ${execId}: cleanup: ${errorMessage(err)}`));
+  }
+}
+
+/** The OCI process runc execs: Docker's default capabilities, like the container's own process. */
+function processSpec(p: ExecProcess): Record<string, unknown> {
+  const caps = [...DEFAULT_CAPABILITIES];
+  return {
+    terminal: p.terminal,
+    ...(p.terminal && p.consoleSize ? { consoleSize: p.consoleSize } : {}),
+    user: { uid: p.user.uid, gid: p.user.gid, ...(p.user.additionalGids?.length ? { additionalGids: p.user.additionalGids } : {}) },
+    args: p.args,
+    env: p.env,
+    cwd: p.cwd || '/',
+    capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
+    noNewPrivileges: false,
+  };
+}
+
+/**
+ * Runs conmon and reads its first report on the sync pipe (fd 3): `{"data": <pid>}` once runc started
+ * the process, `{"data": -1, "message": ...}` when it could not. conmon then lives on by itself.
+ */
+function spawnConmon(conmon: string, args: string[]): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const child = spawn(conmon, args, {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3' },
+    });
+    const sync = child.stdio[3] as Readable;
+    let output = '';
+    let text = '';
+    let settled = false;
+    const finish = (err: Error | undefined, pid?: number) => {
+      if (settled) return;
+      settled = true;
+      sync.destroy();
+      child.stdout!.destroy();
+      child.stderr!.destroy();
+      child.unref();
+      if (err) reject(err);
+      else resolve(pid!);
+    };
+    const collect = (d: Buffer) => { if (output.length < 8192) output += d.toString(); };
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    sync.on('data', (d: Buffer) => {
+      text += d.toString();
+      const nl = text.indexOf('\n');
+      if (nl < 0) return;
+      let report: { data?: number; message?: string };
+      try {
+        report = JSON.parse(text.slice(0, nl));
+      } catch {
+        return finish(new SystemError(`conmon sent a malformed report: ${text.slice(0, 200)}`));
+      }
+      if ((report.data ?? -1) > 0) return finish(undefined, report.data);
+      const message = runcMessage(report.message ?? '') || (report.message ?? '').trim() || 'runc exec failed';
+      finish(new ExecStartError(message));
+    });
+    const silent = () => finish(new SystemError(`conmon failed without a report${output.trim() ? `: ${output.trim()}` : ''}`));
+    sync.on('end', () => setImmediate(silent));
+    sync.on('error', silent);
+    child.on('error', (err) => finish(new SystemError(`cannot run conmon: ${err.message}`)));
+  });
+}
