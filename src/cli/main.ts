@@ -10,6 +10,7 @@ import { registerContainerOpsCommands, registerContainerPrune } from './commands
 import { registerExecCommands } from './commands/exec.js';
 import { registerCpCommand } from './commands/cp.js';
 import { registerStatsCommand } from './commands/stats.js';
+import { registerNetworkCommands, registerVolumeCommands } from './commands/networks.js';
 import { registerImageCommands } from './commands/images.js';
 import { registerRunCommands } from './commands/run.js';
 import { BERTH_VERSION, registerInspectSubcommand, registerSystemCommands } from './commands/system.js';
@@ -39,6 +40,9 @@ function usageError(cmd: Command, message: string): string {
   const path = commandPath(cmd);
   const usage = `Usage:  ${path} ${cmd.usage()}`;
   const unknown = /unknown option '([^']+)'/.exec(message);
+  if (unknown && /^-[^-]/.test(unknown[1]!)) {
+    return `unknown shorthand flag: '${unknown[1]![1]}' in ${unknown[1]}\n\n${usage}\n\nRun '${path} --help' for more information\n`;
+  }
   if (unknown) return `unknown flag: ${unknown[1]}\n\n${usage}\n\nRun '${path} --help' for more information\n`;
   if (/missing required argument|too many arguments/.test(message)) {
     return `berth: '${path}' requires ${argumentCount(cmd)}\n\n${usage}\n\n${
@@ -101,7 +105,11 @@ function buildProgram(cli: Cli): Command {
   const system = program.command('system').description('Manage Berth');
   registerSystemCommands(system, cli);
 
-  for (const cmd of [program, container, image, system]) {
+  registerNetworkCommands(program, cli);
+  registerVolumeCommands(program, cli);
+  const groups = [program, container, image, system,
+    ...['network', 'volume'].map((n) => program.commands.find((c) => c.name() === n)!)];
+  for (const cmd of groups) {
     for (const sub of cmd.commands) {
       sub.exitOverride().configureOutput({ outputError: (str, write) => write(usageError(sub, str)) });
       sub.helpOption('--help', 'Print usage');

@@ -159,7 +159,9 @@ const INSPECT_PATHS: Record<InspectType, (n: string) => string> = {
   volume: (n) => `/volumes/${encodeURIComponent(n)}`,
 };
 
-async function inspectOne(cli: Cli, name: string, type: InspectType | undefined, size: boolean): Promise<unknown> {
+async function inspectOne(cli: Cli, name: string, type: InspectType | undefined, size: boolean, daemonErrors = false): Promise<unknown> {
+  // `docker container inspect` and its kin report the daemon's own message, `docker inspect` its own
+  if (daemonErrors && type) return cli.client.json('GET', INSPECT_PATHS[type](name), { query: { size: type === 'container' && size ? true : undefined } });
   const types: InspectType[] = type ? [type] : ['container', 'image', 'network', 'volume'];
   for (const t of types) {
     try {
@@ -177,13 +179,13 @@ async function inspectOne(cli: Cli, name: string, type: InspectType | undefined,
 }
 
 /** docker inspect: a JSON array (4-space indent), or the template once per object. */
-async function runInspect(cli: Cli, names: string[], flags: { format?: string; size?: boolean }, type?: InspectType): Promise<void> {
+async function runInspect(cli: Cli, names: string[], flags: { format?: string; size?: boolean }, type?: InspectType, daemonErrors = false): Promise<void> {
   const template = flags.format && flags.format !== 'json' ? compileTemplate(flags.format) : undefined;
   const results: unknown[] = [];
   const errors: string[] = [];
   for (const name of names) {
     try {
-      results.push(await inspectOne(cli, name, type, Boolean(flags.size)));
+      results.push(await inspectOne(cli, name, type, Boolean(flags.size), daemonErrors));
     } catch (err) {
       if (err instanceof ConnectError || !(err instanceof CliError)) throw err;
       errors.push(err.message);
@@ -278,13 +280,13 @@ export function registerSystemCommands(program: Command, cli: Cli): void {
   return;
 }
 
-export function registerInspectSubcommand(parent: Command, cli: Cli, type: InspectType): void {
-  parent.command('inspect')
+export function registerInspectSubcommand(parent: Command, cli: Cli, type: InspectType): Command {
+  return parent.command('inspect')
     .description(`Display detailed information on one or more ${type}s`)
     .argument('<names...>')
     .option('-f, --format <string>', 'Format output using a custom template')
     .option('-s, --size', 'Display total file sizes')
     .action(async (names: string[], flags: { format?: string; size?: boolean }) => {
-      await runInspect(cli, names, flags, type);
+      await runInspect(cli, names, flags, type, true);
     });
 }
