@@ -19,7 +19,7 @@ import { stepKey, type BuildCache } from './build-cache.js';
 import type { BuildContext } from './build-context.js';
 import type { BuildOutput } from './build-output.js';
 import { runStep } from './build-step-run.js';
-import { copyInto, selectSources, sourcesDigest, type CopyRequest } from './copy-files.js';
+import { copyInto, makeDirIn, selectSources, sourcesDigest, type CopyRequest } from './copy-files.js';
 import { parseDockerfile, parseInstruction, type Dockerfile, type Instruction, type Stage } from './dockerfile-parser.js';
 import { Snapshot, withSnapshot } from './snapshot.js';
 
@@ -220,6 +220,8 @@ export class Builder {
       case 'onbuild':
         parseInstruction(ins.args, ins.line); // a trigger must be a valid instruction itself
         break;
+      case 'workdir':
+        return this.workdir(state, ins);
     }
     // ENV, LABEL, EXPOSE, USER, WORKDIR, VOLUME, STOPSIGNAL, ONBUILD, HEALTHCHECK: the same rules as
     // `docker commit --change`, with build arguments expanded too.
@@ -236,6 +238,23 @@ export class Builder {
   private vars(state: StageState): string[] {
     const env = state.config.Env ?? [];
     return [...state.args.vars(env), ...env];
+  }
+
+  /**
+   * WORKDIR makes the directory (owned by root) when the image lacks it, as Docker's builder does, so
+   * that a later `COPY --chown` into it does not decide its owner.
+   */
+  private async workdir(state: StageState, ins: Instruction): Promise<void> {
+    const config = applyChanges(state.config, [`WORKDIR ${ins.args}`], state.args.vars(state.config.Env ?? []));
+    const dir = config.WorkingDir ?? '/';
+    const createdBy = `${this.shell(state).join(' ')} #(nop)  WORKDIR ${dir}`;
+    const key = stepKey([state.imageId, createdBy, config]);
+    if (this.fromCache(state, key)) return;
+    const layer = await withSnapshot(this.engine, this.scratchDir(), state.imageId, async (s) => {
+      if (!(await makeDirIn(s.root, dir))) return undefined;
+      return s.commit();
+    });
+    await this.commit(state, config, createdBy, key, layer);
   }
 
   private async run(state: StageState, ins: Instruction): Promise<void> {
@@ -362,7 +381,6 @@ function argDeclaration(ins: Instruction): { name: string; value: string | undef
 /** The `#(nop)` comment of a config step, with the values the step resolved. */
 function historyComment(ins: Instruction, config: ImageRuntimeConfig): string {
   switch (ins.keyword) {
-    case 'workdir': return `WORKDIR ${config.WorkingDir}`;
     case 'user': return `USER ${config.User}`;
     default: return `${ins.keyword.toUpperCase()} ${ins.args}`;
   }

@@ -129,18 +129,33 @@ async function unpack(tar: AsyncIterable<Buffer> | NodeJS.ReadableStream, target
 
 /** Makes `dir` (absolute in the image) and its missing parents inside `root`, then runs `write` there. */
 async function writeTree(root: string, dir: string, req: CopyRequest, write: (target: string) => Promise<void>): Promise<void> {
+  try {
+    await makeDirIn(root, dir, req.owner);
+  } catch (err) {
+    throw copyFailed(req.name, (err as Error).message);
+  }
+  await write(await resolveInScope(root, dir || '/'));
+}
+
+/**
+ * Makes `dir` (absolute in the image) and its missing parents inside `root` (symbolic links followed
+ * within it), new ones owned by `owner`. Returns whether anything was made.
+ */
+export async function makeDirIn(root: string, dir: string, owner = { uid: 0, gid: 0 }): Promise<boolean> {
   let prefix = '';
+  let made = false;
   for (const part of dir.split('/').filter(Boolean)) {
     prefix += `/${part}`;
     const host = await resolveInScope(root, prefix);
     const st = await lstat(host).catch(() => undefined);
-    if (st && !st.isDirectory()) throw copyFailed(req.name, `mkdir ${prefix}: not a directory`);
+    if (st && !st.isDirectory()) throw new InvalidArgumentError(`mkdir ${prefix}: not a directory`);
     if (!st) {
       await mkdir(host, { mode: 0o755 });
-      await chown(host, req.owner.uid, req.owner.gid);
+      await chown(host, owner.uid, owner.gid);
+      made = true;
     }
   }
-  await write(await resolveInScope(root, dir || '/'));
+  return made;
 }
 
 async function isDirIn(root: string, path: string): Promise<boolean> {
