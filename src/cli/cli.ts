@@ -12,7 +12,12 @@ export class Cli {
   /** The program name shown in messages ("berth"). */
   readonly name = 'berth';
 
-  constructor(private readonly hostFlags: () => HostFlags) {}
+  constructor(private readonly hostFlags: () => HostFlags, private readonly configOption: () => string | undefined = () => undefined) {}
+
+  /** The global --config directory, when given. */
+  configFlag(): string | undefined {
+    return this.configOption();
+  }
 
   get client(): ApiClient {
     this.apiClient ??= new ApiClient(resolveTarget(this.hostFlags()));

@@ -11,6 +11,7 @@ import { registerExecCommands } from './commands/exec.js';
 import { registerCpCommand } from './commands/cp.js';
 import { registerStatsCommand } from './commands/stats.js';
 import { registerNetworkCommands, registerVolumeCommands } from './commands/networks.js';
+import { registerRegistryCommands } from './commands/registry.js';
 import { registerImageCommands } from './commands/images.js';
 import { registerRunCommands } from './commands/run.js';
 import { BERTH_VERSION, registerInspectSubcommand, registerSystemCommands } from './commands/system.js';
@@ -81,6 +82,7 @@ function buildProgram(cli: Cli): Command {
   registerCpCommand(program, cli);
   registerStatsCommand(program, cli);
   registerImageCommands(program, cli);
+  registerRegistryCommands(program, cli);
   registerSystemCommands(program, cli);
 
   // Management commands: `berth container ls`, `berth image rm`, ... as in docker.
@@ -123,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
   const cli = new Cli(() => {
     const o = program!.opts<HostFlags & { host: string[] }>();
     return { host: o.host, tls: o.tls, tlsverify: o.tlsverify, tlscacert: o.tlscacert, tlscert: o.tlscert, tlskey: o.tlskey };
-  });
+  }, () => program!.opts<{ config?: string }>().config);
   program = buildProgram(cli);
   try {
     await program.parseAsync(argv);

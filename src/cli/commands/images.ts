@@ -7,6 +7,8 @@ import type { Command } from 'commander';
 import { encodeFilters } from '../api-client.js';
 import type { Cli } from '../cli.js';
 import { CliError } from '../errors.js';
+import { registryAuthHeader } from '../auth-config.js';
+import { displayJsonMessages, terminalOptions, type JsonMessage } from '../render/progress.js';
 import { renderList } from '../render/formatter.js';
 import {
   HISTORY_HEADER, HISTORY_TABLE, HistoryContext, IMAGE_HEADER, IMAGES_TABLE, IMAGES_TABLE_DIGESTS,
@@ -32,40 +34,10 @@ export function normalizeReference(ref: string): string {
   return `docker.io/${full}`;
 }
 
-interface JsonMessage {
-  id?: string;
-  status?: string;
-  progress?: string;
-  stream?: string;
-  error?: string;
-  errorDetail?: { message?: string };
-  aux?: unknown;
-}
-
-/** Prints a stream of JSON messages (pull/import progress) the way docker does without a terminal. */
-export async function printJsonMessages(body: AsyncIterable<unknown>, out: Writable): Promise<JsonMessage[]> {
-  const all: JsonMessage[] = [];
-  let pending = '';
-  const handle = (line: string): void => {
-    if (!line.trim()) return;
-    const msg = JSON.parse(line) as JsonMessage;
-    all.push(msg);
-    if (msg.error || msg.errorDetail?.message) throw new CliError(msg.errorDetail?.message ?? msg.error ?? 'unknown error');
-    if (msg.stream !== undefined) out.write(msg.stream);
-    else if (msg.status !== undefined) {
-      // without a terminal docker omits the progress bars but keeps the status lines
-      if (msg.progress && msg.id) return;
-      out.write(msg.id ? `${msg.id}: ${msg.status}\n` : `${msg.status}\n`);
-    }
-  };
-  for await (const chunk of body) {
-    pending += (chunk as Buffer).toString('utf8');
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const l of lines) handle(l);
-  }
-  handle(pending);
-  return all;
+/** Prints a JSON message stream (pull/import/push/load progress) as docker does on `out`. */
+export async function printJsonMessages(body: AsyncIterable<unknown>, out: Writable, onAux?: (msg: JsonMessage) => void): Promise<JsonMessage[]> {
+  const opts = terminalOptions(out as NodeJS.WriteStream);
+  return displayJsonMessages(body, out, { ...opts, onAux });
 }
 
 export async function pullImage(cli: Cli, ref: string, out: Writable): Promise<void> {
@@ -76,7 +48,9 @@ export async function pullImage(cli: Cli, ref: string, out: Writable): Promise<v
     fromImage = repo;
     tag = t || 'latest';
   }
-  const res = await cli.client.stream('POST', '/images/create', { query: { fromImage, tag } });
+  const res = await cli.client.stream('POST', '/images/create', {
+    query: { fromImage, tag }, headers: { 'X-Registry-Auth': registryAuthHeader(cli, fromImage) },
+  });
   await printJsonMessages(res, out);
 }
 
@@ -121,8 +95,9 @@ export function registerImageCommands(program: Command, cli: Cli): void {
     .action(async (name: string, flags: { quiet?: boolean }) => {
       const sink = flags.quiet ? new (await import('node:stream')).PassThrough() : process.stdout;
       if (flags.quiet) (sink as import('node:stream').PassThrough).resume();
+      else if (!name.includes('@') && !splitRepoTag(name)[1]) await cli.out('Using default tag: latest\n');
       await pullImage(cli, name, sink);
-      if (flags.quiet) await cli.out(`${normalizeReference(name)}\n`);
+      await cli.out(`${normalizeReference(name)}\n`);
     });
 
   program.command('import')

@@ -1,0 +1,174 @@
+/**
+ * Commands that reach a registry through the daemon: push, login, logout, search. Credentials live in
+ * berth's own config file (src/cli/auth-config.ts) and travel as X-Registry-Auth.
+ */
+import type { Command } from 'commander';
+import { encodeFilters } from '../api-client.js';
+import {
+  DEFAULT_INDEX, encodeAuth, normalizeServer, readAuth, registryAuthHeader, removeAuth, storeAuth,
+} from '../auth-config.js';
+import type { Cli } from '../cli.js';
+import { CliError } from '../errors.js';
+import { renderList } from '../render/formatter.js';
+import { splitRepoTag } from '../render/contexts.js';
+import { ellipsis } from '../render/units.js';
+import { normalizeReference, printJsonMessages } from './images.js';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+async function readAllStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Reads one line from a terminal, echoing it or not (for the password). */
+function promptLine(question: string, echo: boolean): Promise<string> {
+  return new Promise((resolve) => {
+    process.stderr.write(question);
+    const stdin = process.stdin;
+    if (!echo) stdin.setRawMode(true);
+    let line = '';
+    const onData = (chunk: Buffer): void => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') {
+          stdin.off('data', onData);
+          if (!echo) {
+            stdin.setRawMode(false);
+            process.stderr.write('\n');
+          }
+          stdin.pause();
+          resolve(line);
+          return;
+        }
+        if (ch === '\u0003') process.exit(130);
+        line += ch;
+      }
+    };
+    stdin.on('data', onData);
+    stdin.resume();
+  });
+}
+
+interface SearchResult {
+  name: string;
+  description?: string;
+  star_count?: number;
+  is_official?: boolean;
+  is_automated?: boolean;
+}
+
+export class SearchContext {
+  constructor(private readonly r: SearchResult, private readonly trunc: boolean) {}
+  Name(): string { return this.r.name; }
+  Description(): string {
+    const desc = (this.r.description ?? '').replace(/\n/g, ' ').replace(/\r/g, ' ');
+    return this.trunc ? ellipsis(desc, 45) : desc;
+  }
+  StarCount(): string { return String(this.r.star_count ?? 0); }
+  IsOfficial(): string { return this.r.is_official ? '[OK]' : ''; }
+  IsAutomated(): string { return this.r.is_automated ? '[OK]' : ''; }
+  toGoJSON(): Record<string, unknown> {
+    return { Description: this.Description(), IsAutomated: this.IsAutomated(), IsOfficial: this.IsOfficial(), Name: this.Name(), StarCount: this.StarCount() };
+  }
+}
+
+const SEARCH_HEADER = { Name: 'NAME', Description: 'DESCRIPTION', StarCount: 'STARS', IsOfficial: 'OFFICIAL', IsAutomated: 'AUTOMATED' };
+const SEARCH_TABLE = 'table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}';
+
+export function registerRegistryCommands(program: Command, cli: Cli): void {
+  program.command('push')
+    .description('Upload an image to a registry')
+    .usage('[OPTIONS] NAME[:TAG]')
+    .argument('<name>')
+    .option('-a, --all-tags', 'Push all tags of an image to the repository')
+    .option('--platform <string>', 'Push a platform-specific manifest as a single-platform image to the registry')
+    .option('-q, --quiet', 'Suppress verbose output')
+    .action(async (name: string, flags: { allTags?: boolean; quiet?: boolean; platform?: string }) => {
+      if (name.includes('@')) throw new CliError(`invalid reference format: ${name}`);
+      let [repo, tag] = splitRepoTag(name);
+      if (flags.allTags && tag) throw new CliError('tag can\'t be used with --all-tags/-a');
+      if (!flags.allTags && !tag) {
+        tag = 'latest';
+        if (!flags.quiet) await cli.out('Using default tag: latest\n');
+      }
+      const res = await cli.client.stream('POST', `/images/${repo}/push`, {
+        query: { tag: tag || undefined, platform: flags.platform },
+        headers: { 'X-Registry-Auth': registryAuthHeader(cli, repo) },
+      });
+      if (flags.quiet) {
+        const sink = new (await import('node:stream')).PassThrough();
+        sink.resume();
+        await printJsonMessages(res, sink);
+        await cli.out(`${normalizeReference(name.includes(':') || !tag ? name : `${name}:${tag}`)}\n`);
+        return;
+      }
+      await printJsonMessages(res, process.stdout);
+    });
+
+  program.command('login')
+    .description('Authenticate to a registry')
+    .usage('[OPTIONS] [SERVER]')
+    .argument('[server]')
+    .option('-p, --password <string>', 'Password or Personal Access Token (PAT)')
+    .option('--password-stdin', 'Take the Password or Personal Access Token (PAT) from stdin')
+    .option('-u, --username <string>', 'Username')
+    .action(async (server: string | undefined, flags: { password?: string; passwordStdin?: boolean; username?: string }) => {
+      let { username, password } = flags;
+      if (password !== undefined) {
+        await cli.err('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n');
+        if (flags.passwordStdin) throw new CliError('--password and --password-stdin are mutually exclusive');
+      }
+      if (flags.passwordStdin) {
+        if (!username) throw new CliError('the --password-stdin option requires --username to be set');
+        password = (await readAllStdin()).replace(/\r?\n$/, '');
+      }
+      const key = normalizeServer(server);
+      if (!username || password === undefined) {
+        if (!process.stdin.isTTY) throw new CliError('Error: Cannot perform an interactive login from a non TTY device');
+        const stored = readAuth(cli.configFlag(), key);
+        if (!username) {
+          const suffix = stored?.username ? ` (${stored.username})` : '';
+          username = (await promptLine(`Username${suffix}: `, true)).trim() || stored?.username || '';
+          if (!username) throw new CliError('Error: Non-null Username Required');
+        }
+        if (password === undefined) password = await promptLine('Password: ', false);
+        if (!password) throw new CliError('Error: Password Required');
+      }
+      const auth = { username, password, serveraddress: server ? key : DEFAULT_INDEX };
+      const res = await cli.client.json<{ Status?: string; IdentityToken?: string }>('POST', '/auth', { body: auth });
+      const path = storeAuth(cli.configFlag(), key, { ...auth, ...(res?.IdentityToken ? { identitytoken: res.IdentityToken, password: '' } : {}) });
+      await cli.err(`\nWARNING! Your credentials are stored unencrypted in '${path}'.\nConfigure a credential helper to remove this warning. See\nhttps://docs.docker.com/go/credential-store/\n\n`);
+      await cli.out(`${res?.Status || 'Login Succeeded'}\n`);
+    });
+
+  program.command('logout')
+    .description('Log out from a registry')
+    .usage('[SERVER]')
+    .argument('[server]')
+    .action(async (server: string | undefined) => {
+      const key = normalizeServer(server);
+      await cli.out(`Removing login credentials for ${key === DEFAULT_INDEX ? 'https://index.docker.io/v1/' : key}\n`);
+      removeAuth(cli.configFlag(), key);
+    });
+
+  program.command('search')
+    .description('Search Docker Hub for images')
+    .usage('[OPTIONS] TERM')
+    .argument('<term>')
+    .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect, [])
+    .option('--format <string>', 'Pretty-print search using a Go template')
+    .option('--limit <int>', 'Max number of search results')
+    .option('--no-trunc', "Don't truncate output")
+    .action(async (term: string, flags: { filter: string[]; format?: string; limit?: string; trunc: boolean }) => {
+      if (flags.limit !== undefined && !/^-?\d+$/.test(flags.limit)) {
+        throw new CliError(`invalid argument "${flags.limit}" for "--limit" flag: strconv.ParseInt: parsing "${flags.limit}": invalid syntax`);
+      }
+      const results = await cli.client.json<SearchResult[]>('GET', '/images/search', {
+        query: { term, limit: flags.limit, filters: encodeFilters(flags.filter) },
+        headers: { 'X-Registry-Auth': encodeAuth(readAuth(cli.configFlag(), normalizeServer(term.includes('/') ? term.split('/')[0] : undefined))) },
+      });
+      const rows = (results ?? []).map((r) => new SearchContext(r, flags.trunc));
+      await cli.out(renderList(flags.format || 'table', SEARCH_TABLE, rows, SEARCH_HEADER));
+    });
+}
