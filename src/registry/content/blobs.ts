@@ -1,7 +1,7 @@
 // Blobs: content-addressed data shared by all repositories, visible in a repository through a link.
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { RegistryError, PathNotFoundError } from '../errors.js';
-import type { StorageDriver } from '../storage/driver.js';
+import { copyToWritable, type StorageDriver } from '../storage/driver.js';
 import { layout } from './layout.js';
 
 export class BlobStore {
@@ -39,6 +39,16 @@ export class BlobStore {
   async open(digest: string, offset = 0, length?: number): Promise<Readable> {
     try {
       return await this.driver.reader(layout.blobData(digest), offset, length);
+    } catch (err) {
+      if (err instanceof PathNotFoundError) throw new RegistryError('BLOB_UNKNOWN', undefined, { digest });
+      throw err;
+    }
+  }
+
+  /** Writes `length` bytes of the blob from `offset` into `out` (which stays open). */
+  async send(digest: string, out: Writable, offset: number, length: number): Promise<void> {
+    try {
+      await copyToWritable(this.driver, layout.blobData(digest), out, offset, length);
     } catch (err) {
       if (err instanceof PathNotFoundError) throw new RegistryError('BLOB_UNKNOWN', undefined, { digest });
       throw err;

@@ -1,6 +1,6 @@
 // GET/HEAD/DELETE /v2/<name>/blobs/<digest>
 import { RegistryError } from '../errors.js';
-import { parseRange, sendEmpty, sendStream } from '../http.js';
+import { parseRange, sendEmpty } from '../http.js';
 import type { RequestContext } from './context.js';
 
 export async function getBlob({ req, res, registry, params }: RequestContext): Promise<void> {
@@ -27,10 +27,9 @@ export async function getBlob({ req, res, registry, params }: RequestContext): P
     res.end();
     return;
   }
-  const stream = length === 0 ? undefined : await registry.blobs.open(digest, start, length);
   res.writeHead(range ? 206 : 200, headers);
-  if (stream) await sendStream(res, stream);
-  else res.end();
+  await registry.blobs.send(digest, res, start, length);
+  if (!res.destroyed) res.end();
 }
 
 export async function deleteBlob({ res, registry, params }: RequestContext): Promise<void> {

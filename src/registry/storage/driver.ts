@@ -2,7 +2,7 @@
 // distribution's storagedriver). Paths are absolute, "/"-separated, made of [A-Za-z0-9._:-] segments,
 // never "." or ".."; checkPath() enforces that for every backend. Missing paths raise
 // PathNotFoundError, bad paths InvalidPathError, bad offsets InvalidOffsetError (errors.ts).
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { InvalidPathError } from '../errors.js';
 
 export interface FileInfo {
@@ -47,6 +47,12 @@ export interface StorageDriver {
   delete(path: string): Promise<void>;
   /** Releases connections and handles. */
   close?(): Promise<void>;
+  /**
+   * Optional: writes `length` bytes of a file from `offset` into `out`, with backpressure, for a
+   * backend that can do better than reader() (the filesystem reuses its buffers). Stops early,
+   * without error, when `out` is destroyed. Use copyToWritable(), which falls back to reader().
+   */
+  pipeTo?(path: string, out: Writable, offset: number, length: number): Promise<void>;
 }
 
 const PATH_RE = /^(\/[A-Za-z0-9._:-]+)+$/;
@@ -77,4 +83,28 @@ export async function walkFiles(driver: StorageDriver, root: string, fn: (info: 
     if (info.isDir) await walkFiles(driver, child, fn);
     else await fn(info);
   }
+}
+
+/** Writes part of a file into `out` (pipeTo when the driver has it, reader() otherwise); does not end `out`. */
+export async function copyToWritable(driver: StorageDriver, path: string, out: Writable, offset: number, length: number): Promise<void> {
+  if (length === 0) return;
+  if (driver.pipeTo) return driver.pipeTo(path, out, offset, length);
+  const body = await driver.reader(path, offset, length);
+  try {
+    for await (const chunk of body) {
+      if (out.destroyed) break;
+      if (!out.write(chunk)) await drained(out);
+    }
+  } finally {
+    body.destroy();
+  }
+}
+
+/** Resolves on 'drain', or when the writable closes. */
+export function drained(out: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => { out.off('drain', done); out.off('close', done); resolve(); };
+    out.on('drain', done);
+    out.on('close', done);
+  });
 }

@@ -4,7 +4,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { InvalidOffsetError, InvalidPathError, PathNotFoundError } from '../errors.js';
 import { checkPath, type FileInfo, type FileWriter, type StorageDriver } from './driver.js';
 
@@ -89,7 +89,48 @@ export class FilesystemDriver implements StorageDriver {
       return Readable.from([]);
     }
     const end = length === undefined ? undefined : Math.min(size, offset + length) - 1;
-    return createReadStream('', { fd: fh, start: offset, end, highWaterMark: 256 * 1024, autoClose: true });
+    return createReadStream('', { fd: fh, start: offset, end, highWaterMark: 1024 * 1024, autoClose: true });
+  }
+
+  /**
+   * Sends a file range with a few reused 256 KiB buffers: each is read into again only once the
+   * socket has taken its bytes (the write callback), and reads go on while earlier writes drain.
+   */
+  async pipeTo(path: string, out: Writable, offset: number, length: number): Promise<void> {
+    const file = this.full(path);
+    let fh: FileHandle;
+    try { fh = await open(file, 'r'); } catch (err) { this.notFound(path, err); }
+    try {
+      const { size } = await fh.stat();
+      if (offset < 0 || offset > size) throw new InvalidOffsetError(path, offset, NAME);
+      const end = Math.min(size, offset + length);
+      const free = Array.from({ length: 4 }, () => Buffer.allocUnsafe(256 * 1024));
+      let wake: (() => void) | undefined;
+      const onClose = () => { wake?.(); };
+      out.on('close', onClose);
+      try {
+        for (let pos = offset; pos < end && !out.destroyed;) {
+          while (free.length === 0 && !out.destroyed) await new Promise<void>((r) => { wake = r; });
+          if (out.destroyed) break;
+          const buf = free.pop()!;
+          const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - pos), pos);
+          if (bytesRead === 0) throw new InvalidOffsetError(path, pos, NAME); // the file shrank under us
+          pos += bytesRead;
+          out.write(buf.subarray(0, bytesRead), () => {
+            free.push(buf);
+            const w = wake;
+            wake = undefined;
+            w?.();
+          });
+        }
+        // Wait until every buffer has been handed back (all bytes taken by the socket).
+        while (free.length < 4 && !out.destroyed) await new Promise<void>((r) => { wake = r; });
+      } finally {
+        out.off('close', onClose);
+      }
+    } finally {
+      await fh.close();
+    }
   }
 
   async writer(path: string, append: boolean): Promise<FileWriter> {

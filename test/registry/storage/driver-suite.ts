@@ -4,7 +4,8 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { StorageDriver } from '../../../src/registry/storage/driver.js';
+import { copyToWritable, type StorageDriver } from '../../../src/registry/storage/driver.js';
+import { PassThrough, Writable } from 'node:stream';
 
 export interface DriverFactory {
   create(): Promise<StorageDriver>;
@@ -93,6 +94,23 @@ export function driverSuite(name: string, factory: DriverFactory): void {
       assert.deepEqual(await readAll(await d.reader(p('blob'), 10, 20)), data.subarray(10, 30));
       assert.equal((await readAll(await d.reader(p('blob'), 100_000))).length, 0);
       await rejectsNamed(d.reader(p('blob'), 100_001), 'InvalidOffsetError');
+    });
+
+    it('copyToWritable sends a range into a slow writable, whole and in order', async () => {
+      fresh();
+      const data = randomBytes(3 * 1024 * 1024 + 123);
+      await d.putContent(p('send'), data);
+      const received: Buffer[] = [];
+      const slow = new Writable({
+        highWaterMark: 64 * 1024,
+        write(chunk: Buffer, _enc, cb) { received.push(Buffer.from(chunk)); setImmediate(cb); },
+      });
+      await copyToWritable(d, p('send'), slow, 1000, data.length - 2000);
+      assert.deepEqual(Buffer.concat(received), data.subarray(1000, data.length - 1000));
+      // A destination that goes away stops the copy without an error.
+      const gone = new PassThrough();
+      gone.destroy();
+      await copyToWritable(d, p('send'), gone, 0, data.length);
     });
 
     it('a writer streams a file larger than one S3 part and commits it', async () => {
