@@ -12,6 +12,7 @@ import { registerCpCommand } from './commands/cp.js';
 import { registerStatsCommand } from './commands/stats.js';
 import { registerNetworkCommands, registerVolumeCommands } from './commands/networks.js';
 import { registerRegistryCommands } from './commands/registry.js';
+import { registerImageArchiveCommands, registerImagePrune } from './commands/image-archive.js';
 import { registerImageCommands } from './commands/images.js';
 import { registerRunCommands } from './commands/run.js';
 import { BERTH_VERSION, registerInspectSubcommand, registerSystemCommands } from './commands/system.js';
@@ -83,6 +84,7 @@ function buildProgram(cli: Cli): Command {
   registerStatsCommand(program, cli);
   registerImageCommands(program, cli);
   registerRegistryCommands(program, cli);
+  registerImageArchiveCommands(program, cli);
   registerSystemCommands(program, cli);
 
   // Management commands: `berth container ls`, `berth image rm`, ... as in docker.
@@ -100,6 +102,9 @@ function buildProgram(cli: Cli): Command {
 
   const image = program.command('image').description('Manage images');
   registerImageCommands(image, cli);
+  registerRegistryCommands(image, cli, true);
+  registerImageArchiveCommands(image, cli);
+  registerImagePrune(image, cli);
   registerInspectSubcommand(image, cli, 'image');
   image.commands.find((c) => c.name() === 'images')?.name('ls').aliases(['list']);
   image.commands.find((c) => c.name() === 'rmi')?.name('rm').aliases(['remove']);

@@ -76,7 +76,8 @@ export class SearchContext {
 const SEARCH_HEADER = { Name: 'NAME', Description: 'DESCRIPTION', StarCount: 'STARS', IsOfficial: 'OFFICIAL', IsAutomated: 'AUTOMATED' };
 const SEARCH_TABLE = 'table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}';
 
-export function registerRegistryCommands(program: Command, cli: Cli): void {
+/** Registers push, login, logout and search; `pushOnly` for the `image` group, which has push alone. */
+export function registerRegistryCommands(program: Command, cli: Cli, pushOnly = false): void {
   program.command('push')
     .description('Upload an image to a registry')
     .usage('[OPTIONS] NAME[:TAG]')
@@ -105,6 +106,8 @@ export function registerRegistryCommands(program: Command, cli: Cli): void {
       }
       await printJsonMessages(res, process.stdout);
     });
+
+  if (pushOnly) return;
 
   program.command('login')
     .description('Authenticate to a registry')
