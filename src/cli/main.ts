@@ -12,6 +12,7 @@ import { registerCpCommand } from './commands/cp.js';
 import { registerStatsCommand } from './commands/stats.js';
 import { registerNetworkCommands, registerVolumeCommands } from './commands/networks.js';
 import { registerRegistryCommands } from './commands/registry.js';
+import { registerBuildCommand } from './commands/build.js';
 import { registerImageArchiveCommands, registerImagePrune } from './commands/image-archive.js';
 import { registerImageCommands } from './commands/images.js';
 import { registerRunCommands } from './commands/run.js';
@@ -85,6 +86,7 @@ function buildProgram(cli: Cli): Command {
   registerImageCommands(program, cli);
   registerRegistryCommands(program, cli);
   registerImageArchiveCommands(program, cli);
+  registerBuildCommand(program, cli);
   registerSystemCommands(program, cli);
 
   // Management commands: `berth container ls`, `berth image rm`, ... as in docker.
@@ -105,6 +107,7 @@ function buildProgram(cli: Cli): Command {
   registerRegistryCommands(image, cli, true);
   registerImageArchiveCommands(image, cli);
   registerImagePrune(image, cli);
+  registerBuildCommand(image, cli);
   registerInspectSubcommand(image, cli, 'image');
   image.commands.find((c) => c.name() === 'images')?.name('ls').aliases(['list']);
   image.commands.find((c) => c.name() === 'rmi')?.name('rm').aliases(['remove']);

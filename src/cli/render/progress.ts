@@ -30,6 +30,13 @@ export interface JsonMessage {
   aux?: unknown;
 }
 
+/** An error message in the stream; `code` is the daemon's errorDetail.code (a failed RUN's status). */
+export class JsonStreamError extends CliError {
+  constructor(message: string, readonly code?: number) {
+    super(message);
+  }
+}
+
 /** Go's time.Duration String() for whole seconds: "0s", "45s", "1m5s", "2h0m3s". */
 export function goDuration(seconds: number): string {
   const s = Math.max(0, Math.trunc(seconds));
@@ -105,7 +112,7 @@ export class JsonMessageDisplay {
     if (jm.error !== undefined || jm.errorDetail !== undefined) {
       if (text) this.out.write(text);
       if (jm.errorDetail?.code === 401) throw new CliError('authentication is required');
-      throw new CliError(jm.errorDetail?.message ?? jm.error ?? 'unknown error');
+      throw new JsonStreamError(jm.errorDetail?.message ?? jm.error ?? 'unknown error', jm.errorDetail?.code);
     }
     text += this.display(jm);
     if (jm.id && tty && diff > 0) text += `\x1b[${diff}B`;
