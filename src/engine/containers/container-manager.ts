@@ -253,10 +253,17 @@ export class ContainerManager {
       c.runId++;
       // Attach streams waiting for this run read the log from this time on.
       c.emit('start', BigInt(Date.now() - 1) * 1_000_000n);
-      await this.runtime.start(id);
-      setRunning(c.state, pid, new Date());
+      // The record that says "running" is written while runc starts the process: a crash in between
+      // leaves a created container under a running record, which start-up reconciliation ends as an
+      // exit (255); memory changes only once runc succeeded.
+      const startedAt = new Date();
+      const running: ContainerRecord = { ...c.record, state: { ...c.state }, hasBeenStartedBefore: true };
+      setRunning(running.state, pid, startedAt);
+      const [started, saved] = await Promise.allSettled([this.runtime.start(id), this.store.save(running)]);
+      if (started.status === 'rejected') throw started.reason;
+      setRunning(c.state, pid, startedAt);
       c.record.hasBeenStartedBefore = true;
-      await this.store.save(c.record);
+      if (saved.status === 'rejected') throw saved.reason;
       this.monitor(c, c.runId);
     } catch (err) {
       if (created) await this.runtime.delete(id).catch(() => {});
@@ -313,7 +320,9 @@ export class ContainerManager {
         return;
       }
       setStopped(c.state, exit);
-      await this.store.save(r);
+      // An --rm container is removed right after: its stopped record would be deleted unread. A crash
+      // in between leaves the running record, which reconciliation ends and removes just the same.
+      if (!r.hostConfig.AutoRemove) await this.store.save(r);
       c.endRun();
       if (r.hostConfig.AutoRemove) this.autoRemove(c);
     });
@@ -321,9 +330,13 @@ export class ContainerManager {
 
   /** Gives back what a run held: runc's state, the network plumbing, the rootfs mount. */
   private async releaseRun(c: Container): Promise<void> {
-    await this.runtime.delete(c.id).catch((err) => this.engine.log.warn(`container ${c.id}: runtime delete: ${errorMessage(err)}`));
-    await this.engine.network.disconnect(c.id).catch((err) => this.engine.log.warn(`container ${c.id}: network release: ${errorMessage(err)}`));
-    await unmountRootfs(rootfsDirs(this.store.dir(c.id))).catch(() => {});
+    // Independent of each other (the container's mount namespace keeps its own reference to the
+    // rootfs): one after the other they cost a spawn each in series.
+    await Promise.all([
+      this.runtime.delete(c.id).catch((err) => this.engine.log.warn(`container ${c.id}: runtime delete: ${errorMessage(err)}`)),
+      this.engine.network.disconnect(c.id).catch((err) => this.engine.log.warn(`container ${c.id}: network release: ${errorMessage(err)}`)),
+      unmountRootfs(rootfsDirs(this.store.dir(c.id))).catch(() => {}),
+    ]);
   }
 
   private scheduleRestart(c: Container, delayMs: number): void {
