@@ -11,11 +11,15 @@ import { lstat, mkdir, open, rm, symlink, link, lchown, chmod, lutimes } from 'n
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import tar from 'tar-stream';
+import type tar from 'tar-stream';
+import { lazyModule } from './lazy-module.js';
 import { InvalidArgumentError } from './errors.js';
 import { Digester } from './oci-digest.js';
 import { decompress } from './tar-decompress.js';
 import { mknod, setXattr } from './fs-special.js';
+
+/** tar-stream loads at the first unpack, not at daemon start. */
+const tarStream = lazyModule<typeof tar>('tar-stream');
 
 export const WHITEOUT_PREFIX = '.wh.';
 export const WHITEOUT_META_PREFIX = '.wh..wh.';
@@ -58,7 +62,7 @@ export async function unpackLayer(
   source: Readable | AsyncIterable<Buffer> | Iterable<Buffer>, target: string, options: UnpackOptions = {},
 ): Promise<UnpackResult> {
   const digester = new Digester('sha256');
-  const extract = tar.extract();
+  const extract = tarStream().extract();
   const feeding = pipeline(source, decompress, async function* hash(chunks: AsyncIterable<Buffer>) {
     for await (const chunk of chunks) {
       digester.update(chunk);

@@ -9,8 +9,12 @@ import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import tar from 'tar-stream';
+import type tar from 'tar-stream';
+import { lazyModule } from '../../lib/lazy-module.js';
 import { WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from '../../lib/tar-unpack.js';
+
+/** tar-stream loads at the first archive, not at daemon start. */
+const tarStream = lazyModule<typeof tar>('tar-stream');
 
 const execFileAsync = promisify(execFile);
 const CHUNK = 1 << 20;
@@ -29,7 +33,7 @@ type Header = Partial<tar.Header> & { name: string };
 /** A tar stream of `source` (a file, link or directory tree); errors end the stream with that error. */
 export function packPath(source: string, options: PackOptions): Readable {
   const out = new PassThrough({ highWaterMark: CHUNK });
-  const pack = tar.pack();
+  const pack = tarStream().pack();
   pack.on('error', (err: Error) => out.destroy(err));
   pack.pipe(out);
   void new Packer(pack, options).run(source).then(

@@ -1,11 +1,19 @@
-import { WebSocketServer, createWebSocketStream } from 'ws';
+import type * as Ws from 'ws';
 import type { RequestContext } from '../api/router.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
 import type { Container } from './container.js';
 import { attachContainer, type AttachOptions } from './attach-stream.js';
+import { lazyModule } from '../../lib/lazy-module.js';
+
+/** ws loads with the first WebSocket attach, not at daemon start. */
+const ws = lazyModule<typeof Ws>('ws');
+let server: Ws.WebSocketServer | undefined;
 
 /** One WebSocket server without a listener of its own: the API server hands it upgraded requests. */
-const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+function webSocketServer(): Ws.WebSocketServer {
+  server ??= new (ws().WebSocketServer)({ noServer: true, perMessageDeflate: false });
+  return server;
+}
 
 /**
  * GET /containers/{id}/attach/ws: the attach over a WebSocket, for the browser console. Output goes
@@ -18,11 +26,11 @@ export async function attachWebSocket(ctx: RequestContext, c: Container, opts: O
   if (!up || String(ctx.req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
     throw new InvalidArgumentError('this endpoint needs a WebSocket upgrade (Upgrade: websocket)');
   }
-  const ws = await new Promise<import('ws').WebSocket>((resolve) => {
-    wss.handleUpgrade(ctx.req, up.socket, up.head, resolve);
+  const socket = await new Promise<Ws.WebSocket>((resolve) => {
+    webSocketServer().handleUpgrade(ctx.req, up.socket, up.head, resolve);
   });
-  const conn = createWebSocketStream(ws, { decodeStrings: false });
+  const conn = ws().createWebSocketStream(socket, { decodeStrings: false });
   conn.on('error', () => conn.destroy());
   await attachContainer(ctx.engine, c, conn, { ...opts, framed: false });
-  ws.close(1000);
+  socket.close(1000);
 }

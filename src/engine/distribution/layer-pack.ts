@@ -9,7 +9,11 @@ import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PassThrough, type Readable } from 'node:stream';
-import tar from 'tar-stream';
+import type tar from 'tar-stream';
+import { lazyModule } from '../../lib/lazy-module.js';
+
+/** tar-stream loads at the first layer packed, not at daemon start. */
+const tarStream = lazyModule<typeof tar>('tar-stream');
 
 const execFileAsync = promisify(execFile);
 const WHITEOUT_PREFIX = '.wh.';
@@ -17,7 +21,7 @@ const WHITEOUT_OPAQUE = '.wh..wh..opq';
 
 /** A tar stream of the directory `root`; errors end the stream with that error. */
 export function packLayer(root: string): Readable {
-  const pack = tar.pack();
+  const pack = tarStream().pack();
   void (async () => {
     const opaque = await opaqueDirs(root);
     const links = new Map<string, string>();

@@ -1,7 +1,8 @@
 // docker login: check credentials against a registry the way dockerd does (GET /v2/, then the Basic
 // header or a token for no particular repository). The daemon stores nothing: the client keeps the
 // credentials in its config.json and sends them with every pull and push (X-Registry-Auth).
-import { request } from 'undici';
+import type * as Undici from 'undici';
+import { lazyModule } from '../../lib/lazy-module.js';
 import { errorMessage, InvalidArgumentError } from '../../lib/errors.js';
 import type { Engine } from '../engine.js';
 import { parseChallenges } from './auth-challenge.js';
@@ -10,6 +11,9 @@ import { distributionOf } from './distribution.js';
 import { RegistryAuthError, RegistryUnreachableError } from './errors.js';
 import { RegistryAuthorizer } from './registry-auth.js';
 import { DOCKER_IO, type RegistryEndpoint } from './registry-hosts.js';
+
+/** undici loads at the first registry request, not at daemon start. */
+const undici = lazyModule<typeof Undici>('undici');
 
 export interface LoginResult {
   Status: string;
@@ -45,7 +49,7 @@ async function loginAt(dispatcherFor: (origin: string) => Promise<import('undici
   const url = `${endpoint.origin}/v2/`;
   const get = async (authorization?: string) => {
     try {
-      const response = await request(url, { method: 'GET', dispatcher: endpoint.dispatcher, headers: authorization ? { authorization } : {} });
+      const response = await undici().request(url, { method: 'GET', dispatcher: endpoint.dispatcher, headers: authorization ? { authorization } : {} });
       await response.body.dump().catch(() => {});
       return response;
     } catch (err) {

@@ -1,12 +1,17 @@
 // Authorization for registry requests: the Bearer token flow of the distribution spec (a challenge names
 // a realm, a service and a scope; the realm hands out a token for the scope, with Basic credentials or
 // an OAuth2 refresh token) and plain Basic. Tokens are cached per scope until shortly before they expire.
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import type * as Undici from 'undici';
+import { lazyModule } from '../../lib/lazy-module.js';
 import type { AuthChallenge } from './auth-challenge.js';
 import type { AuthConfig } from './credentials.js';
 import { RegistryAuthError, RegistryUnreachableError, describeOciError, parseOciErrors } from './errors.js';
 import { readCapped } from './http-body.js';
 import { errorMessage } from '../../lib/errors.js';
+
+/** undici loads at the first registry request, not at daemon start. */
+const undici = lazyModule<typeof Undici>('undici');
 
 /** Token bodies and error bodies are small; anything bigger is not a token server talking. */
 const MAX_TOKEN_BODY = 1024 * 1024;
@@ -91,7 +96,7 @@ export class RegistryAuthorizer {
         const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: identitytoken, client_id: 'berth' });
         if (service) form.set('service', service);
         if (scopes.length) form.set('scope', scopes.join(' '));
-        response = await request(url, {
+        response = await undici().request(url, {
           method: 'POST', dispatcher, body: form.toString(),
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
         });
@@ -107,7 +112,7 @@ export class RegistryAuthorizer {
           url.searchParams.set('account', username);
           headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
         }
-        response = await request(url, { method: 'GET', dispatcher, headers });
+        response = await undici().request(url, { method: 'GET', dispatcher, headers });
       }
     } catch (err) {
       throw new RegistryUnreachableError(`Get "${url.origin}${url.pathname}": ${errorMessage(err)}`, { cause: err });

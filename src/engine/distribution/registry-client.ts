@@ -3,7 +3,9 @@
 // cross-repository mounts. It authorises every request through RegistryAuthorizer, follows blob
 // redirects (dropping credentials when the origin changes) and turns refusals into RegistryResponseError.
 import type { Readable } from 'node:stream';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import type * as Undici from 'undici';
+import { lazyModule } from '../../lib/lazy-module.js';
 import { errorMessage } from '../../lib/errors.js';
 import { parseChallenges } from './auth-challenge.js';
 import type { AuthConfig } from './credentials.js';
@@ -11,6 +13,9 @@ import { RegistryResponseError, RegistryUnreachableError, parseOciErrors } from 
 import { readCapped } from './http-body.js';
 import { RegistryAuthorizer } from './registry-auth.js';
 import type { RegistryEndpoint, RegistryHosts } from './registry-hosts.js';
+
+/** undici loads at the first registry request, not at daemon start. */
+const undici = lazyModule<typeof Undici>('undici');
 
 /** Docker refuses manifests over 4 MB; so do we. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -56,7 +61,7 @@ export class RegistryClient {
     const url = `${endpoint.origin}/v2/`;
     let response: Dispatcher.ResponseData;
     try {
-      response = await request(url, { method: 'GET', dispatcher: endpoint.dispatcher, headers: { 'user-agent': USER_AGENT } });
+      response = await undici().request(url, { method: 'GET', dispatcher: endpoint.dispatcher, headers: { 'user-agent': USER_AGENT } });
     } catch (err) {
       throw new RegistryUnreachableError(`Get "${url}": ${errorMessage(err)}`, { cause: err });
     }
@@ -105,7 +110,7 @@ export class RegistryClient {
     for (let hop = 0; ; hop++) {
       let response: Dispatcher.ResponseData;
       try {
-        response = await request(target, { method, headers, body: options.body, dispatcher });
+        response = await undici().request(target, { method, headers, body: options.body, dispatcher });
       } catch (err) {
         const verb = method[0] + method.slice(1).toLowerCase();
         throw new RegistryUnreachableError(`${verb} "${target}": ${errorMessage(err)}`, { cause: err });

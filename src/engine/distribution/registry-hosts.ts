@@ -8,8 +8,13 @@ import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { join } from 'node:path';
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import type * as Undici from 'undici';
+import { lazyModule } from '../../lib/lazy-module.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
+
+/** undici loads at the first registry request, not at daemon start. */
+const undici = lazyModule<typeof Undici>('undici');
 
 /** The default registry's name in references, and the host that actually serves it. */
 export const DOCKER_IO = 'docker.io';
@@ -132,6 +137,7 @@ export class RegistryHosts {
 }
 
 async function makeAgent(origin: string, host: string, insecureTls: boolean): Promise<Dispatcher> {
+  const { Agent } = undici();
   if (!origin.startsWith('https:')) return new Agent({ connections: 16 });
   const tls = await loadCertsDir(host);
   return new Agent({

@@ -1,7 +1,8 @@
 // docker search: the term names a registry as a reference does ("localhost:5000/busy" searches
 // localhost:5000 for "busy", "busy" searches docker.io); the query goes to that registry's /v1/search,
 // the results are filtered as dockerd filters them (is-official, stars).
-import { request } from 'undici';
+import type * as Undici from 'undici';
+import { lazyModule } from '../../lib/lazy-module.js';
 import type { Engine } from '../engine.js';
 import { InvalidArgumentError, errorMessage } from '../../lib/errors.js';
 import { hasCredentials, type AuthConfig } from './credentials.js';
@@ -9,6 +10,9 @@ import { distributionOf } from './distribution.js';
 import { RegistryResponseError, RegistryUnreachableError } from './errors.js';
 import { readCapped } from './http-body.js';
 import { DOCKER_IO } from './registry-hosts.js';
+
+/** undici loads at the first registry request, not at daemon start. */
+const undici = lazyModule<typeof Undici>('undici');
 
 export interface SearchResult {
   description: string;
@@ -47,7 +51,7 @@ export async function searchImages(engine: Engine, options: SearchOptions): Prom
     }
     let response;
     try {
-      response = await request(url, { method: 'GET', dispatcher: endpoint.dispatcher, headers });
+      response = await undici().request(url, { method: 'GET', dispatcher: endpoint.dispatcher, headers });
     } catch (err) {
       lastError = new RegistryUnreachableError(`Get "${url}": ${errorMessage(err)}`, { cause: err });
       continue;

@@ -1,5 +1,9 @@
 import { createSocket, type Socket, type RemoteInfo } from 'node:dgram';
-import dnsPacket from 'dns-packet';
+import type dnsPacket from 'dns-packet';
+import { lazyModule } from '../../lib/lazy-module.js';
+
+/** The DNS codec loads with the first user-defined network, not at daemon start. */
+const packets = lazyModule<typeof dnsPacket>('dns-packet');
 
 /**
  * The embedded DNS of user-defined networks: one UDP server on each such network's gateway address
@@ -42,7 +46,7 @@ export class DnsServer {
   private async answer(msg: Buffer, rinfo: RemoteInfo): Promise<void> {
     let query: dnsPacket.Packet;
     try {
-      query = dnsPacket.decode(msg);
+      query = packets().decode(msg);
     } catch {
       return;
     }
@@ -65,8 +69,9 @@ export class DnsServer {
   }
 
   private reply(query: dnsPacket.Packet, answers: dnsPacket.Answer[], rcode: keyof typeof RCODES, rinfo: RemoteInfo): void {
-    const flags = dnsPacket.AUTHORITATIVE_ANSWER | dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | RCODES[rcode];
-    const packet = dnsPacket.encode({ type: 'response', id: query.id, flags, questions: query.questions, answers });
+    const codec = packets();
+    const flags = codec.AUTHORITATIVE_ANSWER | codec.RECURSION_DESIRED | codec.RECURSION_AVAILABLE | RCODES[rcode];
+    const packet = codec.encode({ type: 'response', id: query.id, flags, questions: query.questions, answers });
     this.socket?.send(packet, rinfo.port, rinfo.address);
   }
 }
