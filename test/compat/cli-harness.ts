@@ -9,6 +9,10 @@ import { BERTH, DOCKER, run, startDaemon, type RunResult, type TestDaemon } from
 import { makeBusyboxTar } from '../helpers/busybox.js';
 
 export interface RunOptions {
+  /** Run both CLIs at once (for commands that wait on containers started together). */
+  parallel?: boolean;
+  /** Compare output lines as sets (the daemon's order is not stable, e.g. `diff`). */
+  unordered?: boolean;
   input?: string;
   env?: Record<string, string>;
   cwd?: string;
@@ -16,6 +20,8 @@ export interface RunOptions {
 
 export function normalize(text: string): string {
   return text
+    // the docker CLI's own logrus noise when the daemon closes an upload early
+    .replace(/^time="[^"]*" level=error msg=.*\n/gm, '')
     .replace(/\b[0-9a-f]{64}\b/g, '<ID>')
     .replace(/\b[0-9a-f]{12}\b/g, '<id>')
     .replace(/(Less than a second|About a minute|About an hour|\d+ (seconds?|minutes|hours|days))( ago)?/g, '<time>$3')
@@ -64,9 +70,11 @@ export class Compat {
   async sameEach(args: string[], opts: RunOptions = {}): Promise<RunResult> {
     const forCli = (suffix: string): string[] => args.map((a) => a.replaceAll('{c}', `${this.prefix}-${suffix}`));
     const un = (t: string, suffix: string): string => normalize(t.replaceAll(`${this.prefix}-${suffix}`, '{c}'));
-    const d = await this.docker(forCli('d'), opts);
-    const b = await this.berth(forCli('b'), opts);
-    assert.equal(un(b.stdout, 'b'), un(d.stdout, 'd'), `stdout of ${args.join(' ')}`);
+    const [d, b] = opts.parallel
+      ? await Promise.all([this.docker(forCli('d'), opts), this.berth(forCli('b'), opts)])
+      : [await this.docker(forCli('d'), opts), await this.berth(forCli('b'), opts)];
+    const sort = (t: string): string => (opts.unordered ? t.split('\n').sort().join('\n') : t);
+    assert.equal(sort(un(b.stdout, 'b')), sort(un(d.stdout, 'd')), `stdout of ${args.join(' ')}`);
     assert.equal(un(b.stderr, 'b'), un(d.stderr, 'd'), `stderr of ${args.join(' ')}`);
     assert.equal(b.code, d.code, `exit code of ${args.join(' ')}`);
     return b;
