@@ -5,7 +5,7 @@ import { ConflictError, InvalidArgumentError } from '../../lib/errors.js';
 import { inspectJson, summaryJson, containerSizes } from '../containers/container-views.js';
 import { LIST_FILTERS, selectContainers } from '../containers/list-filters.js';
 import { parseSignal } from '../containers/signals.js';
-import { logStream, parseLogOptions } from '../containers/log-streams.js';
+import { logStream, parseLogOptions, streamType } from '../containers/log-streams.js';
 import { attachContainer } from '../containers/attach-stream.js';
 import { attachWebSocket } from '../containers/attach-ws.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../containers/attach-keys.js';
@@ -151,7 +151,7 @@ async function postContainersAttach(ctx: RequestContext): Promise<void> {
   const c = attachableContainer(ctx);
   const opts = attachOptions(ctx);
   const tty = c.record.config.Tty;
-  const conn = hijack(ctx, tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+  const conn = hijack(ctx, streamType(ctx, tty));
   await attachContainer(ctx.engine, c, conn, { ...opts, framed: true }).catch(() => conn.destroy());
 }
 

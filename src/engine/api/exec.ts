@@ -6,6 +6,7 @@ import { ExecManager } from '../containers/exec-manager.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../containers/attach-keys.js';
 import { parseTtySize } from '../containers/attach-resize.js';
 import { runSession } from '../containers/attach-session.js';
+import { streamType } from '../containers/log-streams.js';
 
 export function routes(_engine: Engine): Route[] {
   return [
@@ -41,7 +42,7 @@ async function postExecStart(ctx: RequestContext): Promise<void> {
     return;
   }
   const tty = e.config.Tty;
-  const conn = hijack(ctx, tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+  const conn = hijack(ctx, streamType(ctx, tty));
   try {
     await execs.start(e, size);
   } catch (err) {

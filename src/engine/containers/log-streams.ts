@@ -56,7 +56,7 @@ function render(entry: LogEntry, tty: boolean, timestamps: boolean): Buffer {
 }
 
 /** Docker names framed output `multiplexed-stream` from API 1.42 on; before, and with a TTY, `raw-stream`. */
-function streamType(ctx: RequestContext, tty: boolean): string {
+export function streamType(ctx: RequestContext, tty: boolean): string {
   const [major, minor] = ctx.apiVersion.split('.').map(Number);
   const framedName = major > 1 || minor >= 42;
   return !tty && framedName ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream';
