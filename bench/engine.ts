@@ -1,14 +1,17 @@
 /**
  * The engine benchmarks of the foundation issue, berthd beside Debian's dockerd in one run:
  *  - `docker run --rm --network none busybox true` (median of N, interleaved)
- *  - berthd idle RSS, conmon RSS per running container
+ *  - berthd RSS once idle, conmon RSS and PSS per running container
  *  - `docker ps -a` with 500 containers
  * Usage: npm run bench -- engine [runs]
  */
 import { execFileSync } from 'node:child_process';
 import { startDaemon, DOCKER } from '../test/helpers/daemon.js';
 import { importBusybox } from '../test/helpers/busybox.js';
-import { timeCommand, median, referenceDockerd, docker, rssKb, printTable } from './lib.js';
+import { timeCommand, median, referenceDockerd, docker, memoryKb, printTable } from './lib.js';
+
+/** How long the daemon sits idle before its memory is read. */
+const IDLE_MS = 10_000;
 
 export async function benchEngine(runs = 30, psContainers = 500): Promise<void> {
   const ref = referenceDockerd();
@@ -28,12 +31,20 @@ export async function benchEngine(runs = 30, psContainers = 500): Promise<void> 
     printTable([['daemon', 'median ms', 'min ms'], ...peers.map((p) => [p.name, median(times[p.name]).toFixed(1), Math.min(...times[p.name]).toFixed(1)])]);
     console.log(`ratio berthd/dockerd: ${(mb / md).toFixed(2)}`);
 
-    // 2. memory: idle daemon, conmon per running container.
-    const idle = rssKb(berth.proc!.pid!);
+    // 2. memory: the daemon once it has served the runs above and gone idle (V8 shrinks its heap
+    // some seconds after allocation stops), conmon per running container.
+    const busy = memoryKb(berth.proc!.pid!);
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    const idle = memoryKb(berth.proc!.pid!);
     docker(berth.host, ['run', '-d', '--name', 'rss', '--network', 'none', 'busybox', 'sleep', '300']);
     const conmonPids = execFileSync('pgrep', ['-f', `conmon.*${berth.execRoot}`], { encoding: 'utf8' }).trim().split('\n').map(Number);
-    const conmon = Math.max(...conmonPids.map(rssKb));
-    console.log(`\n## memory\nberthd idle RSS: ${(idle / 1024).toFixed(1)} MB\nconmon RSS per running container: ${(conmon / 1024).toFixed(2)} MB`);
+    const conmon = conmonPids.map(memoryKb).sort((a, b) => b.rss - a.rss)[0]!;
+    const mb = (kb: number, digits = 1) => `${(kb / 1024).toFixed(digits)} MB`;
+    console.log('\n## memory');
+    console.log(`berthd RSS right after the runs: ${mb(busy.rss)}; idle ${IDLE_MS / 1000} s later: RSS ${mb(idle.rss)}, PSS ${mb(idle.pss)}`);
+    // RSS counts libc and glib pages that every conmon (and every other process) shares; PSS and
+    // private memory are what one more running container costs.
+    console.log(`conmon per running container: RSS ${mb(conmon.rss, 2)}, PSS ${mb(conmon.pss, 2)}, private ${mb(conmon.private, 2)}`);
     docker(berth.host, ['rm', '-f', 'rss']);
 
     // 3. ps -a with many containers (created, not started: listing cost only).
@@ -52,4 +63,8 @@ export async function benchEngine(runs = 30, psContainers = 500): Promise<void> 
   } finally {
     await berth.stop();
   }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await benchEngine(Number(process.argv[2] ?? 30), Number(process.argv[3] ?? 500));
 }

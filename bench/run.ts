@@ -1,13 +1,26 @@
-/** Runs the side-by-side benchmarks: `npm run bench -- engine 30`. */
-import { benchEngine } from './engine.js';
+/**
+ * Runs one side-by-side benchmark: `npm run bench -- NAME [args]`. Each benchmark is also a script of
+ * its own (`node --import tsx bench/FILE.ts [args]`); this only names them.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 
-const [which = 'engine', ...rest] = process.argv.slice(2);
-const suites: Record<string, () => Promise<void>> = {
-  engine: () => benchEngine(Number(rest[0] ?? 30), Number(rest[1] ?? 500)),
+const BENCHMARKS: Record<string, { file: string; args: string }> = {
+  engine: { file: 'engine.ts', args: '[runs=30] [containers=500]: run --rm, daemon and conmon memory, ps -a' },
+  runtime: { file: 'runtime-bench.ts', args: '[runs=30]: conmon+runc cycle beside a shell-driven one and runc run' },
+  interactive: { file: 'interactive-bench.ts', args: '[echoes=300] [execs=20]: echo round trip, exec, 100 MB of output' },
+  network: { file: 'network-bench.ts', args: '[runs=20]: run --rm on the bridge, published-port throughput, DNS latency' },
+  distribution: { file: 'pull-push-bench.ts', args: '[rounds=3]: pull and push of 3 x 100 MiB through a local registry' },
+  registry: { file: 'registry-bench.ts', args: '[rounds=3] [requests=20000]: berth-registry beside distribution 2.8' },
 };
-const suite = suites[which];
-if (!suite) {
-  console.error(`unknown benchmark ${which}; one of: ${Object.keys(suites).join(', ')}`);
+
+const [name, ...args] = process.argv.slice(2);
+const bench = name ? BENCHMARKS[name] : undefined;
+if (!bench) {
+  console.error('usage: npm run bench -- NAME [args]\n');
+  for (const [n, b] of Object.entries(BENCHMARKS)) console.error(`  ${n.padEnd(13)} ${b.args}`);
   process.exit(2);
 }
-await suite();
+const file = join(import.meta.dirname, bench.file);
+const result = spawnSync(process.execPath, ['--import', 'tsx', file, ...args], { stdio: 'inherit' });
+process.exit(result.status ?? 1);
