@@ -14,9 +14,10 @@ import * as auth from './auth.js';
 import * as containerFiles from './container-files.js';
 import * as exec from './exec.js';
 import * as build from './build.js';
+import * as imageArchives from './image-archives.js';
 
 /** Every resource's route table. */
-const RESOURCES = [system, containers, images, volumes, networks, auth, containerFiles, build, exec];
+const RESOURCES = [system, containers, images, volumes, networks, auth, containerFiles, build, exec, imageArchives];
 
 const VERSION_PREFIX = /^\/v(\d+)\.(\d+)(?=\/)/;
 

@@ -7,6 +7,7 @@ import type { LayerInfo } from '../images/layer-store.js';
 import { chainOf } from '../images/image-store.js';
 import { mountRootfs, rootfsDirs, unmountRootfs, type RootfsDirs } from '../containers/rootfs.js';
 import { packPath } from '../containers/archive-pack.js';
+import { keepLayerArchive } from '../distribution/layer-io.js';
 
 export class Snapshot {
   private constructor(
@@ -37,10 +38,21 @@ export class Snapshot {
     return this.dirs.merged;
   }
 
-  /** Registers what was written as a layer on top of the image's. */
-  commit(): Promise<LayerInfo> {
+  /**
+   * Registers what was written as a layer on top of the image's, keeping the archive (as commit does)
+   * so that save and push send the exact bytes of its diffID.
+   */
+  async commit(): Promise<LayerInfo> {
     const parent = this.imageId ? chainOf(this.engine.images.get(this.imageId).config).at(-1) : undefined;
-    return this.engine.images.registerLayer(packPath(this.dirs.upper, { name: '', ociWhiteouts: true }), parent);
+    const archive = keepLayerArchive(this.engine.images, packPath(this.dirs.upper, { name: '', ociWhiteouts: true }));
+    try {
+      const layer = await this.engine.images.registerLayer(archive.source, parent);
+      await archive.commit(layer.diffId);
+      return layer;
+    } catch (err) {
+      await archive.discard();
+      throw err;
+    }
   }
 
   /** Unmounts and removes everything (idempotent). */

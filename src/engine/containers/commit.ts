@@ -11,6 +11,7 @@ import type { LayerInfo } from '../images/layer-store.js';
 import { rootfsDirs } from './rootfs.js';
 import { packPath } from './archive-pack.js';
 import { isMountStub } from './changes.js';
+import { keepLayerArchive } from '../distribution/layer-io.js';
 
 export interface CommitOptions {
   ref?: ImageReference;
@@ -46,7 +47,9 @@ export async function commitContainer(engine: Engine, c: Container, options: Com
 
 /**
  * Packs the container's own layer (overlayfs whiteouts as OCI ones, mount points the engine made left
- * out) and registers it on top of its image's layers. The build's RUN steps use it too.
+ * out) and registers it on top of its image's layers. The build's RUN steps use it too. The archive is
+ * kept (keepLayerArchive), so push and save send bytes that match the layer's diffID: packing the
+ * unpacked files again would not (whiteouts get new times).
  */
 export async function commitLayer(engine: Engine, c: Container): Promise<LayerInfo> {
   const parentChain = chainOf(engine.images.get(c.record.image).config);
@@ -56,7 +59,15 @@ export async function commitLayer(engine: Engine, c: Container): Promise<LayerIn
     name: '', ociWhiteouts: true,
     skip: (rel, st) => isMountStub(`${upper}/${rel}`, `/${rel}`, st, lowerDirs),
   });
-  return engine.images.registerLayer(tar, parentChain[parentChain.length - 1]);
+  const archive = keepLayerArchive(engine.images, tar);
+  try {
+    const layer = await engine.images.registerLayer(archive.source, parentChain[parentChain.length - 1]);
+    await archive.commit(layer.diffId);
+    return layer;
+  } catch (err) {
+    await archive.discard();
+    throw err;
+  }
 }
 
 /** The parts of the container's Config an image keeps. */
