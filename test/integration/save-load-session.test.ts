@@ -83,6 +83,16 @@ test('docker save -o, docker rmi, docker load -i restores the images; skopeo rea
   const whiteout = await daemon.docker(['run', '--rm', 'app:1', 'ls', '/bin/vi']);
   assert.notEqual(whiteout.code, 0, 'the RUN layer\'s deletion survived the round trip');
 
+  // An OCI archive from another tool (index.json and blobs only, gzip layers) loads too.
+  const ociArchive = join(dir, 'skopeo-oci.tar');
+  const converted = await run('skopeo', ['copy', `docker-archive:${archive}:app:1`, `oci-archive:${ociArchive}:app:from-skopeo`]);
+  assert.equal(converted.code, 0, converted.stderr);
+  const fromOci = await daemon.docker(['load', '-i', ociArchive]);
+  assert.equal(fromOci.code, 0, fromOci.stderr);
+  assert.equal(fromOci.stdout, 'Loaded image: app:from-skopeo\n');
+  assert.equal(await ok(['run', '--rm', 'app:from-skopeo']), 'saved and loaded\n');
+  await ok(['rmi', 'app:from-skopeo']);
+
   // Saving by ID keeps no tag; loading it names the image by ID.
   const byIdPath = join(dir, 'by-id.tar');
   await ok(['save', '-o', byIdPath, ids.app.slice(7, 19)]);
