@@ -99,9 +99,12 @@ export function removeAuth(flag: string | undefined, server: string): boolean {
   return true;
 }
 
-/** The X-Registry-Auth header: base64url of the JSON credentials, "{}" when there are none. */
+/**
+ * The X-Registry-Auth header: the JSON credentials ("{}" when there are none) in Go's
+ * base64.URLEncoding, which keeps the "=" padding (dockerd refuses the unpadded form).
+ */
 export function encodeAuth(auth: AuthConfig | undefined): string {
-  return Buffer.from(JSON.stringify(auth ?? {})).toString('base64url');
+  return Buffer.from(JSON.stringify(auth ?? {})).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
 }
 
 export function registryAuthHeader(cli: Cli, repository: string): string {

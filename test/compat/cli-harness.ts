@@ -95,6 +95,8 @@ export class Compat {
 
   /** Removes the containers, images, networks and volumes whose names start with the prefix; stops our daemon. */
   async stop(): Promise<void> {
+    // a daemon that died during the suite is started again, so its containers can still be removed
+    if (this.daemon && !(await this.daemon.ping())) await this.daemon.launch().catch(() => {});
     if (this.host) {
       const P = this.prefix;
       const ids = (await this.docker(['ps', '-aq', '--filter', `name=${P}`])).stdout.split('\n').filter(Boolean);
