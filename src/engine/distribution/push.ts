@@ -17,7 +17,7 @@ import { distributionOf, type Distribution } from './distribution.js';
 import { RegistryContentError } from './errors.js';
 import { ProgressReporter, shortId } from './json-progress.js';
 import { LayerIo } from './layer-io.js';
-import { packLayer } from './layer-pack.js';
+import { packPath } from '../containers/archive-pack.js';
 import { RegistryClient } from './registry-client.js';
 import { Limit } from './limit.js';
 import { connectRegistry, describePushError } from './pull-errors.js';
@@ -160,7 +160,7 @@ async function uploadPacked(
   const total = info?.size ?? 0;
   const uncompressed = new Digester();
   const compressed = new Digester();
-  const tar = packLayer(engine.images.layerStore.diffDir(chainId));
+  const tar = packPath(engine.images.layerStore.diffDir(chainId), { name: '', ociWhiteouts: true });
   const hashed = tar.pipe(new Transform({
     transform(chunk: Buffer, _enc, done) {
       uncompressed.update(chunk);
