@@ -23,6 +23,13 @@ function asRunError(cli: Cli, cmd: string, err: unknown): unknown {
   return err;
 }
 
+/** An error line in the format of docker's logger (logrus text): time="..." level=error msg="...". */
+function logrusError(message: string): void {
+  const time = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const quoted = /^[\w./:-]+$/.test(message) ? message : JSON.stringify(message);
+  process.stderr.write(`time="${time}" level=error msg=${quoted}\n`);
+}
+
 /** docker's mapping of a failed start to 125/126/127. */
 export function startFailureCode(message: string): number {
   if (/executable file not found|no such file or directory|system cannot find the file specified/.test(message)) return 127;
@@ -89,6 +96,11 @@ export async function attachAndRun(cli: Cli, id: string, opts: AttachOptions): P
         await client.request('POST', `/containers/${encodeURIComponent(id)}/start`);
       } catch (err) {
         session.close();
+        // like docker, a --rm run waits for the removal and logs what the wait reports
+        if (opts.condition === 'removed') {
+          const status = await waitResult.catch(() => undefined);
+          if (status?.Error?.Message) logrusError(`Error waiting for container: ${status.Error.Message}`);
+        }
         if (err instanceof DaemonError) {
           throw new RunError(cli, opts.cmd, err.message, startFailureCode(err.daemonMessage));
         }
@@ -103,7 +115,11 @@ export async function attachAndRun(cli: Cli, id: string, opts: AttachOptions): P
   }
   if (ended === 'detached') return 'detached';
   const status = await waitResult;
-  if (status?.Error?.Message) throw new RunError(cli, opts.cmd, `Error waiting for container: ${status.Error.Message}`);
+  if (status?.Error?.Message) {
+    // docker logs the wait error and exits 125
+    logrusError(`Error waiting for container: ${status.Error.Message}`);
+    return 125;
+  }
   return status?.StatusCode ?? 0;
 }
 
