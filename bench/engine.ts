@@ -39,12 +39,12 @@ export async function benchEngine(runs = 30, psContainers = 500): Promise<void> 
     docker(berth.host, ['run', '-d', '--name', 'rss', '--network', 'none', 'busybox', 'sleep', '300']);
     const conmonPids = execFileSync('pgrep', ['-f', `conmon.*${berth.execRoot}`], { encoding: 'utf8' }).trim().split('\n').map(Number);
     const conmon = conmonPids.map(memoryKb).sort((a, b) => b.rss - a.rss)[0]!;
-    const mb = (kb: number, digits = 1) => `${(kb / 1024).toFixed(digits)} MB`;
+    const inMb = (kb: number, digits = 1) => `${(kb / 1024).toFixed(digits)} MB`;
     console.log('\n## memory');
-    console.log(`berthd RSS right after the runs: ${mb(busy.rss)}; idle ${IDLE_MS / 1000} s later: RSS ${mb(idle.rss)}, PSS ${mb(idle.pss)}`);
+    console.log(`berthd RSS right after the runs: ${inMb(busy.rss)}; idle ${IDLE_MS / 1000} s later: RSS ${inMb(idle.rss)}, PSS ${inMb(idle.pss)}`);
     // RSS counts libc and glib pages that every conmon (and every other process) shares; PSS and
     // private memory are what one more running container costs.
-    console.log(`conmon per running container: RSS ${mb(conmon.rss, 2)}, PSS ${mb(conmon.pss, 2)}, private ${mb(conmon.private, 2)}`);
+    console.log(`conmon per running container: RSS ${inMb(conmon.rss, 2)}, PSS ${inMb(conmon.pss, 2)}, private ${inMb(conmon.private, 2)}`);
     docker(berth.host, ['rm', '-f', 'rss']);
 
     // 3. ps -a with many containers (created, not started: listing cost only).

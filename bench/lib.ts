@@ -1,5 +1,6 @@
 /** Shared pieces of the side-by-side benchmarks: timing, medians, peers. */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { DOCKER } from '../test/helpers/daemon.js';
 
 export interface Sample {
@@ -41,6 +42,17 @@ export function docker(host: string, args: string[]): string {
 export function rssKb(pid: number): number {
   const status = execFileSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' });
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
+
+/**
+ * A process's memory in kB from /proc/<pid>/smaps_rollup: `rss` counts every resident page it maps,
+ * shared library pages included; `pss` divides each shared page among the processes mapping it (the
+ * honest cost of one more process); `private` is what only this process holds.
+ */
+export function memoryKb(pid: number): { rss: number; pss: number; private: number } {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return { rss: field('Rss'), pss: field('Pss'), private: field('Private_Clean') + field('Private_Dirty') };
 }
 
 export function printTable(rows: string[][]): void {
