@@ -79,3 +79,22 @@ test('copy mode: .wh. names are plain files, the target itself is untouched, dir
     /cannot overwrite non-directory/);
   await assert.rejects(unpackLayer(pack([{ name: '../escape' }]), target, { mode: 'copy' }), /path escapes/);
 });
+
+test('a reader that goes away mid-archive ends the packing without an uncaught error', async () => {
+  const src = join(dir, 'big');
+  await mkdir(src, { recursive: true });
+  for (let i = 0; i < 4; i++) await writeFile(join(src, `f${i}`), Buffer.alloc(8 << 20, i));
+  const uncaught: unknown[] = [];
+  const onUncaught = (err: unknown) => uncaught.push(err);
+  process.on('uncaughtException', onUncaught);
+  try {
+    const out = packPath(src, { name: 'big' });
+    // Read one chunk, then hang up the way a client closing its connection does.
+    await new Promise<void>((resolve) => out.once('data', () => resolve()));
+    out.destroy();
+    await new Promise((r) => setTimeout(r, 300));
+  } finally {
+    process.off('uncaughtException', onUncaught);
+  }
+  assert.deepEqual(uncaught, []);
+});

@@ -35,6 +35,10 @@ export function packPath(source: string, options: PackOptions): Readable {
   const out = new PassThrough({ highWaterMark: CHUNK });
   const pack = tarStream().pack();
   pack.on('error', (err: Error) => out.destroy(err));
+  // A reader that goes away early (a client hanging up) ends the packing too.
+  out.on('close', () => {
+    if (!out.writableFinished) pack.destroy(new Error('archive reader closed'));
+  });
   pack.pipe(out);
   void new Packer(pack, options).run(source).then(
     () => pack.finalize(),
@@ -116,9 +120,13 @@ class Packer {
     const written = new Promise<void>((resolve, reject) => {
       // tar-stream's sinks are streamx writables: the node-compatible part is all this needs.
       sink = this.pack.entry(header, (err) => (err ? reject(err) : resolve())) as unknown as NodeJS.WritableStream;
+      // A destroyed pack errors its open entry: that ends this file, it must not become an uncaught error.
+      sink.on('error', reject);
     });
+    written.catch(() => {});
     const write = async (chunk: Buffer) => {
-      if (!sink.write(chunk)) await new Promise<void>((r) => sink.once('drain', () => r()));
+      // Waiting for 'drain' alone would wait forever on an entry that was destroyed meanwhile.
+      if (!sink.write(chunk)) await Promise.race([new Promise<void>((r) => sink.once('drain', () => r())), written]);
     };
     const fh = await open(path, 'r');
     try {
