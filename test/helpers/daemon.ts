@@ -86,6 +86,10 @@ export class TestDaemon {
     });
   }
 
+  get running(): boolean {
+    return !!this.proc && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
   /** SIGTERM, wait for exit. */
   async stopDaemon(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const proc = this.proc;
@@ -107,12 +111,15 @@ export class TestDaemon {
 
   /** Runs berth against this daemon. */
   berth(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
-    return run(process.execPath, [BERTH, '-H', this.host, ...args], options);
+    // '--' keeps node from taking berth's own flags (such as --env-file) as its own.
+    return run(process.execPath, ['--', BERTH, '-H', this.host, ...args], options);
   }
 
   /** Removes every container (force), then stops the daemon and deletes its directories. */
   async stop(): Promise<void> {
-    if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null) {
+    // A daemon a test killed is started once more, so that it removes its containers, bridges and rules.
+    if (!this.running) await this.launch().catch(() => {});
+    if (this.running) {
       const ids = (await this.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
       if (ids.length) await this.docker(['rm', '-f', '-v', ...ids]);
     }
