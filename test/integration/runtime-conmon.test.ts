@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -204,6 +204,9 @@ test('delete stops a running container and removes its runtime state, cgroup and
   await runtime.create(spec);
   await runtime.start(spec.id);
   assert.equal(await exists(`/sys/fs/cgroup/pids/berth/${spec.id}`), true);
+  // The monitor works in the bundle, not in whatever directory the daemon was started from.
+  const conmonPid = Number(await readFile(join(runtime.persistRoot, spec.id, 'conmon.pid'), 'utf8'));
+  assert.equal(await readlink(`/proc/${conmonPid}/cwd`), spec.bundleDir);
   await runtime.delete(spec.id);
   assert.deepEqual(await leftovers(spec), []);
   await assert.rejects(runtime.waitExit(spec.id), NotFoundError);

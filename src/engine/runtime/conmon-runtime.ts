@@ -1,14 +1,13 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, statfs, writeFile, access } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { InvalidArgumentError, NotFoundError, SystemError, errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../log.js';
+import { spawnConmon } from './conmon-spawn.js';
 import { ExitWatcher } from './exit-watcher.js';
 import { buildOciSpec } from './oci-spec.js';
-import { Runc, findExecutable, runcMessage } from './runc.js';
+import { Runc, findExecutable } from './runc.js';
 import type { ContainerRuntime, ExitInfo, RuntimeSpec, RuntimeState } from './runtime.js';
 
 export interface ConmonRuntimeOptions {
@@ -102,7 +101,11 @@ export class ConmonRuntime implements ContainerRuntime {
       ...CONMON_BUNDLE_FILES.map((f) => rm(join(bundleDir, f), { force: true })),
     ]);
     try {
-      const pid = await this.spawnConmon(spec);
+      const conmon = this.conmonPathOpt ??= findExecutable('conmon');
+      const pid = await spawnConmon(conmon, this.conmonArgs(spec), {
+        cwd: bundleDir,
+        runtimeError: (message) => new RuntimeCreateError(message || 'runc create failed'),
+      });
       return { pid };
     } catch (err) {
       await this.delete(id).catch((e) => this.log.warn(`container ${id}: cleanup after failed create: ${errorMessage(e)}`));
@@ -249,74 +252,6 @@ export class ConmonRuntime implements ContainerRuntime {
       if (!spec.stdinOnce) args.push('--leave-stdin-open');
     }
     return args;
-  }
-
-  /**
-   * Starts conmon and waits for its report on the sync pipe (fd 3, named by _OCI_SYNCPIPE):
-   * `{"data": <pid>}` once `runc create` succeeded, `{"data": -1, "message": "<runc's stderr>"}` when it
-   * failed. conmon forks into its own session and closes its stdio, so it does not die with us.
-   */
-  private spawnConmon(spec: RuntimeSpec): Promise<number> {
-    const conmon = this.conmonPathOpt ??= findExecutable('conmon');
-    const args = this.conmonArgs(spec);
-    return new Promise<number>((resolve, reject) => {
-      const child = spawn(conmon, args, {
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-        // A clean environment: conmon hands it to runc, and the daemon's own variables are not the container's.
-        env: { PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3' },
-      });
-      const stdout = child.stdout!;
-      const stderr = child.stderr!;
-      const sync = child.stdio[3] as Readable;
-      let output = '';
-      let syncText = '';
-      let settled = false;
-      let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-      let syncEnded = false;
-      const finish = (err: Error | undefined, pid?: number) => {
-        if (settled) return;
-        settled = true;
-        sync.destroy();
-        stdout.destroy();
-        stderr.destroy();
-        child.unref();
-        if (err) reject(err);
-        else resolve(pid!);
-      };
-      const collect = (chunk: Buffer) => { if (output.length < 8192) output += chunk.toString(); };
-      stdout.on('data', collect);
-      stderr.on('data', collect);
-      const failIfSilent = () => {
-        // conmon ended without a report: it failed before starting runc (bad option, missing dir...).
-        if (!syncEnded || !exited) return;
-        const how = exited.code !== null ? `exit status ${exited.code}` : `signal ${exited.signal}`;
-        finish(new SystemError(`conmon failed (${how})${output.trim() ? `: ${output.trim()}` : ' without a message'}`));
-      };
-      sync.on('data', (chunk: Buffer) => {
-        syncText += chunk.toString();
-        const nl = syncText.indexOf('\n');
-        if (nl < 0) return;
-        let report: { data?: number; pid?: number; message?: string };
-        try {
-          report = JSON.parse(syncText.slice(0, nl));
-        } catch {
-          return finish(new SystemError(`conmon sent a malformed report: ${syncText.slice(0, 200)}`));
-        }
-        const pid = report.data ?? report.pid ?? -1;
-        if (pid > 0) return finish(undefined, pid);
-        const message = runcMessage(report.message ?? '') || (report.message ?? '').trim() || 'runc create failed';
-        finish(new RuntimeCreateError(message));
-      });
-      sync.on('end', () => { syncEnded = true; failIfSilent(); });
-      sync.on('error', () => { syncEnded = true; failIfSilent(); });
-      child.on('error', (err) => finish(new SystemError(`cannot run conmon: ${err.message}`)));
-      child.on('exit', (code, signal) => {
-        exited = { code, signal };
-        // The first conmon process exits at once after forking the monitor; only a failure is news.
-        if (code !== 0) failIfSilent();
-      });
-    });
   }
 
   /**

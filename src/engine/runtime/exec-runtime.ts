@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { SystemError, errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../log.js';
+import { spawnConmon } from './conmon-spawn.js';
 import { ExitWatcher } from './exit-watcher.js';
 import { DEFAULT_CAPABILITIES } from './oci-spec.js';
-import { findExecutable, runcMessage } from './runc.js';
+import { findExecutable } from './runc.js';
 
 /**
  * Processes run inside a running container (`docker exec`), each under a conmon of its own started
@@ -90,7 +89,10 @@ export class ExecRuntime {
     ];
     if (process.terminal) args.push('-t');
     if (openStdin) args.push('-i');
-    const pid = await spawnConmon(this.conmonPath, args);
+    const pid = await spawnConmon(this.conmonPath, args, {
+      cwd: dir,
+      runtimeError: (message) => new ExecStartError(message || 'runc exec failed'),
+    });
     return { pid };
   }
 
@@ -126,53 +128,4 @@ function processSpec(p: ExecProcess): Record<string, unknown> {
     capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
     noNewPrivileges: false,
   };
-}
-
-/**
- * Runs conmon and reads its first report on the sync pipe (fd 3): `{"data": <pid>}` once runc started
- * the process, `{"data": -1, "message": ...}` when it could not. conmon then lives on by itself.
- */
-function spawnConmon(conmon: string, args: string[]): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const child = spawn(conmon, args, {
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3' },
-    });
-    const sync = child.stdio[3] as Readable;
-    let output = '';
-    let text = '';
-    let settled = false;
-    const finish = (err: Error | undefined, pid?: number) => {
-      if (settled) return;
-      settled = true;
-      sync.destroy();
-      child.stdout!.destroy();
-      child.stderr!.destroy();
-      child.unref();
-      if (err) reject(err);
-      else resolve(pid!);
-    };
-    const collect = (d: Buffer) => { if (output.length < 8192) output += d.toString(); };
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
-    sync.on('data', (d: Buffer) => {
-      text += d.toString();
-      const nl = text.indexOf('\n');
-      if (nl < 0) return;
-      let report: { data?: number; message?: string };
-      try {
-        report = JSON.parse(text.slice(0, nl));
-      } catch {
-        return finish(new SystemError(`conmon sent a malformed report: ${text.slice(0, 200)}`));
-      }
-      if ((report.data ?? -1) > 0) return finish(undefined, report.data);
-      const message = runcMessage(report.message ?? '') || (report.message ?? '').trim() || 'runc exec failed';
-      finish(new ExecStartError(message));
-    });
-    const silent = () => finish(new SystemError(`conmon failed without a report${output.trim() ? `: ${output.trim()}` : ''}`));
-    sync.on('end', () => setImmediate(silent));
-    sync.on('error', silent);
-    child.on('error', (err) => finish(new SystemError(`cannot run conmon: ${err.message}`)));
-  });
 }

@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { SystemError } from '../../lib/errors.js';
+import { runcMessage } from './runc.js';
+
+export interface SpawnConmonOptions {
+  /**
+   * conmon's working directory: the bundle (or exec) directory, as containerd's shims do, so that a
+   * monitor that lives for weeks does not pin the directory berthd happened to be started from.
+   */
+  cwd: string;
+  /** The error for a failed `runc create`/`runc exec`; `message` is runc's own words ('' when it said nothing). */
+  runtimeError: (message: string) => Error;
+}
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * Starts conmon and waits for its first report on the sync pipe (fd 3, named by _OCI_SYNCPIPE):
+ * `{"data": <pid>}` once runc created the container or started the exec process,
+ * `{"data": -1, "message": "<runc's stderr>"}` when it failed. conmon forks into its own session and
+ * closes its stdio, so it does not die with us; we stop listening after the first report.
+ */
+export function spawnConmon(conmon: string, args: string[], options: SpawnConmonOptions): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const child = spawn(conmon, args, {
+      cwd: options.cwd,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      // A clean environment: conmon hands it to runc, and the daemon's own variables are not the container's.
+      env: { PATH: process.env.PATH ?? DEFAULT_PATH, _OCI_SYNCPIPE: '3' },
+    });
+    const stdout = child.stdout!;
+    const stderr = child.stderr!;
+    const sync = child.stdio[3] as Readable;
+    let output = '';
+    let syncText = '';
+    let settled = false;
+    let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let syncEnded = false;
+    const finish = (err: Error | undefined, pid?: number) => {
+      if (settled) return;
+      settled = true;
+      sync.destroy();
+      stdout.destroy();
+      stderr.destroy();
+      child.unref();
+      if (err) reject(err);
+      else resolve(pid!);
+    };
+    const collect = (chunk: Buffer) => { if (output.length < 8192) output += chunk.toString(); };
+    stdout.on('data', collect);
+    stderr.on('data', collect);
+    const failIfSilent = () => {
+      // conmon ended without a report: it failed before starting runc (bad option, missing dir...).
+      if (!syncEnded || !exited) return;
+      const how = exited.code !== null ? `exit status ${exited.code}` : `signal ${exited.signal}`;
+      finish(new SystemError(`conmon failed (${how})${output.trim() ? `: ${output.trim()}` : ' without a message'}`));
+    };
+    sync.on('data', (chunk: Buffer) => {
+      syncText += chunk.toString();
+      const nl = syncText.indexOf('\n');
+      if (nl < 0) return;
+      let report: { data?: number; pid?: number; message?: string };
+      try {
+        report = JSON.parse(syncText.slice(0, nl));
+      } catch {
+        return finish(new SystemError(`conmon sent a malformed report: ${syncText.slice(0, 200)}`));
+      }
+      const pid = report.data ?? report.pid ?? -1;
+      if (pid > 0) return finish(undefined, pid);
+      finish(options.runtimeError(runcMessage(report.message ?? '') || (report.message ?? '').trim()));
+    });
+    sync.on('end', () => { syncEnded = true; failIfSilent(); });
+    sync.on('error', () => { syncEnded = true; failIfSilent(); });
+    child.on('error', (err) => finish(new SystemError(`cannot run conmon: ${err.message}`)));
+    // The first conmon process exits at once after forking the monitor (status 0); the failure is
+    // reported once the sync pipe has ended too, in whichever order the two come.
+    child.on('exit', (code, signal) => { exited = { code, signal }; failIfSilent(); });
+  });
+}
