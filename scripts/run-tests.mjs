@@ -4,6 +4,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { snapshot, newSince } from './leftovers.mjs';
 
 function collect(dir, out) {
   let entries;
@@ -25,7 +26,15 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.BERTH_TEST_CONCURRENCY ?? '2';
+const before = snapshot();
 const result = spawnSync(process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files],
   { stdio: 'inherit' });
+// Tests clean up all they create: anything of Berth's that appeared during the run and is still
+// here is a leak, and fails the run.
+const leaked = newSince(before, snapshot());
+if (leaked.length > 0) {
+  console.error(`\nleft behind by the tests (${leaked.length}):\n  ${leaked.join('\n  ')}`);
+  process.exit(result.status || 1);
+}
 process.exit(result.status ?? 1);

@@ -1,0 +1,38 @@
+// What Berth's tests could leave on a host: links, mounts, firewall chains, namespaces, monitor
+// processes and temp dirs. run-tests.mjs takes this before and after a run and names anything new.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+
+function lines(cmd, args) {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n');
+  } catch {
+    return [];
+  }
+}
+
+export function snapshot() {
+  const items = new Set();
+  for (const l of lines('ip', ['-o', 'link'])) {
+    const name = l.split(': ')[1]?.split('@')[0];
+    if (name && /^(berth|vb)/.test(name)) items.add(`link ${name}`);
+  }
+  for (const l of readFileSync('/proc/mounts', 'utf8').split('\n')) {
+    const point = l.split(' ')[1];
+    if (point && point.includes('/berth-')) items.add(`mount ${point}`);
+  }
+  for (const table of ['filter', 'nat']) {
+    for (const l of lines('iptables-save', ['-t', table])) if (/^:BERTH/.test(l)) items.add(`chain ${table} ${l.split(' ')[0].slice(1)}`);
+  }
+  for (const l of lines('ip', ['netns', 'list'])) if (l.includes('berth')) items.add(`netns ${l.split(' ')[0]}`);
+  for (const l of lines('pgrep', ['-af', 'conmon'])) {
+    if (l.includes('/berth-')) items.add(`process ${l.split(' ').slice(0, 2).join(' ')}`);
+  }
+  for (const name of readdirSync(tmpdir())) if (name.startsWith('berth-')) items.add(`dir ${tmpdir()}/${name}`);
+  return items;
+}
+
+export function newSince(before, after) {
+  return [...after].filter((x) => !before.has(x)).sort();
+}
