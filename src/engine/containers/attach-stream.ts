@@ -6,6 +6,7 @@ import { readK8sLog } from '../runtime/k8s-log.js';
 import { logSize } from '../runtime/attach-log.js';
 import type { Container } from './container.js';
 import { put, runSession, type SessionEnd } from './attach-session.js';
+import { frame } from './log-streams.js';
 
 export interface AttachOptions {
   stdin: boolean;
@@ -35,7 +36,7 @@ export async function attachContainer(engine: Engine, c: Container, conn: Duplex
     conn.once('close', stop);
     for await (const e of readK8sLog(c.record.logPath, { signal: ac.signal })) {
       if (e.stream === 'stdout' ? !opts.stdout : !opts.stderr) continue;
-      const data = framed ? frame(e.stream === 'stdout' ? 1 : 2, e.data) : e.data;
+      const data = framed ? frame(e.stream, e.data) : e.data;
       if (!(await put(conn, data))) return 'gone';
     }
     conn.off('close', stop);
@@ -55,13 +56,6 @@ export async function attachContainer(engine: Engine, c: Container, conn: Duplex
     conn, tty, stdout: opts.stdout, stderr: opts.stderr, logPath: c.record.logPath, offset: run.offset,
     ended: runEnded(c, run.runId, conn), stdinSocket, detachKeys: opts.detachKeys, log: engine.log, framed,
   });
-}
-
-function frame(stream: 1 | 2, data: Buffer): Buffer {
-  const header = Buffer.alloc(8);
-  header[0] = stream;
-  header.writeUInt32BE(data.length, 4);
-  return Buffer.concat([header, data]);
 }
 
 /**

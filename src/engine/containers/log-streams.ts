@@ -1,7 +1,7 @@
-import type { Duplex, Writable } from 'node:stream';
 import type { RequestContext } from '../api/router.js';
-import { hijack, queryBool } from '../api/http.js';
+import { queryBool } from '../api/http.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
+import { put } from './attach-session.js';
 import type { Container } from './container.js';
 import { formatRfc3339Nano, readK8sLog, type LogEntry } from '../runtime/k8s-log.js';
 
@@ -62,23 +62,6 @@ export function streamType(ctx: RequestContext, tty: boolean): string {
   return !tty && framedName ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream';
 }
 
-/** Writes with backpressure; false once the peer is gone. */
-async function put(out: Writable, data: Buffer): Promise<boolean> {
-  if (out.destroyed || out.writableEnded) return false;
-  if (out.write(data)) return true;
-  return new Promise((resolve) => {
-    const done = (ok: boolean) => {
-      out.off('drain', onDrain);
-      out.off('close', onClose);
-      resolve(ok);
-    };
-    const onDrain = () => done(true);
-    const onClose = () => done(false);
-    out.on('drain', onDrain);
-    out.on('close', onClose);
-  });
-}
-
 /**
  * GET /containers/{id}/logs: the container's log file (conmon's), filtered and framed as Docker does;
  * with `follow`, new output until the container stops.
@@ -101,94 +84,4 @@ export async function logStream(ctx: RequestContext, c: Container, opts: LogOpti
     if (!(await put(res, render(e, tty, opts.timestamps)))) return;
   }
   res.end();
-}
-
-export interface AttachOptions {
-  stdin: boolean;
-  stdout: boolean;
-  stderr: boolean;
-  logs: boolean;
-  stream: boolean;
-}
-
-/**
- * POST /containers/{id}/attach: the container's output, served from conmon's log file. With `stream`,
- * output of the current run (or, when the container is not running, of its next run: the docker CLI
- * attaches before it starts the container) until that run ends and its output is drained; then the
- * connection closes, which tells the client the container is done. Input is read and dropped here.
- */
-export async function attachStream(ctx: RequestContext, c: Container, opts: AttachOptions): Promise<void> {
-  const tty = c.record.config.Tty;
-  const ac = new AbortController();
-  const conn: Duplex = hijack(ctx, streamType(ctx, tty));
-  conn.on('close', () => ac.abort());
-  conn.on('error', () => ac.abort());
-  // Stdin (and terminals) come with exec support; until then input is consumed so the peer never blocks.
-  conn.on('data', () => {});
-  conn.on('end', () => {
-    if (!opts.stream) ac.abort();
-  });
-  const wanted = (e: LogEntry) => (e.stream === 'stdout' ? opts.stdout : opts.stderr);
-  try {
-    if (opts.logs) {
-      for await (const e of readK8sLog(c.record.logPath, { signal: ac.signal })) {
-        if (wanted(e) && !(await put(conn, render(e, tty, false)))) return;
-      }
-    }
-    if (!opts.stream || ac.signal.aborted) return;
-    let from: { tail?: number; since?: bigint };
-    let runId: number;
-    if (c.state.running && !c.state.restarting) {
-      from = { tail: 0 };
-      runId = c.runId;
-    } else {
-      const started = await nextStart(c, ac.signal);
-      if (!started) return;
-      from = { since: started.startNs };
-      runId = started.runId;
-    }
-    const exited = runEnded(c, runId, ac.signal);
-    for await (const e of readK8sLog(c.record.logPath, { ...from, follow: true, exited, signal: ac.signal })) {
-      if (wanted(e) && !(await put(conn, render(e, tty, false)))) return;
-    }
-  } finally {
-    if (!conn.destroyed) conn.end();
-  }
-}
-
-/**
- * The next run's start (the time its output begins, by the log's clock), or undefined when the client
- * left or the container went.
- */
-function nextStart(c: Container, signal: AbortSignal): Promise<{ startNs: bigint; runId: number } | undefined> {
-  return new Promise((resolve) => {
-    const onStart = (startNs: bigint) => finish({ startNs, runId: c.runId });
-    const onGone = () => finish(undefined);
-    const finish = (v: { startNs: bigint; runId: number } | undefined) => {
-      c.off('start', onStart);
-      c.off('removed', onGone);
-      signal.removeEventListener('abort', onGone);
-      resolve(v);
-    };
-    c.on('start', onStart);
-    c.on('removed', onGone);
-    signal.addEventListener('abort', onGone);
-  });
-}
-
-/** Settles when run `runId` is over (its exit handled, or a failed start), or the client left. */
-function runEnded(c: Container, runId: number, signal: AbortSignal): Promise<void> {
-  if (c.lastEndedRun >= runId || c.removed) return Promise.resolve();
-  return new Promise((resolve) => {
-    const check = () => {
-      if (c.lastEndedRun < runId && !c.removed && !signal.aborted) return;
-      c.off('exit', check);
-      c.off('removed', check);
-      signal.removeEventListener('abort', check);
-      resolve();
-    };
-    c.on('exit', check);
-    c.on('removed', check);
-    signal.addEventListener('abort', check);
-  });
 }
