@@ -68,6 +68,10 @@ test('networks survive a restart and a kill -9; prune removes unused ones', asyn
   const nat = (await sh('iptables-save', ['-t', 'nat'])).stdout;
   const jumps = nat.split('\n').filter((l) => l.startsWith('-A PREROUTING') && l.endsWith(`-j ${chainTag(daemon.execRoot)}`));
   assert.equal(jumps.length, 1);
+  // `until` takes Go durations (the shared filter time parser): a network made just now is younger.
+  const young = await docker(['network', 'prune', '-f', '--filter', 'label=keep=no', '--filter', 'until=1h30m']);
+  assert.doesNotMatch(young, /persist_net/);
+  await assert.rejects(docker(['network', 'prune', '-f', '--filter', 'until=yesterday']), /invalid filter 'until=yesterday'/);
   const pruned = await docker(['network', 'prune', '-f', '--filter', 'label=keep=no']);
   assert.match(pruned, /persist_net/);
   assert.equal(existsSync(`/sys/class/net/br-${before.Id.slice(0, 12)}`), false);

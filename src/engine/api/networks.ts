@@ -2,6 +2,7 @@ import type { Engine } from '../engine.js';
 import type { Route, RequestContext } from './router.js';
 import { sendJson, readJson, queryFilters } from './http.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
+import { parseFilterTime } from '../../lib/time-filter.js';
 import type { CreateNetworkOptions, EndpointConfig } from '../network/network-manager.js';
 import type { NetworkRecord } from '../network/network-store.js';
 
@@ -66,7 +67,7 @@ async function postNetworksDisconnect(ctx: RequestContext): Promise<void> {
 async function postNetworksPrune(ctx: RequestContext): Promise<void> {
   const filters = queryFilters(ctx, PRUNE_FILTERS);
   const until = filters.get('until')?.[0];
-  const before = until ? parseUntil(until) : undefined;
+  const before = until ? parseFilterTime(until) : undefined;
   const deleted = await ctx.engine.network.prune((n) => {
     if (before !== undefined && Date.parse(n.created) >= before) return false;
     if (filters.get('label') && !filters.get('label')!.every((l) => labelMatches(n, l))) return false;
@@ -74,16 +75,6 @@ async function postNetworksPrune(ctx: RequestContext): Promise<void> {
     return true;
   });
   sendJson(ctx, 200, { NetworksDeleted: deleted });
-}
-
-/** `until` is a timestamp (RFC 3339 or unix seconds) or a duration like `24h` before now. */
-function parseUntil(text: string): number {
-  const duration = /^(\d+)(s|m|h)$/.exec(text);
-  if (duration) return Date.now() - Number(duration[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[duration[2] as 's' | 'm' | 'h'];
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
-  const t = Date.parse(text);
-  if (Number.isNaN(t)) throw new InvalidArgumentError(`invalid filter 'until=${text}'`);
-  return t;
 }
 
 export function routes(_engine: Engine): Route[] {

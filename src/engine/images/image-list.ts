@@ -1,6 +1,7 @@
 // `docker images` and `docker image prune`: which images a set of filters selects.
 import { InvalidArgumentError } from '../../lib/errors.js';
 import { familiarName, familiarString, parseReference, type ImageReference } from '../../lib/image-reference.js';
+import { parseFilterTime } from '../../lib/time-filter.js';
 import { deleteImage, type DeleteRecord } from './image-delete.js';
 import type { ImageRecord, ImageStore } from './image-store.js';
 
@@ -13,7 +14,7 @@ export function listImages(store: ImageStore, options: { all: boolean; filters: 
   const dangling = boolFilter(filters, 'dangling');
   const before = filters.get('before')?.map((r) => createdOf(store, r));
   const since = filters.get('since')?.map((r) => createdOf(store, r));
-  const until = filters.get('until')?.map(parseUntil);
+  const until = filters.get('until')?.map((v) => parseFilterTime(v));
   const references = filters.get('reference');
   let images = store.list();
   images = images.filter((img) => {
@@ -42,7 +43,7 @@ export function listImages(store: ImageStore, options: { all: boolean; filters: 
  */
 export async function pruneImages(store: ImageStore, filters: Map<string, string[]>): Promise<{ records: DeleteRecord[]; reclaimed: number }> {
   const danglingOnly = boolFilter(filters, 'dangling') ?? true;
-  const until = filters.get('until')?.map(parseUntil);
+  const until = filters.get('until')?.map((v) => parseFilterTime(v));
   const records: DeleteRecord[] = [];
   let reclaimed = 0;
   for (const img of store.list()) {
@@ -86,16 +87,6 @@ function matchLabels(img: ImageRecord, specs: string[], want: boolean): boolean 
 
 function createdOf(store: ImageStore, ref: string): number {
   return Date.parse(store.get(store.resolveId(ref)).created) || 0;
-}
-
-/** A Unix timestamp (seconds, maybe fractional), an RFC 3339 date, or a Go duration ago (`10m`, `24h`). */
-function parseUntil(value: string): number {
-  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
-  const duration = /^(\d+)(s|m|h)$/.exec(value);
-  if (duration) return Date.now() - Number(duration[1]) * { s: 1e3, m: 60e3, h: 3600e3 }[duration[2] as 's' | 'm' | 'h'];
-  const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new InvalidArgumentError(`invalid filter 'until=${value}'`);
-  return t;
 }
 
 /** Docker's reference filter: a path.Match pattern against the familiar name, or name:tag. */
