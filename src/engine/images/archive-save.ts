@@ -6,9 +6,10 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import tar from 'tar-stream';
+import type tar from 'tar-stream';
 import type { Engine } from '../engine.js';
 import { NotFoundError } from '../../lib/errors.js';
+import { lazyModule } from '../../lib/lazy-module.js';
 import {
   familiarName, familiarString, parseAnyReference, referenceString, repositoryName, withDefaultTag, type ImageReference,
 } from '../../lib/image-reference.js';
@@ -16,6 +17,9 @@ import { digestOf } from '../../lib/oci-digest.js';
 import { OCI_CONFIG, OCI_INDEX, OCI_MANIFEST, type Descriptor } from '../../lib/oci-media-types.js';
 import { hexOf, type ImageStore } from './image-store.js';
 import { spoolLayerTar, type SpooledLayer } from './archive-layers.js';
+
+/** tar-stream loads at the first save, not at daemon start. */
+const tarStream = lazyModule<typeof tar>('tar-stream');
 
 export const OCI_LAYER_TAR = 'application/vnd.oci.image.layer.v1.tar';
 
@@ -78,7 +82,7 @@ export async function saveImages(engine: Engine, targets: SaveTarget[], out: Wri
       }
     }
     begin();
-    const pack = tar.pack();
+    const pack = tarStream().pack();
     const piped = new Promise<void>((resolve, reject) => {
       pack.on('error', reject);
       out.on('error', reject);
