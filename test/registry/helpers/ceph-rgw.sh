@@ -45,6 +45,10 @@ osd data = $D/osd
 osd objectstore = memstore
 memstore device bytes = 4294967296
 osd max object size = 1073741824
+# The OSD would ask the monitor to place it at start, sometimes before it has the monitor map (and
+# then fails with 'wrong fsid'); this script places it in the CRUSH map itself.
+osd crush update on start = false
+osd class update on start = false
 [client.rgw]
 rgw frontends = beast endpoint=127.0.0.1:$PORT
 rgw data = $D/rgw
@@ -54,13 +58,18 @@ ceph-authtool --create-keyring "$D/keyring" --gen-key -n mon. --cap mon 'allow *
 monmaptool --create --addv a "[v1:127.0.0.1:$MONPORT]" --fsid "$FSID" "$D/monmap" >/dev/null
 ceph-mon -c "$CONF" --mkfs -i a --monmap "$D/monmap" --keyring "$D/keyring"
 ceph-mon -c "$CONF" -i a
-for _ in $(seq 100); do ceph -c "$CONF" --connect-timeout 2 mon stat >/dev/null 2>&1 && break; sleep 0.2; done
-OSD=$(ceph -c "$CONF" osd create)
-ceph-osd -c "$CONF" -i "$OSD" --mkfs >/dev/null 2>&1
-ceph -c "$CONF" osd crush add "osd.$OSD" 1 root=default host=localhost >/dev/null 2>&1 || true
+for _ in $(seq 300); do ceph -c "$CONF" --connect-timeout 2 mon stat >/dev/null 2>&1 && break; sleep 0.2; done
+OSD_UUID=$(cat /proc/sys/kernel/random/uuid)
+OSD=$(ceph -c "$CONF" osd new "$OSD_UUID")
+ceph-osd -c "$CONF" -i "$OSD" --mkfs --osd-uuid "$OSD_UUID" >/dev/null 2>&1
 ceph-osd -c "$CONF" -i "$OSD"
-for _ in $(seq 100); do ceph -c "$CONF" osd stat 2>/dev/null | grep -q '1 up' && break; sleep 0.2; done
+for _ in $(seq 300); do ceph -c "$CONF" osd stat 2>/dev/null | grep -q '1 up' && break; sleep 0.2; done
+for i in $(seq 50); do
+  ceph -c "$CONF" osd crush add "osd.$OSD" 1 root=default host=localhost >/dev/null 2>&1 && break
+  [ "$i" = 50 ] && { echo "cannot place osd.$OSD in the CRUSH map" >&2; exit 1; }
+  sleep 0.2
+done
 radosgw -c "$CONF" -n client.rgw
 radosgw-admin -c "$CONF" -n client.rgw user create --uid=berth --display-name=berth --access-key="$AK" --secret-key="$SK" >/dev/null
-for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && exit 0; sleep 0.2; done
+for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && exit 0; sleep 0.2; done
 echo "radosgw did not start" >&2; tail -20 "$D/client.rgw.log" >&2; exit 1
