@@ -100,6 +100,19 @@ test('a user-defined network: names resolve on it only; inspect lists both netwo
   assert.equal(rm.code, 0, rm.stderr);
 });
 
+test('docker rename: the new name resolves on a user-defined network, the old one no longer; a link follows the container', async () => {
+  await docker(['network', 'create', 'rename_net']);
+  await docker(['run', '-d', '--name', 'old-name', '--network', 'rename_net', 'busybox', ...blogCmd('renamed')]);
+  await docker(['run', '-d', '--name', 'linker', '--network', 'rename_net', '--link', 'old-name:web', 'busybox', 'sleep', '300']);
+  await docker(['rename', 'old-name', 'new-name']);
+  await eventually(async () => (await daemon.docker(['run', '--rm', '--network', 'rename_net', 'busybox', 'wget', '-qO-', 'new-name'])).stdout === 'renamed says hello\n', 'the new name answers');
+  const old = await daemon.docker(['run', '--rm', '--network', 'rename_net', 'busybox', 'nslookup', 'old-name']);
+  assert.notEqual(old.code, 0, old.stdout);
+  assert.equal(await docker(['exec', 'linker', 'wget', '-qO-', 'web']), 'renamed says hello\n');
+  await docker(['rm', '-f', 'new-name', 'linker']);
+  await docker(['network', 'rm', 'rename_net']);
+});
+
 test('containers on different networks cannot reach each other; --internal has no way out', async () => {
   await docker(['network', 'create', 'net_a']);
   await docker(['network', 'create', '--internal', 'net_int']);

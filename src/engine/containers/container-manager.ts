@@ -553,6 +553,8 @@ export class ContainerManager {
         throw err;
       }
       this.names.delete(old);
+      await this.engine.network.renameContainer(c.id, name)
+        .catch((err) => this.engine.log.warn(`container ${c.id}: network rename: ${errorMessage(err)}`));
     });
   }
 

@@ -525,6 +525,36 @@ export class NetworkManager {
   }
 
   /**
+   * `docker rename`: the container answers to its new name in the embedded DNS (the old one no longer
+   * resolves), and links that named it by its old name follow it, as Docker's links follow the
+   * container rather than the name. Unknown ids are ignored (nothing recorded, nothing to rename).
+   */
+  async renameContainer(id: string, newName: string): Promise<void> {
+    await this.serial(async () => {
+      const c = this.containers.get(id);
+      if (!c) return;
+      const old = c.name;
+      const name = newName.replace(/^\//, '');
+      c.name = name;
+      const changed = new Set<ContainerRecord>([c]);
+      for (const other of this.containers.values()) {
+        for (const link of other.links) {
+          if (link.target === old) { link.target = name; changed.add(other); }
+        }
+        for (const a of Object.values(other.networks)) {
+          if (!a.links?.some((l) => parseLink(l).target === old)) continue;
+          a.links = a.links.map((l) => {
+            const link = parseLink(l);
+            return link.target === old ? `${name}:${link.alias}` : l;
+          });
+          changed.add(other);
+        }
+      }
+      for (const r of changed) await this.store.saveContainer(r);
+    });
+  }
+
+  /**
    * Before the runtime creates the container: takes its addresses and host ports (refusing a busy
    * port with Docker's message), writes /etc/hosts, resolv.conf and hostname. Call `disconnect` to
    * undo when a later step fails.
