@@ -43,7 +43,8 @@ export async function readJsonIfExists<T>(path: string): Promise<T | undefined> 
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
+/** fsyncs a directory, so that a rename or a new entry in it survives a crash. */
+export async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
   try {
     await fh.sync();

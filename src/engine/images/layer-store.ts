@@ -1,8 +1,8 @@
-import { mkdir, readdir, rename, rm, open, readlink, symlink, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, readlink, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { readJsonIfExists, writeJsonAtomic } from '../../lib/atomic-file.js';
+import { readJsonIfExists, syncDir, writeJsonAtomic } from '../../lib/atomic-file.js';
 import { NotFoundError } from '../../lib/errors.js';
 import { unpackLayer } from '../../lib/tar-unpack.js';
 import type { Logger } from '../log.js';
@@ -194,13 +194,4 @@ function linkTarget(chainId: string): string {
 
 function hexOf(digest: string): string {
   return digest.slice(digest.indexOf(':') + 1);
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
