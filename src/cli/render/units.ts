@@ -2,6 +2,9 @@
  * Human units exactly as docker prints them (go-units): HumanDuration for "3 seconds ago",
  * HumanSizeWithPrecision (decimal, 3 significant digits) for "1.98MB", BytesSize (binary) for info.
  */
+import { humanDuration } from '../../lib/human-duration.js';
+
+export { humanDuration };
 
 /** Go's fmt `%.{prec}g`: shortest of %e/%f for `prec` significant digits, trailing zeros dropped. */
 export function formatG(x: number, prec: number): string {
@@ -63,24 +66,6 @@ export function humanSize(bytes: number, precision = 3): string {
 export function bytesSize(bytes: number): string {
   const [n, unit] = scale(bytes, 1024, BINARY_UNITS);
   return formatG(n, 4) + unit;
-}
-
-/** go-units HumanDuration, for a duration in milliseconds. */
-export function humanDuration(ms: number): string {
-  const seconds = Math.trunc(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.trunc(ms / 60000);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.round(ms / 3600000);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
-  return `${Math.trunc(Math.trunc(ms / 3600000) / 24 / 365)} years`;
 }
 
 /** "3 seconds ago" for a unix time in seconds. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { humanDuration } from './human-duration.js';
+import { humanDuration } from '../../lib/human-duration.js';
 import { initialState, setRestarting, setRunning, setStopped, stateName, statusText } from './container-state.js';
 import { RestartBackoff, shouldRestart, validateRestartPolicy } from './restart-policy.js';
 import { randomName, validateName } from './names.js';

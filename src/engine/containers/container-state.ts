@@ -1,5 +1,5 @@
 import { ZERO_TIME, type ContainerState } from './container-types.js';
-import { humanDuration } from './human-duration.js';
+import { humanDuration } from '../../lib/human-duration.js';
 
 /** The State a new container starts with. */
 export function initialState(): ContainerState {

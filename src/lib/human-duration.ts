@@ -1,6 +1,7 @@
 /**
- * go-units' HumanDuration, which `docker ps` uses for "Up 3 seconds" and "Exited (0) 2 minutes ago":
- * the same thresholds and words, so the strings match Docker's exactly.
+ * go-units' HumanDuration of `ms` milliseconds, which `docker ps` uses for "Up 3 seconds" and
+ * "Exited (0) 2 minutes ago" (the engine's Status) and the CLI for "3 seconds ago": the same
+ * thresholds and words, so the strings match Docker's exactly.
  */
 export function humanDuration(ms: number): string {
   const seconds = Math.trunc(ms / 1000);
