@@ -6,7 +6,7 @@ import type { RequestContext, Route } from './router.js';
 import { queryBool, sendError, sendJson } from './http.js';
 import { InvalidArgumentError, errorMessage } from '../../lib/errors.js';
 import { parseReference, withDefaultTag, type ImageReference } from '../../lib/image-reference.js';
-import { normaliseAuthConfig, type AuthConfig } from '../distribution/credentials.js';
+import { decodeRegistryConfig } from '../distribution/credentials.js';
 import { openContext } from '../build/build-context.js';
 import { BuildOutput } from '../build/build-output.js';
 import { Builder, planBuild, type BuildOptions } from '../build/builder.js';
@@ -78,7 +78,7 @@ export function parseBuildOptions(ctx: RequestContext): BuildOptions {
     target: q.get('target') ?? '',
     networkMode: q.get('networkmode') || 'default',
     extraHosts: q.getAll('extrahosts').flatMap((h) => h.split(',')).filter(Boolean),
-    registryAuth: registryConfig(ctx.req.headers['x-registry-config']),
+    registryAuth: decodeRegistryConfig(ctx.req.headers['x-registry-config']),
   };
 }
 
@@ -96,23 +96,6 @@ function jsonMap(text: string | null, name: string, nullable: boolean): Record<s
     if (typeof v !== 'string' && !(nullable && v === null)) throw new InvalidArgumentError(`invalid ${name}: the value of ${k} is not a string`);
   }
   return parsed as Record<string, string | null>;
-}
-
-/** X-Registry-Config: base64 JSON of registry -> AuthConfig (Docker Hub under `https://index.docker.io/v1/`). */
-function registryConfig(header: string | string[] | undefined): Record<string, AuthConfig> {
-  const value = Array.isArray(header) ? header[0] : header;
-  if (!value) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
-  } catch {
-    throw new InvalidArgumentError('invalid X-Registry-Config header: not base64-encoded JSON');
-  }
-  const out: Record<string, AuthConfig> = {};
-  if (parsed && typeof parsed === 'object') {
-    for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) out[k] = normaliseAuthConfig(v);
-  }
-  return out;
 }
 
 /** POST /build/prune: forgets the layer cache (the step images stay, as images; `docker image prune` takes them). */

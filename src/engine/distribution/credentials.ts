@@ -17,15 +17,28 @@ export interface AuthConfig {
 
 /** Decodes X-Registry-Auth. Absent or empty means anonymous; a header that does not decode is refused, as dockerd does. */
 export function decodeRegistryAuth(header: string | string[] | undefined): AuthConfig {
-  const value = Array.isArray(header) ? header[0] : header;
-  if (!value) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
-  } catch {
-    throw new InvalidArgumentError('invalid X-Registry-Auth header: not base64-encoded JSON');
+  return normaliseAuthConfig(decodeHeaderJson(header, 'X-Registry-Auth'));
+}
+
+/** X-Registry-Config of POST /build: base64 JSON of registry -> AuthConfig (Docker Hub under `https://index.docker.io/v1/`). */
+export function decodeRegistryConfig(header: string | string[] | undefined): Record<string, AuthConfig> {
+  const parsed = decodeHeaderJson(header, 'X-Registry-Config');
+  const out: Record<string, AuthConfig> = {};
+  if (parsed && typeof parsed === 'object') {
+    for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) out[k] = normaliseAuthConfig(v);
   }
-  return normaliseAuthConfig(parsed);
+  return out;
+}
+
+/** The JSON in a base64 (standard or URL alphabet) header; undefined when the header is absent or empty. */
+function decodeHeaderJson(header: string | string[] | undefined, name: string): unknown {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return undefined;
+  try {
+    return JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
+  } catch {
+    throw new InvalidArgumentError(`invalid ${name} header: not base64-encoded JSON`);
+  }
 }
 
 /** Checks an AuthConfig's fields and fills username/password from `auth` when only that is given. */
