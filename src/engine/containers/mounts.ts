@@ -40,12 +40,9 @@ export interface MountInputs {
   volumeDriver?: string;
 }
 
-/**
- * One mount of a container, stored with the container from create to rm (Docker's MountPoint). The
- * capitalised fields are what `docker inspect` shows under `Mounts`; the rest is what start needs.
- */
-export interface MountPoint {
-  Type: 'bind' | 'volume' | 'tmpfs';
+/** The entry of `Mounts` in `docker inspect`. */
+export interface InspectMount {
+  Type: string;
   Name?: string;
   Source: string;
   Destination: string;
@@ -53,6 +50,14 @@ export interface MountPoint {
   Mode: string;
   RW: boolean;
   Propagation: string;
+}
+
+/**
+ * One mount of a container, stored with the container from create to rm (Docker's MountPoint). The
+ * capitalised fields are what `docker inspect` shows under `Mounts`; the rest is what start needs.
+ */
+export interface MountPoint extends InspectMount {
+  Type: 'bind' | 'volume' | 'tmpfs';
   /** A volume the user named: `rm -v` keeps it. */
   named?: boolean;
   /** Fill the volume from the image's content at Destination when it is empty. */
@@ -64,18 +69,6 @@ export interface MountPoint {
   /** For a volume not yet created: how to create it. */
   volumeLabels?: Record<string, string>;
   volumeOptions?: Record<string, string>;
-}
-
-/** The entry of `Mounts` in `docker inspect`. */
-export interface InspectMount {
-  Type: string;
-  Name?: string;
-  Source: string;
-  Destination: string;
-  Driver?: string;
-  Mode: string;
-  RW: boolean;
-  Propagation: string;
 }
 
 /**
