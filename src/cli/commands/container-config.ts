@@ -71,6 +71,7 @@ export function addCreateFlags(cmd: Command): Command {
     .helpOption('--help', 'Print usage');
 }
 
+/** An env or label file: blank lines and comments skipped, leading blanks trimmed. */
 function readLines(path: string): string[] {
   let text: string;
   try {
@@ -79,6 +80,11 @@ function readLines(path: string): string[] {
     throw new CliError(`open ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
   }
   return text.split(/\r?\n/).map((l) => l.replace(/^\s+/, '')).filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+/** `--env-file` lines then `-e` entries, as docker reads them (run, create and exec alike). */
+export function environment(envFiles: string[], env: string[]): string[] {
+  return [...envFiles.flatMap(readLines), ...env].map(envEntry);
 }
 
 /** "FOO" takes FOO from the caller's environment when set, as docker does. */
@@ -140,7 +146,7 @@ export function buildCreateRequest(image: string, args: string[], flags: CreateF
   if (flags.rm && flags.restart && flags.restart !== 'no') {
     throw new CliError('Conflicting options: cannot specify both --restart and --rm');
   }
-  const env = [...flags.envFile.flatMap(readLines), ...flags.env].map(envEntry);
+  const env = environment(flags.envFile, flags.env);
   const labels: Record<string, string> = {};
   for (const l of [...flags.labelFile.flatMap(readLines), ...flags.label]) {
     const eq = l.indexOf('=');

@@ -64,33 +64,22 @@ export function registerContainerCommands(program: Command, cli: Cli): void {
       await cli.out(renderList(format, table, rows, CONTAINER_HEADER));
     });
 
-  program.command('stop')
-    .description('Stop one or more running containers')
-    .usage('[OPTIONS] CONTAINER [CONTAINER...]')
-    .argument('<containers...>')
-    .option('-s, --signal <string>', 'Signal to send to the container')
-    .option('-t, --timeout <int>', 'Seconds to wait before killing the container')
-    .action(async (names: string[], flags: { signal?: string; timeout?: string }) => {
-      const t = parseIntFlag('-t, --timeout', flags.timeout);
-      await cli.forEachOrFail(names, async (name) => {
-        await cli.client.request('POST', path(name, '/stop'), { query: { t, signal: flags.signal } });
-        await cli.out(`${name}\n`);
+  // stop and restart: the same flags, one request per container, its name printed on success.
+  for (const [verb, description] of [['stop', 'Stop one or more running containers'], ['restart', 'Restart one or more containers']] as const) {
+    program.command(verb)
+      .description(description)
+      .usage('[OPTIONS] CONTAINER [CONTAINER...]')
+      .argument('<containers...>')
+      .option('-s, --signal <string>', 'Signal to send to the container')
+      .option('-t, --timeout <int>', 'Seconds to wait before killing the container')
+      .action(async (names: string[], flags: { signal?: string; timeout?: string }) => {
+        const t = parseIntFlag('-t, --timeout', flags.timeout);
+        await cli.forEachOrFail(names, async (name) => {
+          await cli.client.request('POST', path(name, `/${verb}`), { query: { t, signal: flags.signal } });
+          await cli.out(`${name}\n`);
+        });
       });
-    });
-
-  program.command('restart')
-    .description('Restart one or more containers')
-    .usage('[OPTIONS] CONTAINER [CONTAINER...]')
-    .argument('<containers...>')
-    .option('-s, --signal <string>', 'Signal to send to the container')
-    .option('-t, --timeout <int>', 'Seconds to wait before killing the container')
-    .action(async (names: string[], flags: { signal?: string; timeout?: string }) => {
-      const t = parseIntFlag('-t, --timeout', flags.timeout);
-      await cli.forEachOrFail(names, async (name) => {
-        await cli.client.request('POST', path(name, '/restart'), { query: { t, signal: flags.signal } });
-        await cli.out(`${name}\n`);
-      });
-    });
+  }
 
   program.command('kill')
     .description('Kill one or more running containers')

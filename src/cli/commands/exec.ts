@@ -2,11 +2,11 @@
  * `exec` and `attach`: a process in a running container, or the container's own streams, relayed
  * over a hijacked connection with docker's detach keys, resize and exit codes.
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { compareVersions } from '../api-client.js';
 import type { Cli } from '../cli.js';
 import { CliError, ExitStatus } from '../errors.js';
+import { environment } from './container-config.js';
 import { startSession } from '../session.js';
 import { watchTerminalSize } from '../streams.js';
 
@@ -31,27 +31,6 @@ interface ContainerState {
   Config: { Tty: boolean; OpenStdin: boolean };
 }
 
-/** docker's env-file reading: blank lines and comments skipped, "NAME" alone taken from our env. */
-function readEnvFile(path: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(`open ${path}: ${code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
-  }
-  return text.split(/\r?\n/).map((l) => l.replace(/^\s+/, '')).filter((l) => l !== '' && !l.startsWith('#'));
-}
-
-function envEntry(entry: string): string {
-  if (entry.includes('=')) {
-    if (entry.startsWith('=')) throw new CliError(`invalid environment variable: ${entry}`);
-    return entry;
-  }
-  const value = process.env[entry];
-  return value === undefined ? entry : `${entry}=${value}`;
-}
-
 /** docker refuses a TTY with attached stdin when our stdin is not a terminal. */
 function checkTty(attachStdin: boolean, tty: boolean): void {
   if (attachStdin && tty && !process.stdin.isTTY) throw new CliError('the input device is not a TTY');
@@ -59,7 +38,7 @@ function checkTty(attachStdin: boolean, tty: boolean): void {
 
 async function runExec(cli: Cli, container: string, command: string[], flags: ExecFlags): Promise<void> {
   const client = cli.client;
-  const env = [...flags.envFile.flatMap(readEnvFile), ...flags.env].map(envEntry);
+  const env = environment(flags.envFile, flags.env);
   // docker looks the container up first: a missing one is reported before anything else happens
   await client.json('GET', `/containers/${enc(container)}/json`);
   const tty = Boolean(flags.tty);
