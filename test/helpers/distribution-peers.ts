@@ -45,7 +45,15 @@ export async function startDockerRegistry(options: { htpasswd?: { user: string; 
     'version: 0.1', 'log:', '  level: error', 'storage:', '  filesystem:', `    rootdirectory: ${join(dir, 'data')}`,
     '  delete:', '    enabled: true', 'http:', `  addr: 127.0.0.1:${port}`, auth,
   ].join('\n'));
-  const proc = spawn('/usr/bin/docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return serveRegistry('docker-registry', '/usr/bin/docker-registry', ['serve', join(dir, 'config.yml')], port, dir);
+}
+
+/**
+ * Runs a registry process and returns once it answers /v2/ on `port` (within 10 s); `stop` ends it and
+ * removes `dir`. A registry that exits or never answers is killed, `dir` removed, and its stderr thrown.
+ */
+async function serveRegistry(name: string, command: string, args: string[], port: number, dir: string): Promise<RegistryPeer> {
+  const proc = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let output = '';
   proc.stderr!.on('data', (d) => (output += d));
   const deadline = Date.now() + 10_000;
@@ -53,7 +61,7 @@ export async function startDockerRegistry(options: { htpasswd?: { user: string; 
     if (proc.exitCode !== null || Date.now() > deadline) {
       proc.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });
-      throw new Error(`docker-registry did not start: ${output}`);
+      throw new Error(`${name} did not start: ${output}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -206,17 +214,22 @@ export async function startBerthRegistry(options: {
     `  certificate: ${join(dir, 'token.crt')}`, `  htpasswd: ${join(dir, 'users')}`, '  acl:',
     ...options.acl.map((a) => `    - { account: ${a.account}, name: "${a.name}", actions: [${a.actions.join(', ')}] }`), '',
   ].join('\n'));
-  const proc = spawn(process.execPath, [join(ROOT, 'dist', 'registry', 'main.js'), 'serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let output = '';
-  proc.stderr!.on('data', (d) => (output += d));
-  const deadline = Date.now() + 10_000;
-  while (!(await answers(port))) {
-    if (proc.exitCode !== null || Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      await rm(dir, { recursive: true, force: true });
-      throw new Error(`berth-registry did not start: ${output}`);
+  return serveRegistry('berth-registry', process.execPath, [join(ROOT, 'dist', 'registry', 'main.js'), 'serve', join(dir, 'config.yml')], port, dir);
+}
+
+/**
+ * Runs cleanup steps in order (a test's `after`: stop the daemon, the registry, remove temp dirs), each
+ * one even when an earlier one failed; then throws the first failure. Steps may be undefined (what
+ * `before` never got to start).
+ */
+export async function cleanUpInOrder(...steps: (() => Promise<unknown> | undefined)[]): Promise<void> {
+  let first: unknown;
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (err) {
+      first ??= err;
     }
-    await new Promise((r) => setTimeout(r, 50));
   }
-  return { host: `127.0.0.1:${port}`, port, dir, stop: () => stopProcess(proc, dir) };
+  if (first !== undefined) throw first;
 }

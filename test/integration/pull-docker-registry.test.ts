@@ -6,7 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import {
-  busyboxLayer, copyToRegistry, inspectInRegistry, startDockerRegistry, tarOf, writeOciLayout, type LayoutImage, type RegistryPeer,
+  busyboxLayer, cleanUpInOrder, copyToRegistry, inspectInRegistry, startDockerRegistry, tarOf, writeOciLayout, type LayoutImage, type RegistryPeer,
 } from '../helpers/distribution-peers.js';
 
 let daemon: TestDaemon;
@@ -29,19 +29,7 @@ before(async () => {
   await copyToRegistry(image, `${registry.host}/team/docker-format:1.0`, { dockerFormat: true });
 });
 
-after(async () => {
-  // Each step runs even when an earlier one fails.
-  try {
-    await daemon?.stop();
-  } finally {
-    try {
-      await registry?.stop();
-    } finally {
-      await image?.cleanup();
-      await zstdImage?.cleanup();
-    }
-  }
-});
+after(() => cleanUpInOrder(() => daemon?.stop(), () => registry?.stop(), () => image?.cleanup(), () => zstdImage?.cleanup()));
 
 async function imageIds(): Promise<string[]> {
   const r = await daemon.docker(['images', '-q', '--no-trunc']);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { importBusybox } from '../helpers/busybox.js';
-import { startBerthRegistry, type RegistryPeer } from '../helpers/distribution-peers.js';
+import { cleanUpInOrder, startBerthRegistry, type RegistryPeer } from '../helpers/distribution-peers.js';
 
 let daemon: TestDaemon;
 let registry: RegistryPeer;
@@ -27,19 +27,10 @@ before(async () => {
   await importBusybox(daemon);
 });
 
-after(async () => {
-  // Each step runs even when an earlier one fails.
-  try {
-    await daemon?.stop();
-  } finally {
-    try {
-      await registry?.stop();
-    } finally {
-      await rm(aliceConfig, { recursive: true, force: true });
-      await rm(bobConfig, { recursive: true, force: true });
-    }
-  }
-});
+after(() => cleanUpInOrder(
+  () => daemon?.stop(), () => registry?.stop(),
+  () => rm(aliceConfig, { recursive: true, force: true }), () => rm(bobConfig, { recursive: true, force: true }),
+));
 
 test('alice logs in with a token, pushes, and a second repository mounts the layer', async () => {
   const alice = as(aliceConfig);

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { importBusybox } from '../helpers/busybox.js';
-import { inspectInRegistry, startDockerRegistry, type RegistryPeer } from '../helpers/distribution-peers.js';
+import { cleanUpInOrder, inspectInRegistry, startDockerRegistry, type RegistryPeer } from '../helpers/distribution-peers.js';
 
 let daemon: TestDaemon;
 let registry: RegistryPeer;
@@ -16,13 +16,7 @@ before(async () => {
   await importBusybox(daemon);
 });
 
-after(async () => {
-  try {
-    await daemon?.stop();
-  } finally {
-    await registry?.stop();
-  }
-});
+after(() => cleanUpInOrder(() => daemon?.stop(), () => registry?.stop()));
 
 async function inspect(ref: string, format: string): Promise<string> {
   const r = await daemon.docker(['image', 'inspect', '--format', format, ref]);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { importBusybox } from '../helpers/busybox.js';
-import { inspectInRegistry, startDockerRegistry, type RegistryPeer } from '../helpers/distribution-peers.js';
+import { cleanUpInOrder, inspectInRegistry, startDockerRegistry, type RegistryPeer } from '../helpers/distribution-peers.js';
 
 let daemon: TestDaemon;
 let registry: RegistryPeer;
@@ -23,18 +23,7 @@ before(async () => {
   assert.equal((await docker(['tag', 'busybox', `${registry.host}/alice/busybox:1`])).code, 0);
 });
 
-after(async () => {
-  // Each step runs even when an earlier one fails.
-  try {
-    await daemon?.stop();
-  } finally {
-    try {
-      await registry?.stop();
-    } finally {
-      await rm(config, { recursive: true, force: true });
-    }
-  }
-});
+after(() => cleanUpInOrder(() => daemon?.stop(), () => registry?.stop(), () => rm(config, { recursive: true, force: true })));
 
 test('a wrong password fails to log in and stores nothing', async () => {
   const r = await docker(['login', '-u', 'alice', '--password-stdin', registry.host], 'wrong\n');
