@@ -1,7 +1,8 @@
 // Debian's dockerd (with its own containerd) in a sandbox for tests: temp data root, exec root and
-// socket; no bridge and no iptables rules, so the host network is not touched. stop() ends both
-// daemons and removes every file.
+// socket, a bridge of its own and no iptables rules or forwarding changes, so nothing on the host that
+// the sandbox did not make is touched. stop() ends both daemons and removes every file and the bridge.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -25,7 +26,46 @@ function waitExit(child: ChildProcess, ms: number): Promise<void> {
   });
 }
 
+const ipv4 = (a: string) => a.split('.').reduce((n, part) => n * 256 + Number(part), 0);
+
+/** A 10.x.y.0/24 that no route of the host's main table overlaps, as "10.x.y". */
+async function freeSubnet(): Promise<string> {
+  const { stdout } = await exec('ip', ['-4', '-o', 'route', 'show']);
+  const routes = stdout.split('\n').map((l) => l.split(' ')[0]).filter((d) => /^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(d))
+    .map((d) => { const [addr, len] = d.split('/'); return { net: ipv4(addr), len: Number(len ?? 32) }; });
+  for (let i = 0; i < 100; i++) {
+    const prefix = `10.${randomInt(200, 250)}.${randomInt(0, 256)}`;
+    const net = ipv4(`${prefix}.0`);
+    const overlaps = routes.some((r) => {
+      const bits = Math.min(r.len, 24);
+      const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+      return ((net & mask) >>> 0) === ((r.net & mask) >>> 0);
+    });
+    if (!overlaps) return prefix;
+  }
+  throw new Error('no free 10.x.y.0/24 for the test dockerd\'s bridge');
+}
+
+/**
+ * The bridge dockerd's default network uses. Why not `--bridge=none`: with it, dockerd deletes the
+ * host's docker0 at start, which breaks any other dockerd on the host.
+ */
+async function createBridge(): Promise<{ name: string; remove(): Promise<void> }> {
+  const name = `berth-dkr${randomBytes(3).toString('hex')}`;
+  const remove = () => exec('ip', ['link', 'del', name]).then(() => {}, () => {});
+  await exec('ip', ['link', 'add', name, 'type', 'bridge']);
+  try {
+    await exec('ip', ['addr', 'add', `${await freeSubnet()}.1/24`, 'dev', name]);
+    await exec('ip', ['link', 'set', name, 'up']);
+  } catch (err) {
+    await remove();
+    throw err;
+  }
+  return { name, remove };
+}
+
 export async function startDockerd(): Promise<Dockerd> {
+  const bridge = await createBridge();
   const dir = tempDir('berth-dkd-');
   const csock = join(dir, 'containerd.sock');
   const dsock = join(dir, 'docker.sock');
@@ -34,7 +74,7 @@ export async function startDockerd(): Promise<Dockerd> {
   for (let i = 0; i < 100 && !existsSync(csock); i++) await new Promise((r) => setTimeout(r, 100));
   const dockerd = spawn('dockerd', [
     '--containerd', csock, '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '-H', `unix://${dsock}`,
-    '--pidfile', join(dir, 'dockerd.pid'), '--bridge=none', '--iptables=false', '--ip-masq=false',
+    '--pidfile', join(dir, 'dockerd.pid'), `--bridge=${bridge.name}`, '--iptables=false', '--ip-masq=false', '--ip-forward=false',
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   dockerd.stderr!.on('data', (d) => { log += d; });
@@ -65,6 +105,7 @@ export async function startDockerd(): Promise<Dockerd> {
       for (const m of stdout.split('\n').filter((m) => m.startsWith(dir)).reverse()) await exec('umount', ['-l', m]).catch(() => {});
     } catch { /* no mounts */ }
     rmSync(dir, { recursive: true, force: true });
+    await bridge.remove();
   };
   for (let i = 0; ; i++) {
     const r = await docker(['version', '--format', '{{.Server.Version}}']);
