@@ -193,6 +193,33 @@ test('a body cut off every time fails after retries; cut off once, the pull resu
   }
 });
 
+test('a registry that ignores Range after a cut-off body: the download starts over and the layer is unpacked once, whole', async () => {
+  const image = registry.addImage('lie/norange', '1', [await layerFor('norange', 200_000)]);
+  let cut = false;
+  registry.tricks = [(req, res, digest) => {
+    if (digest !== image.layers[0]) return false;
+    const data = registry.blobs.get(digest)!;
+    res.writeHead(200, { 'content-length': data.length });
+    if (cut) res.end(data); // the whole blob again, Range or not
+    else {
+      cut = true;
+      res.write(data.subarray(0, 1000), () => res.destroy());
+    }
+    return true;
+  }];
+  try {
+    const r = await daemon.docker(['pull', `${registry.host}/lie/norange:1`]);
+    assert.equal(r.code, 0, r.stderr);
+    const gets = registry.requests.filter((q) => q.method === 'GET' && q.url.endsWith(image.layers[0]!));
+    assert.equal(gets.length, 2);
+    assert.equal(gets[1]!.range, 'bytes=1000-');
+    const id = await daemon.docker(['image', 'inspect', '--format', '{{.Id}}', `${registry.host}/lie/norange:1`]);
+    assert.equal(id.stdout.trim(), image.config);
+  } finally {
+    registry.tricks = [];
+  }
+});
+
 test('a 500 from the registry is retried, and reported when it persists', async () => {
   const always = registry.addImage('lie/error', '1', [await layerFor('error500')]);
   const once = registry.addImage('lie/flaky', '1', [await layerFor('flaky')]);

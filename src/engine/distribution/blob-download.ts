@@ -2,7 +2,10 @@
 // blob in memory). A dropped connection, a short body or a 5xx is retried from where it stopped with a
 // Range request (from scratch when the registry ignores Range); bytes that do not match the digest, or
 // more bytes than the descriptor says, fail at once. Concurrent pulls of one blob share one download.
+// The caller that starts a download may also read the bytes as they arrive (`onBody`), to unpack a
+// layer while it downloads; that stream ends only once the whole blob matched its digest.
 import { open, rm } from 'node:fs/promises';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Digester, parseDigest } from '../../lib/oci-digest.js';
@@ -23,7 +26,20 @@ export interface DownloadOptions {
   onProgress?: (current: number, total: number) => void;
   /** Called when a retry begins, with why (for the daemon log). */
   onRetry?: (attempt: number, err: Error) => void;
+  /**
+   * Called at once, and only for the call that starts the download, with a stream of the blob's bytes
+   * in order as they are written to the file. It ends only after the whole blob matched its digest
+   * and fails when the download fails, or with LiveBodyLostError when the download had to start over
+   * (read the file then). Its reader sets the pace; destroying it detaches it, the download goes on.
+   */
+  onBody?: (body: Readable) => void;
 }
+
+/** The live body of a download was abandoned (the registry ignored a Range request): use the file. */
+export class LiveBodyLostError extends Error {}
+
+/** How much of a live body may wait for its reader (the download pauses beyond it). */
+const LIVE_BODY_BUFFER = 1 << 20;
 
 /** Blobs being downloaded now, by digest, so a second pull of the same layer joins the first. */
 export class BlobDownloads {
@@ -39,6 +55,7 @@ export class BlobDownloads {
       const promise = downloadBlob(client, desc, path, {
         onProgress: (c, t) => { for (const l of listeners) l.onProgress?.(c, t); },
         onRetry: (a, e) => { for (const l of listeners) l.onRetry?.(a, e); },
+        onBody: options.onBody,
       }).then(() => path, async (err) => {
         await rm(path, { force: true });
         throw err;
@@ -78,14 +95,24 @@ export class BlobDownloads {
 export async function downloadBlob(client: RegistryClient, desc: Descriptor, path: string, options: DownloadOptions = {}): Promise<void> {
   const { algorithm } = parseDigest(desc.digest);
   let digester = new Digester(algorithm);
-  const fh = await open(path, 'w', 0o600);
+  let live: PassThrough | undefined;
+  if (options.onBody) {
+    live = new PassThrough({ highWaterMark: LIVE_BODY_BUFFER });
+    options.onBody(live);
+  }
+  const fh = await open(path, 'w', 0o600).catch((err) => {
+    live?.destroy(err);
+    throw err;
+  });
   try {
     let offset = 0;
     for (let attempt = 1; ; attempt++) {
       try {
         const blob = await client.openBlob(desc.digest, offset);
         if (blob.from !== offset) {
-          // The registry ignored Range: start over.
+          // The registry ignored Range: start over. A live reader has seen bytes that come again.
+          live?.destroy(new LiveBodyLostError(`the registry ignored a Range request for ${desc.digest}`));
+          live = undefined;
           offset = 0;
           digester = new Digester(algorithm);
           await fh.truncate(0);
@@ -98,6 +125,7 @@ export async function downloadBlob(client: RegistryClient, desc: Descriptor, pat
           }
           digester.update(bytes);
           await fh.write(bytes, 0, bytes.length, offset);
+          if (live && !live.destroyed && !live.write(bytes)) await drained(live);
           offset += bytes.length;
           options.onProgress?.(offset, desc.size);
         }
@@ -113,10 +141,28 @@ export async function downloadBlob(client: RegistryClient, desc: Descriptor, pat
     if (digester.digest() !== desc.digest) {
       throw new RegistryContentError(`filesystem layer verification failed for digest ${desc.digest}`);
     }
+    // Verified: the live reader may now finish (and register) while the file is synced.
+    live?.end();
     await fh.sync();
+  } catch (err) {
+    live?.destroy(err as Error);
+    throw err;
   } finally {
     await fh.close();
   }
+}
+
+/** Resolves when `stream` takes writes again, or is gone. */
+function drained(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
 }
 
 class ShortBodyError extends Error {}

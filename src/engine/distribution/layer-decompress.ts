@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { PassThrough, Transform, pipeline, type Readable } from 'node:stream';
-import { detectCompression } from '../../lib/tar-decompress.js';
+import { detectCompression, type Compression } from '../../lib/tar-decompress.js';
 import { RegistryContentError } from './errors.js';
 
 export const ZSTD_BINARY = 'zstd';
@@ -34,14 +34,29 @@ export async function openLayerTar(file: string, onRead?: (bytes: number) => voi
     await fh.close();
   }
   const kind = detectCompression(head.subarray(0, headLength));
+  return decompressLayer(createReadStream(file, { highWaterMark: 1 << 20 }), kind, onRead);
+}
+
+/**
+ * The same for a blob that is arriving now (a download's live body), so a layer unpacks while it
+ * downloads: the compression is told by its first bytes, which are put back. A failure of `body` fails
+ * the tar stream.
+ */
+export async function openLiveLayerTar(body: Readable, onRead?: (bytes: number) => void): Promise<Readable> {
+  const head = await peek(body, 6);
+  return decompressLayer(body, detectCompression(head), onRead);
+}
+
+function decompressLayer(source: Readable, kind: Compression, onRead?: (bytes: number) => void): Readable {
   let read = 0;
-  const counted = createReadStream(file, { highWaterMark: 1 << 20 }).pipe(new Transform({
+  // pipeline, not pipe: an error of the source (a failed download) must reach the tar's reader.
+  const counted = pipeline(source, new Transform({
     transform(chunk: Buffer, _enc, done) {
       read += chunk.length;
       onRead?.(read);
       done(null, chunk);
     },
-  }));
+  }), () => {});
   if (kind === 'none') return counted;
   const out = new PassThrough({ highWaterMark: 1 << 20 });
   if (kind === 'gzip') {
@@ -56,6 +71,38 @@ export async function openLayerTar(file: string, onRead?: (bytes: number) => voi
     throw new RegistryContentError(`unsupported layer compression ${kind}`);
   }
   return out;
+}
+
+/** Reads the first `n` bytes of `stream` (fewer if it ends first) and puts them back. */
+async function peek(stream: Readable, n: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let length = 0;
+  while (length < n && !stream.readableEnded) {
+    if (stream.destroyed) throw stream.errored ?? new Error('the layer stream closed before its first bytes');
+    const chunk = stream.read() as Buffer | null;
+    if (chunk) {
+      parts.push(chunk);
+      length += chunk.length;
+      continue;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const settle = (err?: Error) => {
+        stream.off('readable', settle);
+        stream.off('end', settle);
+        stream.off('error', settle);
+        stream.off('close', settle);
+        if (err) reject(err);
+        else resolve();
+      };
+      stream.on('readable', settle);
+      stream.on('end', settle);
+      stream.on('error', settle);
+      stream.on('close', settle);
+    });
+  }
+  const head = Buffer.concat(parts);
+  if (head.length) stream.unshift(head);
+  return head;
 }
 
 function zstdDecompress(input: Readable, out: PassThrough): void {

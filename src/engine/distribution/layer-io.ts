@@ -28,9 +28,10 @@ export class LayerIo {
   /**
    * Unpacks a layer on `parent` and registers it, unless its content is not the diffID the image config
    * names: then the layer is taken out again (when this call added it) and RegistryContentError thrown.
+   * `beforeCommit` runs between unpacking and registering (LayerStore.register).
    */
-  async registerLayer(tar: Readable, parent: string | undefined, expectedDiffId: string): Promise<void> {
-    const info = await this.store.registerLayer(tar, parent);
+  async registerLayer(tar: Readable, parent: string | undefined, expectedDiffId: string, beforeCommit?: () => Promise<void>): Promise<void> {
+    const info = await this.store.registerLayer(tar, parent, { beforeCommit });
     if (info.diffId === expectedDiffId) return;
     const stillUsed = this.store.list().some((image) => image.layers.includes(info.chainId));
     if (!stillUsed) await this.store.layerStore.remove(info.chainId);

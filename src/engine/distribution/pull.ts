@@ -1,6 +1,7 @@
 // docker pull: resolve a reference to an image manifest for this platform, fetch its config, download
-// the layers the engine lacks (3 at a time, each verified while streaming), unpack them in order, then
-// register the image and its tag and digest reference, reporting progress as dockerd does.
+// the layers the engine lacks (3 at a time, each verified while streaming and unpacked as it arrives),
+// register them bottom up, then the image and its tag and digest reference, reporting progress as
+// dockerd does.
 import type { Engine } from '../engine.js';
 import { digestOf, parseDigest } from '../../lib/oci-digest.js';
 import type { Descriptor } from '../../lib/oci-media-types.js';
@@ -11,14 +12,15 @@ import type { AuthConfig } from './credentials.js';
 import { distributionOf, type Distribution } from './distribution.js';
 import { RegistryContentError, RegistryResponseError } from './errors.js';
 import { readCapped } from './http-body.js';
-import { openLayerTar } from './layer-decompress.js';
+import { openLayerTar, openLiveLayerTar } from './layer-decompress.js';
 import { LayerIo } from './layer-io.js';
 import { ACCEPTED_MANIFEST_TYPES, parseManifest, selectPlatform, type ImageManifest } from './manifest.js';
 import { ProgressReporter, shortId } from './json-progress.js';
 import { RegistryClient } from './registry-client.js';
 import { Limit } from './limit.js';
 import { connectRegistry, describePullError } from './pull-errors.js';
-import type { DownloadedBlob } from './blob-download.js';
+import { LiveBodyLostError, type DownloadedBlob } from './blob-download.js';
+import type { Readable } from 'node:stream';
 
 /** dockerd's max-concurrent-downloads default. */
 const CONCURRENT_DOWNLOADS = 3;
@@ -134,9 +136,18 @@ async function fetchConfig(client: RegistryClient, desc: Descriptor): Promise<Bu
   return bytes;
 }
 
+/** One layer to fetch and where it goes: on `parent`, as `chainId`, holding `diffId`. */
+interface LayerStep {
+  layer: Descriptor;
+  parent: string | undefined;
+  chainId: string;
+  diffId: string;
+}
+
 /**
- * Downloads what is missing, concurrently, and unpacks it bottom up as each download completes.
- * Returns the number of layers downloaded.
+ * Downloads what is missing, up to 3 layers at once, unpacking each while it downloads (into a temp
+ * dir of its own, from the verified bytes as they arrive); layers are registered bottom up, each once
+ * its parent is. Returns the number of layers downloaded.
  */
 async function fetchLayers(
   dist: Distribution, io: LayerIo, resolved: ResolvedImage, layers: Descriptor[], chain: string[], diffIds: string[],
@@ -154,53 +165,97 @@ async function fetchLayers(
 
   const wanted = layers.slice(firstMissing);
   const slots = new Limit(CONCURRENT_DOWNLOADS);
-  const downloads = wanted.map((layer) => {
-    const id = shortId(layer.digest);
-    if (!slots.free) progress.layer(id, 'Waiting');
-    return slots.run(() => dist.downloads.fetch(resolved.client, layer, {
-      onProgress: (current, total) => progress.bytes(id, 'Downloading', current, total),
-    }).then((blob) => {
-      progress.layer(id, 'Verifying Checksum');
-      progress.layer(id, 'Download complete');
-      return blob;
-    }));
+  let below: Promise<void> = Promise.resolve();
+  const pulls = wanted.map((layer, k) => {
+    const i = firstMissing + k;
+    if (!slots.free) progress.layer(shortId(layer.digest), 'Waiting');
+    below = pullLayer(dist, io, resolved.client, slots, { layer, parent: chain[i - 1], chainId: chain[i]!, diffId: diffIds[i]! }, below, options);
+    return below;
   });
-  // Every download is awaited (and its file released) even when an earlier step failed.
-  const held: DownloadedBlob[] = [];
-  try {
-    for (let k = 0; k < wanted.length; k++) {
-      const i = firstMissing + k;
-      const layer = layers[i]!;
-      const blob = await downloads[k]!;
-      held.push(blob);
-      options.signal?.throwIfAborted();
-      await extractLayer(dist, io, blob, layer, chain[i - 1], chain[i]!, diffIds[i]!, progress);
-      await io.keepLayerBlob(blob.path, layer, diffIds[i]!);
-      progress.layer(shortId(layer.digest), 'Pull complete');
-      await blob.release();
-    }
-  } finally {
-    const settled = await Promise.allSettled(downloads);
-    for (const s of settled) if (s.status === 'fulfilled') await s.value.release();
-  }
+  // Every layer is settled (download released, temp dir gone) before the first failure is reported.
+  const failure = (await Promise.allSettled(pulls)).find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failure) throw failure.reason;
   return wanted.length;
 }
 
-async function extractLayer(
-  dist: Distribution, io: LayerIo, blob: DownloadedBlob, layer: Descriptor, parent: string | undefined, chainId: string,
-  diffId: string, progress: ProgressReporter,
+/**
+ * Downloads one layer (in a slot of `slots`) and registers it once `below`, the pull of the layer under
+ * it, is done. The pull that starts a download unpacks the bytes as they arrive, overlapping the
+ * unpacking of this layer with the downloads of the others (where dockerd unpacks from the finished
+ * file); one that joins another's download, or whose live bytes were dropped, unpacks the file.
+ */
+async function pullLayer(
+  dist: Distribution, io: LayerIo, client: RegistryClient, slots: Limit, step: LayerStep, below: Promise<void>,
+  options: PullOptions,
 ): Promise<void> {
+  const { progress } = options;
+  const { layer } = step;
   const id = shortId(layer.digest);
-  let running = dist.extractions.get(chainId);
-  if (!running) {
-    if (io.hasLayer(chainId)) return;
-    running = (async () => {
-      const tar = await openLayerTar(blob.path, (read) => progress.bytes(id, 'Extracting', read, layer.size));
-      await io.registerLayer(tar, parent, diffId);
-    })();
-    dist.extractions.set(chainId, running);
-    void running.catch(() => {}).finally(() => dist.extractions.delete(chainId));
+  const beforeCommit = async () => {
+    await below;
+    options.signal?.throwIfAborted();
+  };
+  // "Extracting" is shown once the download is complete, as dockerd does, not interleaved with it.
+  let downloaded = false;
+  let live: Promise<void> | undefined;
+  const download = slots.run(() => dist.downloads.fetch(client, layer, {
+    onProgress: (current, total) => progress.bytes(id, 'Downloading', current, total),
+    onBody: (body) => {
+      let used = false;
+      live = extractLayer(dist, io, step, () => {
+        used = true;
+        return openLiveLayerTar(body, (read) => { if (downloaded) progress.bytes(id, 'Extracting', read, layer.size); });
+      }, beforeCommit);
+      // Present already, or being unpacked by another pull: the download only fills the file.
+      if (!used) body.destroy();
+    },
+  }));
+  let blob: DownloadedBlob;
+  try {
+    blob = await download;
+  } catch (err) {
+    await live?.catch(() => {});
+    throw err;
   }
-  await running;
+  try {
+    downloaded = true;
+    progress.layer(id, 'Verifying Checksum');
+    progress.layer(id, 'Download complete');
+    const fromFile = () => openLayerTar(blob.path, (read) => progress.bytes(id, 'Extracting', read, layer.size));
+    try {
+      await (live ?? extractLayer(dist, io, step, fromFile, beforeCommit));
+    } catch (err) {
+      if (!isLiveBodyLost(err)) throw err;
+      await extractLayer(dist, io, step, fromFile, beforeCommit);
+    }
+    await io.keepLayerBlob(blob.path, layer, step.diffId);
+    progress.layer(id, 'Pull complete');
+  } finally {
+    await blob.release();
+  }
 }
 
+/**
+ * Unpacks and registers a layer, unless it is present (undefined then); a pull that finds the same layer
+ * being unpacked by another shares that work. `open` is called (at once) only when this call unpacks.
+ */
+function extractLayer(
+  dist: Distribution, io: LayerIo, step: LayerStep, open: () => Promise<Readable>, beforeCommit: () => Promise<void>,
+): Promise<void> | undefined {
+  const running = dist.extractions.get(step.chainId);
+  if (running) return running;
+  if (io.hasLayer(step.chainId)) return undefined;
+  const started = (async () => {
+    const tar = await open();
+    await io.registerLayer(tar, step.parent, step.diffId, beforeCommit);
+  })();
+  dist.extractions.set(step.chainId, started);
+  void started.catch(() => {}).finally(() => dist.extractions.delete(step.chainId));
+  return started;
+}
+
+/** The unpacker wraps stream errors: look through causes. */
+function isLiveBodyLost(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) if (e instanceof LiveBodyLostError) return true;
+  return false;
+}

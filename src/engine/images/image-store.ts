@@ -8,7 +8,7 @@ import {
   familiarString, parseAnyReference, withDefaultTag, type ImageReference,
 } from '../../lib/image-reference.js';
 import { ContentStore } from './content-store.js';
-import { LayerStore, chainIdOf, type LayerInfo } from './layer-store.js';
+import { LayerStore, chainIdOf, type LayerInfo, type RegisterOptions } from './layer-store.js';
 import { ReferenceStore } from './reference-store.js';
 import { parseImageConfig, type ImageConfig } from './image-config.js';
 
@@ -183,8 +183,8 @@ export class ImageStore {
    * Unpacks a layer tar on top of `parent` (a chainID); see LayerStore.register. The layer is kept from
    * garbage collection until an image names it (addImage) or the daemon restarts.
    */
-  registerLayer(tar: Readable | AsyncIterable<Buffer>, parent?: string): Promise<LayerInfo> {
-    return this.layerStore.register(tar, parent);
+  registerLayer(tar: Readable | AsyncIterable<Buffer>, parent?: string, options?: RegisterOptions): Promise<LayerInfo> {
+    return this.layerStore.register(tar, parent, options);
   }
 
   /**

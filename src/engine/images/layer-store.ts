@@ -20,6 +20,11 @@ export interface LayerInfo {
   created: string;
 }
 
+export interface RegisterOptions {
+  /** Awaited after the tar is unpacked, before the layer is registered (see LayerStore.register). */
+  beforeCommit?: () => Promise<void>;
+}
+
 const TEMP_PREFIX = 'tmp-';
 const META = 'layer.json';
 /** Short links to diff dirs: overlay mount options must fit in one page, and full paths fill it after ~40 layers. */
@@ -137,14 +142,23 @@ export class LayerStore {
    * Unpacks a layer tar (plain or gzip) on top of `parent` and registers it. If a layer with the same
    * chainID exists already, the new copy is dropped and the existing one returned. The layer (and the
    * parent, from the start) stays unclaimed, safe from garbage collection, until `claim`.
+   *
+   * `options.beforeCommit` is awaited between unpacking and making the layer visible; with it, the
+   * parent need only exist by then, so a pull can unpack several layers side by side (each into its
+   * own temp dir) and register them bottom up. A rejection discards the unpacked copy.
    */
-  async register(tarStream: Readable | AsyncIterable<Buffer>, parent?: string): Promise<LayerInfo> {
-    if (parent && !this.layers.has(parent)) throw new NotFoundError(`layer does not exist: ${parent}`);
+  async register(tarStream: Readable | AsyncIterable<Buffer>, parent?: string, options: RegisterOptions = {}): Promise<LayerInfo> {
+    const checkParent = () => {
+      if (parent && !this.layers.has(parent)) throw new NotFoundError(`layer does not exist: ${parent}`);
+    };
+    if (!options.beforeCommit) checkParent();
     if (parent) this.unclaimed.add(parent);
     const tmp = join(this.root, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     await mkdir(join(tmp, 'diff'), { recursive: true, mode: 0o700 });
     try {
       const { diffId, size } = await unpackLayer(tarStream, join(tmp, 'diff'));
+      await options.beforeCommit?.();
+      checkParent();
       const chainId = chainIdOf(parent, diffId);
       const existing = this.layers.get(chainId);
       if (existing) {
