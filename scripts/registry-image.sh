@@ -4,7 +4,8 @@
 #   docker run -d -p 5000:5000 -v $HOME/registry:/var/lib/registry berth-registry
 # The root filesystem holds this host's node binary with the shared libraries it loads, dist/, and
 # the production packages of package-lock.json; `docker import` (DOCKER_HOST decides which engine:
-# berthd or dockerd) turns it into an image with the registry as its entrypoint.
+# berthd or dockerd) turns it into an image with the registry as its entrypoint. No REGISTRY_* ENV:
+# the defaults are already :5000 and /var/lib/registry, and an ENV would override a mounted config.yml.
 set -euo pipefail
 TAG=${1:-berth-registry:latest}
 DOCKER=${DOCKER:-docker}
@@ -45,7 +46,7 @@ tar -C "$FS" --numeric-owner --owner=0 --group=0 -c . | "$DOCKER" import \
   -c 'WORKDIR /opt/berth' \
   -c 'EXPOSE 5000' \
   -c 'VOLUME /var/lib/registry' \
-  -c 'ENV REGISTRY_HTTP_ADDR=:5000 REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY=/var/lib/registry NODE_ENV=production' \
+  -c 'ENV NODE_ENV=production' \
   -c "LABEL org.opencontainers.image.title=berth-registry org.opencontainers.image.version=$VERSION" \
   -m "berth-registry $VERSION, node $("$NODE" --version)" \
   - "$TAG"

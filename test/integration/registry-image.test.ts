@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOCKER, ROOT, run, startDaemon, type TestDaemon } from '../helpers/daemon.js';
@@ -25,14 +25,18 @@ before(async () => {
 
 after(() => cleanUpInOrder(() => daemon?.stop(), () => rm(volume, { recursive: true, force: true })));
 
-async function answers(url: string): Promise<number> {
-  try {
-    const res = await fetch(url);
-    await res.arrayBuffer();
-    return res.status;
-  } catch {
-    return 0;
+/** GET /v2/ on 127.0.0.1:port until it answers 200 (the registry starts in the background), at most ~10 s. */
+async function v2Status(port: number): Promise<number> {
+  let status = 0;
+  for (let i = 0; i < 100 && status !== 200; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 100));
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/v2/`);
+      await res.arrayBuffer();
+      status = res.status;
+    } catch { /* not listening yet */ }
   }
+  return status;
 }
 
 test('registry-image.sh imports an image whose entrypoint is the registry, with port 5000 and its volume', async () => {
@@ -48,12 +52,7 @@ test('registry-image.sh imports an image whose entrypoint is the registry, with 
 test('docker run -d -p PORT:5000 -v DIR:/var/lib/registry serves the registry API', async () => {
   const started = await daemon.docker(['run', '-d', '--name', 'registry', '-p', `127.0.0.1:${port}:5000`, '-v', `${volume}:/var/lib/registry`, IMAGE]);
   assert.equal(started.code, 0, started.stderr);
-  let status = 0;
-  for (let i = 0; i < 100 && status !== 200; i++) {
-    status = await answers(`http://127.0.0.1:${port}/v2/`);
-    if (status !== 200) await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.equal(status, 200, (await daemon.docker(['logs', 'registry'])).stderr);
+  assert.equal(await v2Status(port), 200, (await daemon.docker(['logs', 'registry'])).stderr);
   assert.match((await daemon.docker(['logs', 'registry'])).stderr, /berth-registry: listening on :5000 \(http\), storage \/var\/lib\/registry/);
 });
 
@@ -80,6 +79,24 @@ test('the engine pushes to the containerized registry, pulls back and runs; the 
     assert.ok(existsSync(blob(d.slice('sha256:'.length))), `${d} is stored in the host directory`);
   }
   assert.equal(manifest.layers.length, 1);
+});
+
+test('a config.yml mounted into the container is taken as it is', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-registry-config-'));
+  try {
+    await writeFile(join(dir, 'config.yml'), 'version: 0.1\nhttp:\n  addr: :6000\nstorage:\n  filesystem:\n    rootdirectory: /srv/registry\n');
+    const other = await freePort();
+    const started = await daemon.docker(['run', '-d', '--name', 'configured', '-p', `127.0.0.1:${other}:6000`,
+      '-v', `${dir}:/etc/berth-registry:ro`, IMAGE, 'serve', '/etc/berth-registry/config.yml']);
+    assert.equal(started.code, 0, started.stderr);
+    const status = await v2Status(other);
+    const logs = await daemon.docker(['logs', 'configured']);
+    assert.equal(status, 200, logs.stderr);
+    assert.match(logs.stderr, /listening on :6000 \(http\), storage \/srv\/registry/);
+  } finally {
+    await daemon.docker(['rm', '-f', 'configured']);
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('docker stop ends the registry with SIGTERM and exit code 0', async () => {
