@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { chmod, unlink, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { DaemonConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
@@ -39,6 +39,7 @@ export async function openListeners(config: DaemonConfig, api: ApiServer, log: L
       ? createHttpsServer(tlsOptions(config), api.handleRequest)
       : createHttpServer(api.handleRequest);
     server.on('upgrade', api.handleUpgrade);
+    trackConnections(server);
     server.keepAliveTimeout = 0;
     server.requestTimeout = 0;
     if (parsed.kind === 'unix') {
@@ -84,9 +85,23 @@ function listen(server: Server, pathOrPort: string | number, host?: string): Pro
   });
 }
 
+const connections = new WeakMap<Server, Set<Socket>>();
+
+/** Remembers every connection, hijacked ones included: node's server forgets those after the upgrade. */
+function trackConnections(server: Server): void {
+  const open = new Set<Socket>();
+  connections.set(server, open);
+  server.on('connection', (socket: Socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  });
+}
+
+/** Stops listening and ends every connection, attach and log streams too, so shutdown never waits on a client. */
 function close(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();
+    for (const socket of connections.get(server) ?? []) socket.destroy();
   });
 }
