@@ -250,7 +250,10 @@ function extractLayer(
     await io.registerLayer(tar, step.parent, step.diffId, beforeCommit);
   })();
   dist.extractions.set(step.chainId, started);
-  void started.catch(() => {}).finally(() => dist.extractions.delete(step.chainId));
+  // Forgotten the moment it settles (this reaction runs before any awaiting caller's), so a caller that
+  // retries after a failure starts afresh instead of joining the failed attempt.
+  const forget = () => { if (dist.extractions.get(step.chainId) === started) dist.extractions.delete(step.chainId); };
+  started.then(forget, forget);
   return started;
 }
 
