@@ -7,17 +7,10 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { PassThrough, Transform, pipeline, type Readable } from 'node:stream';
-import { detectCompression, type Compression } from '../../lib/tar-decompress.js';
+import { detectCompression, INFLATE_CHUNK, type Compression } from '../../lib/tar-decompress.js';
 import { RegistryContentError } from './errors.js';
 
 export const ZSTD_BINARY = 'zstd';
-
-/**
- * Output chunk of the gunzip stream. zlib's default (16 KiB) means one thread-pool round trip, one
- * stream hop and one file write per 16 KiB: measured here, 256 KiB halves the CPU of unpacking a
- * 100 MiB layer (2.8 s -> 1.7 s for three). Memory stays bounded by the streams' high-water marks.
- */
-export const INFLATE_CHUNK = 256 * 1024;
 
 /**
  * Opens a downloaded layer blob as an uncompressed tar stream. `onRead` is told how many compressed
