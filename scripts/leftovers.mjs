@@ -1,5 +1,5 @@
 // What Berth's tests could leave on a host: links, mounts, firewall chains, namespaces, monitor
-// processes and temp dirs. run-tests.mjs takes this before and after a run and names anything new.
+// processes, cgroups and temp dirs. run-tests.mjs takes this before and after a run and names anything new.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,12 @@ export function snapshot() {
     if (l.includes('/berth-')) items.add(`process ${l.split(' ').slice(0, 2).join(' ')}`);
   }
   for (const name of readdirSync(tmpdir())) if (name.startsWith('berth-')) items.add(`dir ${tmpdir()}/${name}`);
+  // Containers' cgroups (runc's cgroupsPath /berth/<id>), in the v1 pids hierarchy or the v2 tree.
+  for (const root of ['/sys/fs/cgroup/pids/berth', '/sys/fs/cgroup/berth']) {
+    let names = [];
+    try { names = readdirSync(root); } catch { continue; }
+    for (const name of names) if (/^[0-9a-f]{64}$/.test(name)) items.add(`cgroup ${root}/${name}`);
+  }
   return items;
 }
 
