@@ -104,6 +104,19 @@ export class TestDaemon {
     return this.stopDaemon('SIGKILL');
   }
 
+  /** A raw API request on the daemon's socket: strings go as they are, anything else as JSON. */
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = request({ socketPath: this.socket, path, method, headers: { 'Content-Type': 'application/json' } }, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+      });
+      req.on('error', reject);
+      req.end(body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body));
+    });
+  }
+
   /** Runs the real docker CLI against this daemon. */
   docker(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
     return run(DOCKER, ['-H', this.host, ...args], options);

@@ -2,7 +2,6 @@
 // Docker's errors for bad input; and resource limits a user checks with inspect, stats and an OOM kill.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { importBusybox } from '../helpers/busybox.js';
 
@@ -15,17 +14,7 @@ before(async () => {
 });
 after(async () => { await daemon.stop(); });
 
-function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: daemon.socket, path, method, headers: { 'Content-Type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
+const api = (method: string, path: string, body?: unknown) => daemon.api(method, path, body);
 
 test('docker exec: stdout and stderr apart, the exit code passed back', async () => {
   const r = await daemon.docker(['exec', 'svc', 'sh', '-c', 'echo out; echo err >&2; exit 7']);

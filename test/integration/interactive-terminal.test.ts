@@ -3,7 +3,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { request } from 'node:http';
 import { promisify } from 'node:util';
 import WebSocket from 'ws';
 import { startDaemon, DOCKER, type TestDaemon } from '../helpers/daemon.js';
@@ -47,17 +46,7 @@ function dockerCmd(args: string): string {
   return `${DOCKER} -H ${daemon.host} ${args}`;
 }
 
-function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: daemon.socket, path, method, headers: { 'Content-Type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
+const api = (method: string, path: string, body?: unknown) => daemon.api(method, path, body);
 
 test('docker run -ti busybox sh: arithmetic, the terminal size from the start, a resize, exit 3', { timeout: 30_000 }, async () => {
   await session('run', dockerCmd('run -ti --name term --network none busybox sh'));

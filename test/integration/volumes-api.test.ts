@@ -1,6 +1,5 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,17 +9,7 @@ let daemon: TestDaemon;
 before(async () => { daemon = await startDaemon(); });
 after(async () => { await daemon.stop(); });
 
-function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: daemon.socket, path, method, headers: { 'Content-Type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body));
-  });
-}
+const api = (method: string, path: string, body?: unknown) => daemon.api(method, path, body);
 
 test('docker volume create, inspect, ls and rm', async () => {
   const created = await daemon.docker(['volume', 'create', '--label', 'app=web', 'web-data']);
