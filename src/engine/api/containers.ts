@@ -11,7 +11,6 @@ import { attachWebSocket } from '../containers/attach-ws.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../containers/attach-keys.js';
 import { containerNotRunning, parseTtySize, resizeTerminal } from '../containers/attach-resize.js';
 import { statsStream } from '../containers/stats.js';
-import { containerTop } from '../containers/container-top.js';
 
 export function routes(_engine: Engine): Route[] {
   return [
@@ -21,7 +20,6 @@ export function routes(_engine: Engine): Route[] {
     { method: 'GET', path: '/containers/{id}/json', handler: getContainersInspect },
     { method: 'GET', path: '/containers/{id}/logs', handler: getContainersLogs },
     { method: 'GET', path: '/containers/{id}/stats', handler: getContainersStats },
-    { method: 'GET', path: '/containers/{id}/top', handler: getContainersTop },
     { method: 'POST', path: '/containers/{id}/start', handler: postContainersStart },
     { method: 'POST', path: '/containers/{id}/stop', handler: postContainersStop },
     { method: 'POST', path: '/containers/{id}/restart', handler: postContainersRestart },
@@ -139,12 +137,6 @@ async function getContainersLogs(ctx: RequestContext): Promise<void> {
 async function getContainersStats(ctx: RequestContext): Promise<void> {
   const c = ctx.engine.containers.get(ctx.params.id);
   await statsStream(ctx, c, { stream: queryBool(ctx, 'stream', true), oneShot: queryBool(ctx, 'one-shot') });
-}
-
-async function getContainersTop(ctx: RequestContext): Promise<void> {
-  const c = ctx.engine.containers.get(ctx.params.id);
-  if (!c.state.running || c.state.restarting || !c.state.pid) throw new ConflictError(`Container ${c.id} is not running`);
-  sendJson(ctx, 200, await containerTop(c.state.pid, ctx.query.get('ps_args') || undefined));
 }
 
 async function postContainersAttach(ctx: RequestContext): Promise<void> {
