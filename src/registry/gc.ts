@@ -5,11 +5,11 @@
 // before its manifest). With deleteUntagged, manifests no tag reaches (directly, through an index, or
 // as a referrer of a kept manifest) are deleted first. Uploads abandoned for a week are removed.
 import { parseDigest } from '../lib/oci-digest.js';
+import { listRepositories } from './content/catalog.js';
 import { layout } from './content/layout.js';
 import { parseManifest } from './content/manifest-parse.js';
-import { PathNotFoundError } from './errors.js';
 import type { Registry } from './registry.js';
-import { walkFiles, type StorageDriver } from './storage/driver.js';
+import { walkFiles } from './storage/driver.js';
 
 export interface GcOptions {
   dryRun?: boolean;
@@ -28,25 +28,6 @@ export interface GcResult {
   purgedUploads: Array<{ repository: string; id: string }>;
 }
 
-/** Every repository directory (with manifests, layers or uploads), by name. */
-async function repositories(driver: StorageDriver): Promise<string[]> {
-  const out: string[] = [];
-  async function walk(dir: string, name: string): Promise<void> {
-    let children: string[];
-    try { children = await driver.list(dir); } catch (err) {
-      if (err instanceof PathNotFoundError) return;
-      throw err;
-    }
-    const bases = children.map((c) => c.slice(c.lastIndexOf('/') + 1));
-    if (name && bases.some((b) => b === '_manifests' || b === '_layers' || b === '_uploads')) out.push(name);
-    for (let i = 0; i < children.length; i++) {
-      if (!bases[i].startsWith('_')) await walk(children[i], name ? `${name}/${bases[i]}` : bases[i]);
-    }
-  }
-  await walk(layout.repositoriesRoot, '');
-  return out;
-}
-
 export async function garbageCollect(registry: Registry, options: GcOptions = {}): Promise<GcResult> {
   const { driver, manifests } = registry;
   const log = options.log ?? (() => {});
@@ -56,7 +37,7 @@ export async function garbageCollect(registry: Registry, options: GcOptions = {}
   const maxUploadAge = options.uploadMaxAgeMs ?? 7 * 24 * 3600 * 1000;
   const layerLinks: Array<{ repository: string; digest: string; path: string }> = [];
 
-  for (const name of await repositories(driver)) {
+  for (const name of await listRepositories(driver, ['_manifests', '_layers', '_uploads'])) {
     const revisions = await manifests.revisions(name);
     const parsed = new Map<string, ReturnType<typeof parseManifest> | undefined>();
     for (const digest of revisions) {
