@@ -3,13 +3,14 @@
 // --label, FROM scratch, a base image pulled from a registry, and a hostile context refused.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, writeFile, rm, readdir } from 'node:fs/promises';
+import { mkdtemp, rm, readdir } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { importBusybox } from '../helpers/busybox.js';
+import { writeTree } from '../helpers/files.js';
 import {
   busyboxLayer, copyToRegistry, startDockerRegistry, tarOf, writeOciLayout, type LayoutImage, type RegistryPeer,
 } from '../helpers/distribution-peers.js';
@@ -31,14 +32,7 @@ after(async () => {
   }
 });
 
-async function context(name: string, files: Record<string, string>): Promise<string> {
-  const ctx = join(dir, name);
-  for (const [file, content] of Object.entries(files)) {
-    await mkdir(dirname(join(ctx, file)), { recursive: true });
-    await writeFile(join(ctx, file), content);
-  }
-  return ctx;
-}
+const context = (name: string, files: Record<string, string>) => writeTree(join(dir, name), files);
 
 async function catFile(image: string, path: string): Promise<string> {
   const r = await daemon.docker(['run', '--rm', image, 'cat', path]);

@@ -3,11 +3,12 @@
 // output, the cache on the second build, the image running with -P, and bad Dockerfiles refused.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { importBusybox } from '../helpers/busybox.js';
+import { writeTree } from '../helpers/files.js';
 
 let daemon: TestDaemon;
 let dir: string;
@@ -26,16 +27,7 @@ after(async () => {
   }
 });
 
-async function context(name: string, files: Record<string, string>): Promise<string> {
-  const ctx = join(dir, name);
-  for (const [file, content] of Object.entries(files)) {
-    await writeFile(join(ctx, file), content).catch(async () => {
-      await import('node:fs/promises').then((fs) => fs.mkdir(join(ctx, file, '..'), { recursive: true }));
-      await writeFile(join(ctx, file), content);
-    });
-  }
-  return ctx;
-}
+const context = (name: string, files: Record<string, string>) => writeTree(join(dir, name), files);
 
 const WEB = [
   'FROM busybox',
