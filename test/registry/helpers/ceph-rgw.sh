@@ -13,6 +13,13 @@ if ! command -v radosgw >/dev/null || ! command -v ceph-osd >/dev/null || ! comm
   apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends ceph-mon ceph-osd radosgw >/dev/null
 fi
 mkdir -p "$D/mon" "$D/osd" "$D/run" "$D/rgw"
+# A monitor that answers `mon stat` can still refuse commands for a moment while it settles
+# ("EPERM: problem getting command descriptions from mon"): retry such calls for up to 10 s.
+retry() {
+  local i
+  for i in $(seq 50); do "$@" 2>/dev/null && return 0; sleep 0.2; done
+  "$@"
+}
 FSID=$(cat /proc/sys/kernel/random/uuid)
 CONF=$D/ceph.conf
 cat > "$CONF" <<CONF
@@ -60,7 +67,8 @@ ceph-mon -c "$CONF" --mkfs -i a --monmap "$D/monmap" --keyring "$D/keyring"
 ceph-mon -c "$CONF" -i a
 for _ in $(seq 300); do ceph -c "$CONF" --connect-timeout 2 mon stat >/dev/null 2>&1 && break; sleep 0.2; done
 OSD_UUID=$(cat /proc/sys/kernel/random/uuid)
-OSD=$(ceph -c "$CONF" osd new "$OSD_UUID")
+# `osd new` with the same uuid returns the same id, so a retry cannot make a second OSD.
+OSD=$(retry ceph -c "$CONF" osd new "$OSD_UUID")
 ceph-osd -c "$CONF" -i "$OSD" --mkfs --osd-uuid "$OSD_UUID" >/dev/null 2>&1
 ceph-osd -c "$CONF" -i "$OSD"
 for _ in $(seq 300); do ceph -c "$CONF" osd stat 2>/dev/null | grep -q '1 up' && break; sleep 0.2; done
@@ -70,6 +78,11 @@ for i in $(seq 50); do
   sleep 0.2
 done
 radosgw -c "$CONF" -n client.rgw
-radosgw-admin -c "$CONF" -n client.rgw user create --uid=berth --display-name=berth --access-key="$AK" --secret-key="$SK" >/dev/null
+# Idempotent, so that a retry after a create that did land succeeds.
+ensure_user() {
+  radosgw-admin -c "$CONF" -n client.rgw user info --uid=berth >/dev/null 2>&1 ||
+    radosgw-admin -c "$CONF" -n client.rgw user create --uid=berth --display-name=berth --access-key="$AK" --secret-key="$SK" >/dev/null
+}
+retry ensure_user
 for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && exit 0; sleep 0.2; done
 echo "radosgw did not start" >&2; tail -20 "$D/client.rgw.log" >&2; exit 1
