@@ -1,5 +1,5 @@
-// What Berth's tests could leave on a host: links, mounts, firewall chains, namespaces, monitor
-// processes, cgroups and temp dirs. run-tests.mjs takes this before and after a run and names anything new.
+// What Berth's tests could leave on a host: links, mounts, firewall chains, namespaces, monitor and
+// proxy processes, cgroups and temp dirs. run-tests.mjs takes this before and after a run and names anything new.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +28,10 @@ export function snapshot() {
   for (const l of lines('ip', ['netns', 'list'])) if (l.includes('berth')) items.add(`netns ${l.split(' ')[0]}`);
   for (const l of lines('pgrep', ['-af', 'conmon'])) {
     if (l.includes('/berth-')) items.add(`process ${l.split(' ').slice(0, 2).join(' ')}`);
+  }
+  // berthd's userland proxies (src/engine/network/userland-proxy.ts).
+  for (const l of lines('pgrep', ['-af', 'socat'])) {
+    if (l.includes(' -t 86400 TCP4-LISTEN:')) items.add(`process ${l.split(' ').slice(0, 2).join(' ')} ${l.match(/TCP4-LISTEN:\S+/)[0]}`);
   }
   for (const name of readdirSync(tmpdir())) if (name.startsWith('berth-')) items.add(`dir ${tmpdir()}/${name}`);
   // Containers' cgroups (runc's cgroupsPath /berth/<id>), in the v1 pids hierarchy or the v2 tree.

@@ -24,6 +24,8 @@ export interface DaemonConfig {
   bip?: string;
   defaultAddressPools: { base: string; size: number }[];
   iptables: boolean;
+  /** Answer published TCP ports on the host's loopback with a proxy process (false: loopback DNAT). */
+  userlandProxy: boolean;
   /** Write one JSON line per API request to this file ("-" for stderr). */
   auditLog?: string;
   /** Serve the browser console on the API listeners. */
@@ -47,6 +49,7 @@ export function defaultConfig(): DaemonConfig {
     registryMirrors: [],
     defaultAddressPools: [],
     iptables: true,
+    userlandProxy: true,
     console: false,
   };
 }
@@ -57,7 +60,7 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   'log-level': 'logLevel', tls: 'tls', tlsverify: 'tlsVerify', tlscacert: 'tlsCaCert', tlscert: 'tlsCert',
   tlskey: 'tlsKey', 'live-restore': 'liveRestore', 'insecure-registries': 'insecureRegistries',
   'registry-mirrors': 'registryMirrors', bridge: 'bridge', bip: 'bip',
-  'default-address-pools': 'defaultAddressPools', iptables: 'iptables', 'audit-log': 'auditLog',
+  'default-address-pools': 'defaultAddressPools', iptables: 'iptables', 'userland-proxy': 'userlandProxy', 'audit-log': 'auditLog',
   console: 'console',
 };
 

@@ -33,6 +33,7 @@ function parseArgs(argv: string[]) {
     .option('--bip <cidr>', 'network bridge IP')
     .option('--default-address-pool <pool>', 'default address pools for node specific local networks (base=CIDR,size=N)', collect)
     .option('--iptables [bool]', 'enable addition of iptables rules (default true)')
+    .option('--userland-proxy [bool]', 'use a userland proxy for loopback traffic to published ports (default true)')
     .option('--live-restore', 'keep containers alive during daemon downtime (always on)')
     .option('--audit-log <file>', 'write one JSON line per API request to FILE ("-" for stderr)')
     .option('--console', 'serve the browser console on the API listeners')
@@ -62,6 +63,7 @@ async function buildConfig(argv: string[]): Promise<DaemonConfig> {
   if (opts.bip) config.bip = opts.bip;
   if (opts.defaultAddressPool) config.defaultAddressPools = opts.defaultAddressPool.map(parsePool);
   if (opts.iptables !== undefined) config.iptables = opts.iptables === true || opts.iptables === 'true';
+  if (opts.userlandProxy !== undefined) config.userlandProxy = opts.userlandProxy === true || opts.userlandProxy === 'true';
   if (opts.auditLog) config.auditLog = opts.auditLog;
   if (opts.console) config.console = true;
   return config;

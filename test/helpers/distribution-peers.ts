@@ -4,11 +4,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { run } from './daemon.js';
+import { freePort } from './ports.js';
 
 export interface RegistryPeer {
   /** "127.0.0.1:PORT", the registry part of references. */
@@ -18,17 +18,7 @@ export interface RegistryPeer {
   stop(): Promise<void>;
 }
 
-/** A free TCP port on 127.0.0.1 (the kernel picks; the tiny race with other tests is acceptable here). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Starts /usr/bin/docker-registry on a temp storage dir; with `htpasswd` it wants Basic credentials. */
 export async function startDockerRegistry(options: { htpasswd?: { user: string; password: string } } = {}): Promise<RegistryPeer> {

@@ -31,3 +31,12 @@ export function sh(cmd: string, args: string[], timeoutMs = 20_000): Promise<{ c
     });
   });
 }
+
+/** Retries `check` every 100 ms for up to 10 s. */
+export async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out: ${what}`);
+}

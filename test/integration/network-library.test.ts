@@ -85,21 +85,26 @@ test('a container on the default bridge gets an address, a route and its /etc fi
   assert.equal((manager.networkSettings(c.id) as { IPAddress: string }).IPAddress, '');
 });
 
-test('a published port answers on the host loopback, and its rules go when the container stops', async () => {
+test('a published port answers on the host loopback through its userland proxy; rule and proxy go when the container stops', async () => {
   const www = join(dir, 'www');
   await mkdir(www, { recursive: true });
   await writeFile(join(www, 'index.html'), 'hello from the namespace\n');
-  const c = await container('web', { portBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } });
+  const c = await container('web', { portBindings: { '80/tcp': [{ HostIp: '', HostPort: '' }] } });
   serveIn(c.pid, www, 80);
   const ports = manager.portSummary(c.id);
   assert.equal(ports.length, 1);
-  assert.equal(ports[0].IP, '127.0.0.1');
-  const url = `http://127.0.0.1:${ports[0].PublicPort}/`;
+  assert.equal(ports[0].IP, '0.0.0.0');
+  const port = ports[0].PublicPort;
+  const url = `http://127.0.0.1:${port}/`;
   await waitFor(async () => (await run('curl', ['-sf', '--max-time', '2', url])).stdout === 'hello from the namespace\n', 'httpd');
+  const listener = async () => (await run('ss', ['-Hltnp', `sport = :${port}`])).stdout;
+  assert.match(await listener(), /"socat"/);
   const tag = chainTag(execRoot);
-  assert.match((await run('iptables-save', ['-t', 'nat'])).stdout, new RegExp(`-A ${tag} .*--dport ${ports[0].PublicPort} `));
+  // Other hosts' traffic is DNATed; the host's loopback is left to the proxy.
+  assert.match((await run('iptables-save', ['-t', 'nat'])).stdout, new RegExp(`-A ${tag} ! -d 127\\.0\\.0\\.0/8 .*--dport ${port} `));
   await manager.disconnect(c.id);
-  assert.doesNotMatch((await run('iptables-save', ['-t', 'nat'])).stdout, new RegExp(`-A ${tag} .*--dport ${ports[0].PublicPort} `));
+  assert.doesNotMatch((await run('iptables-save', ['-t', 'nat'])).stdout, new RegExp(`-A ${tag} .*--dport ${port} `));
+  await waitFor(async () => (await listener()) === '', 'the proxy to stop');
 });
 
 test('user-defined networks: names resolve on the same network only, and networks are isolated', async () => {

@@ -1,11 +1,11 @@
 // The chapter's networking session (techniques 6 to 8) with the real docker CLI against berthd.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:net';
 import { existsSync } from 'node:fs';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { importBusybox } from '../helpers/busybox.js';
-import { networkDaemonArgs, sh } from './network-helpers.js';
+import { networkDaemonArgs, sh, eventually } from './network-helpers.js';
+import { freePort } from '../helpers/ports.js';
 import { chainTag, defaultBridgeName } from '../../src/engine/network/network-manager.js';
 
 let daemon: TestDaemon;
@@ -20,23 +20,6 @@ async function docker(args: string[]): Promise<string> {
   const r = await daemon.docker(args);
   assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
-}
-
-/** A host port nobody listens on right now. */
-async function freePort(): Promise<number> {
-  const s: Server = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out: ${what}`);
 }
 
 const curl = (url: string) => sh('curl', ['-s', '--max-time', '3', url]);

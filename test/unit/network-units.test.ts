@@ -61,12 +61,23 @@ describe('firewall rules', () => {
       { bridge: 'br-a', subnet: '10.1.0.0/24', internal: false, icc: true },
       { bridge: 'br-b', subnet: '10.2.0.0/24', internal: true, icc: true },
     ],
-    ports: [{ bridge: 'br-a', proto: 'tcp' as const, hostIp: '127.0.0.1', hostPort: 8080, containerIp: '10.1.0.2', containerPort: 80 }],
+    ports: [
+      { bridge: 'br-a', proto: 'tcp' as const, hostIp: '127.0.0.1', hostPort: 8080, containerIp: '10.1.0.2', containerPort: 80, proxied: false },
+      { bridge: 'br-a', proto: 'tcp' as const, hostIp: '0.0.0.0', hostPort: 8081, containerIp: '10.1.0.2', containerPort: 81, proxied: true },
+      { bridge: 'br-a', proto: 'tcp' as const, hostIp: '127.0.0.1', hostPort: 8082, containerIp: '10.1.0.2', containerPort: 82, proxied: true },
+      { bridge: 'br-a', proto: 'udp' as const, hostIp: '0.0.0.0', hostPort: 8083, containerIp: '10.1.0.2', containerPort: 83, proxied: false },
+    ],
   };
   const rules = renderRules('BERTH-t', state);
 
   it('DNATs published ports, bound to the asked address', () => {
     assert.ok(rules.nat.includes('-A BERTH-t -d 127.0.0.1/32 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.1.0.2:80'));
+    assert.ok(rules.nat.includes('-A BERTH-t -p udp -m udp --dport 8083 -j DNAT --to-destination 10.1.0.2:83'));
+  });
+
+  it('leaves loopback traffic of proxied ports to their userland proxy', () => {
+    assert.ok(rules.nat.includes('-A BERTH-t ! -d 127.0.0.0/8 -p tcp -m tcp --dport 8081 -j DNAT --to-destination 10.1.0.2:81'));
+    assert.ok(!rules.nat.some((r) => r.includes('--dport 8082')));
   });
 
   it('masquerades outbound traffic of normal networks only', () => {

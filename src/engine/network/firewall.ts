@@ -24,6 +24,8 @@ export interface FirewallPort {
   hostPort: number;
   containerIp: string;
   containerPort: number;
+  /** A userland proxy answers this port on the host's loopback: loopback traffic is not DNATed. */
+  proxied: boolean;
 }
 
 export interface FirewallState {
@@ -41,7 +43,7 @@ interface Chains {
 function jumps(c: Chains): { table: 'nat' | 'filter'; chain: string; rule: string }[] {
   return [
     { table: 'nat', chain: 'PREROUTING', rule: `-m addrtype --dst-type LOCAL -j ${c.dnat}` },
-    // Loopback too: published ports answer on 127.0.0.1 through route_localnet, without a proxy process.
+    // Loopback too, for ports without a userland proxy: route_localnet lets DNATed 127.0.0.1 out.
     { table: 'nat', chain: 'OUTPUT', rule: `-m addrtype --dst-type LOCAL -j ${c.dnat}` },
     { table: 'nat', chain: 'POSTROUTING', rule: `-j ${c.post}` },
     { table: 'filter', chain: 'FORWARD', rule: `-j ${c.fwd}` },
@@ -58,7 +60,9 @@ export function renderRules(tag: string, state: FirewallState): { nat: string[];
   const nat: string[] = [];
   const filter: string[] = [];
   for (const p of state.ports) {
-    const dst = p.hostIp && p.hostIp !== '0.0.0.0' ? `-d ${p.hostIp}/32 ` : '';
+    const loopbackOnly = p.hostIp.startsWith('127.');
+    if (p.proxied && loopbackOnly) continue;
+    const dst = p.hostIp && p.hostIp !== '0.0.0.0' ? `-d ${p.hostIp}/32 ` : p.proxied ? '! -d 127.0.0.0/8 ' : '';
     nat.push(`-A ${c.dnat} ${dst}-p ${p.proto} -m ${p.proto} --dport ${p.hostPort} -j DNAT --to-destination ${p.containerIp}:${p.containerPort}`);
   }
   for (const n of state.networks) {

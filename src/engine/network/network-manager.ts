@@ -10,7 +10,7 @@ import { AddressSpace, DEFAULT_POOLS, hostRoutes, pickSubnet, type AddressPool }
 import { Firewall, type FirewallState } from './firewall.js';
 import { ipBatch, hostShell } from './host-commands.js';
 import { ensureBridge, removeBridges, hostVethName, plugVeth, unplugVeths, enableForwarding } from './plumbing.js';
-import { PortReservations } from './port-reservations.js';
+import { PortReservations, type ForwardTarget } from './port-reservations.js';
 import { DnsServer } from './dns-server.js';
 import { NetworkStore, type Attachment, type ContainerRecord, type NetworkRecord, type PublishedPort, type PortBinding } from './network-store.js';
 import { networkJson, endpointJson } from './network-json.js';
@@ -133,7 +133,7 @@ export class NetworkManager {
           if (a.ip) this.byIp.set(a.ip, c.id);
         }
         for (const p of c.ports ?? []) {
-          await this.ports.reserve({ proto: p.proto, hostIp: p.hostIp, hostPort: p.hostPort })
+          await this.ports.reserve({ proto: p.proto, hostIp: p.hostIp, hostPort: p.hostPort }, this.proxyTarget(p.proto, c.networks[p.networkId]?.ip, p.containerPort))
             .catch((err) => this.log.warn(`cannot hold host port ${p.hostPort} for ${c.name}: ${errorMessage(err)}`));
         }
       } else {
@@ -260,7 +260,10 @@ export class NetworkManager {
         const n = this.networks.get(p.networkId);
         const ip = c.networks[p.networkId]?.ip;
         if (!n || !ip) continue;
-        ports.push({ bridge: n.bridge!, proto: p.proto, hostIp: p.hostIp, hostPort: p.hostPort, containerIp: ip, containerPort: p.containerPort });
+        ports.push({
+          bridge: n.bridge!, proto: p.proto, hostIp: p.hostIp, hostPort: p.hostPort, containerIp: ip, containerPort: p.containerPort,
+          proxied: this.proxyTarget(p.proto, ip, p.containerPort) !== undefined,
+        });
       }
     }
     return {
@@ -270,6 +273,11 @@ export class NetworkManager {
       })),
       ports,
     };
+  }
+
+  /** Where the userland proxy of a published port forwards (TCP only; UDP on loopback goes through DNAT). */
+  private proxyTarget(proto: string, containerIp: string | undefined, containerPort: number): ForwardTarget | undefined {
+    return this.config.userlandProxy && proto === 'tcp' && containerIp ? { ip: containerIp, port: containerPort } : undefined;
   }
 
   private async applyFirewall(): Promise<void> {
@@ -631,7 +639,7 @@ export class NetworkManager {
         let held: number | undefined;
         for (const candidate of ports) {
           try {
-            held = await this.ports.reserve({ proto, hostIp, hostPort: candidate });
+            held = await this.ports.reserve({ proto, hostIp, hostPort: candidate }, this.proxyTarget(proto, c.networks[primary.id].ip, port));
             break;
           } catch (err) {
             last = err;

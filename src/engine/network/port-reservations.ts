@@ -2,11 +2,14 @@ import { createServer, type Server } from 'node:net';
 import { createSocket, type Socket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
 import { SystemError } from '../../lib/errors.js';
+import { UserlandProxy } from './userland-proxy.js';
 
 /**
- * Host ports held for published container ports. The traffic itself is DNATed by the kernel before
- * it reaches these sockets; holding them makes the port busy for other programs (and refuses a port
- * another program already uses, with Docker's message), exactly as dockerd does.
+ * Host ports held for published container ports. Holding them makes the port busy for other programs
+ * (and refuses a port another program already uses, with Docker's message), exactly as dockerd does.
+ * Traffic from other hosts is DNATed by the kernel before it reaches the holder. A TCP port given a
+ * `forward` target is held by its userland proxy, which answers the host's own loopback connections;
+ * other ports are held by a socket of berthd's that never sees traffic.
  */
 export interface PortKey {
   proto: 'tcp' | 'udp' | 'sctp';
@@ -18,8 +21,21 @@ function keyOf(k: PortKey): string {
   return `${k.proto}/${k.hostIp || '0.0.0.0'}:${k.hostPort}`;
 }
 
+/** Where a userland proxy sends the connections it accepts. */
+export interface ForwardTarget {
+  ip: string;
+  port: number;
+}
+
+type Holder = Server | Socket | UserlandProxy | null;
+
+function letGo(h: Holder): void {
+  if (h instanceof UserlandProxy) h.stop();
+  else h?.close();
+}
+
 export class PortReservations {
-  private readonly held = new Map<string, Server | Socket | null>();
+  private readonly held = new Map<string, Holder>();
   private range: [number, number] | undefined;
 
   isHeld(k: PortKey): boolean {
@@ -33,10 +49,10 @@ export class PortReservations {
   }
 
   /** Holds a port; `hostPort` 0 picks a free one from the ephemeral range. Returns the port held. */
-  async reserve(k: PortKey): Promise<number> {
+  async reserve(k: PortKey, forward?: ForwardTarget): Promise<number> {
     if (k.hostPort !== 0) {
       if (this.isHeld(k)) throw new SystemError(`Bind for ${k.hostIp || '0.0.0.0'}:${k.hostPort} failed: port is already allocated`);
-      await this.bind(k);
+      await this.bind(k, forward);
       return k.hostPort;
     }
     const [low, high] = await this.ephemeralRange();
@@ -47,7 +63,7 @@ export class PortReservations {
       const candidate = { ...k, hostPort: port };
       if (this.isHeld(candidate)) continue;
       try {
-        await this.bind(candidate);
+        await this.bind(candidate, forward);
         return port;
       } catch {
         continue;
@@ -60,15 +76,15 @@ export class PortReservations {
     const key = keyOf(k);
     const s = this.held.get(key);
     this.held.delete(key);
-    if (s) s.close();
+    letGo(s ?? null);
   }
 
   releaseAll(): void {
-    for (const s of this.held.values()) s?.close();
+    for (const s of this.held.values()) letGo(s);
     this.held.clear();
   }
 
-  private async bind(k: PortKey): Promise<void> {
+  private async bind(k: PortKey, forward?: ForwardTarget): Promise<void> {
     const ip = k.hostIp || '0.0.0.0';
     const key = keyOf(k);
     if (k.proto === 'sctp') {
@@ -83,7 +99,14 @@ export class PortReservations {
           server.listen({ host: ip, port: k.hostPort, exclusive: true }, () => resolve());
         });
         server.on('error', () => {});
-        this.held.set(key, server);
+        if (forward) {
+          // Bound and free: berthd's socket told us so with Docker's words. Now the proxy takes it.
+          await new Promise((resolve) => server.close(resolve));
+          const proxy = await UserlandProxy.start({ hostIp: ip, hostPort: k.hostPort, containerIp: forward.ip, containerPort: forward.port });
+          this.held.set(key, proxy);
+        } else {
+          this.held.set(key, server);
+        }
       } else {
         const sock = createSocket({ type: 'udp4' });
         await new Promise<void>((resolve, reject) => {

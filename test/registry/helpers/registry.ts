@@ -4,11 +4,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createServer } from 'node:net';
 import { loadConfig } from '../../../src/registry/config.js';
 import { Registry, createDriver } from '../../../src/registry/registry.js';
 import { startServer, type RunningServer } from '../../../src/registry/server.js';
 import type { AccessLogEntry } from '../../../src/registry/access-log.js';
+import { freePort } from '../../helpers/ports.js';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
 
@@ -16,16 +16,7 @@ export function tempDir(prefix = 'berth-registry-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-    s.on('error', rej);
-  });
-}
+export { freePort };
 
 export interface TestRegistry {
   url: string;

@@ -1,0 +1,91 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * The userland proxy of a published TCP port: what answers connections made from the host's own
+ * loopback (dockerd's docker-proxy). Other hosts' connections are DNATed by the kernel and never
+ * reach it. It is socat listening on the host port, forking one relay per connection:
+ *  - socat moves 256 KiB per read and write; a relay in berthd's event loop is held to 64 KiB reads
+ *    and measured about 10 % slower than docker-proxy (docs/benchmarks.md), the kernel's loopback DNAT
+ *    (`--userland-proxy=false`) 20 % slower;
+ *  - `setpriv --pdeathsig` ties the listener to berthd: if berthd dies, even by kill -9, the kernel
+ *    ends its proxies, and the next berthd starts new ones for the containers still running;
+ *  - a half-closed connection stays open in its other direction, as with docker-proxy (`-t`).
+ */
+export interface ProxySpec {
+  hostIp: string;
+  hostPort: number;
+  containerIp: string;
+  containerPort: number;
+}
+
+const BUFFER = 256 * 1024;
+/** How long a relay keeps the other direction open after one side sent EOF: a day, not socat's 0.5 s. */
+const HALF_CLOSE_SECONDS = 86400;
+const START_TIMEOUT_MS = 5000;
+
+export function proxyArgs(p: ProxySpec): string[] {
+  const bind = p.hostIp && p.hostIp !== '0.0.0.0' ? `,bind=${p.hostIp}` : '';
+  return [
+    '--pdeathsig', 'TERM', '--', 'socat', '-b', String(BUFFER), '-t', String(HALF_CLOSE_SECONDS),
+    `TCP4-LISTEN:${p.hostPort}${bind},reuseaddr,fork,backlog=511`,
+    `TCP4:${p.containerIp}:${p.containerPort}`,
+  ];
+}
+
+/** `ip:port` as /proc/net/tcp writes a local address (little-endian hex address, big-endian port). */
+function procAddress(ip: string, port: number): string {
+  const hex = ip.split('.').map((o) => Number(o).toString(16).toUpperCase().padStart(2, '0')).reverse().join('');
+  return `${hex}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+async function isListening(ip: string, port: number): Promise<boolean> {
+  const want = procAddress(ip || '0.0.0.0', port);
+  const table = await readFile('/proc/net/tcp', 'utf8');
+  return table.split('\n').some((line) => {
+    const f = line.trim().split(/\s+/);
+    return f[1] === want && f[3] === '0A';
+  });
+}
+
+export class UserlandProxy {
+  private exited = false;
+
+  private constructor(private readonly child: ChildProcess, readonly spec: ProxySpec) {
+    child.once('exit', () => { this.exited = true; });
+  }
+
+  /** Starts the proxy and resolves once it listens; rejects with socat's own words if it cannot bind. */
+  static async start(spec: ProxySpec): Promise<UserlandProxy> {
+    const child = spawn('setpriv', proxyArgs(spec), { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proxy = new UserlandProxy(child, spec);
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 4096) stderr += d; });
+    const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+    let failure: Error | undefined;
+    void spawnError.then((err) => { failure = err; });
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
+      if (failure) throw new Error(`cannot start the userland proxy (setpriv, socat): ${failure.message}`);
+      if (proxy.exited) {
+        await new Promise((r) => child.stderr!.once('close', r));
+        const err: NodeJS.ErrnoException = new Error(stderr.trim().split('\n').pop()?.replace(/^.*? E /, '') || 'userland proxy exited');
+        // Another program took the port between berthd's check and the proxy's bind.
+        if (stderr.includes('Address already in use')) err.code = 'EADDRINUSE';
+        throw err;
+      }
+      if (await isListening(spec.hostIp, spec.hostPort)) return proxy;
+      if (Date.now() > deadline) {
+        proxy.stop();
+        throw new Error(`userland proxy for port ${spec.hostPort} did not start listening`);
+      }
+      await sleep(wait);
+    }
+  }
+
+  /** Ends the listener; relays of connections still open finish on their own. */
+  stop(): void {
+    if (!this.exited) this.child.kill('SIGTERM');
+  }
+}
