@@ -74,10 +74,10 @@ export async function benchNetwork(runs = 20): Promise<void> {
     // 2. 1 GiB through a published port from the host's loopback.
     // On a network of each daemon's own with a fixed subnet, so the result does not depend on the
     // state of docker0 on a shared machine.
-    console.log('\n## 1 GiB from 127.0.0.1 to a published port (socat -> nc -l in the container), 3 runs each, interleaved');
+    console.log('\n## 1 GiB from 127.0.0.1 to a published port (socat -> nc -l in the container), 5 runs each, interleaved');
     const rates: Record<string, number[]> = { berthd: [], dockerd: [] };
     for (const [i, p] of peers.entries()) docker(p.host, ['network', 'create', '--subnet', `10.24${i}.0.0/24`, 'bench_tp']);
-    for (let r = 0; r < 3; r++) {
+    for (let r = 0; r < 5; r++) {
       for (const [i, p] of peers.entries()) {
         const port = 47310 + i;
         const name = `bench-sink-${r}`;
@@ -90,6 +90,7 @@ export async function benchNetwork(runs = 20): Promise<void> {
     for (const p of peers) docker(p.host, ['network', 'rm', 'bench_tp']);
     const rows = [['daemon', 'median MB/s', 'runs'], ...peers.map((p) => [p.name, median(rates[p.name]).toFixed(0), rates[p.name].map((x) => x.toFixed(0)).join(' ')])];
     printTable(rows);
+    console.log(`ratio berthd/dockerd: ${(median(rates.berthd) / median(rates.dockerd)).toFixed(2)} (higher is better)`);
 
     // 3. DNS latency inside a user-defined network.
     console.log('\n## name resolution inside a user-defined network (1000 UDP queries from a container)');
@@ -109,7 +110,7 @@ export async function benchNetwork(runs = 20): Promise<void> {
     printTable(dnsRows);
   } finally {
     for (const p of peers) {
-      spawnSync(DOCKER, ['-H', p.host, 'rm', '-f', 'bench-target', 'bench-client', 'bench-sink-0', 'bench-sink-1', 'bench-sink-2'], { stdio: 'ignore' });
+      spawnSync(DOCKER, ['-H', p.host, 'rm', '-f', 'bench-target', 'bench-client', ...[0, 1, 2, 3, 4].map((r) => `bench-sink-${r}`)], { stdio: 'ignore' });
       spawnSync(DOCKER, ['-H', p.host, 'network', 'rm', 'bench_dns', 'bench_tp'], { stdio: 'ignore' });
     }
     await berth.stop();
