@@ -78,7 +78,9 @@ test('docker build -t web . prints the classic steps, a second build uses the ca
     const hostPort = /:(\d+)$/m.exec(port.stdout)![1];
     let body = '';
     for (let i = 0; i < 50 && !body; i++) {
-      body = await fetch(`http://127.0.0.1:${hostPort}/index.html`).then((r) => r.text(), () => '');
+      // A timeout: node's fetch can wait forever on a connection closed before the request went out
+      // (what a proxy does while the server in the container is not up yet).
+      body = await fetch(`http://127.0.0.1:${hostPort}/index.html`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text(), () => '');
       if (!body) await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(body, 'hello from a built image\n');

@@ -31,7 +31,9 @@ async function v2Status(port: number): Promise<number> {
   for (let i = 0; i < 100 && status !== 200; i++) {
     if (i > 0) await new Promise((r) => setTimeout(r, 100));
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/v2/`);
+      // A timeout: node's fetch can wait forever on a connection closed before the request went out
+      // (what the userland proxy does while the registry in the container is not listening yet).
+      const res = await fetch(`http://127.0.0.1:${port}/v2/`, { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
       status = res.status;
     } catch { /* not listening yet */ }
