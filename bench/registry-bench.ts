@@ -1,6 +1,6 @@
 /**
  * berth-registry side by side with distribution's registry (Debian's docker-registry 2.8), in one run:
- *   node --import tsx bench/registry-bench.ts [rounds=3] [requests=20000]   (or benchRegistry() from bench/run.ts)
+ *   node --import tsx bench/registry-bench.ts [rounds=7] [requests=20000]   (or benchRegistry() from bench/run.ts)
  * 1. skopeo push and pull of an image of 3 x 100 MiB layers (fresh storage for every round);
  * 2. 64 concurrent clients fetching one manifest: latency p50/p99 and requests per second;
  * 3. resident memory of the registry process while one 2 GiB layer is pushed in a single request.
@@ -17,7 +17,7 @@ import { Pool } from 'undici';
 import { makeLayout } from '../test/registry/helpers/oci-layout.js';
 import { freePort } from '../test/registry/helpers/registry.js';
 import { pushImage } from '../test/registry/helpers/client.js';
-import { median, percentile, printTable, rssKb } from './lib.js';
+import { cpuMs, median, percentile, printTable, rssKb } from './lib.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 type Kind = 'berth-registry' | 'docker-registry';
@@ -72,13 +72,16 @@ async function benchSkopeo(rounds: number): Promise<string[][]> {
     await makeLayout(join(work, 'src'), '1.0', [100 * 1024 * 1024, 100 * 1024 * 1024, 100 * 1024 * 1024]);
     const push: Record<Kind, number[]> = { 'berth-registry': [], 'docker-registry': [] };
     const pull: Record<Kind, number[]> = { 'berth-registry': [], 'docker-registry': [] };
+    const pullCpu: Record<Kind, number[]> = { 'berth-registry': [], 'docker-registry': [] };
     for (let round = 0; round < rounds; round++) {
       for (const kind of round % 2 ? [...KINDS].reverse() : KINDS) {
         const reg = await start(kind);
         try {
           push[kind].push(timed(['skopeo', 'copy', '-q', '--dest-tls-verify=false', `oci:${join(work, 'src')}:1.0`, `docker://${reg.host}/bench/app:1.0`]));
           const dest = join(work, `pull-${kind}-${round}`);
+          const cpuBefore = cpuMs(reg.child.pid!);
           pull[kind].push(timed(['skopeo', 'copy', '-q', '--src-tls-verify=false', `docker://${reg.host}/bench/app:1.0`, `oci:${dest}:1.0`]));
+          pullCpu[kind].push(cpuMs(reg.child.pid!) - cpuBefore);
           rmSync(dest, { recursive: true, force: true });
         } finally { await reg.stop(); }
       }
@@ -87,7 +90,10 @@ async function benchSkopeo(rounds: number): Promise<string[][]> {
       const b = median(m['berth-registry']);
       const d = median(m['docker-registry']);
       rows.push([name, `${(b / 1000).toFixed(2)} s`, `${(d / 1000).toFixed(2)} s`, (b / d).toFixed(2)]);
+      for (const kind of KINDS) console.log(`${name}, ${kind} runs (ms): ${m[kind].map((x) => x.toFixed(0)).join(' ')}`);
     }
+    const [b, d] = KINDS.map((k) => median(pullCpu[k]));
+    rows.push(['skopeo pull: registry CPU time', `${b} ms`, `${d} ms`, (b / d).toFixed(2)]);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -185,7 +191,7 @@ async function benchBigLayer(size: number): Promise<string[][]> {
 }
 
 /** All three, printed as one table; BENCH_ONLY=skopeo|manifests|memory runs one. */
-export async function benchRegistry(rounds = 3, requests = 20000): Promise<void> {
+export async function benchRegistry(rounds = 7, requests = 20000): Promise<void> {
   const only = process.env.BENCH_ONLY;
   const rows: string[][] = [['benchmark', 'berth-registry', 'docker-registry 2.8', 'ratio (berth/distribution)']];
   if (!only || only === 'skopeo') rows.push(...await benchSkopeo(rounds));
@@ -195,5 +201,5 @@ export async function benchRegistry(rounds = 3, requests = 20000): Promise<void>
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await benchRegistry(Number(process.argv[2] ?? 3), Number(process.argv[3] ?? 20000));
+  await benchRegistry(Number(process.argv[2] ?? 7), Number(process.argv[3] ?? 20000));
 }
