@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -34,19 +35,15 @@ export function proxyArgs(p: ProxySpec): string[] {
   ];
 }
 
-/** `ip:port` as /proc/net/tcp writes a local address (little-endian hex address, big-endian port). */
-function procAddress(ip: string, port: number): string {
-  const hex = ip.split('.').map((o) => Number(o).toString(16).toUpperCase().padStart(2, '0')).reverse().join('');
-  return `${hex}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-}
-
-async function isListening(ip: string, port: number): Promise<boolean> {
-  const want = procAddress(ip || '0.0.0.0', port);
-  const table = await readFile('/proc/net/tcp', 'utf8');
-  return table.split('\n').some((line) => {
-    const f = line.trim().split(/\s+/);
-    return f[1] === want && f[3] === '0A';
-  });
+/**
+ * Whether the proxy process has become socat and sleeps. socat's first blocking call is the select
+ * of its accept loop, after bind and listen succeeded (had either failed, it would have exited), so
+ * a sleeping socat is a listening one. Cheap to ask (/proc/<pid>/stat), unlike /proc/net/tcp, which
+ * walks the kernel's whole connection table (several milliseconds per read here).
+ */
+async function isListening(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return /^\d+ \(socat\) S /.test(stat);
 }
 
 export class UserlandProxy {
@@ -62,20 +59,19 @@ export class UserlandProxy {
     const proxy = new UserlandProxy(child, spec);
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 4096) stderr += d; });
-    const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
     let failure: Error | undefined;
-    void spawnError.then((err) => { failure = err; });
+    child.once('error', (err) => { failure = err; });
     const deadline = Date.now() + START_TIMEOUT_MS;
-    for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
+    for (let wait = 1; ; wait = Math.min(wait + 1, 10)) {
       if (failure) throw new Error(`cannot start the userland proxy (setpriv, socat): ${failure.message}`);
       if (proxy.exited) {
-        await new Promise((r) => child.stderr!.once('close', r));
+        if (!child.stderr!.closed) await once(child.stderr!, 'close');
         const err: NodeJS.ErrnoException = new Error(stderr.trim().split('\n').pop()?.replace(/^.*? E /, '') || 'userland proxy exited');
         // Another program took the port between berthd's check and the proxy's bind.
         if (stderr.includes('Address already in use')) err.code = 'EADDRINUSE';
         throw err;
       }
-      if (await isListening(spec.hostIp, spec.hostPort)) return proxy;
+      if (await isListening(child.pid!)) return proxy;
       if (Date.now() > deadline) {
         proxy.stop();
         throw new Error(`userland proxy for port ${spec.hostPort} did not start listening`);
