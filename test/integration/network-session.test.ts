@@ -66,7 +66,7 @@ test('-p 127.0.0.1:PORT:80 answers on loopback only; -P publishes what the image
   assert.doesNotMatch(nat, new RegExp(`--dport (${p}|${m![1]}) `), 'rules of removed containers remain');
 });
 
-test('a user-defined network: names resolve on it only; inspect lists both networks; disconnect removes the name', async () => {
+test('a user-defined network: names resolve on it only; inspect lists both networks and /etc/hosts both addresses; disconnect removes the name', async () => {
   await docker(['network', 'create', 'my_network']);
   await docker(['network', 'connect', 'my_network', 'blog1']);
   const page = await docker(['run', '--rm', '--network', 'my_network', 'busybox', 'wget', '-qO-', 'blog1']);
@@ -76,7 +76,11 @@ test('a user-defined network: names resolve on it only; inspect lists both netwo
   const nets = JSON.parse(await docker(['inspect', 'blog1']))[0].NetworkSettings.Networks;
   assert.deepEqual(Object.keys(nets).sort(), ['bridge', 'my_network']);
   assert.match(nets.my_network.IPAddress, /^\d+\.\d+\.\d+\.\d+$/);
+  const hostname = (await docker(['exec', 'blog1', 'hostname'])).trim();
+  const own = (hosts: string) => hosts.split('\n').filter((l) => l.endsWith(`\t${hostname}`)).map((l) => l.split('\t')[0]);
+  assert.deepEqual(own(await docker(['exec', 'blog1', 'cat', '/etc/hosts'])), [nets.bridge.IPAddress, nets.my_network.IPAddress]);
   await docker(['network', 'disconnect', 'my_network', 'blog1']);
+  assert.deepEqual(own(await docker(['exec', 'blog1', 'cat', '/etc/hosts'])), [nets.bridge.IPAddress]);
   const gone = await daemon.docker(['run', '--rm', '--network', 'my_network', 'busybox', 'nslookup', 'blog1']);
   assert.notEqual(gone.code, 0, gone.stdout);
   const rm = await daemon.docker(['network', 'rm', 'my_network']);

@@ -1,5 +1,5 @@
 import { randomBytes, createHash } from 'node:crypto';
-import { readlink } from 'node:fs/promises';
+import { readlink, writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import type { DaemonConfig } from '../config.js';
@@ -655,7 +655,8 @@ export class NetworkManager {
     return env;
   }
 
-  private async etcFilesFor(c: ContainerRecord): Promise<{ hosts: string; resolvConf: string; hostname: string }> {
+  /** A container's /etc/hosts: extra hosts, links, then its own name on each of its networks (as Docker). */
+  private hostsFor(c: ContainerRecord): string {
     const entries: HostsEntry[] = [];
     const extra: HostsEntry[] = c.extraHosts.map((h) => {
       const i = h.indexOf(':');
@@ -672,9 +673,21 @@ export class NetworkManager {
       if (link.alias !== target.name) names.push(target.name);
       entries.push({ ip, names });
     }
-    const first = Object.values(c.networks)[0];
     const fqdn = c.domainname ? `${c.hostname}.${c.domainname} ${c.hostname}` : c.hostname;
-    if (first?.ip) entries.push({ ip: first.ip, names: [fqdn] });
+    for (const a of Object.values(c.networks)) if (a.ip) entries.push({ ip: a.ip, names: [fqdn] });
+    return renderHosts(entries, extra);
+  }
+
+  /**
+   * After `network connect`/`disconnect` of a running container: its /etc/hosts names it on the
+   * networks it is on now. Written in place: the file is bind-mounted, so it must keep its inode.
+   */
+  private async refreshHosts(c: ContainerRecord): Promise<void> {
+    if (c.pid === undefined || c.networkMode === 'host' || c.networkMode.startsWith('container:')) return;
+    await writeFile(join(this.store.containerDir(c.id), 'hosts'), this.hostsFor(c));
+  }
+
+  private async etcFilesFor(c: ContainerRecord): Promise<{ hosts: string; resolvConf: string; hostname: string }> {
     const host = await hostResolvConf();
     const firstNet = this.networks.get(Object.keys(c.networks)[0] ?? '');
     const userDefined = firstNet && !firstNet.isDefault && this.dns.has(firstNet.id);
@@ -685,7 +698,7 @@ export class NetworkManager {
         search: c.dnsSearch.length ? c.dnsSearch : host.search,
         options: c.dnsOptions.length ? c.dnsOptions : host.options,
       };
-    return { hosts: renderHosts(entries, extra), resolvConf: renderResolvConf(resolv), hostname: c.hostname };
+    return { hosts: this.hostsFor(c), resolvConf: renderResolvConf(resolv), hostname: c.hostname };
   }
 
   /**
@@ -796,6 +809,7 @@ export class NetworkManager {
         }
       }
       await this.store.saveContainer(c);
+      await this.refreshHosts(c);
     });
   }
 
@@ -823,6 +837,7 @@ export class NetworkManager {
       delete c.networks[n.id];
       if (droppedPorts.length) await this.applyFirewall();
       await this.store.saveContainer(c);
+      await this.refreshHosts(c);
     });
   }
 
