@@ -26,7 +26,7 @@ const BUFFER = 256 * 1024;
 const HALF_CLOSE_SECONDS = 86400;
 const START_TIMEOUT_MS = 5000;
 
-export function proxyArgs(p: ProxySpec): string[] {
+function proxyArgs(p: ProxySpec): string[] {
   const bind = p.hostIp && p.hostIp !== '0.0.0.0' ? `,bind=${p.hostIp}` : '';
   return [
     '--pdeathsig', 'TERM', '--', 'socat', '-b', String(BUFFER), '-t', String(HALF_CLOSE_SECONDS),
