@@ -47,16 +47,16 @@ async function isListening(pid: number): Promise<boolean> {
 }
 
 export class UserlandProxy {
-  private exited = false;
+  private constructor(private readonly child: ChildProcess) {}
 
-  private constructor(private readonly child: ChildProcess, readonly spec: ProxySpec) {
-    child.once('exit', () => { this.exited = true; });
+  private get exited(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
   }
 
   /** Starts the proxy and resolves once it listens; rejects with socat's own words if it cannot bind. */
   static async start(spec: ProxySpec): Promise<UserlandProxy> {
     const child = spawn('setpriv', proxyArgs(spec), { stdio: ['ignore', 'ignore', 'pipe'] });
-    const proxy = new UserlandProxy(child, spec);
+    const proxy = new UserlandProxy(child);
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 4096) stderr += d; });
     let failure: Error | undefined;
