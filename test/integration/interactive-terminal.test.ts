@@ -42,6 +42,20 @@ async function waitPane(name: string, pattern: RegExp): Promise<string> {
   }
 }
 
+/** Types `keys` and looks for `pattern` for a second, again and again; fails showing the pane after 15 s. */
+async function eventuallyPane(name: string, keys: string, pattern: RegExp): Promise<string> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    await tmux('send-keys', '-t', name, keys, 'Enter');
+    for (const retype = Date.now() + 1000; Date.now() < retype;) {
+      const pane = await tmux('capture-pane', '-p', '-t', name);
+      if (pattern.test(pane)) return pane;
+      if (Date.now() > deadline) assert.fail(`pane ${name} never showed ${pattern}:\n${pane.trimEnd()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 function dockerCmd(args: string): string {
   return `${DOCKER} -H ${daemon.host} ${args}`;
 }
@@ -56,9 +70,8 @@ test('docker run -ti busybox sh: arithmetic, the terminal size from the start, a
   await tmux('send-keys', '-t', 'run', 'stty size', 'Enter');
   await waitPane('run', /^30 100$/m);
   await tmux('resize-window', '-t', 'run', '-x', '120', '-y', '40');
-  // The CLI sends the new size on SIGWINCH; ask until the shell sees it.
-  await tmux('send-keys', '-t', 'run', 'stty size', 'Enter');
-  await waitPane('run', /^40 120$/m);
+  // The CLI sends the new size on SIGWINCH, after tmux returns: ask until the shell sees it.
+  await eventuallyPane('run', 'stty size', /^40 120$/m);
   await tmux('send-keys', '-t', 'run', 'exit 3', 'Enter');
   await waitPane('run', /EXIT=3$/m);
   const inspect = await daemon.docker(['inspect', '-f', '{{.State.ExitCode}} {{.State.Running}}', 'term']);
@@ -89,8 +102,7 @@ test('docker exec -ti: a terminal of the right size, resized, and the exit code'
   await tmux('send-keys', '-t', 'exec', 'stty size; tty', 'Enter');
   await waitPane('exec', /^25 90\n\/dev\/pts\/\d+$/m);
   await tmux('resize-window', '-t', 'exec', '-x', '110', '-y', '33');
-  await tmux('send-keys', '-t', 'exec', 'stty size', 'Enter');
-  await waitPane('exec', /^33 110$/m);
+  await eventuallyPane('exec', 'stty size', /^33 110$/m);
   await tmux('send-keys', '-t', 'exec', 'exit 9', 'Enter');
   await waitPane('exec', /EXIT=9$/m);
 });
