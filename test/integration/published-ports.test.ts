@@ -2,6 +2,7 @@
 // and the kernel's DNAT with --userland-proxy=false.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { importBusybox } from '../helpers/busybox.js';
 import { freePort } from '../helpers/ports.js';
@@ -38,6 +39,34 @@ test('a request whose sender half-closes gets its late answer through the loopba
   }, 'the answer after the half-close');
   await docker(daemon, ['rm', '-f', 'late']);
   await eventually(async () => (await listener(port)) === '', 'the proxy to go with the container');
+});
+
+test('when a port is unpublished, the relays of connections still open through its proxy end too', async () => {
+  const port = await freePort();
+  await docker(daemon, ['network', 'create', 'relays']);
+  await docker(daemon, ['run', '-d', '--name', 'held', '--network', 'relays', '-p', `${port}:7000`, 'busybox', 'nc', '-ll', '-p', '7000', '-e', 'cat']);
+  // A client that keeps its connection open and never closes it.
+  const client = connect(port, '127.0.0.1');
+  client.on('error', () => {});
+  try {
+    await eventually(async () => {
+      client.write('ping\n');
+      return new Promise<boolean>((resolve) => {
+        client.once('data', () => resolve(true));
+        setTimeout(() => resolve(false), 300);
+      });
+    }, 'the echo through the proxy');
+    const relays = async () => (await sh('pgrep', ['-f', `TCP4-LISTEN:${port},`])).stdout.trim().split('\n').filter(Boolean);
+    assert.ok((await relays()).length >= 2, 'a listener and a relay');
+    // The container keeps running, but its endpoint (and so its published port) goes: no FIN ever
+    // comes from the container's side, and the client does not close either.
+    await docker(daemon, ['network', 'disconnect', 'relays', 'held']);
+    await eventually(async () => (await relays()).length === 0, 'no relay left for the port');
+  } finally {
+    client.destroy();
+    await daemon.docker(['rm', '-f', 'held']);
+    await daemon.docker(['network', 'rm', 'relays']);
+  }
 });
 
 test('kill -9 of berthd takes its proxies along; the next berthd answers the port again', async () => {

@@ -11,7 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
  *    and measured about 10 % slower than docker-proxy (docs/benchmarks.md), the kernel's loopback DNAT
  *    (`--userland-proxy=false`) 20 % slower;
  *  - `setpriv --pdeathsig` ties the listener to berthd: if berthd dies, even by kill -9, the kernel
- *    ends its proxies, and the next berthd starts new ones for the containers still running;
+ *    ends its proxies, and the next berthd starts new ones for the containers still running (relays
+ *    of connections open at that moment carry on until their connection ends);
  *  - a half-closed connection stays open in its other direction, as with docker-proxy (`-t`).
  */
 export interface ProxySpec {
@@ -55,7 +56,8 @@ export class UserlandProxy {
 
   /** Starts the proxy and resolves once it listens; rejects with socat's own words if it cannot bind. */
   static async start(spec: ProxySpec): Promise<UserlandProxy> {
-    const child = spawn('setpriv', proxyArgs(spec), { stdio: ['ignore', 'ignore', 'pipe'] });
+    // A process group of its own (detached): the listener and the relays it forks end together.
+    const child = spawn('setpriv', proxyArgs(spec), { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     const proxy = new UserlandProxy(child);
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 4096) stderr += d; });
@@ -80,8 +82,13 @@ export class UserlandProxy {
     }
   }
 
-  /** Ends the listener; relays of connections still open finish on their own. */
+  /**
+   * Ends the listener and the relays of connections still open, as unpublishing a port does with
+   * docker-proxy. A relay left alone could wait a day (`-t`) for a container that is gone.
+   */
   stop(): void {
-    if (!this.exited) this.child.kill('SIGTERM');
+    try {
+      process.kill(-this.child.pid!, 'SIGTERM');
+    } catch { /* the whole group has exited already */ }
   }
 }
