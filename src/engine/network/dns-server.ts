@@ -1,6 +1,7 @@
 import { createSocket, type Socket, type RemoteInfo } from 'node:dgram';
 import type dnsPacket from 'dns-packet';
 import { lazyModule } from '../../lib/lazy-module.js';
+import { errorMessage } from '../../lib/errors.js';
 
 /** The DNS codec loads with the first user-defined network, not at daemon start. */
 const packets = lazyModule<typeof dnsPacket>('dns-packet');
@@ -21,10 +22,15 @@ const TTL = 600;
 const RCODES = { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3 } as const;
 const FORWARD_TIMEOUT_MS = 5000;
 
+/** Where a server reports what goes wrong with single packets: debug only, a container may send anything. */
+export interface DebugSink {
+  debug(message: string): void;
+}
+
 export class DnsServer {
   private socket?: Socket;
 
-  constructor(readonly address: string, private readonly lookup: NameLookup) {}
+  constructor(readonly address: string, private readonly lookup: NameLookup, private readonly log: DebugSink) {}
 
   async start(): Promise<void> {
     const socket = createSocket({ type: 'udp4' });
@@ -33,8 +39,10 @@ export class DnsServer {
       socket.bind({ address: this.address, port: 53, exclusive: true }, () => resolve());
     });
     socket.removeAllListeners('error');
-    socket.on('error', () => {});
-    socket.on('message', (msg, rinfo) => void this.answer(msg, rinfo).catch(() => {}));
+    socket.on('error', (err) => this.log.debug(`embedded DNS on ${this.address}: ${errorMessage(err)}`));
+    socket.on('message', (msg, rinfo) => void this.answer(msg, rinfo).catch((err) => {
+      this.log.debug(`embedded DNS on ${this.address}: query from ${rinfo.address}: ${errorMessage(err)}`);
+    }));
     this.socket = socket;
   }
 
@@ -47,7 +55,8 @@ export class DnsServer {
     let query: dnsPacket.Packet;
     try {
       query = packets().decode(msg);
-    } catch {
+    } catch (err) {
+      this.log.debug(`embedded DNS on ${this.address}: malformed query from ${rinfo.address}: ${errorMessage(err)}`);
       return;
     }
     const q = query.questions?.[0];

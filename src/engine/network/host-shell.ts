@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { SerialQueue } from '../../lib/serial-queue.js';
 
 /**
  * One long-lived `/bin/sh` that runs the networking commands (`ip -batch`, `nsenter ... ip -batch`,
@@ -11,13 +12,12 @@ export class HostShell {
   private child?: ChildProcessWithoutNullStreams;
   private buffer = '';
   private waiting?: { token: string; resolve: (r: { code: number; output: string }) => void };
-  private queue: Promise<unknown> = Promise.resolve();
+  /** One script at a time: the shell's output is read up to the running script's end token. */
+  private readonly queue = new SerialQueue();
 
   /** Runs `script` (sh syntax) with stdout and stderr merged; resolves with its exit status. */
   run(script: string): Promise<{ code: number; output: string }> {
-    const job = this.queue.then(() => this.exec(script));
-    this.queue = job.catch(() => {});
-    return job;
+    return this.queue.run(() => this.exec(script));
   }
 
   private ensure(): ChildProcessWithoutNullStreams {
@@ -25,6 +25,8 @@ export class HostShell {
     const child = spawn('/bin/sh', [], { stdio: ['pipe', 'pipe', 'pipe'] });
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (d: string) => this.onData(d));
+    // Scripts run with 2>&1, so the shell's own stderr carries nothing to read; a write to a shell
+    // that died (EPIPE) is answered by the exit handler below, which ends the waiting script.
     child.stderr.on('data', () => {});
     child.stdin.on('error', () => {});
     child.on('exit', () => {
