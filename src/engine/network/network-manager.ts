@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import type { DaemonConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { bestEffort } from '../../lib/best-effort.js';
-import { ForbiddenError } from '../../lib/errors.js';
 import { SerialQueue } from '../../lib/serial-queue.js';
 import { Bridges } from './bridges.js';
 import { ContainerEtc } from './container-etc.js';
@@ -16,8 +15,8 @@ import { Endpoints } from './endpoints.js';
 import { Firewall } from './firewall.js';
 import { hostShell } from './host-commands.js';
 import type { LinkSpec } from './links.js';
-import { newNetworkRecord } from './network-create.js';
 import { chainTag } from './network-ids.js';
+import { NetworkLifecycle } from './network-lifecycle.js';
 import { NetworkRegistry } from './network-registry.js';
 import { NetworkStore, type NetworkRecord } from './network-store.js';
 import type { ContainerNetworkSpec, CreateNetworkOptions, EndpointConfig, PreparedNetwork } from './network-types.js';
@@ -45,7 +44,8 @@ export class NetworkManager {
   private readonly dns: DnsServers;
   private readonly bridges: Bridges;
   private readonly ports: PortPublishing;
-  private readonly lifecycle: ContainerNetworking;
+  private readonly networkLife: NetworkLifecycle;
+  private readonly containerLife: ContainerNetworking;
   private readonly views = new NetworkViews(this.networks, this.containers);
 
   private constructor(readonly config: DaemonConfig, readonly log: Logger) {
@@ -54,11 +54,15 @@ export class NetworkManager {
     this.bridges = new Bridges(config, this.networks, this.store);
     const firewall = config.iptables ? new Firewall(chainTag(config.execRoot)) : undefined;
     this.ports = new PortPublishing(this.networks, this.containers, new PortReservations(), { userlandProxy: config.userlandProxy, firewall }, log);
+    this.networkLife = new NetworkLifecycle({
+      networks: this.networks, containers: this.containers, bridges: this.bridges, endpoints: this.endpoints,
+      dns: this.dns, ports: this.ports, store: this.store,
+    });
     const etc = new ContainerEtc({
       networks: this.networks, containers: this.containers,
       dnsServes: (id) => this.dns.serves(id), containerDir: (id) => this.store.containerDir(id),
     });
-    this.lifecycle = new ContainerNetworking({
+    this.containerLife = new ContainerNetworking({
       networks: this.networks, containers: this.containers, endpoints: this.endpoints, ports: this.ports, etc, store: this.store, log,
     });
   }
@@ -78,7 +82,7 @@ export class NetworkManager {
     await this.refreshUpstream();
     await bestEffort(this.log, 'cannot enable IP forwarding', enableForwarding);
     for (const n of this.networks.list()) {
-      if (n.driver === 'bridge') await this.bringUp(n, n.id === freshDefaultId);
+      if (n.driver === 'bridge') await this.networkLife.bringUp(n, n.id === freshDefaultId);
     }
     // Containers that ran before a restart: keep the ones still alive, free the rest.
     for (const c of this.containers.list()) {
@@ -88,17 +92,10 @@ export class NetworkManager {
         this.endpoints.hold(c);
         await this.ports.hold(c);
       } else {
-        await this.lifecycle.clearRuntime(c);
+        await this.containerLife.clearRuntime(c);
       }
     }
     await this.ports.install();
-  }
-
-  /** A bridge network's bridge, addresses and embedded DNS (`autoPicked`: see Bridges.bringUp). */
-  private async bringUp(n: NetworkRecord, autoPicked = false): Promise<void> {
-    await this.bridges.bringUp(n, autoPicked);
-    this.endpoints.addNetwork(n);
-    await this.dns.start(n);
   }
 
   /**
@@ -143,43 +140,11 @@ export class NetworkManager {
   }
 
   async create(opts: CreateNetworkOptions): Promise<{ Id: string; Warning: string }> {
-    return this.queue.run(async () => {
-      const record = await newNetworkRecord(opts, this.networks.list(), () => this.bridges.pickFreeSubnet());
-      this.networks.set(record);
-      try {
-        await this.bringUp(record, !record.userSubnet);
-        await this.ports.apply();
-      } catch (err) {
-        await this.dropNetwork(record);
-        throw err;
-      }
-      return { Id: record.id, Warning: '' };
-    });
+    return this.queue.run(() => this.networkLife.create(opts));
   }
 
   async remove(idOrName: string): Promise<void> {
-    await this.queue.run(async () => {
-      const n = this.networks.get(idOrName);
-      if (n.predefined) throw new ForbiddenError(`${n.name} is a pre-defined network and cannot be removed`);
-      const members = this.containers.members(n);
-      if (members.some((c) => c.networks[n.id].endpointId)) {
-        throw new ForbiddenError(`error while removing network: network ${n.name} id ${n.id} has active endpoints`);
-      }
-      for (const c of members) {
-        delete c.networks[n.id];
-        await this.store.saveContainer(c);
-      }
-      await this.dropNetwork(n);
-    });
-  }
-
-  private async dropNetwork(n: NetworkRecord): Promise<void> {
-    this.dns.stop(n.id);
-    this.networks.delete(n.id);
-    this.endpoints.removeNetwork(n.id);
-    await this.ports.apply();
-    await this.bridges.remove(n);
-    await this.store.deleteNetwork(n.id);
+    await this.queue.run(() => this.networkLife.remove(idOrName));
   }
 
   /** Removes unused user-defined networks (optionally only those matching `match`); returns their names. */
@@ -236,7 +201,7 @@ export class NetworkManager {
    * undo when a later step fails.
    */
   async prepare(id: string): Promise<PreparedNetwork> {
-    return this.queue.run(() => this.lifecycle.prepare(id));
+    return this.queue.run(() => this.containerLife.prepare(id));
   }
 
   /**
@@ -244,25 +209,25 @@ export class NetworkManager {
    * starts: plugs a veth into each network's bridge and installs the published ports' rules.
    */
   async connect(id: string, pid: number): Promise<void> {
-    await this.queue.run(() => this.lifecycle.connect(id, pid));
+    await this.queue.run(() => this.containerLife.connect(id, pid));
   }
 
   /** After the container's process exited (or a start failed): frees everything `prepare`/`connect` took. Idempotent. */
   async disconnect(id: string): Promise<void> {
     await this.queue.run(async () => {
       const c = this.containers.byId(id);
-      if (c) await this.lifecycle.release(c);
+      if (c) await this.containerLife.release(c);
     });
   }
 
   // ---- network connect / disconnect of a container ----
 
   async connectContainer(networkIdOrName: string, containerIdOrName: string, ep?: EndpointConfig): Promise<void> {
-    await this.queue.run(() => this.lifecycle.connectContainer(networkIdOrName, containerIdOrName, ep));
+    await this.queue.run(() => this.containerLife.connectContainer(networkIdOrName, containerIdOrName, ep));
   }
 
   async disconnectContainer(networkIdOrName: string, containerIdOrName: string, force = false): Promise<void> {
-    await this.queue.run(() => this.lifecycle.disconnectContainer(networkIdOrName, containerIdOrName, force));
+    await this.queue.run(() => this.containerLife.disconnectContainer(networkIdOrName, containerIdOrName, force));
   }
 
   // ---- what inspect and list show ----
