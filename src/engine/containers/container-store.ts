@@ -52,10 +52,12 @@ export class ContainerStore {
     return { records: [...records.values()], leftovers: withoutRecord };
   }
 
-  /** Removes the record first (so a crash leaves a record-less directory, which `load` cleans). */
+  /**
+   * Removes the record first (so a crash leaves a record-less directory, which `load` cleans), then
+   * the directory, before any later save of the container.
+   */
   async remove(id: string): Promise<void> {
-    await this.records.delete(id);
-    await this.removeDir(id);
+    await this.records.delete(id, () => this.removeDir(id));
   }
 
   async removeDir(id: string): Promise<void> {

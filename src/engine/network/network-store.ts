@@ -140,7 +140,6 @@ export class NetworkStore {
   }
 
   async deleteContainer(id: string): Promise<void> {
-    await this.containers.delete(id);
-    await rm(this.containerDir(id), { recursive: true, force: true });
+    await this.containers.delete(id, () => rm(this.containerDir(id), { recursive: true, force: true }));
   }
 }

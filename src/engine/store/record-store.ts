@@ -111,13 +111,15 @@ export class RecordStore<T> {
   }
 
   /**
-   * Removes `key`'s record durably. In the per-key layout the key's directory goes too when nothing
-   * else is left in it (its owner removes what it put there).
+   * Removes `key`'s record durably, then runs `andThen` (where the owner removes what else it keeps
+   * for the key), both before any later put or delete of the key. In the per-key layout the key's
+   * directory goes too once nothing is left in it.
    */
-  delete(key: string): Promise<void> {
+  delete(key: string, andThen?: () => Promise<void>): Promise<void> {
     return this.serially(key, async () => {
       const path = this.path(key);
       await deleteRecordFile(this.options, path);
+      await andThen?.();
       if (this.options.file) await removeDirIfEmpty(dirname(path));
     });
   }
