@@ -56,13 +56,12 @@ export class RecordStore<T> {
 
   constructor(private readonly options: RecordStoreOptions<T>) {}
 
-  get dir(): string {
-    return this.options.dir;
-  }
-
-  /** The file of `key`'s record. */
+  /** The file of `key`'s record. A key is one plain path segment (an ID, a name). */
   path(key: string): string {
-    const { dir, file } = this.options;
+    const { dir, file, kind } = this.options;
+    if (!key || key === '.' || key === '..' || key.includes('/') || key.includes('\0')) {
+      throw new RecordFileError(dir, `${JSON.stringify(key)} cannot name a ${kind} record in ${dir}`);
+    }
     return file ? join(dir, key, file) : join(dir, `${key}.json`);
   }
 

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log.js';
+import { syncDir } from '../../lib/atomic-file.js';
 import { RecordStore } from '../store/record-store.js';
 import type { StoreLog } from '../store/record-file.js';
 import { bestEffort } from '../../lib/best-effort.js';
@@ -283,6 +284,9 @@ export class VolumeStore {
       this.volumes.set(record.Name, record);
       throw new SystemError(`remove ${record.Name}: ${errorMessage(err)}`);
     }
+    // The rename is the removal of the record with its data (one step: no crash leaves data without
+    // metadata to adopt); once synced, the volume stays gone after a crash.
+    await syncDir(this.root);
     await rm(trash, { recursive: true, force: true }).catch((err) => this.log.warn(`removing ${trash}: ${errorMessage(err)}`));
   }
 
