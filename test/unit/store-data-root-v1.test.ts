@@ -2,7 +2,7 @@
 // fixture was made by that version's stores) still loads, whole, in every store.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,9 @@ test('every store loads a data root of the previous version, and writes it back 
   const log = { warn: (m: string) => messages.push(m), error: (m: string) => messages.push(m), info: () => {}, debug: () => {} } as unknown as Logger;
   try {
     await cp(FIXTURE, root, { recursive: true, verbatimSymlinks: true });
+    // The runtime save of that version named its temp file so; one a crash left is cleaned.
+    const oldTemp = join(root, 'network', 'containers', CONTAINER, 'network.json.4242.tmp');
+    await writeFile(oldTemp, '{"id": "cc');
 
     const images = await ImageStore.open(join(root, 'image'), log);
     assert.equal((await images.resolve('fixture:v1')).id, IMAGE);
@@ -44,6 +47,8 @@ test('every store loads a data root of the previous version, and writes it back 
     assert.deepEqual((await network.loadNetworks()).map((n) => [n.id, n.name, n.subnet]), [[NETWORK, 'fixnet', '172.31.250.0/24']]);
     const [endpoint] = await network.loadContainers();
     assert.deepEqual(endpoint.networks, { [NETWORK]: { aliases: ['fix'] } });
+    await assert.rejects(stat(oldTemp), { code: 'ENOENT' });
+    assert.deepEqual(messages.splice(0), [`removing ${oldTemp}, left by a container network record write that did not finish`]);
 
     const volumes = await VolumeStore.open(join(root, 'volumes'), log);
     assert.deepEqual(volumes.get('fixvol').Labels, { kind: 'fixture' });

@@ -101,6 +101,8 @@ export class NetworkStore {
     this.networks = new RecordStore<NetworkRecord>({ kind: 'network', version: 1, dir: join(root, 'networks'), log });
     this.containers = new RecordStore<ContainerNetworkRecord>({
       kind: 'container network', version: 1, dir: join(root, 'containers'), file: 'network.json', log,
+      // What the runtime save of the version before RecordStore left when cut short.
+      legacyTempName: /^network\.json\.\d+\.tmp$/,
     });
   }
 

@@ -20,6 +20,8 @@ export interface RecordStoreOptions<T> extends RecordSchema<T> {
   isKey?: (key: string) => boolean;
   /** Mode of the directories the store makes. */
   dirMode?: number;
+  /** Temp files an older version wrote under another name than writeFileAtomic's, cleaned as well. */
+  legacyTempName?: RegExp;
   log: StoreLog;
 }
 
@@ -77,7 +79,7 @@ export class RecordStore<T> {
       const name = entry.name;
       // Per-key layout: a directory per key; one file per record otherwise.
       if (file ? !entry.isDirectory() : !entry.isFile()) continue;
-      if (!file && isTempName(name)) {
+      if (!file && this.isTemp(name)) {
         await this.removeTemp(join(dir, name));
         continue;
       }
@@ -85,7 +87,7 @@ export class RecordStore<T> {
       if (key === undefined || (isKey && !isKey(key))) continue;
       if (file) {
         for (const inner of await readdir(join(dir, key))) {
-          if (isTempName(inner, file)) await this.removeTemp(join(dir, key, inner));
+          if (this.isTemp(inner, file)) await this.removeTemp(join(dir, key, inner));
         }
       }
       const path = this.path(key);
@@ -133,6 +135,10 @@ export class RecordStore<T> {
       // A key's queue lives while it has work, so the map does not grow with every key ever written.
       if (--entry.pending === 0) this.queues.delete(key);
     }
+  }
+
+  private isTemp(name: string, of?: string): boolean {
+    return isTempName(name, of) || !!this.options.legacyTempName?.test(name);
   }
 
   private async removeTemp(path: string): Promise<void> {
