@@ -1,36 +1,91 @@
-import { open, rename, unlink, mkdir, readFile } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+import { open, rename, unlink, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, basename, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
+
+export interface AtomicWriteOptions {
+  /** Mode of a new file. */
+  mode?: number;
+  /** Mode of directories made on the way. */
+  dirMode?: number;
+  /**
+   * false: skip the fsyncs. The rename still makes the file whole (old or new) after a crash of the
+   * process, but a crash of the machine may lose the write. For state no machine crash outlives.
+   */
+  durable?: boolean;
+}
+
+/** The temp file `writeFileAtomic` writes first: `.<name>.<12 hex>.tmp` beside the target. */
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** Whether a directory entry is a temp file of `writeFileAtomic` (of the file `of`, when given). */
+export function isTempName(name: string, of?: string): boolean {
+  const match = /^\.(.+)\.[0-9a-f]{12}\.tmp$/.exec(name);
+  return !!match && (of === undefined || match[1] === of);
+}
 
 /**
  * Writes `data` to `path` so that a crash at any moment leaves either the old content or the new one:
- * write a temp file beside it, fsync it, rename it over the target, fsync the directory.
+ * write a temp file beside it, fsync it, rename it over the target, fsync the directory (and the
+ * parents of directories it had to make, so that the new path itself survives).
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  const { mode = 0o644, dirMode, durable = true } = options;
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const madeFrom = await mkdir(dir, { recursive: true, mode: dirMode });
+  const tmp = tempPathFor(path);
+  if (!durable) {
+    await writeFile(tmp, data, { mode });
+    await rename(tmp, path).catch(async (err: unknown) => {
+      await unlinkIfExists(tmp);
+      throw err;
+    });
+    return;
+  }
   const fh = await open(tmp, 'w', mode);
   try {
     await fh.writeFile(data);
     await fh.sync();
   } catch (err) {
-    await fh.close().catch(() => {});
-    await unlink(tmp).catch(() => {});
+    try {
+      await fh.close();
+    } finally {
+      await unlinkIfExists(tmp);
+    }
     throw err;
   }
   await fh.close();
   try {
     await rename(tmp, path);
   } catch (err) {
-    await unlink(tmp).catch(() => {});
+    await unlinkIfExists(tmp);
     throw err;
   }
   await syncDir(dir);
+  if (madeFrom) for (const made of parentsOfMade(madeFrom, dir)) await syncDir(made);
 }
 
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+export async function writeJsonAtomic(path: string, value: unknown, options?: AtomicWriteOptions): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n', options);
+}
+
+/** Removes a file so that the removal survives a crash (fsyncs the directory). False if it was not there. */
+export async function unlinkDurable(path: string): Promise<boolean> {
+  if (!(await unlinkIfExists(path))) return false;
+  await syncDir(dirname(path));
+  return true;
+}
+
+/** Removes a file; false if it did not exist. Any other failure is thrown. */
+export async function unlinkIfExists(path: string): Promise<boolean> {
+  try {
+    await unlink(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
 }
 
 /** Reads a JSON file, or returns undefined when it does not exist. */
@@ -51,4 +106,19 @@ export async function syncDir(dir: string): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * `mkdir -p` made `first` and every directory below it down to `dir`: the parents whose entries are
+ * new are the parent of `first` and each made directory above `dir` (`dir` itself is synced anyway).
+ */
+function parentsOfMade(first: string, dir: string): string[] {
+  const out = [dirname(first)];
+  const below = relative(first, dir);
+  let current = first;
+  for (const part of below ? below.split(sep) : []) {
+    out.push(current);
+    current = join(current, part);
+  }
+  return out;
 }

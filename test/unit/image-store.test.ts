@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tar from 'tar-stream';
 import { Logger } from '../../src/engine/log.js';
-import { ImageStore } from '../../src/engine/images/image-store.js';
+import {
+  ImageStore, imageRecords, retainedImagesDocument, type ImageMeta, type RetainedImage,
+} from '../../src/engine/images/image-store.js';
+import { recordStoreSuite } from './record-store-suite.js';
 import { importImage } from '../../src/engine/images/image-import.js';
 import { deleteImage } from '../../src/engine/images/image-delete.js';
 import { hostPlatform } from '../../src/engine/images/image-config.js';
@@ -164,4 +167,38 @@ test('tags added concurrently are all on disk afterwards', async () => {
   await Promise.all(Array.from({ length: 20 }, (_, i) => store.tag(image.id, parseReference(`many:${i}`))));
   const reopened = await open();
   assert.equal((await reopened.resolve(image.id)).repoTags.length, 20);
+});
+
+// The images' metadata records and the retained images' document through the shared record store suite.
+recordStoreSuite<ImageMeta>('ImageStore image records', {
+  async open(root, suiteLog) {
+    const records = imageRecords(root, suiteLog);
+    const { records: loaded } = await records.loadAll();
+    return { loaded: () => loaded, put: (k, v) => records.put(k, v), delete: (k) => records.delete(k), pathOf: (k) => records.path(k) };
+  },
+  keys: ['1'.repeat(64), '2'.repeat(64)], version: 1,
+  sample: (hex, n) => ({ id: `sha256:${hex}`, added: `2024-01-0${n}T00:00:00Z`, ...(n % 2 ? { parent: `sha256:${'9'.repeat(64)}` } : {}) }),
+});
+
+recordStoreSuite<string[]>('ImageStore retained images', {
+  async open(root, suiteLog) {
+    const document = retainedImagesDocument(root, suiteLog);
+    let retained: RetainedImage[] = (await document.load()) ?? [];
+    const loaded = new Map(retained.map((r) => [r.id, r.layers]));
+    return {
+      loaded: () => loaded,
+      put: (id, layers) => {
+        retained = [...retained.filter((r) => r.id !== id), { id, layers }];
+        return document.save(retained);
+      },
+      delete: (id) => {
+        retained = retained.filter((r) => r.id !== id);
+        return document.save(retained);
+      },
+      pathOf: () => document.path,
+    };
+  },
+  keys: [`sha256:${'1'.repeat(64)}`, `sha256:${'2'.repeat(64)}`], version: 1, oneDocument: true,
+  sample: (id, n) => Array.from({ length: n }, (_, i) => `sha256:${String(i).repeat(64)}`),
+  legacy: (id, n) => [{ id, layers: Array.from({ length: n }, (_, i) => `sha256:${String(i).repeat(64)}`) }],
 });

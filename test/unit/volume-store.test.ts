@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile, readFile, mkdir, readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VolumeStore } from '../../src/engine/volumes/volume-store.js';
+import { VolumeStore, volumeRecords, type VolumeRecord } from '../../src/engine/volumes/volume-store.js';
+import { recordStoreSuite } from './record-store-suite.js';
 import { Logger } from '../../src/engine/log.js';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../../src/lib/errors.js';
 
@@ -130,4 +131,23 @@ test('concurrent creates of one name make one volume; a remove racing an acquire
     assert.ok(rem.reason instanceof ConflictError);
   }
   assert.equal(store.has('same'), true);
+});
+
+// The volumes' metadata through the shared record store suite: written by the store's records, loaded
+// by VolumeStore.open as a restarted daemon loads them.
+recordStoreSuite<VolumeRecord>('VolumeStore', {
+  async open(dir, suiteLog) {
+    const volumes = await VolumeStore.open(dir, suiteLog as unknown as Logger);
+    const records = volumeRecords(dir, suiteLog);
+    const loaded = new Map(volumes.list().map(({ Name, Driver, Labels, Options, CreatedAt }) =>
+      [Name, { Name, Driver, Labels, Options, CreatedAt }]));
+    return {
+      loaded: () => loaded,
+      put: (name, record) => records.put(name, record),
+      delete: (name) => records.delete(name),
+      pathOf: (name) => records.path(name),
+    };
+  },
+  keys: ['first', 'second'], version: 1,
+  sample: (name, n) => ({ Name: name, Driver: 'local', Labels: { n: String(n) }, Options: null, CreatedAt: `2024-01-0${n}T00:00:00Z` }),
 });

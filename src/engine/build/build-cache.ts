@@ -1,24 +1,36 @@
 // The classic builder's layer cache: a step whose parent image, instruction and inputs (the config it
 // starts from, build arguments, copied files' content) are all the same as an earlier step's reuses that
 // step's image (`---> Using cache`). The images are ordinary images; this index only maps a step's key
-// to the image it made, in `<data-root>/build/cache.json`. An entry whose image was deleted is ignored.
+// to the image it made, in `<data-root>/build/cache.json` (a RecordDocument). An entry whose image was
+// deleted is ignored.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { readJsonIfExists, writeJsonAtomic } from '../../lib/atomic-file.js';
 import type { Engine } from '../engine.js';
+import { RecordDocument } from '../store/record-document.js';
+import type { StoreLog } from '../store/record-file.js';
 
-interface CacheFile {
+export interface CacheFile {
   entries: Record<string, string>;
 }
 
+export function buildCacheDocument(path: string, log: StoreLog): RecordDocument<CacheFile> {
+  return new RecordDocument<CacheFile>({
+    kind: 'build cache index', version: 1, path, log,
+    migrate: (stored) => {
+      const file = stored as Partial<CacheFile>;
+      if (typeof file.entries !== 'object' || file.entries === null) throw new Error('no entries');
+      return { entries: file.entries };
+    },
+  });
+}
+
 export class BuildCache {
-  private saving: Promise<void> = Promise.resolve();
+  private constructor(private readonly document: RecordDocument<CacheFile>, private readonly data: CacheFile) {}
 
-  private constructor(private readonly path: string, private readonly data: CacheFile) {}
-
-  static async open(path: string): Promise<BuildCache> {
-    const data = (await readJsonIfExists<CacheFile>(path)) ?? { entries: {} };
-    return new BuildCache(path, data);
+  static async open(path: string, log: StoreLog): Promise<BuildCache> {
+    const document = buildCacheDocument(path, log);
+    const data = (await document.load()) ?? { entries: {} };
+    return new BuildCache(document, data);
   }
 
   /** The image an identical step made, if it still exists. */
@@ -47,10 +59,9 @@ export class BuildCache {
     if (Object.keys(this.data.entries).length !== before) await this.save();
   }
 
+  /** Saves the index as it is now; saves land in the order they were called. */
   private save(): Promise<void> {
-    const write = this.saving.then(() => writeJsonAtomic(this.path, this.data));
-    this.saving = write.catch(() => {});
-    return write;
+    return this.document.save(this.data);
   }
 }
 
@@ -65,7 +76,7 @@ const caches = new WeakMap<Engine, Promise<BuildCache>>();
 export function buildCacheOf(engine: Engine): Promise<BuildCache> {
   let cache = caches.get(engine);
   if (!cache) {
-    cache = BuildCache.open(join(engine.config.dataRoot, 'build', 'cache.json'));
+    cache = BuildCache.open(join(engine.config.dataRoot, 'build', 'cache.json'), engine.log);
     caches.set(engine, cache);
   }
   return cache;

@@ -88,7 +88,11 @@ export interface EtcPaths {
   hosts: string;
 }
 
-/** Everything the engine keeps about one container: `<data-root>/containers/<id>/container.json`. */
+/**
+ * Everything the engine keeps about one container: `<data-root>/containers/<id>/container.json`, a
+ * record of ContainerStore (schema version 1; networking's view of a container is another type,
+ * ContainerNetworkRecord).
+ */
 export interface ContainerRecord {
   /** 64 hex digits. */
   id: string;

@@ -1,13 +1,15 @@
-import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Digester, parseDigest } from '../../lib/oci-digest.js';
 import { InvalidArgumentError, NotFoundError } from '../../lib/errors.js';
+import { syncDir, unlinkIfExists } from '../../lib/atomic-file.js';
 
 /**
  * Blobs named by their digest: image configs now, manifests and compressed layers later.
  * `<root>/sha256/<hex>`. Writes go to `<root>/ingest/` first, are digested while streaming, fsynced and
- * renamed into place only when the digest is right; `open` clears leftovers of interrupted writes.
+ * renamed into place only when the digest is right, and the directory is fsynced so that the blob
+ * survives a crash once `ingest` returned; `open` clears leftovers of interrupted writes.
  */
 export class ContentStore {
   private constructor(readonly root: string) {}
@@ -25,7 +27,13 @@ export class ContentStore {
   }
 
   async has(digest: string): Promise<boolean> {
-    return stat(this.path(digest)).then(() => true, () => false);
+    try {
+      await stat(this.path(digest));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
   }
 
   async read(digest: string): Promise<Buffer> {
@@ -57,17 +65,28 @@ export class ContentStore {
       }
       await fh.sync();
     } catch (err) {
-      await fh.close().catch(() => {});
-      await unlink(tmp).catch(() => {});
+      try {
+        await fh.close();
+      } finally {
+        await unlinkIfExists(tmp);
+      }
       throw err;
     }
     await fh.close();
     const digest = digester.digest();
     if (expected && digest !== expected) {
-      await unlink(tmp).catch(() => {});
+      await unlinkIfExists(tmp);
       throw new InvalidArgumentError(`digest mismatch: expected ${expected}, got ${digest}`);
     }
-    await rename(tmp, this.path(digest));
+    const path = this.path(digest);
+    try {
+      await rename(tmp, path);
+    } catch (err) {
+      await unlinkIfExists(tmp);
+      throw err;
+    }
+    // Without it a crash could lose the rename, and with it a blob an image record already names.
+    await syncDir(dirname(path));
     return digest;
   }
 

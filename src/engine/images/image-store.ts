@@ -1,8 +1,10 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../log.js';
-import { readJsonIfExists, writeJsonAtomic } from '../../lib/atomic-file.js';
+import { RecordStore } from '../store/record-store.js';
+import { RecordDocument } from '../store/record-document.js';
+import type { StoreLog } from '../store/record-file.js';
 import { InvalidArgumentError, NotFoundError, SystemError } from '../../lib/errors.js';
 import {
   familiarString, parseAnyReference, withDefaultTag, type ImageReference,
@@ -36,7 +38,7 @@ export interface ImageRecord {
 export type UsageCheck = (imageId: string) => { id: string; running: boolean }[];
 
 /** `<root>/images/<hex>.json`: what the engine knows about an image beyond its config blob. */
-interface ImageMeta {
+export interface ImageMeta {
   id: string;
   parent?: string;
   /** When the image arrived in this store. */
@@ -44,9 +46,25 @@ interface ImageMeta {
 }
 
 /** An image deleted by force while stopped containers still use it: its layers stay until they go. */
-interface RetainedImage {
+export interface RetainedImage {
   id: string;
   layers: string[];
+}
+
+/** The images' metadata records, `<root>/images/<hex>.json`, keyed by the hex of the image ID. */
+export function imageRecords(root: string, log: StoreLog): RecordStore<ImageMeta> {
+  return new RecordStore<ImageMeta>({ kind: 'image', version: 1, dir: join(root, 'images'), dirMode: 0o700, log });
+}
+
+/** The images deleted by force whose layers are kept, `<root>/retained.json`. */
+export function retainedImagesDocument(root: string, log: StoreLog): RecordDocument<RetainedImage[]> {
+  return new RecordDocument<RetainedImage[]>({
+    kind: 'retained images', version: 1, path: join(root, 'retained.json'), log,
+    migrate: (stored) => {
+      if (!Array.isArray(stored)) throw new Error('not a list of images');
+      return stored as RetainedImage[];
+    },
+  });
 }
 
 interface Loaded {
@@ -63,7 +81,8 @@ interface Loaded {
 export class ImageStore {
   private readonly images = new Map<string, Loaded>();
   private retained: RetainedImage[] = [];
-  private savingRetained: Promise<void> = Promise.resolve();
+  private readonly imageMeta: RecordStore<ImageMeta>;
+  private readonly retainedDocument: RecordDocument<RetainedImage[]>;
   private usageCheck: UsageCheck = () => [];
   /** Until the container manager registers, nobody can say whether a retained image is still used. */
   private usageKnown = false;
@@ -74,36 +93,36 @@ export class ImageStore {
     readonly content: ContentStore,
     readonly layerStore: LayerStore,
     readonly refs: ReferenceStore,
-  ) {}
+  ) {
+    this.imageMeta = imageRecords(root, log);
+    this.retainedDocument = retainedImagesDocument(root, log);
+  }
 
   /** Opens the store at `root` (`<data-root>/image`); layers live beside it in `<data-root>/layers`. */
   static async open(root: string, log: Logger): Promise<ImageStore> {
     await mkdir(join(root, 'images'), { recursive: true, mode: 0o700 });
     const content = await ContentStore.open(join(root, 'content'));
     const layers = await LayerStore.open(join(dirname(root), 'layers'), log);
-    const refs = await ReferenceStore.open(join(root, 'repositories.json'));
+    const refs = await ReferenceStore.open(join(root, 'repositories.json'), log);
     const store = new ImageStore(root, log, content, layers, refs);
     await store.load();
     return store;
   }
 
+  /** Loads every image whose record, config and layers are all there; reports and leaves out the others. */
   private async load(): Promise<void> {
-    for (const name of await readdir(join(this.root, 'images'))) {
-      if (!name.endsWith('.json')) continue;
-      const path = join(this.root, 'images', name);
+    for (const [hex, meta] of (await this.imageMeta.loadAll()).records) {
       try {
-        const meta = await readJsonIfExists<ImageMeta>(path);
-        if (!meta) continue;
         const config = parseImageConfig(await this.content.read(meta.id));
         const layers = chainOf(config);
         const missing = layers.find((l) => !this.layerStore.has(l));
         if (missing) throw new Error(`layer ${missing} is missing`);
         this.images.set(meta.id, { meta, config, layers });
       } catch (err) {
-        this.log.error(`image ${name}: ${(err as Error).message}; leaving it out`);
+        this.log.error(`image ${hex}.json: ${(err as Error).message}; leaving it out`);
       }
     }
-    this.retained = (await readJsonIfExists<RetainedImage[]>(join(this.root, 'retained.json'))) ?? [];
+    this.retained = (await this.retainedDocument.load()) ?? [];
     await this.removeUnusedLayers();
   }
 
@@ -201,7 +220,7 @@ export class ImageStore {
     if (!this.images.has(id)) {
       const meta: ImageMeta = { id, added: new Date().toISOString() };
       if (options.parent) meta.parent = options.parent;
-      await writeJsonAtomic(join(this.root, 'images', `${hexOf(id)}.json`), meta);
+      await this.imageMeta.put(hexOf(id), meta);
       this.images.set(id, { meta, config, layers });
     }
     this.layerStore.claim(layers);
@@ -232,7 +251,7 @@ export class ImageStore {
       this.retained.push({ id: imageId, layers: loaded.layers });
       await this.saveRetained();
     }
-    await rm(join(this.root, 'images', `${hexOf(imageId)}.json`), { force: true });
+    await this.imageMeta.delete(hexOf(imageId));
     this.images.delete(imageId);
     await this.content.delete(imageId);
     return this.removeUnusedLayers();
@@ -278,10 +297,7 @@ export class ImageStore {
   }
 
   private saveRetained(): Promise<void> {
-    // Chained like the reference store's writes: each writes the state of its start, in order.
-    const write = this.savingRetained.then(() => writeJsonAtomic(join(this.root, 'retained.json'), this.retained));
-    this.savingRetained = write.catch(() => {});
-    return write;
+    return this.retainedDocument.save(this.retained);
   }
 
   private record(id: string): ImageRecord {

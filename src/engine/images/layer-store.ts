@@ -2,8 +2,11 @@ import { mkdir, readdir, rename, rm, readlink, symlink, unlink } from 'node:fs/p
 import { join } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { readJsonIfExists, syncDir, writeJsonAtomic } from '../../lib/atomic-file.js';
+import { syncDir, unlinkIfExists } from '../../lib/atomic-file.js';
 import { NotFoundError } from '../../lib/errors.js';
+import {
+  RecordFileError, encodeRecord, readRecordFile, writeRecordFile, type RecordSchema,
+} from '../store/record-file.js';
 import { unpackLayer } from '../../lib/tar-unpack.js';
 import type { Logger } from '../log.js';
 
@@ -27,6 +30,11 @@ export interface RegisterOptions {
 
 const TEMP_PREFIX = 'tmp-';
 const META = 'layer.json';
+/**
+ * A layer's metadata is a record file of its own directory (written into the temp dir before the
+ * rename that makes the layer visible), not a RecordStore: the directory's rename is the commit.
+ */
+const LAYER_SCHEMA: RecordSchema<LayerInfo> = { kind: 'layer', version: 1 };
 /** Short links to diff dirs: overlay mount options must fit in one page, and full paths fill it after ~40 layers. */
 const LINKS = 'l';
 const LINK_LENGTH = 26;
@@ -62,8 +70,13 @@ export class LayerStore {
         await rm(join(root, name), { recursive: true, force: true });
         continue;
       }
-      const info = await readJsonIfExists<LayerInfo>(join(root, name, META)).catch(() => undefined);
+      const info = await readRecordFile(LAYER_SCHEMA, join(root, name, META)).catch((err: unknown) => {
+        if (!(err instanceof RecordFileError)) throw err;
+        log.warn(err.message);
+        return undefined;
+      });
       if (!info || info.chainId !== `sha256:${name}`) {
+        // Not a layer anyone can use, and it would block registering the same layer again.
         log.warn(`removing layer directory ${name} without valid metadata`);
         await rm(join(root, name), { recursive: true, force: true });
         continue;
@@ -81,7 +94,10 @@ export class LayerStore {
     const wanted = new Map([...this.layers.keys()].map((c) => [hexOf(c).slice(0, LINK_LENGTH), c]));
     for (const name of await readdir(dir)) {
       const chainId = wanted.get(name);
-      const target = await readlink(join(dir, name)).catch(() => '');
+      const target = await readlink(join(dir, name)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'EINVAL' || err.code === 'ENOENT') return ''; // not a link, or gone: replaced below
+        throw err;
+      });
       if (chainId && target === linkTarget(chainId)) wanted.delete(name);
       else await unlink(join(dir, name));
     }
@@ -167,7 +183,7 @@ export class LayerStore {
       }
       const info: LayerInfo = { diffId, chainId, size, created: new Date().toISOString() };
       if (parent) info.parent = parent;
-      await writeJsonAtomic(join(tmp, META), info);
+      await writeRecordFile(LAYER_SCHEMA, join(tmp, META), encodeRecord(LAYER_SCHEMA, info));
       try {
         await rename(tmp, join(this.root, hexOf(chainId)));
       } catch (err) {
@@ -194,7 +210,7 @@ export class LayerStore {
     if (!this.layers.has(chainId)) return;
     const dir = join(this.root, hexOf(chainId));
     const doomed = join(this.root, `${TEMP_PREFIX}del-${randomBytes(8).toString('hex')}`);
-    await unlink(this.linkPath(chainId)).catch(() => {});
+    await unlinkIfExists(this.linkPath(chainId));
     await rename(dir, doomed);
     this.layers.delete(chainId);
     this.unclaimed.delete(chainId);

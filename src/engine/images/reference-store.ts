@@ -1,27 +1,39 @@
-import { readJsonIfExists, writeJsonAtomic } from '../../lib/atomic-file.js';
 import { parseReference, referenceString, type ImageReference } from '../../lib/image-reference.js';
+import { RecordDocument } from '../store/record-document.js';
+import type { StoreLog } from '../store/record-file.js';
 
-interface ReferenceFile {
+export interface ReferenceFile {
   /** Full reference (`docker.io/library/busybox:latest` or `...@sha256:...`) -> image ID. */
   references: Record<string, string>;
   /** Image ID -> when a tag last pointed at it (ImageInspect's Metadata.LastTagTime). */
   lastTagTime: Record<string, string>;
 }
 
+/** The references' document (`<image root>/repositories.json`). */
+export function referenceDocument(path: string, log: StoreLog): RecordDocument<ReferenceFile> {
+  return new RecordDocument<ReferenceFile>({
+    kind: 'image references', version: 1, path, log,
+    migrate: (stored) => {
+      const file = stored as Partial<ReferenceFile>;
+      if (typeof file.references !== 'object' || file.references === null) throw new Error('no references');
+      // Files of the first versions had no lastTagTime.
+      return { references: file.references, lastTagTime: file.lastTagTime ?? {} };
+    },
+  });
+}
+
 /**
- * Tags and digest references of images, in one JSON file rewritten atomically on every change (the file
- * is small: one line per reference). A reference names exactly one image; an image has any number.
+ * Tags and digest references of images, in one JSON document rewritten durably on every change (the
+ * file is small: one line per reference). A reference names exactly one image; an image has any number.
+ * A damaged document stops `open` with an error naming it, as dockerd refuses a bad repositories.json.
  */
 export class ReferenceStore {
-  /** Writes run one after another, each with the state of its start, so an older one never lands last. */
-  private saving: Promise<void> = Promise.resolve();
+  private constructor(private readonly document: RecordDocument<ReferenceFile>, private readonly data: ReferenceFile) {}
 
-  private constructor(private readonly path: string, private readonly data: ReferenceFile) {}
-
-  static async open(path: string): Promise<ReferenceStore> {
-    const data = (await readJsonIfExists<ReferenceFile>(path)) ?? { references: {}, lastTagTime: {} };
-    data.lastTagTime ??= {};
-    return new ReferenceStore(path, data);
+  static async open(path: string, log: StoreLog): Promise<ReferenceStore> {
+    const document = referenceDocument(path, log);
+    const data = (await document.load()) ?? { references: {}, lastTagTime: {} };
+    return new ReferenceStore(document, data);
   }
 
   get(ref: ImageReference): string | undefined {
@@ -62,9 +74,8 @@ export class ReferenceStore {
     await this.save();
   }
 
+  /** Saves the state as it is now; saves land in the order they were called. */
   private save(): Promise<void> {
-    const write = this.saving.then(() => writeJsonAtomic(this.path, this.data));
-    this.saving = write.catch(() => {});
-    return write;
+    return this.document.save(this.data);
   }
 }

@@ -1,6 +1,8 @@
-import { readdir, rm, mkdir, writeFile, rename } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readJsonIfExists, writeJsonAtomic } from '../../lib/atomic-file.js';
+import { Logger } from '../log.js';
+import { RecordStore } from '../store/record-store.js';
+import type { StoreLog } from '../store/record-file.js';
 import type { LinkSpec } from './links.js';
 
 /** A network as persisted under <data-root>/network/networks/<id>.json. */
@@ -56,8 +58,11 @@ export interface PublishedPort {
   networkId: string;
 }
 
-/** What networking knows of a container, persisted under <data-root>/network/containers/<id>/. */
-export interface ContainerRecord {
+/**
+ * What networking knows of a container, persisted under <data-root>/network/containers/<id>/ (the
+ * engine's own record of a container is containers/container-types.ts's ContainerRecord).
+ */
+export interface ContainerNetworkRecord {
   id: string;
   name: string;
   hostname: string;
@@ -81,47 +86,50 @@ export interface ContainerRecord {
   ports?: PublishedPort[];
 }
 
-export class NetworkStore {
-  constructor(readonly root: string) {}
+/** @deprecated The old name of ContainerNetworkRecord, kept until network-manager.ts and network-json.ts use the new one. */
+export type ContainerRecord = ContainerNetworkRecord;
 
-  private networkPath(id: string): string {
-    return join(this.root, 'networks', `${id}.json`);
+/**
+ * Networking's state on disk, in RecordStore records: `networks/<id>.json` per network and
+ * `containers/<id>/network.json` per container networking knows.
+ */
+export class NetworkStore {
+  private readonly networks: RecordStore<NetworkRecord>;
+  private readonly containers: RecordStore<ContainerNetworkRecord>;
+
+  constructor(readonly root: string, log: StoreLog = new Logger()) {
+    this.networks = new RecordStore<NetworkRecord>({ kind: 'network', version: 1, dir: join(root, 'networks'), log });
+    this.containers = new RecordStore<ContainerNetworkRecord>({
+      kind: 'container network', version: 1, dir: join(root, 'containers'), file: 'network.json', log,
+      // What the runtime save of the version before RecordStore left when cut short.
+      legacyTempName: /^network\.json\.\d+\.tmp$/,
+    });
   }
 
   containerDir(id: string): string {
     return join(this.root, 'containers', id);
   }
 
+  /** Every network saved; a damaged record is reported to the log and left out. */
   async loadNetworks(): Promise<NetworkRecord[]> {
-    return this.loadAll<NetworkRecord>(join(this.root, 'networks'), (name) => name.endsWith('.json') ? join(this.root, 'networks', name) : undefined);
+    return [...(await this.networks.loadAll()).records.values()];
   }
 
-  async loadContainers(): Promise<ContainerRecord[]> {
-    return this.loadAll<ContainerRecord>(join(this.root, 'containers'), (name) => join(this.root, 'containers', name, 'network.json'));
-  }
-
-  private async loadAll<T>(dir: string, pathOf: (name: string) => string | undefined): Promise<T[]> {
-    await mkdir(dir, { recursive: true });
-    const out: T[] = [];
-    for (const name of await readdir(dir)) {
-      const path = pathOf(name);
-      if (!path) continue;
-      const record = await readJsonIfExists<T>(path).catch(() => undefined);
-      if (record) out.push(record);
-    }
-    return out;
+  /** Every container's networking saved; a damaged record is reported to the log and left out. */
+  async loadContainers(): Promise<ContainerNetworkRecord[]> {
+    return [...(await this.containers.loadAll()).records.values()];
   }
 
   saveNetwork(n: NetworkRecord): Promise<void> {
-    return writeJsonAtomic(this.networkPath(n.id), n);
+    return this.networks.put(n.id, n);
   }
 
   async deleteNetwork(id: string): Promise<void> {
-    await rm(this.networkPath(id), { force: true });
+    await this.networks.delete(id);
   }
 
-  saveContainer(c: ContainerRecord): Promise<void> {
-    return writeJsonAtomic(join(this.containerDir(c.id), 'network.json'), c);
+  saveContainer(c: ContainerNetworkRecord): Promise<void> {
+    return this.containers.put(c.id, c);
   }
 
   /**
@@ -129,14 +137,11 @@ export class NetworkStore {
    * daemon keeps what was written, and after a crash of the machine no container runs anyway. The
    * rename still makes the file whole, old or new.
    */
-  async saveContainerRuntime(c: ContainerRecord): Promise<void> {
-    const path = join(this.containerDir(c.id), 'network.json');
-    const tmp = `${path}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(c));
-    await rename(tmp, path);
+  async saveContainerRuntime(c: ContainerNetworkRecord): Promise<void> {
+    await this.containers.put(c.id, c, { durable: false });
   }
 
   async deleteContainer(id: string): Promise<void> {
-    await rm(this.containerDir(id), { recursive: true, force: true });
+    await this.containers.delete(id, () => rm(this.containerDir(id), { recursive: true, force: true }));
   }
 }

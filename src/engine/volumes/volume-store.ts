@@ -5,8 +5,11 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log.js';
-import { readJsonIfExists, writeJsonAtomic } from '../../lib/atomic-file.js';
-import { ConflictError, NotFoundError, SystemError, errorMessage } from '../../lib/errors.js';
+import { syncDir } from '../../lib/atomic-file.js';
+import { RecordStore } from '../store/record-store.js';
+import type { StoreLog } from '../store/record-file.js';
+import { bestEffort } from '../../lib/best-effort.js';
+import { ConflictError, InvalidArgumentError, NotFoundError, SystemError, errorMessage } from '../../lib/errors.js';
 import { validateVolumeName } from './volume-name.js';
 import { parseLocalOptions } from './local-options.js';
 import { ANONYMOUS_LABEL, pruneFilters, volumeMatcher } from './volume-filters.js';
@@ -15,7 +18,7 @@ import { dirSize } from './dir-size.js';
 const execFileAsync = promisify(execFile);
 
 /** What is stored for one volume (`<root>/<name>/volume.json`). */
-interface VolumeRecord {
+export interface VolumeRecord {
   Name: string;
   Driver: string;
   Labels: Record<string, string> | null;
@@ -43,6 +46,14 @@ const DATA = '_data';
 /** Prefix of a volume directory being deleted: renamed first so the name is free at once. */
 const REMOVING = '.removing-';
 
+/** The volumes' metadata records: `<root>/<name>/volume.json` beside the data. */
+export function volumeRecords(root: string, log: StoreLog): RecordStore<VolumeRecord> {
+  return new RecordStore<VolumeRecord>({
+    kind: 'volume', version: 1, dir: root, file: METADATA, dirMode: 0o701, log,
+    isKey: (name) => !name.startsWith(REMOVING) && isVolumeName(name),
+  });
+}
+
 /**
  * The engine's volumes (the local driver): `<root>/<name>/_data` holds the data, `volume.json` beside
  * it the metadata, written atomically after the directory exists, so a crash leaves either no volume
@@ -60,26 +71,22 @@ export class VolumeStore {
   private readonly removing = new Map<string, Promise<void>>();
   private pruning = false;
 
-  private constructor(readonly root: string, private readonly log: Logger) {}
+  private constructor(readonly root: string, private readonly log: Logger, private readonly records: RecordStore<VolumeRecord>) {}
 
   static async open(root: string, log: Logger): Promise<VolumeStore> {
-    const store = new VolumeStore(root, log);
+    const records = volumeRecords(root, log);
+    const store = new VolumeStore(root, log, records);
     await mkdir(root, { recursive: true, mode: 0o701 });
     for (const entry of await readdir(root, { withFileTypes: true })) {
-      if (!entry.isDirectory()) continue;
+      if (!entry.isDirectory() || !entry.name.startsWith(REMOVING)) continue;
       const dir = join(root, entry.name);
-      if (entry.name.startsWith(REMOVING)) {
-        await rm(dir, { recursive: true, force: true }).catch((err) => log.warn(`volume cleanup of ${dir}: ${errorMessage(err)}`));
-        continue;
-      }
-      try {
-        validateVolumeName(entry.name);
-      } catch {
-        continue;
-      }
-      const record = await readJsonIfExists<VolumeRecord>(join(dir, METADATA)).catch(() => undefined)
-        ?? await adopt(dir, entry.name);
-      if (record) store.volumes.set(entry.name, record);
+      await bestEffort(log, `volume cleanup of ${dir}`, rm(dir, { recursive: true, force: true }));
+    }
+    const loaded = await records.loadAll();
+    for (const [name, record] of loaded.records) store.volumes.set(name, record);
+    for (const name of loaded.withoutRecord) {
+      const record = await store.adopt(name);
+      if (record) store.volumes.set(name, record);
     }
     return store;
   }
@@ -119,7 +126,8 @@ export class VolumeStore {
    * (force does not override that, as in Docker). Missing: NotFoundError, or nothing with `force`.
    */
   async remove(name: string, force = false): Promise<void> {
-    await this.creating.get(name)?.catch(() => {});
+    // Waits for a create in flight; its failure is its own caller's to handle.
+    await Promise.allSettled([this.creating.get(name)]);
     const record = this.volumes.get(name);
     if (!record) {
       if (force) return;
@@ -234,7 +242,8 @@ export class VolumeStore {
       if (existing) return existing;
       const pending = this.creating.get(name) ?? this.removing.get(name);
       if (!pending) break;
-      await pending.catch(() => {});
+      // Its failure is its own caller's to handle; this one only waits for it.
+      await Promise.allSettled([pending]);
     }
     const labels = { ...(opts.labels ?? {}), ...(anonymous ? { [ANONYMOUS_LABEL]: '' } : {}) };
     const record: VolumeRecord = {
@@ -248,9 +257,9 @@ export class VolumeStore {
       const dir = join(this.root, name);
       try {
         await mkdir(join(dir, DATA), { recursive: true, mode: 0o755 });
-        await writeJsonAtomic(join(dir, METADATA), record);
+        await this.records.put(name, record);
       } catch (err) {
-        await rm(dir, { recursive: true, force: true }).catch(() => {});
+        await bestEffort(this.log, `undoing the create of volume ${name}`, rm(dir, { recursive: true, force: true }));
         throw new SystemError(`create ${name}: ${errorMessage(err)}`);
       }
       this.volumes.set(name, record);
@@ -275,6 +284,9 @@ export class VolumeStore {
       this.volumes.set(record.Name, record);
       throw new SystemError(`remove ${record.Name}: ${errorMessage(err)}`);
     }
+    // The rename is the removal of the record with its data (one step: no crash leaves data without
+    // metadata to adopt); once synced, the volume stays gone after a crash.
+    await syncDir(this.root);
     await rm(trash, { recursive: true, force: true }).catch((err) => this.log.warn(`removing ${trash}: ${errorMessage(err)}`));
   }
 
@@ -282,6 +294,21 @@ export class VolumeStore {
     const data = join(this.root, record.Name, DATA);
     if (!isMountpoint(data)) return;
     await execFileAsync('umount', [data]).catch((err) => this.log.warn(`unmounting volume ${record.Name}: ${errorMessage(err)}`));
+  }
+
+  /** A volume directory without metadata (a crash inside create, or copied in by hand) becomes a plain local volume. */
+  private async adopt(name: string): Promise<VolumeRecord | undefined> {
+    const st = await stat(join(this.root, name, DATA)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
+      throw err;
+    });
+    if (!st?.isDirectory()) return undefined;
+    const record: VolumeRecord = {
+      Name: name, Driver: LOCAL_DRIVER, Labels: null, Options: null,
+      CreatedAt: st.birthtime.toISOString().replace(/\.\d+Z$/, 'Z'),
+    };
+    await this.records.put(name, record);
+    return record;
   }
 
   private toApi(record: VolumeRecord): Volume {
@@ -297,16 +324,14 @@ export class VolumeStore {
   }
 }
 
-/** A volume directory without metadata (a crash inside create, or copied in by hand) becomes a plain local volume. */
-async function adopt(dir: string, name: string): Promise<VolumeRecord | undefined> {
-  const st = await stat(join(dir, DATA)).catch(() => undefined);
-  if (!st?.isDirectory()) return undefined;
-  const record: VolumeRecord = {
-    Name: name, Driver: LOCAL_DRIVER, Labels: null, Options: null,
-    CreatedAt: st.birthtime.toISOString().replace(/\.\d+Z$/, 'Z'),
-  };
-  await writeJsonAtomic(join(dir, METADATA), record);
-  return record;
+function isVolumeName(name: string): boolean {
+  try {
+    validateVolumeName(name);
+    return true;
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) return false;
+    throw err;
+  }
 }
 
 function isMountpoint(path: string): boolean {
