@@ -8,7 +8,7 @@ import type { Engine } from '../engine.js';
 import { parseChallenges } from './auth-challenge.js';
 import type { AuthConfig } from './credentials.js';
 import { distributionOf } from './distribution.js';
-import { RegistryAuthError, RegistryUnreachableError } from './errors.js';
+import { RegistryAuthError, RegistryUnauthorizedError, RegistryUnreachableError } from './errors.js';
 import { RegistryAuthorizer } from './registry-auth.js';
 import { DOCKER_IO, type RegistryEndpoint } from './registry-hosts.js';
 
@@ -65,8 +65,14 @@ async function loginAt(dispatcherFor: (origin: string) => Promise<import('undici
   const authorizer = new RegistryAuthorizer(auth, (origin) => origin === endpoint.origin ? Promise.resolve(endpoint.dispatcher) : dispatcherFor(origin));
   authorizer.setChallenges(challenges);
   if (challenges.some((c) => c.scheme === 'bearer')) {
-    const refreshToken = await authorizer.loginWithToken();
-    return { Status: 'Login Succeeded', IdentityToken: refreshToken ?? '' };
+    try {
+      const refreshToken = await authorizer.loginWithToken();
+      return { Status: 'Login Succeeded', IdentityToken: refreshToken ?? '' };
+    } catch (err) {
+      // dockerd names the request the token server refused: Get "https://host/v2/": unauthorized: ...
+      if (err instanceof RegistryAuthError || err instanceof RegistryUnauthorizedError) err.message = `Get "${url}": ${err.message}`;
+      throw err;
+    }
   }
   const second = await get(await authorizer.header([]));
   if (second.statusCode !== 200) {
