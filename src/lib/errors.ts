@@ -69,3 +69,22 @@ export class UnknownError extends BerthError {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** Whether `err` is a system error with one of these codes (ENOENT, EBUSY...). */
+export function isErrno(err: unknown, ...codes: string[]): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && codes.includes(code);
+}
+
+/**
+ * The value of `step`, or `fallback` when it fails because the path is not there (ENOENT, or ENOTDIR: a
+ * component is not a directory). Any other failure is thrown: only absence is expected.
+ */
+export async function orIfMissing<T, F>(step: Promise<T>, fallback: F): Promise<T | F> {
+  try {
+    return await step;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return fallback;
+    throw err;
+  }
+}
