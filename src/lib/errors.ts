@@ -88,3 +88,11 @@ export async function orIfMissing<T, F>(step: Promise<T>, fallback: F): Promise<
     throw err;
   }
 }
+
+/**
+ * Marks a promise whose failure a later `await` meets and reports, so that it does not count as an
+ * unhandled rejection meanwhile. Not for failures nobody awaits: those go through bestEffort.
+ */
+export function handledLater(promise: Promise<unknown>): void {
+  promise.then(undefined, () => undefined);
+}

@@ -13,7 +13,7 @@ import { digestOf } from '../../lib/oci-digest.js';
 import type { ImageReference } from '../../lib/image-reference.js';
 import { RegistryContentError } from './errors.js';
 import type { WarningSink } from '../../lib/best-effort.js';
-import { errorMessage } from '../../lib/errors.js';
+import { errorMessage, handledLater } from '../../lib/errors.js';
 import type { ImageStore } from '../images/image-store.js';
 import { parseImageConfig, type ImageConfig } from '../images/image-config.js';
 
@@ -150,7 +150,7 @@ export function keepLayerArchive(store: ImageStore, source: AsyncIterable<Buffer
     })();
     ingesting = store.content.ingest(counted).then((digest) => ({ digest, size, mediaType }));
     // commit() or discard() awaits it and meets its failure; until then it must not count as unhandled.
-    ingesting.catch(noteHandledLater);
+    handledLater(ingesting);
   };
   return {
     source: (async function* () {
@@ -183,6 +183,3 @@ export function keepLayerArchive(store: ImageStore, source: AsyncIterable<Buffer
     },
   };
 }
-
-/** Marks a promise whose failure a later await meets, so it does not count as unhandled meanwhile. */
-function noteHandledLater(): void {}
