@@ -7,7 +7,8 @@ import { Logger, isLogLevel } from './log.js';
 import { Engine, BERTH_VERSION } from './engine.js';
 import { ApiServer } from './api/server.js';
 import { openListeners, type Listener } from './api/listeners.js';
-import { errorMessage } from '../lib/errors.js';
+import { errorMessage, orIfMissing } from '../lib/errors.js';
+import { bestEffort } from '../lib/best-effort.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -110,7 +111,7 @@ async function main(): Promise<void> {
     log.info(`Processing signal '${signal}'`);
     await Promise.all(listeners.map((l) => l.close()));
     await engine.shutdown();
-    await unlink(config.pidfile).catch(() => {});
+    await bestEffort(log, `removing the pid file ${config.pidfile}`, orIfMissing(unlink(config.pidfile), undefined));
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('terminated'));

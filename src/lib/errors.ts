@@ -1,10 +1,17 @@
 /**
- * The kinds of error Berth code throws. Callers check the kind with `instanceof`; each API maps kinds to
- * its own wire shape in one place (the engine: `src/engine/api/errors.ts`, Docker's `{"message"}`).
+ * The kinds of error Berth code throws: a closed set. Every error class fixes one kind in `code`; each
+ * API maps kinds to its own wire shape in one place (the engine: `src/engine/api/errors.ts`, Docker's
+ * `{"message"}` with the status dockerd gives the same failure).
  */
-export class BerthError extends Error {
-  /** Stable machine-readable kind, also used to pick the HTTP status. */
-  readonly code: string = 'SYSTEM';
+export const ERROR_KINDS = [
+  'NOT_FOUND', 'INVALID_ARGUMENT', 'CONFLICT', 'NOT_MODIFIED', 'FORBIDDEN', 'UNAUTHORIZED', 'UNAVAILABLE', 'SYSTEM', 'UNKNOWN',
+] as const;
+
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+export abstract class BerthError extends Error {
+  /** Stable machine-readable kind, the one thing that picks the HTTP status. */
+  abstract readonly code: ErrorKind;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -36,6 +43,11 @@ export class ForbiddenError extends BerthError {
   override readonly code = 'FORBIDDEN';
 }
 
+/** Another party refused the credentials in a way dockerd passes on as unauthorized (401). */
+export class UnauthorizedError extends BerthError {
+  override readonly code = 'UNAUTHORIZED';
+}
+
 /** A dependency is not reachable or not ready (503). */
 export class UnavailableError extends BerthError {
   override readonly code = 'UNAVAILABLE';
@@ -46,6 +58,41 @@ export class SystemError extends BerthError {
   override readonly code = 'SYSTEM';
 }
 
+/**
+ * Another party (a registry, a token server) failed or refused in a way dockerd passes on without a
+ * kind of its own, as its errdefs.Unknown (500): a refused login, an unreachable host, bad content.
+ */
+export class UnknownError extends BerthError {
+  override readonly code = 'UNKNOWN';
+}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Whether `err` is a system error with one of these codes (ENOENT, EBUSY...). */
+export function isErrno(err: unknown, ...codes: string[]): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && codes.includes(code);
+}
+
+/**
+ * The value of `step`, or `fallback` when it fails because the path is not there (ENOENT, or ENOTDIR: a
+ * component is not a directory). Any other failure is thrown: only absence is expected.
+ */
+export async function orIfMissing<T, F>(step: Promise<T>, fallback: F): Promise<T | F> {
+  try {
+    return await step;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return fallback;
+    throw err;
+  }
+}
+
+/**
+ * Marks a promise whose failure a later `await` meets and reports, so that it does not count as an
+ * unhandled rejection meanwhile. Not for failures nobody awaits: those go through bestEffort.
+ */
+export function handledLater(promise: Promise<unknown>): void {
+  promise.then(undefined, () => undefined);
 }

@@ -9,7 +9,9 @@ import { listRepositories } from './content/catalog.js';
 import { layout } from './content/layout.js';
 import { parseManifest } from './content/manifest-parse.js';
 import type { Registry } from './registry.js';
-import { walkFiles } from './storage/driver.js';
+import { walkFiles, type StorageDriver } from './storage/driver.js';
+import { PathNotFoundError } from './errors.js';
+import { bestEffort } from '../lib/best-effort.js';
 
 export interface GcOptions {
   dryRun?: boolean;
@@ -31,6 +33,8 @@ export interface GcResult {
 export async function garbageCollect(registry: Registry, options: GcOptions = {}): Promise<GcResult> {
   const { driver, manifests } = registry;
   const log = options.log ?? (() => {});
+  // A repository gc cannot read is skipped and told, not counted as an error of the whole run.
+  const warnings = { warn: log };
   const grace = options.gracePeriodMs ?? 60 * 60 * 1000;
   const marked = new Set<string>();
   const result: GcResult = { marked: [], deletedBlobs: [], deletedManifests: [], purgedUploads: [] };
@@ -51,8 +55,8 @@ export async function garbageCollect(registry: Registry, options: GcOptions = {}
     let keep = new Set(revisions);
     if (options.deleteUntagged) {
       keep = new Set();
-      for (const tag of await manifests.tags(name).catch(() => [] as string[])) {
-        const digest = await manifests.resolveTag(name, tag).catch(() => undefined);
+      for (const tag of (await bestEffort(warnings, `${name}: listing tags`, manifests.tags(name))) ?? []) {
+        const digest = await bestEffort(warnings, `${name}: tag ${tag}`, manifests.resolveTag(name, tag));
         if (digest && parsed.has(digest)) keep.add(digest);
       }
       // Close over index children and referrers of what is kept.
@@ -77,14 +81,14 @@ export async function garbageCollect(registry: Registry, options: GcOptions = {}
       if (!options.dryRun) await manifests.delete(name, digest).catch((err) => log(`${name}: ${digest}: ${(err as Error).message}`));
     }
     let uploading = false;
-    for (const dir of await driver.list(layout.uploadsDir(name)).catch(() => [] as string[])) {
+    for (const dir of await listIfExists(driver, layout.uploadsDir(name))) {
       const id = dir.slice(dir.lastIndexOf('/') + 1);
       let started = 0;
       try { started = Date.parse((await driver.getContent(layout.uploadStartedAt(name, id), 1024)).toString()); } catch { /* no date: treat as old */ }
       if (Number.isFinite(started) && Date.now() - started < maxUploadAge) { uploading = true; continue; }
       log(`${name}: upload ${id} is abandoned${options.dryRun ? ' (would delete)' : ', deleting'}`);
       result.purgedUploads.push({ repository: name, id });
-      if (!options.dryRun) await driver.delete(dir).catch(() => {});
+      if (!options.dryRun) await bestEffort(warnings, `${name}: deleting upload ${id}`, driver.delete(dir));
     }
     await walkFiles(driver, layout.layersDir(name), (info) => {
       if (!info.path.endsWith('/link')) return;
@@ -111,8 +115,18 @@ export async function garbageCollect(registry: Registry, options: GcOptions = {}
   if (!options.dryRun) {
     const deleted = new Set(result.deletedBlobs);
     for (const link of layerLinks) {
-      if (deleted.has(link.digest)) await driver.delete(link.path.replace(/\/link$/, '')).catch(() => {});
+      if (deleted.has(link.digest)) await bestEffort(warnings, `${link.repository}: unlinking layer ${link.digest}`, driver.delete(link.path.replace(/\/link$/, '')));
     }
   }
   return result;
+}
+
+/** The entries of a directory; none when it does not exist (a repository without uploads). */
+async function listIfExists(driver: StorageDriver, path: string): Promise<string[]> {
+  try {
+    return await driver.list(path);
+  } catch (err) {
+    if (err instanceof PathNotFoundError) return [];
+    throw err;
+  }
 }

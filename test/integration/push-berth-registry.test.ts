@@ -36,7 +36,10 @@ test('alice logs in with a token, pushes, and a second repository mounts the lay
   const alice = as(aliceConfig);
   const wrong = await alice(['login', '-u', 'alice', '--password-stdin', registry.host], 'nope\n');
   assert.equal(wrong.code, 1);
-  assert.match(wrong.stderr, /unauthorized/);
+  // dockerd (20.10) passes a token server's OCI error list on as 500, naming the request it refused.
+  assert.equal(wrong.stderr.trim().split('\n').pop(), `Error response from daemon: Get "http://${registry.host}/v2/": unauthorized: invalid username or password`);
+  const api = await daemon.api('POST', '/v1.47/auth', { username: 'alice', password: 'nope', serveraddress: registry.host });
+  assert.equal(api.status, 500);
   const login = await alice(['login', '-u', 'alice', '--password-stdin', registry.host], 'alice-pw\n');
   assert.equal(login.code, 0, login.stderr);
   const ref = `${registry.host}/team/busybox:1.0`;
@@ -58,6 +61,12 @@ test('bob may pull, with progress and digest, but not push', async () => {
   for (const name of [ref, `${registry.host}/team/copy:1.0`, 'busybox']) assert.equal((await bob(['rmi', name])).code, 0);
   const anonymous = await bob(['pull', ref]);
   assert.equal(anonymous.code, 1);
+  // A denied pull is "not found" to dockerd (404): the repository may not exist at all.
+  const denied = `pull access denied for ${registry.host}/team/busybox, repository does not exist or may require 'docker login': denied: `;
+  assert.ok(anonymous.stderr.includes(`Error response from daemon: ${denied}`), anonymous.stderr);
+  const api = await daemon.api('POST', `/v1.47/images/create?fromImage=${encodeURIComponent(`${registry.host}/team/busybox`)}&tag=1.0`);
+  assert.equal(api.status, 404);
+  assert.ok((JSON.parse(api.body) as { message: string }).message.startsWith(denied), api.body);
   assert.equal((await bob(['login', '-u', 'bob', '--password-stdin', registry.host], 'bob-pw\n')).code, 0);
   const pull = await bob(['pull', ref]);
   assert.equal(pull.code, 0, pull.stderr);

@@ -4,6 +4,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
@@ -26,13 +28,42 @@ before(async () => {
 after(() => cleanUpInOrder(() => daemon?.stop(), () => registry?.stop(), () => rm(config, { recursive: true, force: true })));
 
 test('a wrong password fails to log in and stores nothing', async () => {
+  // What Debian's dockerd (20.10) answers a Basic login the registry refuses: 500, not 401, and this message.
+  const refusal = `login attempt to http://${registry.host}/v2/ failed with status: 401 Unauthorized`;
+  const api = await daemon.api('POST', '/v1.47/auth', { username: 'alice', password: 'wrong', serveraddress: registry.host });
+  assert.equal(api.status, 500);
+  assert.deepEqual(JSON.parse(api.body), { message: refusal });
   const r = await docker(['login', '-u', 'alice', '--password-stdin', registry.host], 'wrong\n');
   assert.equal(r.code, 1);
-  assert.match(r.stderr, new RegExp(`login attempt to http://${registry.host.replace(/\./g, '\\.')}/v2/ failed with status: 401`));
+  assert.equal(r.stderr.trim().split('\n').pop(), `Error response from daemon: ${refusal}`);
   await assert.rejects(readFile(join(config, 'config.json'), 'utf8').then((t) => {
     if (JSON.parse(t).auths?.[registry.host]) return;
     throw new Error('no entry');
   }));
+});
+
+test('a token server refusing with Docker Hub\'s {"details"} body answers 401, as dockerd does', async () => {
+  const hub = createServer((req, res) => {
+    if (req.url === '/v2/') {
+      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': `Bearer realm="http://127.0.0.1:${port}/token",service="hub"` });
+      res.end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
+    } else {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end('{"details":"incorrect username or password"}\n');
+    }
+  });
+  const port = await new Promise<number>((resolve) => hub.listen(0, '127.0.0.1', () => resolve((hub.address() as AddressInfo).port)));
+  try {
+    const refusal = `Get "http://127.0.0.1:${port}/v2/": unauthorized: incorrect username or password`;
+    const api = await daemon.api('POST', '/v1.47/auth', { username: 'alice', password: 'wrong', serveraddress: `127.0.0.1:${port}` });
+    assert.equal(api.status, 401);
+    assert.deepEqual(JSON.parse(api.body), { message: refusal });
+    const r = await docker(['login', '-u', 'alice', '--password-stdin', `127.0.0.1:${port}`], 'wrong\n');
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.trim().split('\n').pop(), `Error response from daemon: ${refusal}`);
+  } finally {
+    await new Promise((resolve) => hub.close(resolve));
+  }
 });
 
 test('without credentials, push and pull are refused', async () => {

@@ -61,7 +61,7 @@ test('manifests: digests checked, schema 1 and unknown types refused, platforms 
 });
 
 test('insecure registries: loopback and localhost by default, host:port and CIDR entries, others secure', async () => {
-  const hosts = new RegistryHosts({ insecureRegistries: ['myreg.example:5000', '10.1.0.0/16'], registryMirrors: [] });
+  const hosts = new RegistryHosts({ insecureRegistries: ['myreg.example:5000', '10.1.0.0/16'], registryMirrors: [] }, console);
   try {
     assert.equal(await hosts.isInsecure('localhost:5000'), true);
     assert.equal(await hosts.isInsecure('127.0.0.1:5000'), true);
@@ -77,14 +77,14 @@ test('insecure registries: loopback and localhost by default, host:port and CIDR
 });
 
 test('docker.io pulls go to mirrors first; pushes never do', async () => {
-  const hosts = new RegistryHosts({ insecureRegistries: [], registryMirrors: ['http://127.0.0.1:5999'] });
+  const hosts = new RegistryHosts({ insecureRegistries: [], registryMirrors: ['http://127.0.0.1:5999'] }, console);
   try {
     assert.deepEqual((await hosts.endpoints('docker.io')).map((e) => [e.origin, e.mirror]), [['http://127.0.0.1:5999', true], ['https://registry-1.docker.io', false]]);
     assert.deepEqual((await hosts.endpoints('docker.io', true)).map((e) => e.origin), ['https://registry-1.docker.io']);
   } finally {
     await hosts.close();
   }
-  assert.throws(() => new RegistryHosts({ insecureRegistries: [], registryMirrors: ['ftp://x'] }), /invalid mirror/);
+  assert.throws(() => new RegistryHosts({ insecureRegistries: [], registryMirrors: ['ftp://x'] }, console), /invalid mirror/);
 });
 
 test('pull references: default tag, tag=digest, bad tags; platforms; login addresses', () => {

@@ -29,7 +29,7 @@ let dataRoot: string;
 const log = new Logger('fatal');
 const open = (): Promise<ImageStore> => ImageStore.open(join(dataRoot, 'image'), log);
 const importTar = async (store: ImageStore, files: Record<string, string>, name?: string) =>
-  importImage(store, { source: [await makeTar(files)], ref: name ? parseReference(name) : undefined });
+  importImage(store, { source: [await makeTar(files)], ref: name ? parseReference(name) : undefined, log: console });
 
 beforeEach(async () => { dataRoot = await mkdtemp(join(tmpdir(), 'berth-images-')); });
 afterEach(async () => { await rm(dataRoot, { recursive: true, force: true }); });

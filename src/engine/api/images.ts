@@ -47,6 +47,7 @@ async function postImagesCreate(ctx: RequestContext): Promise<void> {
   let image;
   try {
     image = await importImage(ctx.engine.images, {
+      log: ctx.engine.log,
       source: ctx.req.iterator({ destroyOnReturn: false }),
       ref, changes, message: ctx.query.get('message') ?? '', sourceName: '-',
     });

@@ -6,7 +6,8 @@ import { dirname } from 'node:path';
 import { isIP, type Socket } from 'node:net';
 import type { DaemonConfig } from '../config.js';
 import type { Logger } from '../log.js';
-import { InvalidArgumentError } from '../../lib/errors.js';
+import { InvalidArgumentError, orIfMissing } from '../../lib/errors.js';
+import { bestEffort } from '../../lib/best-effort.js';
 import type { ApiServer } from './server.js';
 
 export interface Listener {
@@ -44,10 +45,13 @@ export async function openListeners(config: DaemonConfig, api: ApiServer, log: L
     server.requestTimeout = 0;
     if (parsed.kind === 'unix') {
       await mkdir(dirname(parsed.path), { recursive: true });
-      await unlink(parsed.path).catch(() => {});
+      await orIfMissing(unlink(parsed.path), undefined); // a socket left by a daemon that was killed
       await listen(server, parsed.path);
       await chmod(parsed.path, 0o660);
-      listeners.push({ address: host, server, close: () => close(server).then(() => unlink(parsed.path).catch(() => {})) });
+      listeners.push({ address: host, server, close: async () => {
+        await close(server);
+        await bestEffort(log, `removing the socket ${parsed.path}`, orIfMissing(unlink(parsed.path), undefined));
+      } });
     } else {
       if (!config.tlsVerify && !isLoopback(parsed.host)) {
         log.warn(`Binding to IP address ${parsed.host} without --tlsverify is insecure and gives root access on this machine to everyone who has access to your network.`);

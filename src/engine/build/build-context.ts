@@ -7,11 +7,12 @@ import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Engine } from '../engine.js';
-import { InvalidArgumentError } from '../../lib/errors.js';
+import { InvalidArgumentError, orIfMissing } from '../../lib/errors.js';
 import { unpackLayer } from '../../lib/tar-unpack.js';
 import { resolveInScope } from '../containers/archive-path.js';
 import { rootfsDirs, unmountRootfs } from '../containers/rootfs.js';
 import { IgnoreMatcher, removeIgnored } from './dockerignore.js';
+import { bestEffort, type WarningSink } from '../../lib/best-effort.js';
 
 export interface BuildContext {
   /** The unpacked context, .dockerignore applied. */
@@ -30,16 +31,16 @@ export async function openContext(engine: Engine, body: Readable | AsyncIterable
   const tmpRoot = join(engine.config.dataRoot, 'build', 'tmp');
   if (!cleaned.has(engine)) {
     cleaned.add(engine);
-    await removeLeftovers(tmpRoot);
+    await removeLeftovers(tmpRoot, engine.log);
   }
   const scratch = join(tmpRoot, randomBytes(8).toString('hex'));
   const dir = join(scratch, 'context');
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const remove = () => removeScratch(scratch);
+  const remove = () => removeScratch(scratch, engine.log);
   try {
     await unpackLayer(body, dir, { mode: 'copy' });
     const { text, name } = await readDockerfile(dir, dockerfileName);
-    const ignore = await readFile(join(dir, '.dockerignore'), 'utf8').catch(() => '');
+    const ignore = await orIfMissing(readFile(join(dir, '.dockerignore'), 'utf8'), '');
     await removeIgnored(dir, IgnoreMatcher.parse(ignore));
     return { dir, scratch, dockerfile: text, dockerfileName: name, remove };
   } catch (err) {
@@ -64,14 +65,14 @@ async function readDockerfile(dir: string, name: string): Promise<{ text: string
   throw new InvalidArgumentError(`Cannot locate specified Dockerfile: ${name}`);
 }
 
-async function removeScratch(scratch: string): Promise<void> {
+async function removeScratch(scratch: string, log: WarningSink): Promise<void> {
   // Snapshots of a build that was cut short may still be mounted.
-  for (const name of await readdir(scratch).catch(() => [] as string[])) {
-    await unmountRootfs(rootfsDirs(join(scratch, name))).catch(() => {});
+  for (const name of await orIfMissing(readdir(scratch), [])) {
+    await bestEffort(log, `unmounting build snapshot ${join(scratch, name)}`, unmountRootfs(rootfsDirs(join(scratch, name))));
   }
   await rm(scratch, { recursive: true, force: true });
 }
 
-async function removeLeftovers(tmpRoot: string): Promise<void> {
-  for (const name of await readdir(tmpRoot).catch(() => [] as string[])) await removeScratch(join(tmpRoot, name));
+async function removeLeftovers(tmpRoot: string, log: WarningSink): Promise<void> {
+  for (const name of await orIfMissing(readdir(tmpRoot), [])) await removeScratch(join(tmpRoot, name), log);
 }

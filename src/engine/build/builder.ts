@@ -404,7 +404,8 @@ async function chownOwner(root: string, spec: string, name: string): Promise<{ u
     }
     const u = await resolveUser(root, user);
     if (/^\d+$/.test(user)) return { uid: u.uid, gid: u.uid };
-    const sameName = await resolveUser(root, `${user}:${user}`).catch(() => undefined);
+    // A group named as the user is optional: without one, the user's primary group stands.
+    const sameName = await resolveUser(root, `${user}:${user}`).catch((err) => { if (err instanceof InvalidArgumentError) return undefined; throw err; });
     return { uid: u.uid, gid: sameName?.gid ?? u.gid };
   } catch (err) {
     throw new InvalidArgumentError(`${name} failed: unable to convert uid/gid chown string to host mapping: ${(err as Error).message}`);

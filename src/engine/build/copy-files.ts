@@ -8,7 +8,7 @@ import { createReadStream, type Stats } from 'node:fs';
 import { chown, lstat, mkdir, open, readdir, readlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { gunzipSync, constants as zlib } from 'node:zlib';
-import { InvalidArgumentError } from '../../lib/errors.js';
+import { InvalidArgumentError, orIfMissing } from '../../lib/errors.js';
 import { unpackLayer } from '../../lib/tar-unpack.js';
 import { packPath } from '../containers/archive-pack.js';
 import { resolveInScope } from '../containers/archive-path.js';
@@ -147,7 +147,7 @@ export async function makeDirIn(root: string, dir: string, owner = { uid: 0, gid
   for (const part of dir.split('/').filter(Boolean)) {
     prefix += `/${part}`;
     const host = await resolveInScope(root, prefix);
-    const st = await lstat(host).catch(() => undefined);
+    const st = await orIfMissing(lstat(host), undefined);
     if (st && !st.isDirectory()) throw new InvalidArgumentError(`mkdir ${prefix}: not a directory`);
     if (!st) {
       await mkdir(host, { mode: 0o755 });
@@ -159,7 +159,7 @@ export async function makeDirIn(root: string, dir: string, owner = { uid: 0, gid
 }
 
 async function isDirIn(root: string, path: string): Promise<boolean> {
-  const st = await lstat(await resolveInScope(root, path)).catch(() => undefined);
+  const st = await orIfMissing(lstat(await resolveInScope(root, path)), undefined);
   return Boolean(st?.isDirectory());
 }
 

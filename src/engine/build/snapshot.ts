@@ -8,6 +8,7 @@ import { chainOf } from '../images/image-store.js';
 import { mountRootfs, rootfsDirs, unmountRootfs, type RootfsDirs } from '../containers/rootfs.js';
 import { packPath } from '../containers/archive-pack.js';
 import { keepLayerArchive } from '../distribution/layer-io.js';
+import { bestEffort } from '../../lib/best-effort.js';
 
 export class Snapshot {
   private constructor(
@@ -44,7 +45,7 @@ export class Snapshot {
    */
   async commit(): Promise<LayerInfo> {
     const parent = this.imageId ? chainOf(this.engine.images.get(this.imageId).config).at(-1) : undefined;
-    const archive = keepLayerArchive(this.engine.images, packPath(this.dirs.upper, { name: '', ociWhiteouts: true }));
+    const archive = keepLayerArchive(this.engine.images, packPath(this.dirs.upper, { name: '', ociWhiteouts: true }), this.engine.log);
     try {
       const layer = await this.engine.images.registerLayer(archive.source, parent);
       await archive.commit(layer.diffId);
@@ -57,7 +58,7 @@ export class Snapshot {
 
   /** Unmounts and removes everything (idempotent). */
   async release(): Promise<void> {
-    await unmountRootfs(this.dirs).catch(() => {});
+    await bestEffort(this.engine.log, `unmounting build snapshot ${this.dir}`, unmountRootfs(this.dirs));
     await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import type tar from 'tar-stream';
 import { lazyModule } from '../../lib/lazy-module.js';
 import { WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from '../../lib/tar-unpack.js';
+import { handledLater } from '../../lib/errors.js';
 
 /** tar-stream loads at the first archive, not at daemon start. */
 const tarStream = lazyModule<typeof tar>('tar-stream');
@@ -123,7 +124,7 @@ class Packer {
       // A destroyed pack errors its open entry: that ends this file, it must not become an uncaught error.
       sink.on('error', reject);
     });
-    written.catch(() => {});
+    handledLater(written); // awaited below, or raced against the drain
     const write = async (chunk: Buffer) => {
       // Waiting for 'drain' alone would wait forever on an entry that was destroyed meanwhile.
       if (!sink.write(chunk)) await Promise.race([new Promise<void>((r) => sink.once('drain', () => r())), written]);

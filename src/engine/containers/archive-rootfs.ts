@@ -2,6 +2,7 @@ import { NotFoundError } from '../../lib/errors.js';
 import type { Engine } from '../engine.js';
 import type { Container } from './container.js';
 import { isMounted, mountRootfs, rootfsDirs, unmountRootfs } from './rootfs.js';
+import { bestEffort } from '../../lib/best-effort.js';
 
 /** A container's file systems, as the copy, diff, export and commit verbs need them. */
 export interface ContainerFs {
@@ -37,7 +38,7 @@ export async function withContainerFs<T>(engine: Engine, c: Container, fn: (fs: 
     try {
       return await fn({ ...base, root: dirs.merged, running: false });
     } finally {
-      if (!wasMounted) await unmountRootfs(dirs).catch(() => {});
+      if (!wasMounted) await bestEffort(engine.log, `unmounting the root filesystem of ${c.id}`, unmountRootfs(dirs));
     }
   });
 }

@@ -7,6 +7,7 @@ import type { Stats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { opaqueDirs } from './archive-pack.js';
+import { orIfMissing } from '../../lib/errors.js';
 
 export const enum ChangeKind { Modify = 0, Add = 1, Delete = 2 }
 
@@ -41,7 +42,7 @@ export async function isMountStub(hostPath: string, path: string, st: Stats, low
 
 async function existsInLower(path: string, lowerDirs: string[]): Promise<Stats | undefined> {
   for (const lower of lowerDirs) {
-    const st = await lstat(join(lower, path)).catch(() => undefined);
+    const st = await orIfMissing(lstat(join(lower, path)), undefined);
     if (st) return st;
   }
   return undefined;
@@ -64,7 +65,7 @@ export async function containerChanges(upper: string, lowerDirs: string[]): Prom
     for (const name of names) {
       const hostPath = join(dir, name);
       const path = `${rel}/${name}`;
-      const st = await lstat(hostPath).catch(() => undefined);
+      const st = await orIfMissing(lstat(hostPath), undefined);
       if (!st) continue;
       if (await isMountStub(hostPath, path, st, lowerDirs)) continue;
       const deleted = (st.isCharacterDevice() && st.rdev === 0) || (st.isDirectory() && opaque.has(hostPath));
@@ -101,8 +102,8 @@ export async function containerChanges(upper: string, lowerDirs: string[]): Prom
 
 /** Whether the directory holds a runtime mount point placeholder (which changed its mtime). */
 async function holdsStub(hostDir: string, path: string, lowerDirs: string[]): Promise<boolean> {
-  for (const name of await readdir(hostDir).catch(() => [] as string[])) {
-    const st = await lstat(join(hostDir, name)).catch(() => undefined);
+  for (const name of await orIfMissing(readdir(hostDir), [])) {
+    const st = await orIfMissing(lstat(join(hostDir, name)), undefined);
     if (st && (await isMountStub(join(hostDir, name), `${path}/${name}`, st, lowerDirs))) return true;
   }
   return false;

@@ -59,7 +59,7 @@ export async function commitLayer(engine: Engine, c: Container): Promise<LayerIn
     name: '', ociWhiteouts: true,
     skip: (rel, st) => isMountStub(`${upper}/${rel}`, `/${rel}`, st, lowerDirs),
   });
-  const archive = keepLayerArchive(engine.images, tar);
+  const archive = keepLayerArchive(engine.images, tar, engine.log);
   try {
     const layer = await engine.images.registerLayer(archive.source, parentChain[parentChain.length - 1]);
     await archive.commit(layer.diffId);

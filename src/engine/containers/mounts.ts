@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import type { RuntimeSpec } from '../runtime/runtime.js';
 import type { VolumeStore } from '../volumes/volume-store.js';
-import { InvalidArgumentError, SystemError, errorMessage } from '../../lib/errors.js';
+import { InvalidArgumentError, SystemError, errorMessage, orIfMissing } from '../../lib/errors.js';
 import { parseBindSpec, PROPAGATION_MODES } from '../volumes/bind-spec.js';
 import { mountConfigError, normalize, targetProblem } from '../volumes/mount-errors.js';
 import { tmpfsData, tmpfsMountOptions } from '../volumes/tmpfs-options.js';
@@ -226,7 +226,7 @@ export async function runtimeMounts(volumes: VolumeStore, points: MountPoint[], 
     switch (p.Type) {
       case 'bind':
         // Binding a file is fine: only a path that does not exist at all is created (as a directory).
-        if (!(await stat(p.Source).catch(() => undefined))) {
+        if (!(await orIfMissing(stat(p.Source), undefined))) {
           if (!p.createSource) throw mountConfigError('bind', `bind source path does not exist: ${p.Source}`);
           await mkdir(p.Source, { recursive: true, mode: 0o755 }).catch((err) => {
             throw new SystemError(`error while creating mount source path '${p.Source}': ${errorMessage(err)}`);

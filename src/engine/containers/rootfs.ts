@@ -41,7 +41,12 @@ export async function unmountRootfs(dirs: RootfsDirs): Promise<void> {
   try {
     await execFileAsync('umount', [dirs.merged]);
   } catch {
-    await execFileAsync('umount', ['-l', dirs.merged]).catch(() => {});
+    // Busy: detach it lazily. That fails only when it is no longer mounted, which is the goal.
+    try {
+      await execFileAsync('umount', ['-l', dirs.merged]);
+    } catch (err) {
+      if (await isMounted(dirs.merged)) throw err;
+    }
   }
 }
 

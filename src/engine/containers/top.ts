@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ConflictError, InvalidArgumentError, SystemError } from '../../lib/errors.js';
+import { ConflictError, InvalidArgumentError, SystemError, orIfMissing } from '../../lib/errors.js';
 import type { Container } from './container.js';
 
 const execFileAsync = promisify(execFile);
@@ -35,7 +35,7 @@ export async function containerTop(c: Container, psArgs: string): Promise<TopRes
 
 /** The processes of the container's cgroup (the init process's, read from /proc/<pid>/cgroup). */
 export async function containerPids(initPid: number): Promise<Set<number>> {
-  const text = await readFile(`/proc/${initPid}/cgroup`, 'utf8').catch(() => '');
+  const text = await orIfMissing(readFile(`/proc/${initPid}/cgroup`, 'utf8'), ''); // the process has exited
   const paths = new Map<string, string>();
   for (const line of text.split('\n')) {
     const m = /^\d+:([^:]*):(.*)$/.exec(line);
@@ -44,7 +44,7 @@ export async function containerPids(initPid: number): Promise<Set<number>> {
   const candidates = UNIFIED ? [join('/sys/fs/cgroup', paths.get('') ?? '/')]
     : V1_CONTROLLERS.filter((k) => paths.has(k)).map((k) => join('/sys/fs/cgroup', k, paths.get(k)!));
   for (const dir of candidates) {
-    const procs = await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => undefined);
+    const procs = await orIfMissing(readFile(join(dir, 'cgroup.procs'), 'utf8'), undefined); // the cgroup is gone
     if (procs === undefined) continue;
     return new Set(procs.split('\n').filter(Boolean).map(Number));
   }

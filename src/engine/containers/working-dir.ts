@@ -1,6 +1,6 @@
 import { lstat, mkdir, readlink } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { InvalidArgumentError } from '../../lib/errors.js';
+import { InvalidArgumentError, orIfMissing } from '../../lib/errors.js';
 
 /**
  * Resolves `path` inside `root` the way the container will see it: symlinks are followed within the
@@ -19,7 +19,7 @@ export async function resolveInRoot(root: string, path: string): Promise<string>
       continue;
     }
     const host = posix.join(root, ...resolved, part);
-    const st = await lstat(host).catch(() => undefined);
+    const st = await orIfMissing(lstat(host), undefined);
     if (st?.isSymbolicLink()) {
       if (++hops > 40) throw new InvalidArgumentError(`too many levels of symbolic links in ${path}`);
       const target = await readlink(host);
@@ -36,7 +36,7 @@ export async function resolveInRoot(root: string, path: string): Promise<string>
 export async function ensureWorkingDir(root: string, cwd: string): Promise<void> {
   if (cwd === '/') return;
   const host = await resolveInRoot(root, cwd);
-  const st = await lstat(host).catch(() => undefined);
+  const st = await orIfMissing(lstat(host), undefined);
   if (st && !st.isDirectory()) throw new InvalidArgumentError(`Cannot mkdir: ${cwd} is not a directory`);
   if (!st) await mkdir(host, { recursive: true, mode: 0o755 });
 }

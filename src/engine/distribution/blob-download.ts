@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Digester, parseDigest } from '../../lib/oci-digest.js';
 import type { Descriptor } from '../../lib/oci-media-types.js';
+import { UnknownError } from '../../lib/errors.js';
 import { RegistryContentError, RegistryResponseError, RegistryUnreachableError } from './errors.js';
 import type { RegistryClient } from './registry-client.js';
 
@@ -36,7 +37,7 @@ export interface DownloadOptions {
 }
 
 /** The live body of a download was abandoned (the registry ignored a Range request): use the file. */
-export class LiveBodyLostError extends Error {}
+export class LiveBodyLostError extends UnknownError {}
 
 /** How much of a live body may wait for its reader (the download pauses beyond it). */
 const LIVE_BODY_BUFFER = 1 << 20;
@@ -165,7 +166,8 @@ function drained(stream: Writable): Promise<void> {
   });
 }
 
-class ShortBodyError extends Error {}
+/** The body ended before the size the manifest declares (worth another try; dockerd: 500 when it stays short). */
+class ShortBodyError extends UnknownError {}
 
 /** Worth another try: the connection broke, the body ended early, or the registry had a passing failure. */
 function isRetryable(err: unknown): boolean {

@@ -25,8 +25,8 @@ export class Distribution {
     const tmpDir = join(root, 'tmp');
     await rm(tmpDir, { recursive: true, force: true });
     await mkdir(tmpDir, { recursive: true, mode: 0o700 });
-    const hosts = new RegistryHosts(engine.config);
-    const origins = await LayerOrigins.open(layerOriginsRoot(engine.config.dataRoot));
+    const hosts = new RegistryHosts(engine.config, engine.log);
+    const origins = await LayerOrigins.open(layerOriginsRoot(engine.config.dataRoot), engine.log);
     await new LayerIo(engine.images, origins).pruneLocalBlobs();
     return new Distribution(hosts, new BlobDownloads(tmpDir), origins, tmpDir);
   }

@@ -1,4 +1,6 @@
 import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { bestEffort, type WarningSink } from '../../lib/best-effort.js';
 import { RegistryContentError } from './errors.js';
 
 /** Reads a whole (small) body, refusing more than `max` bytes: manifests, configs, tokens, error replies. */
@@ -14,4 +16,12 @@ export async function readCapped(body: Readable, max: number, what = 'reply'): P
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+/**
+ * Reads and drops the rest of a reply whose status said all (the connection is reused only once its
+ * body is gone). A failure here changes no answer: it is logged, not thrown.
+ */
+export async function discardBody(log: WarningSink, response: Dispatcher.ResponseData, limit?: number): Promise<void> {
+  await bestEffort(log, 'discarding the rest of a registry reply', response.body.dump(limit === undefined ? undefined : { limit }));
 }

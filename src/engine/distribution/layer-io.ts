@@ -12,6 +12,8 @@ import { LayerOrigins, type LocalLayerBlob } from './layer-origins.js';
 import { digestOf } from '../../lib/oci-digest.js';
 import type { ImageReference } from '../../lib/image-reference.js';
 import { RegistryContentError } from './errors.js';
+import type { WarningSink } from '../../lib/best-effort.js';
+import { errorMessage, handledLater } from '../../lib/errors.js';
 import type { ImageStore } from '../images/image-store.js';
 import { parseImageConfig, type ImageConfig } from '../images/image-config.js';
 
@@ -131,7 +133,7 @@ export interface KeptArchive {
  * store unpacks it, so push later sends bytes whose digest and diffID match the image: gzip and zstd
  * archives are kept as they are, plain tars are gzip-compressed on the way.
  */
-export function keepLayerArchive(store: ImageStore, source: AsyncIterable<Buffer> | Readable): KeptArchive {
+export function keepLayerArchive(store: ImageStore, source: AsyncIterable<Buffer> | Readable, log: WarningSink): KeptArchive {
   const copy = new PassThrough({ highWaterMark: 1 << 20 });
   let ingesting: Promise<LocalLayerBlob> | undefined;
   const start = (head: Buffer) => {
@@ -147,7 +149,8 @@ export function keepLayerArchive(store: ImageStore, source: AsyncIterable<Buffer
       }
     })();
     ingesting = store.content.ingest(counted).then((digest) => ({ digest, size, mediaType }));
-    ingesting.catch(() => {});
+    // commit() or discard() awaits it and meets its failure; until then it must not count as unhandled.
+    handledLater(ingesting);
   };
   return {
     source: (async function* () {
@@ -163,12 +166,19 @@ export function keepLayerArchive(store: ImageStore, source: AsyncIterable<Buffer
     async commit(diffId: string) {
       if (!ingesting) throw new Error('the layer archive was not read');
       const blob = await ingesting;
-      const origins = await LayerOrigins.open(layerOriginsRoot(dirname(store.root)));
+      const origins = await LayerOrigins.open(layerOriginsRoot(dirname(store.root)), log);
       await origins.setLocal(diffId, blob);
     },
     async discard() {
-      copy.destroy(new Error('discarded'));
-      const blob = await ingesting?.catch(() => undefined);
+      const discarded = new Error('discarded');
+      copy.destroy(discarded);
+      let blob: LocalLayerBlob | undefined;
+      try {
+        blob = await ingesting;
+      } catch (err) {
+        // Failing because of the destroy above is the point; any other failure is told.
+        if (err !== discarded) log.warn(`keeping a copy of a discarded layer archive: ${errorMessage(err)}`);
+      }
       if (blob) await store.content.delete(blob.digest);
     },
   };

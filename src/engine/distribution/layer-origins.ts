@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { readJsonIfExists, writeJsonAtomic } from '../../lib/atomic-file.js';
 import { parseDigest } from '../../lib/oci-digest.js';
+import { bestEffort, type WarningSink } from '../../lib/best-effort.js';
+import { orIfMissing } from '../../lib/errors.js';
+import { SerialQueue } from '../../lib/serial-queue.js';
 
 export interface LayerOrigin {
   /** The compressed blob's digest. */
@@ -28,13 +31,15 @@ export interface LocalLayerBlob {
 const MAX_ORIGINS = 50;
 
 export class LayerOrigins {
-  private readonly locks = new Map<string, Promise<void>>();
+  /** Read-modify-write of the records goes one at a time (the records are small: one queue for all). */
+  private readonly writes = new SerialQueue();
 
-  private constructor(readonly root: string) {}
+  /** These are hints: one that cannot be read is told to `log` and counts as absent. */
+  private constructor(readonly root: string, private readonly log: WarningSink) {}
 
-  static async open(root: string): Promise<LayerOrigins> {
+  static async open(root: string, log: WarningSink): Promise<LayerOrigins> {
     await mkdir(root, { recursive: true, mode: 0o700 });
-    return new LayerOrigins(root);
+    return new LayerOrigins(root, log);
   }
 
   private file(diffId: string): string {
@@ -44,7 +49,7 @@ export class LayerOrigins {
 
   /** The compressed blob of this layer kept in the engine's content store, if one was kept. */
   async local(diffId: string): Promise<LocalLayerBlob | undefined> {
-    return readJsonIfExists<LocalLayerBlob>(this.localFile(diffId)).catch(() => undefined);
+    return bestEffort(this.log, `reading the kept blob of layer ${diffId}`, () => readJsonIfExists<LocalLayerBlob>(this.localFile(diffId)));
   }
 
   async setLocal(diffId: string, blob: LocalLayerBlob): Promise<void> {
@@ -58,8 +63,8 @@ export class LayerOrigins {
   /** Every kept blob, with the layer it holds. */
   async allLocal(): Promise<{ diffId: string; blob: LocalLayerBlob }[]> {
     const out: { diffId: string; blob: LocalLayerBlob }[] = [];
-    for (const algorithm of await readdir(this.root).catch(() => [] as string[])) {
-      for (const name of await readdir(join(this.root, algorithm)).catch(() => [] as string[])) {
+    for (const algorithm of await orIfMissing(readdir(this.root), [])) {
+      for (const name of await orIfMissing(readdir(join(this.root, algorithm)), [])) {
         if (!name.endsWith('.local.json')) continue;
         const diffId = `${algorithm}:${name.slice(0, -'.local.json'.length)}`;
         const blob = await this.local(diffId);
@@ -75,19 +80,14 @@ export class LayerOrigins {
   }
 
   async get(diffId: string): Promise<LayerOrigin[]> {
-    return (await readJsonIfExists<LayerOrigin[]>(this.file(diffId)).catch(() => undefined)) ?? [];
+    return (await bestEffort(this.log, `reading the origins of layer ${diffId}`, () => readJsonIfExists<LayerOrigin[]>(this.file(diffId)))) ?? [];
   }
 
   /** Records that `origin.repository` holds the layer as `origin.digest` (most recent first). */
   async add(diffId: string, origin: LayerOrigin): Promise<void> {
-    const previous = this.locks.get(diffId) ?? Promise.resolve();
-    const next = previous.then(async () => {
+    await this.writes.run(async () => {
       const list = (await this.get(diffId)).filter((o) => !(o.digest === origin.digest && o.repository === origin.repository));
       await writeJsonAtomic(this.file(diffId), [origin, ...list].slice(0, MAX_ORIGINS));
     });
-    const settled = next.catch(() => {});
-    this.locks.set(diffId, settled);
-    void settled.then(() => { if (this.locks.get(diffId) === settled) this.locks.delete(diffId); });
-    await next;
   }
 }

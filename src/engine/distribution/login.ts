@@ -8,9 +8,10 @@ import type { Engine } from '../engine.js';
 import { parseChallenges } from './auth-challenge.js';
 import type { AuthConfig } from './credentials.js';
 import { distributionOf } from './distribution.js';
-import { RegistryAuthError, RegistryUnreachableError } from './errors.js';
+import { RegistryAuthError, RegistryUnauthorizedError, RegistryUnreachableError } from './errors.js';
 import { RegistryAuthorizer } from './registry-auth.js';
-import { DOCKER_IO, type RegistryEndpoint } from './registry-hosts.js';
+import { DOCKER_IO, type RegistryEndpoint, type RegistryHosts } from './registry-hosts.js';
+import { discardBody } from './http-body.js';
 
 /** undici loads at the first registry request, not at daemon start. */
 const undici = lazyModule<typeof Undici>('undici');
@@ -36,7 +37,7 @@ export async function login(engine: Engine, auth: AuthConfig): Promise<LoginResu
   let lastError: unknown;
   for (const endpoint of endpoints) {
     try {
-      return await loginAt(dist.hosts.dispatcherFor.bind(dist.hosts), endpoint, auth);
+      return await loginAt(dist.hosts, endpoint, auth);
     } catch (err) {
       lastError = err;
       if (!(err instanceof RegistryUnreachableError)) break;
@@ -45,12 +46,12 @@ export async function login(engine: Engine, auth: AuthConfig): Promise<LoginResu
   throw lastError;
 }
 
-async function loginAt(dispatcherFor: (origin: string) => Promise<import('undici').Dispatcher>, endpoint: RegistryEndpoint, auth: AuthConfig): Promise<LoginResult> {
+async function loginAt(hosts: RegistryHosts, endpoint: RegistryEndpoint, auth: AuthConfig): Promise<LoginResult> {
   const url = `${endpoint.origin}/v2/`;
   const get = async (authorization?: string) => {
     try {
       const response = await undici().request(url, { method: 'GET', dispatcher: endpoint.dispatcher, headers: authorization ? { authorization } : {} });
-      await response.body.dump().catch(() => {});
+      await discardBody(hosts.log, response);
       return response;
     } catch (err) {
       throw new RegistryUnreachableError(`Get "${url}": ${errorMessage(err)}`, { cause: err });
@@ -62,11 +63,17 @@ async function loginAt(dispatcherFor: (origin: string) => Promise<import('undici
   if (first.statusCode !== 401 || challenges.length === 0) {
     throw new RegistryAuthError(`login attempt to ${url} failed with status: ${first.statusCode} ${first.statusText || ''}`.trimEnd());
   }
-  const authorizer = new RegistryAuthorizer(auth, (origin) => origin === endpoint.origin ? Promise.resolve(endpoint.dispatcher) : dispatcherFor(origin));
+  const authorizer = new RegistryAuthorizer(auth, (origin) => origin === endpoint.origin ? Promise.resolve(endpoint.dispatcher) : hosts.dispatcherFor(origin));
   authorizer.setChallenges(challenges);
   if (challenges.some((c) => c.scheme === 'bearer')) {
-    const refreshToken = await authorizer.loginWithToken();
-    return { Status: 'Login Succeeded', IdentityToken: refreshToken ?? '' };
+    try {
+      const refreshToken = await authorizer.loginWithToken();
+      return { Status: 'Login Succeeded', IdentityToken: refreshToken ?? '' };
+    } catch (err) {
+      // dockerd names the request the token server refused: Get "https://host/v2/": unauthorized: ...
+      if (err instanceof RegistryAuthError || err instanceof RegistryUnauthorizedError) err.message = `Get "${url}": ${err.message}`;
+      throw err;
+    }
   }
   const second = await get(await authorizer.header([]));
   if (second.statusCode !== 200) {

@@ -38,9 +38,10 @@ export function describePullError(err: unknown, ref: ImageReference, credentials
     return new NotFoundError(`manifest for ${referenceString(ref)} not found: ${err.message}`, { cause: err });
   }
   if (err.hasCode('NAME_UNKNOWN')) return new NotFoundError(`repository ${referenceString({ ...ref, tag: undefined, digest: undefined })} not found: ${err.message}`, { cause: err });
+  // dockerd counts a denied pull as not found (404): the repository may not exist at all.
   if (err.hasCode('DENIED')) {
-    return err.withMessage(
-      `pull access denied for ${familiarName(ref)}, repository does not exist or may require 'docker login': ${err.message}`);
+    return new NotFoundError(
+      `pull access denied for ${familiarName(ref)}, repository does not exist or may require 'docker login': ${err.message}`, { cause: err });
   }
   if (err.status === 401 && !hasCredentials(credentials)) {
     const verb = err.method[0] + err.method.slice(1).toLowerCase();

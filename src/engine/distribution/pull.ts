@@ -2,6 +2,7 @@
 // the layers the engine lacks (3 at a time, each verified while streaming and unpacked as it arrives),
 // register them bottom up, then the image and its tag and digest reference, reporting progress as
 // dockerd does.
+import { bestEffort } from '../../lib/best-effort.js';
 import type { Engine } from '../engine.js';
 import { digestOf, parseDigest } from '../../lib/oci-digest.js';
 import type { Descriptor } from '../../lib/oci-media-types.js';
@@ -214,7 +215,8 @@ async function pullLayer(
   try {
     blob = await download;
   } catch (err) {
-    await live?.catch(() => {});
+    // The unpacking fails with the download; the download's failure is the one to report.
+    if (live) await bestEffort(dist.hosts.log, `unpacking layer ${id} after its download failed`, live);
     throw err;
   }
   try {

@@ -2,6 +2,7 @@
 // repository of the same registry that has it, or upload it (the exact blob kept since pull, or the layer
 // packed and gzip-compressed on the fly, checked against its diffID); then the config, then the manifest
 // under the tag. Progress is reported as dockerd reports it, with layers named by their diffID.
+import { bestEffort } from '../../lib/best-effort.js';
 import { createGzip } from 'node:zlib';
 import { Readable, Transform } from 'node:stream';
 import type { Engine } from '../engine.js';
@@ -136,7 +137,8 @@ async function pushLayer(
   for (const o of origins) {
     if (o.repository === target) continue;
     const from = o.repository.slice(registry.length + 1);
-    if (await client.mountBlob(o.digest, from).catch(() => false)) {
+    // A mount that fails is no failure of the push: the layer is uploaded instead.
+    if (await bestEffort(engine.log, `mounting ${o.digest} from ${from}`, client.mountBlob(o.digest, from))) {
       progress.layer(id, `Mounted from ${from}`);
       return record({ digest: o.digest, size: o.size, mediaType: o.mediaType });
     }

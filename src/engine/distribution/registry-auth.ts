@@ -6,7 +6,7 @@ import type * as Undici from 'undici';
 import { lazyModule } from '../../lib/lazy-module.js';
 import type { AuthChallenge } from './auth-challenge.js';
 import type { AuthConfig } from './credentials.js';
-import { RegistryAuthError, RegistryUnreachableError, describeOciError, parseOciErrors } from './errors.js';
+import { RegistryAuthError, RegistryUnreachableError, tokenRefusal } from './errors.js';
 import { readCapped } from './http-body.js';
 import { errorMessage } from '../../lib/errors.js';
 
@@ -118,11 +118,7 @@ export class RegistryAuthorizer {
       throw new RegistryUnreachableError(`Get "${url.origin}${url.pathname}": ${errorMessage(err)}`, { cause: err });
     }
     const text = (await readCapped(response.body, MAX_TOKEN_BODY)).toString('utf8');
-    if (response.statusCode === 401 || response.statusCode === 403) {
-      const errors = parseOciErrors(text);
-      const detail = errors.length ? errors.map(describeOciError).join('; ') : 'incorrect username or password';
-      throw new RegistryAuthError(`unauthorized: ${detail.replace(/^unauthorized: /, '')}`);
-    }
+    if (response.statusCode === 401 || response.statusCode === 403) throw tokenRefusal(response.statusCode, text);
     if (response.statusCode !== 200) {
       throw new RegistryAuthError(`token server ${url.origin} answered ${response.statusCode}`);
     }

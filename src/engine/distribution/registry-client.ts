@@ -10,7 +10,8 @@ import { errorMessage } from '../../lib/errors.js';
 import { parseChallenges } from './auth-challenge.js';
 import type { AuthConfig } from './credentials.js';
 import { RegistryResponseError, RegistryUnreachableError, parseOciErrors } from './errors.js';
-import { readCapped } from './http-body.js';
+import { discardBody, readCapped } from './http-body.js';
+import { bestEffort, type WarningSink } from '../../lib/best-effort.js';
 import { RegistryAuthorizer } from './registry-auth.js';
 import type { RegistryEndpoint, RegistryHosts } from './registry-hosts.js';
 
@@ -49,6 +50,7 @@ export class RegistryClient {
     private readonly auth: RegistryAuthorizer,
     private readonly actions: string,
     private readonly dispatcherFor: (origin: string) => Promise<Dispatcher>,
+    private readonly log: WarningSink,
   ) {}
 
   /**
@@ -65,10 +67,10 @@ export class RegistryClient {
     } catch (err) {
       throw new RegistryUnreachableError(`Get "${url}": ${errorMessage(err)}`, { cause: err });
     }
-    await response.body.dump({ limit: MAX_ERROR_BODY }).catch(() => {});
+    await discardBody(hosts.log, response, MAX_ERROR_BODY);
     if (response.statusCode === 401) auth.setChallenges(parseChallenges(response.headers['www-authenticate']));
     else if (response.statusCode >= 500) throw new RegistryUnreachableError(`Get "${url}": received unexpected HTTP status: ${response.statusCode}`);
-    return new RegistryClient(endpoint, repository, auth, actions, dispatcherFor);
+    return new RegistryClient(endpoint, repository, auth, actions, dispatcherFor, hosts.log);
   }
 
   /** The scope this client works in, as a token request names it. */
@@ -89,14 +91,15 @@ export class RegistryClient {
       if (response.statusCode === 401 && attempt === 0 && replayable) {
         const challenges = parseChallenges(response.headers['www-authenticate']);
         if (challenges.length && !this.auth.challenged) {
-          await response.body.dump({ limit: MAX_ERROR_BODY }).catch(() => {});
+          await discardBody(this.log, response, MAX_ERROR_BODY);
           this.auth.setChallenges(challenges);
           continue;
         }
       }
       if (options.expect.includes(response.statusCode)) return response;
-      const text = method === 'HEAD' ? '' : (await readCapped(response.body, MAX_ERROR_BODY).catch(() => Buffer.alloc(0))).toString('utf8');
-      if (method === 'HEAD') await response.body.dump().catch(() => {});
+      // The status is the answer; an error body that cannot be read only leaves its words out.
+      const text = method === 'HEAD' ? '' : ((await bestEffort(this.log, `reading the error reply of ${method} ${url}`, readCapped(response.body, MAX_ERROR_BODY))) ?? Buffer.alloc(0)).toString('utf8');
+      if (method === 'HEAD') await discardBody(this.log, response);
       throw new RegistryResponseError(response.statusCode, parseOciErrors(text), method, url);
     }
   }
@@ -118,7 +121,7 @@ export class RegistryClient {
       const location = response.headers.location;
       const redirect = [301, 302, 303, 307, 308].includes(response.statusCode) && (method === 'GET' || method === 'HEAD');
       if (!redirect || typeof location !== 'string' || hop >= MAX_REDIRECTS) return response;
-      await response.body.dump({ limit: MAX_ERROR_BODY }).catch(() => {});
+      await discardBody(this.log, response, MAX_ERROR_BODY);
       const next = new URL(location, target);
       // Blob stores (S3 and the like) get pre-signed URLs: our registry credentials must not follow.
       if (next.origin !== new URL(target).origin) {
@@ -141,7 +144,7 @@ export class RegistryClient {
   /** HEAD a blob: its size when the repository has it, undefined when not. */
   async blobSize(digest: string): Promise<number | undefined> {
     const response = await this.send('HEAD', this.url(`blobs/${digest}`), { expect: [200, 404] });
-    await response.body.dump().catch(() => {});
+    await discardBody(this.log, response);
     if (response.statusCode === 404) return undefined;
     return Number(response.headers['content-length'] ?? 0);
   }
@@ -164,10 +167,14 @@ export class RegistryClient {
     const response = await this.send('POST', this.url(`blobs/uploads/?${query}`), {
       expect: [201, 202], scopes: [`repository:${fromRepository}:pull`], headers: { 'content-length': '0' },
     });
-    await response.body.dump().catch(() => {});
+    await discardBody(this.log, response);
     if (response.statusCode === 201) return true;
     const location = this.location(response);
-    if (location) await this.send('DELETE', location, { expect: [204, 404, 405] }).then((r) => r.body.dump()).catch(() => {});
+    if (location) {
+      await bestEffort(this.log, `cancelling the upload the registry started instead of a mount (${location})`, async () => {
+        await discardBody(this.log, await this.send('DELETE', location, { expect: [204, 404, 405] }));
+      });
+    }
     return false;
   }
 
@@ -179,7 +186,7 @@ export class RegistryClient {
     const response = await this.send('PUT', url.toString(), {
       body, expect: [201], headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
     });
-    await response.body.dump().catch(() => {});
+    await discardBody(this.log, response);
   }
 
   /**
@@ -189,16 +196,16 @@ export class RegistryClient {
   async pushBlobStreaming(body: Readable, digest: () => string): Promise<void> {
     const location = await this.startUpload();
     const patched = await this.send('PATCH', location, { body, expect: [202], headers: { 'content-type': 'application/octet-stream' } });
-    await patched.body.dump().catch(() => {});
+    await discardBody(this.log, patched);
     const url = new URL(this.location(patched) ?? location);
     url.searchParams.set('digest', digest());
     const response = await this.send('PUT', url.toString(), { expect: [201], headers: { 'content-length': '0' } });
-    await response.body.dump().catch(() => {});
+    await discardBody(this.log, response);
   }
 
   private async startUpload(): Promise<string> {
     const response = await this.send('POST', this.url('blobs/uploads/'), { expect: [202], headers: { 'content-length': '0' } });
-    await response.body.dump().catch(() => {});
+    await discardBody(this.log, response);
     const location = this.location(response);
     if (!location) throw new RegistryResponseError(202, [{ code: 'UNKNOWN', message: 'the registry started an upload without a Location' }], 'POST', this.url('blobs/uploads/'));
     return location;
@@ -214,7 +221,7 @@ export class RegistryClient {
     const response = await this.send('PUT', this.url(`manifests/${reference}`), {
       body: bytes, expect: [201], headers: { 'content-type': mediaType },
     });
-    await response.body.dump().catch(() => {});
+    await discardBody(this.log, response);
     const digest = response.headers['docker-content-digest'];
     return typeof digest === 'string' ? digest : undefined;
   }

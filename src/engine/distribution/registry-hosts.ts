@@ -12,6 +12,7 @@ import type { Dispatcher } from 'undici';
 import type * as Undici from 'undici';
 import { lazyModule } from '../../lib/lazy-module.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
+import { bestEffort, type WarningSink } from '../../lib/best-effort.js';
 
 /** undici loads at the first registry request, not at daemon start. */
 const undici = lazyModule<typeof Undici>('undici');
@@ -47,7 +48,8 @@ export class RegistryHosts {
   private readonly mirrors: URL[];
   private readonly agents = new Map<string, Promise<Dispatcher>>();
 
-  constructor(options: RegistryHostsOptions) {
+  /** `log` hears of failures that change no answer (a reply body that could not be drained). */
+  constructor(options: RegistryHostsOptions, readonly log: WarningSink) {
     this.insecureNets.addSubnet('127.0.0.0', 8, 'ipv4');
     this.insecureNets.addAddress('::1', 'ipv6');
     for (const entry of options.insecureRegistries) this.addInsecure(entry);
@@ -132,7 +134,7 @@ export class RegistryHosts {
   async close(): Promise<void> {
     const agents = [...this.agents.values()];
     this.agents.clear();
-    await Promise.all(agents.map(async (a) => (await a).close().catch(() => {})));
+    await Promise.all(agents.map((a) => bestEffort(this.log, 'closing a registry connection pool', async () => (await a).close())));
   }
 }
 

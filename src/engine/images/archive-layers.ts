@@ -20,7 +20,7 @@ export interface SpooledLayer {
 
 /** Writes the layer `chainId` (content `diffId`) as a plain tar to `path`. */
 export async function spoolLayerTar(engine: Engine, diffId: string, chainId: string, path: string): Promise<SpooledLayer> {
-  const origins = await LayerOrigins.open(layerOriginsRoot(engine.config.dataRoot));
+  const origins = await LayerOrigins.open(layerOriginsRoot(engine.config.dataRoot), engine.log);
   const kept = await origins.local(diffId);
   if (kept && !kept.mediaType.endsWith('zstd') && (await engine.images.content.has(kept.digest))) {
     const got = await spool(decompress(createReadStream(engine.images.content.path(kept.digest))), path);

@@ -4,6 +4,7 @@
 // that climbs out is refused), every path it names is resolved inside that space, each layer is
 // unpacked and checked against the diffID its config names. A failure registers no image and takes
 // out again the layers this load added.
+import { bestEffort } from '../../lib/best-effort.js';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -77,7 +78,7 @@ async function loadOne(engine: Engine, dir: string, entry: ArchiveImage, out: Pr
         const total = (await stat(path).catch(() => {
           throw new InvalidArgumentError(`invalid archive: layer ${entry.layerPaths[i]} is missing`);
         })).size;
-        const archive = keepLayerArchive(store, createReadStream(path, { highWaterMark: 1 << 20 }));
+        const archive = keepLayerArchive(store, createReadStream(path, { highWaterMark: 1 << 20 }), engine.log);
         let info;
         try {
           info = await store.registerLayer(archive.source, parent);
@@ -99,7 +100,7 @@ async function loadOne(engine: Engine, dir: string, entry: ArchiveImage, out: Pr
   } catch (err) {
     // Layers this load added and no image uses go again, topmost first.
     for (const chainId of added.reverse()) {
-      if (!store.list().some((img) => img.layers.includes(chainId))) await store.layerStore.remove(chainId).catch(() => {});
+      if (!store.list().some((img) => img.layers.includes(chainId))) await bestEffort(engine.log, `removing layer ${chainId} of a failed load`, store.layerStore.remove(chainId));
     }
     throw err;
   }

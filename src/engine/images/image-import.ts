@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { WarningSink } from '../../lib/best-effort.js';
 import type { ImageReference } from '../../lib/image-reference.js';
 import { applyChanges } from './config-changes.js';
 import { hostPlatform, type ImageConfig } from './image-config.js';
@@ -12,6 +13,8 @@ export interface ImportOptions {
   ref?: ImageReference;
   /** Dockerfile instructions (`CMD ["sh"]`, `EXPOSE 80`...) applied to the new image's config. */
   changes?: string[];
+  /** Hears of failures that change no answer (a kept copy of the archive that could not be dropped). */
+  log: WarningSink;
   /** History comment; Docker's default names the source. */
   message?: string;
   /** Where the tar came from, for the default comment (`-` for the request body). */
@@ -25,7 +28,7 @@ export interface ImportOptions {
 export async function importImage(store: ImageStore, options: ImportOptions): Promise<ImageRecord> {
   const runtimeConfig = applyChanges({}, options.changes ?? []);
   // Keep the archive itself, so that a push sends bytes that match the layer's diffID.
-  const archive = keepLayerArchive(store, options.source);
+  const archive = keepLayerArchive(store, options.source, options.log);
   let layer;
   try {
     layer = await store.registerLayer(archive.source);

@@ -1,7 +1,7 @@
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { SystemError } from '../../lib/errors.js';
+import { SystemError, orIfMissing } from '../../lib/errors.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -22,7 +22,7 @@ export async function resolveInRoot(root: string, path: string): Promise<string>
       continue;
     }
     const candidate = `${root}/${[...current, part].join('/')}`;
-    const st = await lstat(candidate).catch(() => undefined);
+    const st = await orIfMissing(lstat(candidate), undefined);
     if (st?.isSymbolicLink()) {
       if (++links > 255) throw new SystemError(`too many levels of symbolic links resolving ${path}`);
       const target = await readlink(candidate);
@@ -42,7 +42,7 @@ export async function resolveInRoot(root: string, path: string): Promise<string>
  */
 export async function copyImageContent(rootfs: string, destination: string, volumeDir: string): Promise<void> {
   const source = await resolveInRoot(rootfs, destination);
-  const st = await lstat(source).catch(() => undefined);
+  const st = await orIfMissing(lstat(source), undefined);
   if (!st?.isDirectory()) return;
   if ((await readdir(volumeDir)).length > 0) return;
   try {

@@ -1,5 +1,6 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { orIfMissing } from '../../lib/errors.js';
 
 /**
  * Bytes used by the files under `dir` (hard links counted once, symlinks not followed), as Docker
@@ -21,7 +22,7 @@ export async function dirSize(dir: string): Promise<number> {
         await walk(child);
         continue;
       }
-      const st = await lstat(child).catch(() => undefined);
+      const st = await orIfMissing(lstat(child), undefined);
       if (!st) continue;
       const key = `${st.dev}:${st.ino}`;
       if (seen.has(key)) continue;

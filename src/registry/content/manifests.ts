@@ -126,7 +126,10 @@ export class ManifestStore {
   async delete(name: string, digest: string): Promise<void> {
     const stored = await this.get(name, digest);
     for (const tag of await this.tagsOrEmpty(name)) {
-      const current = await this.resolveTag(name, tag).catch(() => undefined);
+      const current = await this.resolveTag(name, tag).catch((err) => {
+        if (err instanceof RegistryError && err.code === 'MANIFEST_UNKNOWN') return undefined; // a tag removed meanwhile
+        throw err;
+      });
       if (current === digest) await this.driver.delete(layout.tagDir(name, tag));
     }
     try {
@@ -186,7 +189,11 @@ export class ManifestStore {
     }
     for (const algDir of algDirs) {
       const algorithm = algDir.slice(algDir.lastIndexOf('/') + 1);
-      for (const dir of await this.driver.list(algDir).catch(() => [] as string[])) {
+      let dirs: string[] = [];
+      try { dirs = await this.driver.list(algDir); } catch (err) {
+        if (!(err instanceof PathNotFoundError)) throw err; // removed meanwhile
+      }
+      for (const dir of dirs) {
         const digest = `${algorithm}:${dir.slice(dir.lastIndexOf('/') + 1)}`;
         let stored: StoredManifest;
         try { stored = await this.get(name, digest); } catch { continue; }
