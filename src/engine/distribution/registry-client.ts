@@ -10,7 +10,7 @@ import { errorMessage } from '../../lib/errors.js';
 import { parseChallenges } from './auth-challenge.js';
 import type { AuthConfig } from './credentials.js';
 import { RegistryResponseError, RegistryUnreachableError, parseOciErrors } from './errors.js';
-import { readCapped } from './http-body.js';
+import { readCappedReply } from './http-body.js';
 import { RegistryAuthorizer } from './registry-auth.js';
 import type { RegistryEndpoint, RegistryHosts } from './registry-hosts.js';
 
@@ -95,7 +95,7 @@ export class RegistryClient {
         }
       }
       if (options.expect.includes(response.statusCode)) return response;
-      const text = method === 'HEAD' ? '' : (await readCapped(response.body, MAX_ERROR_BODY).catch(() => Buffer.alloc(0))).toString('utf8');
+      const text = method === 'HEAD' ? '' : (await readCappedReply(response.body, MAX_ERROR_BODY).catch(() => Buffer.alloc(0))).toString('utf8');
       if (method === 'HEAD') await response.body.dump().catch(() => {});
       throw new RegistryResponseError(response.statusCode, parseOciErrors(text), method, url);
     }
@@ -132,7 +132,7 @@ export class RegistryClient {
   /** GET a manifest by tag or digest, accepting the given media types. */
   async getManifest(reference: string, accept: readonly string[]): Promise<FetchedManifest> {
     const response = await this.send('GET', this.url(`manifests/${reference}`), { expect: [200], headers: { accept: accept.join(', ') } });
-    const bytes = await readCapped(response.body, MAX_MANIFEST_BYTES, 'manifest');
+    const bytes = await readCappedReply(response.body, MAX_MANIFEST_BYTES, 'manifest');
     const contentType = String(response.headers['content-type'] ?? '').split(';')[0]!.trim();
     const headerDigest = typeof response.headers['docker-content-digest'] === 'string' ? response.headers['docker-content-digest'] : undefined;
     return { bytes, mediaType: contentType, headerDigest };
