@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { readJsonIfExists, writeJsonAtomic } from '../../lib/atomic-file.js';
+import { KeyedSerialQueue } from '../../lib/keyed-serial-queue.js';
 import { parseDigest } from '../../lib/oci-digest.js';
 
 export interface LayerOrigin {
@@ -28,7 +29,8 @@ export interface LocalLayerBlob {
 const MAX_ORIGINS = 50;
 
 export class LayerOrigins {
-  private readonly locks = new Map<string, Promise<void>>();
+  /** Each layer's origins file is read, changed and written by one add at a time. */
+  private readonly updates = new KeyedSerialQueue();
 
   private constructor(readonly root: string) {}
 
@@ -80,14 +82,9 @@ export class LayerOrigins {
 
   /** Records that `origin.repository` holds the layer as `origin.digest` (most recent first). */
   async add(diffId: string, origin: LayerOrigin): Promise<void> {
-    const previous = this.locks.get(diffId) ?? Promise.resolve();
-    const next = previous.then(async () => {
+    await this.updates.run(diffId, async () => {
       const list = (await this.get(diffId)).filter((o) => !(o.digest === origin.digest && o.repository === origin.repository));
       await writeJsonAtomic(this.file(diffId), [origin, ...list].slice(0, MAX_ORIGINS));
     });
-    const settled = next.catch(() => {});
-    this.locks.set(diffId, settled);
-    void settled.then(() => { if (this.locks.get(diffId) === settled) this.locks.delete(diffId); });
-    await next;
   }
 }
