@@ -1,13 +1,15 @@
 // Reads a stream in batches: `each` sees every chunk as it arrives, `batch` gets about `size` bytes at a
 // time and the stream is paused while a batch is written (backpressure without an async iterator per
 // chunk). Rejects if the stream errors or closes before its end.
+import { SerialQueue } from './serial-queue.js';
+
 export function consume(stream: NodeJS.ReadableStream, size: number, batch: (data: Buffer) => Promise<void>,
   each?: (chunk: Buffer) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     let chunks: Buffer[] = [];
     let bytes = 0;
     let failed = false;
-    let writing: Promise<void> = Promise.resolve();
+    const writes = new SerialQueue();
     const fail = (err: unknown) => {
       if (failed) return;
       failed = true;
@@ -29,13 +31,13 @@ export function consume(stream: NodeJS.ReadableStream, size: number, batch: (dat
       if (bytes >= size) {
         const data = take();
         stream.pause();
-        writing = writing.then(() => batch(data)).then(() => { if (!failed) stream.resume(); }, fail);
+        writes.run(() => batch(data)).then(() => { if (!failed) stream.resume(); }, fail);
       }
     };
     const onEnd = () => {
       cleanup();
       const data = bytes > 0 ? take() : undefined;
-      writing.then(() => (data && !failed ? batch(data) : undefined)).then(() => { if (!failed) resolve(); }, fail);
+      writes.run(() => (data && !failed ? batch(data) : undefined)).then(() => { if (!failed) resolve(); }, fail);
     };
     const onClose = () => fail(new Error('stream closed before its end'));
     const cleanup = () => {

@@ -1,4 +1,4 @@
-// HTTP helpers of the registry API: error bodies, capped body reads, Range parsing.
+// HTTP helpers of the registry API: error bodies, body draining, Range parsing.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RegistryError, toRegistryError } from './errors.js';
 
@@ -24,19 +24,6 @@ export function sendEmpty(res: ServerResponse, status: number, headers: Record<s
   res.end();
 }
 
-/** Reads a whole body of at most `limit` bytes; a larger one is refused with `tooLarge` before it is stored. */
-export async function readBody(req: IncomingMessage, limit: number, tooLarge: () => RegistryError): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw tooLarge();
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, size);
-}
 
 /** Reads and drops what is left of a request body, up to `limit` bytes; true if it reached the end. */
 export function discardBody(req: IncomingMessage, limit: number): Promise<boolean> {

@@ -160,7 +160,9 @@ export async function tarOf(files: { name: string; content?: string; type?: 'fil
   const { default: tar } = await import('tar-stream');
   const pack = tar.pack();
   for (const f of files) {
-    pack.entry({ name: f.name, type: f.type ?? 'file', linkname: f.linkname, mode: f.type === 'directory' ? 0o755 : 0o644, mtime: new Date(0) }, f.type === 'file' || !f.type ? f.content ?? '' : undefined);
+    const header = { name: f.name, type: f.type ?? 'file', linkname: f.linkname, mode: f.type === 'directory' ? 0o755 : 0o644, mtime: new Date(0) };
+    if (header.type === 'file') pack.entry(header, f.content ?? '');
+    else pack.entry(header);
   }
   pack.finalize();
   const chunks: Buffer[] = [];

@@ -32,7 +32,10 @@ async function hostileTar(name: string, entries: (Partial<tar.Header> & { name: 
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   const done = (async () => { for await (const c of pack) chunks.push(c as Buffer); })();
-  for (const e of entries) pack.entry({ mode: 0o644, ...e }, e.type === 'symlink' || e.type === 'link' ? undefined : 'x');
+  for (const e of entries) {
+    if (e.type === 'symlink' || e.type === 'link') pack.entry({ mode: 0o644, ...e });
+    else pack.entry({ mode: 0o644, ...e }, 'x');
+  }
   pack.finalize();
   await done;
   const path = join(scratch, name);

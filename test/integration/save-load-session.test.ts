@@ -176,7 +176,9 @@ async function writeBinaryTar(path: string, files: { name: string; content?: str
   const pack = tar.pack();
   for (const f of files) {
     const type = f.type ?? 'file';
-    pack.entry({ name: f.name, type, linkname: f.linkname, mode: type === 'directory' ? 0o755 : 0o644 }, type === 'file' ? Buffer.from(f.content ?? '', 'latin1') : undefined);
+    const header = { name: f.name, type, linkname: f.linkname, mode: type === 'directory' ? 0o755 : 0o644 };
+    if (type === 'file') pack.entry(header, Buffer.from(f.content ?? '', 'latin1'));
+    else pack.entry(header);
   }
   pack.finalize();
   const chunks: Buffer[] = [];

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { link, mkdir, mkdtemp, readFile, rm, symlink, writeFile, lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { packPath } from '../../src/engine/containers/archive-pack.js';
 import { unpackLayer } from '../../src/lib/tar-unpack.js';
@@ -15,7 +16,7 @@ after(async () => { await rm(dir, { recursive: true, force: true }); });
 async function entries(stream: AsyncIterable<Buffer>): Promise<{ name: string; type: string; linkname?: string | null }[]> {
   const extract = tar.extract();
   const out: { name: string; type: string; linkname?: string | null }[] = [];
-  const feeding = (async () => { for await (const c of stream) extract.write(c); extract.end(); })();
+  const feeding = pipeline(stream, extract);
   for await (const e of extract) {
     out.push({ name: e.header.name, type: e.header.type ?? '', linkname: e.header.linkname });
     e.resume();
@@ -64,7 +65,10 @@ test('copy mode: .wh. names are plain files, the target itself is untouched, dir
   await mkdir(join(target, 'keepdir'), { recursive: true });
   const pack = (entriesIn: { name: string; type?: 'file' | 'directory' }[]) => {
     const p = tar.pack();
-    for (const e of entriesIn) p.entry({ name: e.name, type: e.type ?? 'file', mode: 0o700 }, e.type === 'directory' ? undefined : 'x');
+    for (const e of entriesIn) {
+      if (e.type === 'directory') p.entry({ name: e.name, type: e.type, mode: 0o700 });
+      else p.entry({ name: e.name, type: 'file', mode: 0o700 }, 'x');
+    }
     p.finalize();
     return p as unknown as AsyncIterable<Buffer>;
   };

@@ -3,9 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, rm, symlink, writeFile, lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  goFileMode, goTimeOf, preserveTrailing, resolveInScope, resolvePath, statPath,
-} from '../../src/engine/containers/archive-path.js';
+import { goFileMode, goTimeOf, preserveTrailing, resolvePath, statPath } from '../../src/engine/containers/archive-path.js';
 
 let root: string;
 before(async () => {
@@ -13,29 +11,10 @@ before(async () => {
   await mkdir(join(root, 'etc'));
   await writeFile(join(root, 'etc', 'passwd'), 'inside\n');
   await symlink('/../../../../etc', join(root, 'up'));
-  await symlink('../../../../../etc/passwd', join(root, 'etc', 'rel'));
-  await symlink('loop2', join(root, 'loop1'));
-  await symlink('loop1', join(root, 'loop2'));
-  await symlink('/etc', join(root, 'etclink'));
 });
 after(async () => { await rm(root, { recursive: true, force: true }); });
 
-test('.. never climbs above the container root', async () => {
-  assert.equal(await resolveInScope(root, '../../etc/passwd'), join(root, 'etc/passwd'));
-  assert.equal(await resolveInScope(root, '/a/../../../b'), join(root, 'b'));
-  assert.equal(await resolveInScope(root, '/'), root);
-});
-
-test('symbolic links resolve inside the root, absolute or relative', async () => {
-  assert.equal(await resolveInScope(root, '/up/passwd'), join(root, 'etc/passwd'));
-  assert.equal(await resolveInScope(root, '/etc/rel'), join(root, 'etc/passwd'));
-  assert.equal(await resolveInScope(root, '/etclink/missing/deeper'), join(root, 'etc/missing/deeper'));
-});
-
-test('a symlink loop is an error, not a hang', async () => {
-  await assert.rejects(resolveInScope(root, '/loop1/x'), /too many links/);
-});
-
+// How a path resolves inside a root (links, `..`, loops) is tested in root-path.test.ts.
 test('resolvePath keeps the last element as given and the trailing / or /.', async () => {
   assert.deepEqual(await resolvePath(root, '/up'), { absPath: '/up', resolved: join(root, 'up') });
   assert.deepEqual(await resolvePath(root, '/up/'), { absPath: '/up/', resolved: `${join(root, 'etc')}/` });

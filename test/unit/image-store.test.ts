@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, rm, readdir, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { Logger } from '../../src/engine/log.js';
 import {
@@ -29,7 +30,7 @@ let dataRoot: string;
 const log = new Logger('fatal');
 const open = (): Promise<ImageStore> => ImageStore.open(join(dataRoot, 'image'), log);
 const importTar = async (store: ImageStore, files: Record<string, string>, name?: string) =>
-  importImage(store, { source: [await makeTar(files)], ref: name ? parseReference(name) : undefined, log: console });
+  importImage(store, { source: Readable.from([await makeTar(files)]), ref: name ? parseReference(name) : undefined, log: console });
 
 beforeEach(async () => { dataRoot = await mkdtemp(join(tmpdir(), 'berth-images-')); });
 afterEach(async () => { await rm(dataRoot, { recursive: true, force: true }); });
@@ -49,8 +50,8 @@ test('an image resolves by name, full ID, bare hex and unique ID prefix', async 
 
 test('lowerDirs lists layers topmost first, and the config ID is the digest of its bytes', async () => {
   const store = await open();
-  const bottom = await store.registerLayer([await makeTar({ 'f': 'bottom', 'only-bottom': 'b' })]);
-  const top = await store.registerLayer([await makeTar({ 'f': 'top' })], bottom.chainId);
+  const bottom = await store.registerLayer(Readable.from([await makeTar({ 'f': 'bottom', 'only-bottom': 'b' })]));
+  const top = await store.registerLayer(Readable.from([await makeTar({ 'f': 'top' })]), bottom.chainId);
   assert.notEqual(top.chainId, top.diffId);
   const image = await store.addImage({ ...hostPlatform(), rootfs: { type: 'layers', diff_ids: [bottom.diffId, top.diffId] } });
   const dirs = await store.lowerDirs(image.id);
@@ -90,7 +91,7 @@ test('a leftover temp dir and a layer dir without metadata are removed on open; 
 
 test('a layer no image references (a crash before the image was written) is removed on open', async () => {
   let store = await open();
-  await store.registerLayer([await makeTar({ orphan: 'o' })]);
+  await store.registerLayer(Readable.from([await makeTar({ orphan: 'o' })]));
   store = await open();
   assert.deepEqual(await readdir(join(dataRoot, 'layers')), ['l']);
   assert.deepEqual(await readdir(join(dataRoot, 'layers', 'l')), []);
@@ -153,7 +154,7 @@ test('rmi by ID of an image named in one repository untags and deletes it with i
 test('a layer registered for an image still being assembled survives an rmi of another image', async () => {
   const store = await open();
   const other = await importTar(store, { o: '1' }, 'other:1');
-  const pending = await store.registerLayer([await makeTar({ p: '1' })]);
+  const pending = await store.registerLayer(Readable.from([await makeTar({ p: '1' })]));
   await deleteImage(store, 'other:1', { force: false, prune: true });
   assert.ok(store.layerStore.has(pending.chainId));
   assert.equal(store.layerStore.has(other.layers[0]), false);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { Logger } from '../../src/engine/log.js';
 import { ImageStore } from '../../src/engine/images/image-store.js';
@@ -25,8 +26,8 @@ after(async () => { await rm(dir, { recursive: true, force: true }); });
 
 test('history lists entries newest first, with layer sizes and empty layers at 0', async () => {
   const store = await ImageStore.open(join(dir, 'image'), new Logger('fatal'));
-  const l1 = await store.registerLayer([await makeTar({ a: '12345' })]);
-  const l2 = await store.registerLayer([await makeTar({ b: '12' })], l1.chainId);
+  const l1 = await store.registerLayer(Readable.from([await makeTar({ a: '12345' })]));
+  const l2 = await store.registerLayer(Readable.from([await makeTar({ b: '12' })]), l1.chainId);
   const image = await store.addImage({
     ...hostPlatform(),
     rootfs: { type: 'layers', diff_ids: [l1.diffId, l2.diffId] },

@@ -4,6 +4,7 @@ import { mkdtemp, mkdir, rm, readdir, readFile, writeFile, unlink } from 'node:f
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { Logger } from '../../src/engine/log.js';
 import { ImageStore } from '../../src/engine/images/image-store.js';
@@ -31,21 +32,21 @@ after(async () => {
 
 test('whiteouts and opaque dirs of an upper layer hide lower content; container writes stay in its upper dir', async () => {
   const store = await ImageStore.open(join(dir, 'data', 'image'), new Logger('fatal'));
-  const base = await store.registerLayer([await makeTar([
+  const base = await store.registerLayer(Readable.from([await makeTar([
     { name: 'etc/', type: 'directory' },
     { name: 'etc/keep', body: 'keep' },
     { name: 'etc/gone', body: 'gone' },
     { name: 'var/', type: 'directory' },
     { name: 'var/old1', body: '1' },
     { name: 'var/old2', body: '2' },
-  ])]);
-  const top = await store.registerLayer([await makeTar([
+  ])]));
+  const top = await store.registerLayer(Readable.from([await makeTar([
     { name: 'etc/', type: 'directory' },
     { name: 'etc/.wh.gone' },
     { name: 'var/', type: 'directory' },
     { name: 'var/.wh..wh..opq' },
     { name: 'var/new', body: 'n' },
-  ])], base.chainId);
+  ])]), base.chainId);
   const image = await store.addImage({ ...hostPlatform(), rootfs: { type: 'layers', diff_ids: [base.diffId, top.diffId] } });
 
   const upper = join(dir, 'container', 'upper');

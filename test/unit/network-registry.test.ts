@@ -12,7 +12,7 @@ describe('network registry', () => {
   // A network whose name is another one's id prefix: names come before prefixes, as in Docker.
   registry.set(network({ id: 'fed333', name: 'abc', isDefault: true, predefined: true }));
 
-  const cases: { lookup: string; found?: string; error?: { kind: typeof Error; message: string } }[] = [
+  const cases: { lookup: string; found?: string; error?: { kind: abstract new (...args: never[]) => Error; message: string } }[] = [
     { lookup: 'abc111', found: 'front' },
     { lookup: 'back', found: 'back' },
     { lookup: 'abc', found: 'abc' },

@@ -1,6 +1,6 @@
 import type { Engine } from '../engine.js';
 import type { RequestContext, Route } from './router.js';
-import { hijack, readJson, sendJson } from './http.js';
+import { bodyTooLarge, hijack, readJson, sendJson } from './http.js';
 import { InvalidArgumentError, errorMessage } from '../../lib/errors.js';
 import { ExecManager } from '../containers/exec-manager.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../containers/attach-keys.js';
@@ -69,7 +69,7 @@ async function readStartBody(ctx: RequestContext): Promise<unknown> {
   if (!up) return readJson(ctx);
   const length = Number(ctx.req.headers['content-length'] ?? 0);
   if (!Number.isInteger(length) || length <= 0) return undefined;
-  if (length > MAX_START_BODY) throw new InvalidArgumentError(`request body is too large (over ${MAX_START_BODY} bytes)`);
+  if (length > MAX_START_BODY) throw bodyTooLarge(MAX_START_BODY);
   const chunks = [up.head];
   let have = up.head.length;
   while (have < length) {

@@ -1,6 +1,7 @@
 import type { RequestContext } from './router.js';
 import { Duplex } from 'node:stream';
 import { InvalidArgumentError, errorMessage } from '../../lib/errors.js';
+import { readCappedRequest } from '../../lib/read-capped.js';
 import { statusForError } from './errors.js';
 
 /** Request bodies larger than this are refused (JSON configs are small; archives stream elsewhere). */
@@ -92,16 +93,12 @@ export async function readJson<T = unknown>(ctx: RequestContext, maxBytes = MAX_
 }
 
 export async function readBody(ctx: RequestContext, maxBytes: number): Promise<Buffer> {
-  const declared = Number(ctx.req.headers['content-length'] ?? 0);
-  if (declared > maxBytes) throw new InvalidArgumentError(`request body is too large (over ${maxBytes} bytes)`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new InvalidArgumentError(`request body is too large (over ${maxBytes} bytes)`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  return readCappedRequest(ctx.req, maxBytes, () => bodyTooLarge(maxBytes));
+}
+
+/** The refusal of a request body over `maxBytes` (a 400, as Docker answers). */
+export function bodyTooLarge(maxBytes: number): InvalidArgumentError {
+  return new InvalidArgumentError(`request body is too large (over ${maxBytes} bytes)`);
 }
 
 /** Docker's boolean query values: 1/true/True are true; absent, empty, 0 and false are false. */

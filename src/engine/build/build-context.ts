@@ -8,8 +8,8 @@ import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Engine } from '../engine.js';
 import { InvalidArgumentError, orIfMissing } from '../../lib/errors.js';
+import { resolveInRoot } from '../../lib/root-path.js';
 import { unpackLayer } from '../../lib/tar-unpack.js';
-import { resolveInScope } from '../containers/archive-path.js';
 import { rootfsDirs, unmountRootfs } from '../containers/rootfs.js';
 import { IgnoreMatcher, removeIgnored } from './dockerignore.js';
 import { bestEffort, type WarningSink } from '../../lib/best-effort.js';
@@ -54,7 +54,7 @@ async function readDockerfile(dir: string, name: string): Promise<{ text: string
   for (const candidate of candidates) {
     const cleanedName = posix.normalize(candidate);
     if (cleanedName === '..' || cleanedName.startsWith('../')) break;
-    const path = await resolveInScope(dir, `/${cleanedName}`);
+    const path = await resolveInRoot(dir, `/${cleanedName}`);
     try {
       return { text: await readFile(path, 'utf8'), name: candidate };
     } catch (err) {

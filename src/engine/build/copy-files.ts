@@ -9,9 +9,9 @@ import { chown, lstat, mkdir, open, readdir, readlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { gunzipSync, constants as zlib } from 'node:zlib';
 import { InvalidArgumentError, orIfMissing } from '../../lib/errors.js';
+import { resolveInRoot } from '../../lib/root-path.js';
 import { unpackLayer } from '../../lib/tar-unpack.js';
 import { packPath } from '../containers/archive-pack.js';
-import { resolveInScope } from '../containers/archive-path.js';
 import { globRegExp } from './dockerignore.js';
 
 export interface CopySource {
@@ -63,7 +63,7 @@ export async function selectSources(req: CopyRequest): Promise<CopySource[]> {
 }
 
 async function sourceAt(req: CopyRequest, rel: string, asWritten: string): Promise<CopySource> {
-  const host = await resolveInScope(req.srcRoot, `/${rel === '.' ? '' : rel}`);
+  const host = await resolveInRoot(req.srcRoot, `/${rel === '.' ? '' : rel}`);
   try {
     return { rel, host, st: await lstat(host) };
   } catch (err) {
@@ -134,7 +134,7 @@ async function writeTree(root: string, dir: string, req: CopyRequest, write: (ta
   } catch (err) {
     throw copyFailed(req.name, (err as Error).message);
   }
-  await write(await resolveInScope(root, dir || '/'));
+  await write(await resolveInRoot(root, dir || '/'));
 }
 
 /**
@@ -146,7 +146,7 @@ export async function makeDirIn(root: string, dir: string, owner = { uid: 0, gid
   let made = false;
   for (const part of dir.split('/').filter(Boolean)) {
     prefix += `/${part}`;
-    const host = await resolveInScope(root, prefix);
+    const host = await resolveInRoot(root, prefix);
     const st = await orIfMissing(lstat(host), undefined);
     if (st && !st.isDirectory()) throw new InvalidArgumentError(`mkdir ${prefix}: not a directory`);
     if (!st) {
@@ -159,7 +159,7 @@ export async function makeDirIn(root: string, dir: string, owner = { uid: 0, gid
 }
 
 async function isDirIn(root: string, path: string): Promise<boolean> {
-  const st = await orIfMissing(lstat(await resolveInScope(root, path)), undefined);
+  const st = await orIfMissing(lstat(await resolveInRoot(root, path)), undefined);
   return Boolean(st?.isDirectory());
 }
 

@@ -1,54 +1,11 @@
-// Container paths to host paths, never leaving the container's root: symbolic links are resolved as
-// the container would see them (an absolute target starts again at the container's root, `..` stops
-// at it), the way Docker's FollowSymlinkInScope does. Used by `docker cp` for reading and writing.
-import { lstat, readlink } from 'node:fs/promises';
+// `docker cp`'s paths: Docker's ResolvePath (the parent resolved inside the container's root by
+// lib/root-path.ts, the last element kept as given), StatPath and the Go file modes and times that
+// X-Docker-Container-Path-Stat carries.
+import { lstat } from 'node:fs/promises';
 import type { BigIntStats, Stats } from 'node:fs';
 import { posix } from 'node:path';
-import { InvalidArgumentError, NotFoundError, SystemError } from '../../lib/errors.js';
-
-const MAX_LINKS = 255;
-
-/**
- * Resolves `path` (absolute inside the container) under `root` (a host directory), following every
- * symbolic link inside the root. Missing components are accepted as they are. Returns the host path.
- */
-export async function resolveInScope(root: string, path: string): Promise<string> {
-  let rest = posix.normalize(`/${path}`);
-  let done = '';
-  for (let n = 0; rest !== ''; n++) {
-    if (n > MAX_LINKS) throw new InvalidArgumentError(`too many links in ${path}`);
-    const slash = rest.indexOf('/');
-    const part = slash === -1 ? rest : rest.slice(0, slash);
-    rest = slash === -1 ? '' : rest.slice(slash + 1);
-    if (part === '') continue;
-    // `..` is taken lexically on the resolved prefix, so it can never climb above the root.
-    const cleaned = posix.normalize(`/${done}/${part}`);
-    if (cleaned === '/') {
-      done = '';
-      continue;
-    }
-    const host = root + cleaned;
-    let st: Stats;
-    try {
-      st = await lstat(host);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') {
-        done = cleaned.slice(1);
-        continue;
-      }
-      throw fsError(err, cleaned);
-    }
-    if (!st.isSymbolicLink()) {
-      done = cleaned.slice(1);
-      continue;
-    }
-    const target = await readlink(host);
-    if (target.startsWith('/')) done = '';
-    rest = rest === '' ? target : `${target}/${rest}`;
-  }
-  return done === '' ? root : `${root}/${done}`;
-}
+import { NotFoundError } from '../../lib/errors.js';
+import { pathInRootError, resolveInRoot } from '../../lib/root-path.js';
 
 export interface ResolvedPath {
   /** The path as the container sees it, absolute, trailing `/` or `/.` kept. */
@@ -63,7 +20,7 @@ export async function resolvePath(root: string, path: string): Promise<ResolvedP
   const cut = absPath.lastIndexOf('/');
   const dir = absPath.slice(0, cut + 1);
   const base = absPath.slice(cut + 1);
-  const resolvedDir = await resolveInScope(root, dir);
+  const resolvedDir = await resolveInRoot(root, dir);
   return { absPath, resolved: `${resolvedDir}/${base}` };
 }
 
@@ -100,24 +57,16 @@ export async function statPath(root: string, p: ResolvedPath, userPath: string, 
     st = await lstat(p.resolved, { bigint: true });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw fileNotFound(userPath, containerName);
-    throw fsError(err, p.absPath);
+    throw pathInRootError(err, p.absPath);
   }
   let linkTarget = '';
-  if (st.isSymbolicLink()) linkTarget = containerPathOf(root, await resolveInScope(root, p.absPath));
+  if (st.isSymbolicLink()) linkTarget = containerPathOf(root, await resolveInRoot(root, p.absPath));
   const name = posix.basename(p.absPath) || '/';
   return { name, size: Number(st.size), mode: goFileMode(st), mtime: goTimeOf(st.mtimeNs), linkTarget };
 }
 
 export function fileNotFound(path: string, containerName: string): NotFoundError {
   return new NotFoundError(`Could not find the file ${path} in container ${containerName}`);
-}
-
-/** A file system error with the container's path in it, never the host's. */
-export function fsError(err: unknown, containerPath: string): Error {
-  const e = err as NodeJS.ErrnoException;
-  const words: Record<string, string> = { ENOTDIR: 'not a directory', EACCES: 'permission denied', ELOOP: 'too many levels of symbolic links' };
-  const text = `lstat ${containerPath}: ${words[e.code ?? ''] ?? e.code ?? e.message}`;
-  return e.code === 'ENOTDIR' || e.code === 'ELOOP' ? new InvalidArgumentError(text) : new SystemError(text);
 }
 
 const GO_MODE_DIR = 2 ** 31;

@@ -1,5 +1,5 @@
 // `docker cp`: stat, read and write paths inside a container (GET/HEAD/PUT /containers/{id}/archive).
-// Every path is resolved inside the container's root (archive-path.ts); writing unpacks with the
+// Every path is resolved inside the container's root (lib/root-path.ts); writing unpacks with the
 // shared safe unpacker confined to the target directory.
 import { lstat } from 'node:fs/promises';
 import { posix } from 'node:path';
@@ -9,10 +9,8 @@ import type { Container } from './container.js';
 import { ForbiddenError, InvalidArgumentError } from '../../lib/errors.js';
 import { unpackLayer } from '../../lib/tar-unpack.js';
 import { withContainerFs } from './archive-rootfs.js';
-import {
-  containerPathOf, fileNotFound, fsError, preserveTrailing, resolveInScope, resolvePath, statPath,
-  type PathStat,
-} from './archive-path.js';
+import { pathInRootError, resolveInRoot } from '../../lib/root-path.js';
+import { containerPathOf, fileNotFound, preserveTrailing, resolvePath, statPath, type PathStat } from './archive-path.js';
 import { packPath } from './archive-pack.js';
 import { resolveUser } from './user-lookup.js';
 
@@ -58,10 +56,10 @@ export async function writeContainerPath(
   checkPath(path);
   await withContainerFs(engine, c, async (fs) => {
     const absPath = preserveTrailing(posix.join('/', path), path);
-    const target = await resolveInScope(fs.root, absPath);
+    const target = await resolveInRoot(fs.root, absPath);
     const st = await lstat(target).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') throw fileNotFound(path, ref);
-      throw fsError(err, absPath);
+      throw pathInRootError(err, absPath);
     });
     if (!st.isDirectory()) throw new InvalidArgumentError('extraction point is not a directory');
     const inContainer = containerPathOf(fs.root, target);

@@ -11,7 +11,6 @@ import { entrypointAndArgs, mergeImageConfig, runtimeEnv } from './image-merge.j
 import { parseSignal } from './signals.js';
 import { parseCreateBody } from './create-body.js';
 import { resolveUser } from './user-lookup.js';
-import { resolveInRoot } from './working-dir.js';
 
 test('humanDuration uses go-units thresholds', () => {
   const s = 1000;
@@ -150,15 +149,14 @@ test('users resolve from the rootfs\'s passwd and group files', async () => {
   }
 });
 
-test('paths resolve inside the rootfs, even through absolute and escaping symlinks', async () => {
-  const root = await mkdtemp(join(tmpdir(), 'berth-scope-'));
+test('the passwd file is read through the rootfs\'s own links: an absolute link leads to the image\'s file, not the host\'s', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'berth-users-'));
   try {
-    await mkdir(join(root, 'real'));
-    await symlink('/real', join(root, 'abs'));
-    await symlink('../../../../etc', join(root, 'up'));
-    assert.equal(await resolveInRoot(root, '/abs/x'), join(root, 'real/x'));
-    assert.equal(await resolveInRoot(root, '/up/passwd'), join(root, 'etc/passwd'));
-    assert.equal(await resolveInRoot(root, '/../../x'), join(root, 'x'));
+    await mkdir(join(root, 'etc'));
+    await mkdir(join(root, 'usr/lib/berth-test'), { recursive: true });
+    await writeFile(join(root, 'usr/lib/berth-test/passwd'), 'app:x:1234:1234::/home/app:/bin/sh\n');
+    await symlink('/usr/lib/berth-test/passwd', join(root, 'etc/passwd'));
+    assert.deepEqual(await resolveUser(root, 'app'), { uid: 1234, gid: 1234, additionalGids: [], home: '/home/app' });
   } finally {
     await rm(root, { recursive: true, force: true });
   }

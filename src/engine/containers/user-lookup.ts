@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { InvalidArgumentError } from '../../lib/errors.js';
+import { resolveInRoot } from '../../lib/root-path.js';
 
 export interface ResolvedUser {
   uid: number;
@@ -18,8 +18,8 @@ interface GroupEntry { name: string; gid: number; members: string[] }
  * exist; a name must. Supplementary groups are the user's memberships plus HostConfig.GroupAdd.
  */
 export async function resolveUser(rootfs: string, spec: string, groupAdd: string[] = []): Promise<ResolvedUser> {
-  const passwd = parsePasswd(await readOptional(join(rootfs, 'etc/passwd')));
-  const groups = parseGroup(await readOptional(join(rootfs, 'etc/group')));
+  const passwd = parsePasswd(await readOptional(rootfs, '/etc/passwd'));
+  const groups = parseGroup(await readOptional(rootfs, '/etc/group'));
   const [userPart, groupPart] = splitOnce(spec, ':');
   let user: PasswdEntry | undefined;
   let uid: number;
@@ -68,9 +68,10 @@ function splitOnce(text: string, sep: string): [string, string | undefined] {
   return i < 0 ? [text, undefined] : [text.slice(0, i), text.slice(i + 1)];
 }
 
-async function readOptional(path: string): Promise<string> {
+/** A file of the root filesystem (its links followed inside it, as runc does); empty when unreadable. */
+async function readOptional(rootfs: string, path: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return await readFile(await resolveInRoot(rootfs, path), 'utf8');
   } catch {
     return '';
   }

@@ -6,10 +6,10 @@
 import { join } from 'node:path';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { readJsonIfExists, writeJsonAtomic } from '../../lib/atomic-file.js';
+import { KeyedSerialQueue } from '../../lib/keyed-serial-queue.js';
 import { parseDigest } from '../../lib/oci-digest.js';
 import { bestEffort, type WarningSink } from '../../lib/best-effort.js';
 import { orIfMissing } from '../../lib/errors.js';
-import { SerialQueue } from '../../lib/serial-queue.js';
 
 export interface LayerOrigin {
   /** The compressed blob's digest. */
@@ -31,8 +31,8 @@ export interface LocalLayerBlob {
 const MAX_ORIGINS = 50;
 
 export class LayerOrigins {
-  /** Read-modify-write of the records goes one at a time (the records are small: one queue for all). */
-  private readonly writes = new SerialQueue();
+  /** Each layer's origins file is read, changed and written by one add at a time. */
+  private readonly updates = new KeyedSerialQueue();
 
   /** These are hints: one that cannot be read is told to `log` and counts as absent. */
   private constructor(readonly root: string, private readonly log: WarningSink) {}
@@ -85,7 +85,7 @@ export class LayerOrigins {
 
   /** Records that `origin.repository` holds the layer as `origin.digest` (most recent first). */
   async add(diffId: string, origin: LayerOrigin): Promise<void> {
-    await this.writes.run(async () => {
+    await this.updates.run(diffId, async () => {
       const list = (await this.get(diffId)).filter((o) => !(o.digest === origin.digest && o.repository === origin.repository));
       await writeJsonAtomic(this.file(diffId), [origin, ...list].slice(0, MAX_ORIGINS));
     });

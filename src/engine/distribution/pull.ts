@@ -12,7 +12,7 @@ import { hostPlatform } from '../images/image-config.js';
 import type { AuthConfig } from './credentials.js';
 import { distributionOf, type Distribution } from './distribution.js';
 import { RegistryContentError, RegistryResponseError } from './errors.js';
-import { readCapped } from './http-body.js';
+import { readCappedReply } from './http-body.js';
 import { openLayerTar, openLiveLayerTar } from './layer-decompress.js';
 import { LayerIo } from './layer-io.js';
 import { ACCEPTED_MANIFEST_TYPES, parseManifest, selectPlatform, type ImageManifest } from './manifest.js';
@@ -129,7 +129,7 @@ async function fetchConfig(client: RegistryClient, desc: Descriptor): Promise<Bu
     }
     throw err;
   });
-  const bytes = await readCapped(blob.body, desc.size, 'image configuration');
+  const bytes = await readCappedReply(blob.body, desc.size, 'image configuration');
   const { algorithm } = parseDigest(desc.digest);
   if (bytes.length !== desc.size || digestOf(bytes, algorithm) !== desc.digest) {
     throw new RegistryContentError(`image configuration verification failed for digest ${desc.digest}`);

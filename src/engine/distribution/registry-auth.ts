@@ -7,7 +7,7 @@ import { lazyModule } from '../../lib/lazy-module.js';
 import type { AuthChallenge } from './auth-challenge.js';
 import type { AuthConfig } from './credentials.js';
 import { RegistryAuthError, RegistryUnreachableError, tokenRefusal } from './errors.js';
-import { readCapped } from './http-body.js';
+import { readCappedReply } from './http-body.js';
 import { errorMessage } from '../../lib/errors.js';
 
 /** undici loads at the first registry request, not at daemon start. */
@@ -117,7 +117,7 @@ export class RegistryAuthorizer {
     } catch (err) {
       throw new RegistryUnreachableError(`Get "${url.origin}${url.pathname}": ${errorMessage(err)}`, { cause: err });
     }
-    const text = (await readCapped(response.body, MAX_TOKEN_BODY)).toString('utf8');
+    const text = (await readCappedReply(response.body, MAX_TOKEN_BODY)).toString('utf8');
     if (response.statusCode === 401 || response.statusCode === 403) throw tokenRefusal(response.statusCode, text);
     if (response.statusCode !== 200) {
       throw new RegistryAuthError(`token server ${url.origin} answered ${response.statusCode}`);

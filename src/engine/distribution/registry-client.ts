@@ -10,7 +10,7 @@ import { errorMessage } from '../../lib/errors.js';
 import { parseChallenges } from './auth-challenge.js';
 import type { AuthConfig } from './credentials.js';
 import { RegistryResponseError, RegistryUnreachableError, parseOciErrors } from './errors.js';
-import { discardBody, readCapped } from './http-body.js';
+import { discardBody, readCappedReply } from './http-body.js';
 import { bestEffort, type WarningSink } from '../../lib/best-effort.js';
 import { RegistryAuthorizer } from './registry-auth.js';
 import type { RegistryEndpoint, RegistryHosts } from './registry-hosts.js';
@@ -98,7 +98,7 @@ export class RegistryClient {
       }
       if (options.expect.includes(response.statusCode)) return response;
       // The status is the answer; an error body that cannot be read only leaves its words out.
-      const text = method === 'HEAD' ? '' : ((await bestEffort(this.log, `reading the error reply of ${method} ${url}`, readCapped(response.body, MAX_ERROR_BODY))) ?? Buffer.alloc(0)).toString('utf8');
+      const text = method === 'HEAD' ? '' : ((await bestEffort(this.log, `reading the error reply of ${method} ${url}`, readCappedReply(response.body, MAX_ERROR_BODY))) ?? Buffer.alloc(0)).toString('utf8');
       if (method === 'HEAD') await discardBody(this.log, response);
       throw new RegistryResponseError(response.statusCode, parseOciErrors(text), method, url);
     }
@@ -135,7 +135,7 @@ export class RegistryClient {
   /** GET a manifest by tag or digest, accepting the given media types. */
   async getManifest(reference: string, accept: readonly string[]): Promise<FetchedManifest> {
     const response = await this.send('GET', this.url(`manifests/${reference}`), { expect: [200], headers: { accept: accept.join(', ') } });
-    const bytes = await readCapped(response.body, MAX_MANIFEST_BYTES, 'manifest');
+    const bytes = await readCappedReply(response.body, MAX_MANIFEST_BYTES, 'manifest');
     const contentType = String(response.headers['content-type'] ?? '').split(';')[0]!.trim();
     const headerDigest = typeof response.headers['docker-content-digest'] === 'string' ? response.headers['docker-content-digest'] : undefined;
     return { bytes, mediaType: contentType, headerDigest };

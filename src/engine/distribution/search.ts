@@ -8,7 +8,7 @@ import { InvalidArgumentError, errorMessage } from '../../lib/errors.js';
 import { hasCredentials, type AuthConfig } from './credentials.js';
 import { distributionOf } from './distribution.js';
 import { RegistryResponseError, RegistryUnreachableError } from './errors.js';
-import { readCapped } from './http-body.js';
+import { readCappedReply } from './http-body.js';
 import { DOCKER_IO } from './registry-hosts.js';
 
 /** undici loads at the first registry request, not at daemon start. */
@@ -56,7 +56,7 @@ export async function searchImages(engine: Engine, options: SearchOptions): Prom
       lastError = new RegistryUnreachableError(`Get "${url}": ${errorMessage(err)}`, { cause: err });
       continue;
     }
-    const text = (await readCapped(response.body, MAX_SEARCH_BODY, 'search reply')).toString('utf8');
+    const text = (await readCappedReply(response.body, MAX_SEARCH_BODY, 'search reply')).toString('utf8');
     if (response.statusCode === 404 || response.statusCode === 405) {
       throw new InvalidArgumentError(`registry ${registry} does not offer search (its /v1/search answered ${response.statusCode})`);
     }

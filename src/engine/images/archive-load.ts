@@ -14,8 +14,8 @@ import { InvalidArgumentError } from '../../lib/errors.js';
 import { familiarString, parseReference, withDefaultTag, type ImageReference } from '../../lib/image-reference.js';
 import { digestOf, parseDigest } from '../../lib/oci-digest.js';
 import { INDEX_TYPES, type Descriptor } from '../../lib/oci-media-types.js';
+import { resolveInRoot } from '../../lib/root-path.js';
 import { unpackLayer } from '../../lib/tar-unpack.js';
-import { resolveInScope } from '../containers/archive-path.js';
 import { keepLayerArchive } from '../distribution/layer-io.js';
 import { progressBar, shortId, type JsonMessage, type ProgressOutput } from '../distribution/json-progress.js';
 import { hostPlatform, parseImageConfig } from './image-config.js';
@@ -74,7 +74,7 @@ async function loadOne(engine: Engine, dir: string, entry: ArchiveImage, out: Pr
     for (let i = 0; i < diffIds.length; i++) {
       const chainId = chainIdOf(parent, diffIds[i]);
       if (!store.layerStore.has(chainId)) {
-        const path = await resolveInScope(dir, `/${entry.layerPaths[i]}`);
+        const path = await resolveInRoot(dir, `/${entry.layerPaths[i]}`);
         const total = (await stat(path).catch(() => {
           throw new InvalidArgumentError(`invalid archive: layer ${entry.layerPaths[i]} is missing`);
         })).size;
@@ -190,7 +190,7 @@ function tagOf(name: string): ImageReference {
 
 async function readInside(dir: string, path: string): Promise<Buffer> {
   try {
-    return await readFile(await resolveInScope(dir, `/${path}`));
+    return await readFile(await resolveInRoot(dir, `/${path}`));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new InvalidArgumentError(`invalid archive: ${path} is missing`);
     throw err;
@@ -200,7 +200,7 @@ async function readInside(dir: string, path: string): Promise<Buffer> {
 async function readJsonInside(dir: string, path: string): Promise<unknown> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(await resolveInScope(dir, `/${path}`));
+    bytes = await readFile(await resolveInRoot(dir, `/${path}`));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;

@@ -1,8 +1,9 @@
 // GET/HEAD/PUT/DELETE /v2/<name>/manifests/<reference>
 import { DOCKER_MANIFEST_LIST, INDEX_TYPES, IMAGE_MANIFEST_TYPES, OCI_INDEX, type Descriptor } from '../../lib/oci-media-types.js';
+import { readCappedRequest } from '../../lib/read-capped.js';
 import { MAX_MANIFEST_BYTES, type StoredManifest } from '../content/manifests.js';
 import { RegistryError } from '../errors.js';
-import { readBody, sendEmpty } from '../http.js';
+import { sendEmpty } from '../http.js';
 import type { RequestContext } from './context.js';
 
 function accepted(header: string | string[] | undefined): string[] {
@@ -41,7 +42,7 @@ export async function getManifest(ctx: RequestContext): Promise<void> {
 
 export async function putManifest(ctx: RequestContext): Promise<void> {
   const { name, reference } = ctx.params;
-  const content = await readBody(ctx.req, MAX_MANIFEST_BYTES,
+  const content = await readCappedRequest(ctx.req, MAX_MANIFEST_BYTES,
     () => new RegistryError('MANIFEST_TOO_LARGE', `manifests are limited to ${MAX_MANIFEST_BYTES} bytes`));
   const extraTags = reference.includes(':') ? ctx.query.getAll('tag') : [];
   const result = await ctx.registry.manifests.put(name, reference, content, ctx.req.headers['content-type'], extraTags);

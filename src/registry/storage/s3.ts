@@ -8,6 +8,7 @@ import {
   PutObjectCommand, S3Client, UploadPartCommand, UploadPartCopyCommand, type CompletedPart,
 } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
+import { readCapped } from '../../lib/read-capped.js';
 import { InvalidOffsetError, PathNotFoundError } from '../errors.js';
 import { checkPath, type FileInfo, type FileWriter, type StorageDriver } from './driver.js';
 
@@ -73,15 +74,7 @@ export class S3Driver implements StorageDriver {
   }
 
   async getContent(path: string, limit = 64 * 1024 * 1024): Promise<Buffer> {
-    const stream = await this.reader(path);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of stream) {
-      size += (chunk as Buffer).length;
-      if (size > limit) { stream.destroy(); throw new RangeError(`${path}: over the ${limit} byte limit`); }
-      chunks.push(chunk as Buffer);
-    }
-    return Buffer.concat(chunks);
+    return readCapped(await this.reader(path), limit, () => new RangeError(`${path}: over the ${limit} byte limit`));
   }
 
   async putContent(path: string, content: Uint8Array): Promise<void> {
