@@ -1,4 +1,4 @@
-import type { ContainerRecord, NetworkRecord } from '../../src/engine/network/network-store.js';
+import type { ContainerNetworkRecord, NetworkRecord } from '../../src/engine/network/network-store.js';
 
 /** Records as networking keeps them, with the fields a test does not care about filled in. */
 export function network(fields: Partial<NetworkRecord> & Pick<NetworkRecord, 'id' | 'name'>): NetworkRecord {
@@ -8,7 +8,7 @@ export function network(fields: Partial<NetworkRecord> & Pick<NetworkRecord, 'id
   };
 }
 
-export function container(fields: Partial<ContainerRecord> & Pick<ContainerRecord, 'id' | 'name'>): ContainerRecord {
+export function container(fields: Partial<ContainerNetworkRecord> & Pick<ContainerNetworkRecord, 'id' | 'name'>): ContainerNetworkRecord {
   return {
     hostname: fields.id.slice(0, 12), domainname: '', networkMode: 'bridge', portBindings: {}, publishAllPorts: false,
     exposedPorts: [], links: [], env: [], dns: [], dnsSearch: [], dnsOptions: [], extraHosts: [], networks: {}, ...fields,

@@ -7,7 +7,7 @@ import {
   type HostsEntry, type MountSpec,
 } from './etc-files.js';
 import type { NetworkLookup } from './network-registry.js';
-import type { ContainerRecord } from './network-store.js';
+import type { ContainerNetworkRecord } from './network-store.js';
 import type { PreparedNetwork } from './network-types.js';
 
 export interface EtcLookups {
@@ -27,25 +27,25 @@ export class ContainerEtc {
   constructor(private readonly lookups: EtcLookups) {}
 
   /** `--network host`: copies of the host's files, the host's name. */
-  async forHostNetwork(c: ContainerRecord): Promise<PreparedNetwork> {
+  async forHostNetwork(c: ContainerNetworkRecord): Promise<PreparedNetwork> {
     const mounts = await copyHostEtcFiles(this.lookups.containerDir(c.id), osHostname());
     return { network: 'host', mounts, hostname: osHostname(), env: [], etcPaths: etcPaths(mounts) };
   }
 
   /** `--network container:<id>`: the files and name of the container whose namespace it joins. */
-  forJoinedNetwork(target: ContainerRecord, pid: number): PreparedNetwork {
+  forJoinedNetwork(target: ContainerNetworkRecord, pid: number): PreparedNetwork {
     const mounts = etcMounts(this.lookups.containerDir(target.id));
     return { network: { path: `/proc/${pid}/ns/net` }, mounts, hostname: target.hostname, env: [], etcPaths: etcPaths(mounts) };
   }
 
   /** A namespace of its own: writes the container's files (after its addresses were taken). */
-  async forOwnNetwork(c: ContainerRecord, env: string[]): Promise<PreparedNetwork> {
+  async forOwnNetwork(c: ContainerNetworkRecord, env: string[]): Promise<PreparedNetwork> {
     const mounts = await writeEtcFiles(this.lookups.containerDir(c.id), await this.filesFor(c));
     return { network: 'new', mounts, hostname: c.hostname, env, etcPaths: etcPaths(mounts) };
   }
 
   /** A container's /etc/hosts: extra hosts, links, then its own name on each of its networks (as Docker). */
-  hostsFor(c: ContainerRecord): string {
+  hostsFor(c: ContainerNetworkRecord): string {
     const { networks, containers } = this.lookups;
     const entries: HostsEntry[] = [];
     const extra: HostsEntry[] = c.extraHosts.map((h) => {
@@ -72,13 +72,13 @@ export class ContainerEtc {
    * After `network connect`/`disconnect` of a running container: its /etc/hosts names it on the
    * networks it is on now. Written in place: the file is bind-mounted, so it must keep its inode.
    */
-  async refreshHosts(c: ContainerRecord): Promise<void> {
+  async refreshHosts(c: ContainerNetworkRecord): Promise<void> {
     if (c.pid === undefined || c.networkMode === 'host' || c.networkMode.startsWith('container:')) return;
     await writeFile(join(this.lookups.containerDir(c.id), 'hosts'), this.hostsFor(c));
   }
 
   /** On a user-defined network the embedded DNS answers; elsewhere the host's resolvers (or `--dns`). */
-  private async filesFor(c: ContainerRecord): Promise<{ hosts: string; resolvConf: string; hostname: string }> {
+  private async filesFor(c: ContainerNetworkRecord): Promise<{ hosts: string; resolvConf: string; hostname: string }> {
     const host = await hostResolvConf();
     const firstNet = this.lookups.networks.byId(Object.keys(c.networks)[0] ?? '');
     const userDefined = firstNet && !firstNet.isDefault && this.lookups.dnsServes(firstNet.id);

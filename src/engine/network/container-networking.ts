@@ -7,7 +7,7 @@ import type { ContainerEtc } from './container-etc.js';
 import type { Endpoints } from './endpoints.js';
 import { linkEnv } from './links.js';
 import type { NetworkLookup } from './network-registry.js';
-import type { ContainerRecord, NetworkStore } from './network-store.js';
+import type { ContainerNetworkRecord, NetworkStore } from './network-store.js';
 import type { EndpointConfig, PreparedNetwork } from './network-types.js';
 import type { PortPublishing } from './port-publishing.js';
 
@@ -61,7 +61,7 @@ export class ContainerNetworking {
   }
 
   /** Addresses on each network, host ports; returns the link variables. */
-  private async allocate(c: ContainerRecord): Promise<string[]> {
+  private async allocate(c: ContainerNetworkRecord): Promise<string[]> {
     const { networks, containers, endpoints, ports } = this.parts;
     endpoints.assignAll(c);
     const env: string[] = [];
@@ -103,14 +103,14 @@ export class ContainerNetworking {
   }
 
   /** After the container's process exited (or a start failed): frees everything `prepare`/`connect` took. Idempotent. */
-  async release(c: ContainerRecord): Promise<void> {
+  async release(c: ContainerNetworkRecord): Promise<void> {
     const hadPorts = Boolean(c.ports?.length);
     await this.clearRuntime(c);
     if (hadPorts) await bestEffort(this.parts.log, 'iptables', () => this.parts.ports.apply());
   }
 
   /** Forgets what a container held while it ran (addresses, ports, pid); removes its veths. */
-  async clearRuntime(c: ContainerRecord): Promise<void> {
+  async clearRuntime(c: ContainerNetworkRecord): Promise<void> {
     const { containers, endpoints, ports, store, log } = this.parts;
     const veths = endpoints.release(c);
     ports.release(c.ports ?? []);
@@ -152,7 +152,7 @@ export class ContainerNetworking {
   async disconnectContainer(networkIdOrName: string, containerIdOrName: string, force: boolean): Promise<void> {
     const { networks, containers, endpoints, ports, etc, store } = this.parts;
     const n = networks.get(networkIdOrName);
-    let c: ContainerRecord;
+    let c: ContainerNetworkRecord;
     try {
       c = containers.get(containerIdOrName);
     } catch (err) {

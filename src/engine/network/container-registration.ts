@@ -3,7 +3,7 @@ import { parseIp } from './cidr.js';
 import type { ContainerLookup } from './container-registry.js';
 import { parseLink } from './links.js';
 import type { NetworkLookup } from './network-registry.js';
-import type { Attachment, ContainerRecord, NetworkRecord } from './network-store.js';
+import type { Attachment, ContainerNetworkRecord, NetworkRecord } from './network-store.js';
 import type { ContainerNetworkSpec, EndpointConfig } from './network-types.js';
 import { parsePortKey, portKey, validatePortBindings } from './ports.js';
 
@@ -17,7 +17,7 @@ export interface RegistrationLookups {
  * (`--network`, `--network-alias`, `--ip`, extra endpoints), ports, links and DNS settings. Throws
  * Docker's message for a setting that cannot work, before anything is made.
  */
-export function containerRecordFor(spec: ContainerNetworkSpec, lookups: RegistrationLookups): ContainerRecord {
+export function containerRecordFor(spec: ContainerNetworkSpec, lookups: RegistrationLookups): ContainerNetworkRecord {
   const { networks: nets, containers } = lookups;
   let mode = spec.networkMode || 'default';
   if (mode === 'default') mode = 'bridge';
@@ -104,11 +104,11 @@ export function attachmentFor(n: NetworkRecord, ep?: EndpointConfig): Attachment
  * follow it, as Docker's links follow the container rather than the name. Returns the records that
  * changed (to be saved).
  */
-export function followRename(c: ContainerRecord, newName: string, all: Iterable<ContainerRecord>): Set<ContainerRecord> {
+export function followRename(c: ContainerNetworkRecord, newName: string, all: Iterable<ContainerNetworkRecord>): Set<ContainerNetworkRecord> {
   const old = c.name;
   const name = newName.replace(/^\//, '');
   c.name = name;
-  const changed = new Set<ContainerRecord>([c]);
+  const changed = new Set<ContainerNetworkRecord>([c]);
   for (const other of all) {
     for (const link of other.links) {
       if (link.target === old) { link.target = name; changed.add(other); }

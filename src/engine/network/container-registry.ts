@@ -1,21 +1,21 @@
 import { NotFoundError } from '../../lib/errors.js';
 import { findByIdPrefix } from '../../lib/id-prefix.js';
-import type { ContainerRecord, NetworkRecord } from './network-store.js';
+import type { ContainerNetworkRecord, NetworkRecord } from './network-store.js';
 
 /** Looking containers up, as the other parts of networking need it. */
 export interface ContainerLookup {
   /** By full id only. */
-  byId(id: string): ContainerRecord | undefined;
+  byId(id: string): ContainerNetworkRecord | undefined;
   /** By full id, name (a leading slash allowed) or unique id prefix; throws `No such container`. */
-  get(idOrName: string): ContainerRecord;
-  values(): Iterable<ContainerRecord>;
+  get(idOrName: string): ContainerNetworkRecord;
+  values(): Iterable<ContainerNetworkRecord>;
 }
 
 /** What networking knows of each container, by id, in the order they were registered. */
 export class ContainerRegistry implements ContainerLookup {
-  private readonly containers = new Map<string, ContainerRecord>();
+  private readonly containers = new Map<string, ContainerNetworkRecord>();
 
-  set(c: ContainerRecord): void {
+  set(c: ContainerNetworkRecord): void {
     this.containers.set(c.id, c);
   }
 
@@ -27,11 +27,11 @@ export class ContainerRegistry implements ContainerLookup {
     return this.containers.has(id);
   }
 
-  byId(id: string): ContainerRecord | undefined {
+  byId(id: string): ContainerNetworkRecord | undefined {
     return this.containers.get(id);
   }
 
-  get(idOrName: string): ContainerRecord {
+  get(idOrName: string): ContainerNetworkRecord {
     const name = idOrName.replace(/^\//, '');
     const notFound = () => new NotFoundError(`No such container: ${idOrName}`);
     const found = this.containers.get(name) ?? this.list().find((c) => c.name === name)
@@ -41,16 +41,16 @@ export class ContainerRegistry implements ContainerLookup {
     return found;
   }
 
-  values(): IterableIterator<ContainerRecord> {
+  values(): IterableIterator<ContainerNetworkRecord> {
     return this.containers.values();
   }
 
-  list(): ContainerRecord[] {
+  list(): ContainerNetworkRecord[] {
     return [...this.containers.values()];
   }
 
   /** Containers attached to a network, running or not. */
-  members(n: NetworkRecord): ContainerRecord[] {
+  members(n: NetworkRecord): ContainerNetworkRecord[] {
     return this.list().filter((c) => c.networks[n.id] !== undefined);
   }
 

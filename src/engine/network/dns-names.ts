@@ -1,7 +1,7 @@
 import { hostResolvConf } from './etc-files.js';
 import { parseLink } from './links.js';
 import type { NetworkLookup } from './network-registry.js';
-import type { ContainerRecord } from './network-store.js';
+import type { ContainerNetworkRecord } from './network-store.js';
 import type { NameLookup } from './dns-server.js';
 
 /** Who holds an address (the asking container of a query is known by its source address). */
@@ -19,7 +19,7 @@ export class DnsNames {
 
   constructor(
     private readonly owners: AddressOwners,
-    private readonly containers: { byId(id: string): ContainerRecord | undefined; values(): Iterable<ContainerRecord> },
+    private readonly containers: { byId(id: string): ContainerNetworkRecord | undefined; values(): Iterable<ContainerNetworkRecord> },
     private readonly networks: Pick<NetworkLookup, 'byId'>,
   ) {}
 
@@ -44,7 +44,7 @@ export class DnsNames {
  * matches any container; undefined when it matches none.
  */
 export function namesOnSharedNetworks(
-  asker: ContainerRecord, name: string, containers: Iterable<ContainerRecord>, networks: Pick<NetworkLookup, 'byId'>,
+  asker: ContainerNetworkRecord, name: string, containers: Iterable<ContainerNetworkRecord>, networks: Pick<NetworkLookup, 'byId'>,
 ): string[] | undefined {
   const all = [...containers];
   for (const netId of Object.keys(asker.networks)) {

@@ -3,7 +3,7 @@ import { macForIp, parseCidr, parseIp } from './cidr.js';
 import { AddressSpace } from './ipam.js';
 import { newId } from './network-ids.js';
 import type { NetworkLookup } from './network-registry.js';
-import type { Attachment, ContainerRecord, NetworkRecord } from './network-store.js';
+import type { Attachment, ContainerNetworkRecord, NetworkRecord } from './network-store.js';
 import { hostVethName, plugVeth, unplugVeths, type VethSpec } from './plumbing.js';
 
 /** How an endpoint gets into a container's namespace and out of it again (the host's `ip`, or a fake). */
@@ -42,7 +42,7 @@ export class Endpoints {
   }
 
   /** Marks the addresses of a container that survived a daemon restart as held again. */
-  hold(c: ContainerRecord): void {
+  hold(c: ContainerNetworkRecord): void {
     for (const [netId, a] of Object.entries(c.networks)) {
       if (a.ip) this.spaces.get(netId)?.hold(a.ip);
       if (a.ip) this.byIp.set(a.ip, c.id);
@@ -50,7 +50,7 @@ export class Endpoints {
   }
 
   /** Takes an endpoint on every network of a starting container, named eth0, eth1... in their order. */
-  assignAll(c: ContainerRecord): void {
+  assignAll(c: ContainerNetworkRecord): void {
     let index = 0;
     for (const netId of Object.keys(c.networks)) {
       if (!this.networks.byId(netId) || !this.spaces.has(netId)) throw new NotFoundError(`network ${netId} not found`);
@@ -58,7 +58,7 @@ export class Endpoints {
     }
   }
 
-  private assign(c: ContainerRecord, netId: string, ifname: string): Attachment {
+  private assign(c: ContainerNetworkRecord, netId: string, ifname: string): Attachment {
     const a = c.networks[netId];
     a.ip = this.spaces.get(netId)!.allocate(a.ipv4Address);
     a.mac = macForIp(parseIp(a.ip));
@@ -73,7 +73,7 @@ export class Endpoints {
    * Plugs a created container (its init `pid`) into the bridge of each of its networks. The first
    * network that is not internal gives the default route.
    */
-  async plugAll(c: ContainerRecord, pid: number): Promise<void> {
+  async plugAll(c: ContainerNetworkRecord, pid: number): Promise<void> {
     let first = true;
     for (const [netId, a] of Object.entries(c.networks)) {
       const n = this.networks.byId(netId)!;
@@ -90,7 +90,7 @@ export class Endpoints {
    * next free ethN, plugged in at once; the default route goes through `n` only if no other network
    * gives one. On failure the address is given back.
    */
-  async attachRunning(c: ContainerRecord, n: NetworkRecord, pid: number): Promise<void> {
+  async attachRunning(c: ContainerNetworkRecord, n: NetworkRecord, pid: number): Promise<void> {
     const used = new Set(Object.values(c.networks).map((x) => x.ifname).filter(Boolean));
     let i = 0;
     while (used.has(`eth${i}`)) i++;
@@ -108,13 +108,13 @@ export class Endpoints {
   }
 
   /** `network disconnect` of one network: its veth goes (failing loudly), its address is free again. */
-  async detach(c: ContainerRecord, netId: string): Promise<void> {
+  async detach(c: ContainerNetworkRecord, netId: string): Promise<void> {
     const a = c.networks[netId];
     if (a.hostVeth) await this.plumbing.unplug([a.hostVeth]);
     this.releaseAddress(c, netId);
   }
 
-  private releaseAddress(c: ContainerRecord, netId: string): void {
+  private releaseAddress(c: ContainerNetworkRecord, netId: string): void {
     const ip = c.networks[netId]?.ip;
     if (!ip) return;
     this.spaces.get(netId)?.release(ip);
@@ -125,7 +125,7 @@ export class Endpoints {
    * A container stopped: frees its addresses and forgets what its endpoints were. Returns the host
    * veths to remove (see `unplug`); the attachments themselves stay.
    */
-  release(c: ContainerRecord): string[] {
+  release(c: ContainerNetworkRecord): string[] {
     const veths: string[] = [];
     for (const [netId, a] of Object.entries(c.networks)) {
       this.releaseAddress(c, netId);

@@ -1,9 +1,9 @@
-import type { ContainerRecord, NetworkRecord, Attachment } from './network-store.js';
+import type { ContainerNetworkRecord, NetworkRecord, Attachment } from './network-store.js';
 import { parseCidr } from './cidr.js';
 
 /** Docker's JSON shapes for networks and a container's NetworkSettings. */
 
-export function networkJson(n: NetworkRecord, containers?: ContainerRecord[]): Record<string, unknown> {
+export function networkJson(n: NetworkRecord, containers?: ContainerNetworkRecord[]): Record<string, unknown> {
   const members: Record<string, unknown> = {};
   for (const c of containers ?? []) {
     const a = c.networks[n.id];
@@ -33,7 +33,7 @@ export function networkJson(n: NetworkRecord, containers?: ContainerRecord[]): R
   };
 }
 
-export function endpointJson(c: ContainerRecord, n: NetworkRecord, a: Attachment): Record<string, unknown> {
+export function endpointJson(c: ContainerNetworkRecord, n: NetworkRecord, a: Attachment): Record<string, unknown> {
   const running = Boolean(a.endpointId);
   const prefix = n.subnet ? parseCidr(n.subnet).prefix : 0;
   const dnsNames = n.isDefault || n.driver !== 'bridge' ? null : [c.name, c.id.slice(0, 12), ...a.aliases];

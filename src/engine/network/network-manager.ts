@@ -49,7 +49,7 @@ export class NetworkManager {
   private readonly views = new NetworkViews(this.networks, this.containers);
 
   private constructor(readonly config: DaemonConfig, readonly log: Logger) {
-    this.store = new NetworkStore(join(config.dataRoot, 'network'));
+    this.store = new NetworkStore(join(config.dataRoot, 'network'), log);
     this.dns = new DnsServers(this.dnsNames.resolve, log);
     this.bridges = new Bridges(config, this.networks, this.store);
     const firewall = config.iptables ? new Firewall(chainTag(config.execRoot)) : undefined;

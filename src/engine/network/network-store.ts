@@ -60,7 +60,7 @@ export interface PublishedPort {
 
 /**
  * What networking knows of a container, persisted under <data-root>/network/containers/<id>/ (the
- * engine's own record of a container is containers/container-types.ts's ContainerRecord).
+ * engine's own record of a container is containers/container-types.ts's ContainerNetworkRecord).
  */
 export interface ContainerNetworkRecord {
   id: string;
@@ -85,9 +85,6 @@ export interface ContainerNetworkRecord {
   sandboxId?: string;
   ports?: PublishedPort[];
 }
-
-/** @deprecated The old name of ContainerNetworkRecord, kept until network-manager.ts and network-json.ts use the new one. */
-export type ContainerRecord = ContainerNetworkRecord;
 
 /**
  * Networking's state on disk, in RecordStore records: `networks/<id>.json` per network and

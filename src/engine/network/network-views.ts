@@ -3,7 +3,7 @@ import type { ContainerLookup } from './container-registry.js';
 import { endpointJson, networkJson } from './network-json.js';
 import { hashId } from './network-ids.js';
 import type { NetworkLookup } from './network-registry.js';
-import type { ContainerRecord } from './network-store.js';
+import type { ContainerNetworkRecord } from './network-store.js';
 import { parsePortKey } from './ports.js';
 
 type PortMap = Record<string, { HostIp: string; HostPort: string }[] | null>;
@@ -97,7 +97,7 @@ export class NetworkViews {
 }
 
 /** NetworkSettings.Ports: every exposed port, with its host bindings while running (null if none). */
-function portMap(c: ContainerRecord): PortMap {
+function portMap(c: ContainerNetworkRecord): PortMap {
   if (c.pid === undefined) return {};
   const out: PortMap = {};
   for (const key of c.exposedPorts) out[key] = null;

@@ -2,7 +2,7 @@ import { SystemError, errorMessage } from '../../lib/errors.js';
 import { bestEffort, type WarningSink } from '../../lib/best-effort.js';
 import type { Firewall, FirewallState } from './firewall.js';
 import type { NetworkLookup } from './network-registry.js';
-import type { ContainerRecord, NetworkRecord, PortBinding, PublishedPort } from './network-store.js';
+import type { ContainerNetworkRecord, NetworkRecord, PortBinding, PublishedPort } from './network-store.js';
 import { parseHostBinding, parsePortKey } from './ports.js';
 import type { ForwardTarget, PortKey } from './port-reservations.js';
 
@@ -28,7 +28,7 @@ export interface PublishingOptions {
 export class PortPublishing {
   constructor(
     private readonly networks: Pick<NetworkLookup, 'list'>,
-    private readonly containers: { values(): Iterable<ContainerRecord> },
+    private readonly containers: { values(): Iterable<ContainerNetworkRecord> },
     private readonly holder: PortHolder,
     private readonly options: PublishingOptions,
     private readonly log: WarningSink,
@@ -44,7 +44,7 @@ export class PortPublishing {
    * network that is not internal; none without one) and records them in `c.ports`. A busy port
    * fails with Docker's message; the ports held so far stay in `c.ports` for the caller to release.
    */
-  async publish(c: ContainerRecord, primary: NetworkRecord | undefined): Promise<void> {
+  async publish(c: ContainerNetworkRecord, primary: NetworkRecord | undefined): Promise<void> {
     c.ports = [];
     if (!primary) return;
     const a = c.networks[primary.id];
@@ -71,7 +71,7 @@ export class PortPublishing {
   }
 
   /** Holds again the ports of a container that survived a daemon restart (a port lost meanwhile is logged). */
-  async hold(c: ContainerRecord): Promise<void> {
+  async hold(c: ContainerNetworkRecord): Promise<void> {
     for (const p of c.ports ?? []) {
       await bestEffort(this.log, `cannot hold host port ${p.hostPort} for ${c.name}`,
         () => this.holder.reserve({ proto: p.proto, hostIp: p.hostIp, hostPort: p.hostPort }, this.proxyTarget(p.proto, c.networks[p.networkId]?.ip, p.containerPort)));
@@ -108,7 +108,7 @@ export class PortPublishing {
 }
 
 /** The bindings a container asks for: its port bindings, and with `-P` every exposed port not bound. */
-export function wantedBindings(c: Pick<ContainerRecord, 'portBindings' | 'publishAllPorts' | 'exposedPorts'>): Map<string, PortBinding[]> {
+export function wantedBindings(c: Pick<ContainerNetworkRecord, 'portBindings' | 'publishAllPorts' | 'exposedPorts'>): Map<string, PortBinding[]> {
   const wanted = new Map<string, PortBinding[]>(Object.entries(c.portBindings));
   if (c.publishAllPorts) for (const p of c.exposedPorts) if (!wanted.get(p)?.length) wanted.set(p, [{ HostIp: '', HostPort: '' }]);
   return wanted;
@@ -119,7 +119,7 @@ export function wantedBindings(c: Pick<ContainerRecord, 'portBindings' | 'publis
  * of a container with an address on the port's network (`proxied` when a userland proxy answers it).
  */
 export function firewallState(
-  networks: NetworkRecord[], containers: Iterable<ContainerRecord>, proxied: (p: PublishedPort, containerIp: string) => boolean,
+  networks: NetworkRecord[], containers: Iterable<ContainerNetworkRecord>, proxied: (p: PublishedPort, containerIp: string) => boolean,
 ): FirewallState {
   const byId = new Map(networks.map((n) => [n.id, n]));
   const ports: FirewallState['ports'] = [];
