@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { ConmonRuntime } from '../src/engine/runtime/conmon-runtime.js';
 import { buildOciSpec } from '../src/engine/runtime/oci-spec.js';
 import type { RuntimeSpec } from '../src/engine/runtime/runtime.js';
-import { Logger } from '../src/engine/log.js';
+import { Logger } from '../src/engine/base/log.js';
 import { makeBusyboxRootfs } from '../test/helpers/busybox.js';
 import { median, percentile, printTable, timeCommand } from './lib.js';
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import type { DaemonConfig } from './config.js';
-import { Logger } from './log.js';
+import type { DaemonConfig } from './base/config.js';
+import { Logger } from './base/log.js';
 import { ImageStore } from './images/image-store.js';
 import { ContainerManager } from './containers/container-manager.js';
 import { VolumeStore } from './volumes/volume-store.js';

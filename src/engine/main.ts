@@ -2,8 +2,8 @@
 import { Command, Option } from 'commander';
 import { readFile, writeFile, unlink, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { defaultConfig, readConfigFile, DEFAULT_SOCKET, type DaemonConfig } from './config.js';
-import { Logger, isLogLevel } from './log.js';
+import { defaultConfig, readConfigFile, DEFAULT_SOCKET, type DaemonConfig } from './base/config.js';
+import { Logger, isLogLevel } from './base/log.js';
 import { Engine, BERTH_VERSION } from './engine.js';
 import { ApiServer } from './api/server.js';
 import { openListeners, type Listener } from './api/listeners.js';

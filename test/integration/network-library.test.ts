@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { NetworkManager, chainTag, defaultBridgeName } from '../../src/engine/network/network-manager.js';
-import { defaultConfig } from '../../src/engine/config.js';
-import { Logger } from '../../src/engine/log.js';
+import { defaultConfig } from '../../src/engine/base/config.js';
+import { Logger } from '../../src/engine/base/log.js';
 import { testPool, sh as run } from './network-helpers.js';
 
 let dir: string;

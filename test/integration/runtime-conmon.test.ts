@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { ConmonRuntime, RuntimeCreateError } from '../../src/engine/runtime/conmon-runtime.js';
 import { readK8sLog } from '../../src/engine/runtime/k8s-log.js';
 import type { RuntimeSpec } from '../../src/engine/runtime/runtime.js';
-import { Logger } from '../../src/engine/log.js';
+import { Logger } from '../../src/engine/base/log.js';
 import { NotFoundError } from '../../src/lib/errors.js';
 import { makeBusyboxRootfs } from '../helpers/busybox.js';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { packPath } from '../../src/engine/containers/archive-pack.js';
+import { packPath } from '../../src/engine/layers/archive-pack.js';
 import { unpackLayer } from '../../src/lib/tar-unpack.js';
 
 let dir: string;

@@ -1,7 +1,7 @@
 // The container store through the shared record store suite.
 import { ContainerStore } from '../../src/engine/containers/container-store.js';
 import { ZERO_TIME, type ContainerRecord } from '../../src/engine/containers/container-types.js';
-import type { Logger } from '../../src/engine/log.js';
+import type { Logger } from '../../src/engine/base/log.js';
 import { recordStoreSuite } from './record-store-suite.js';
 
 function container(id: string, n: number): ContainerRecord {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { parseChallenges } from '../../src/engine/distribution/auth-challenge.js';
 import { decodeRegistryAuth } from '../../src/engine/distribution/credentials.js';
-import { humanSize, progressBar } from '../../src/engine/distribution/json-progress.js';
+import { humanSize, progressBar } from '../../src/engine/progress/json-progress.js';
 import { parseManifest, selectPlatform } from '../../src/engine/distribution/manifest.js';
 import { RegistryHosts } from '../../src/engine/distribution/registry-hosts.js';
 import { parsePlatform, pullReference } from '../../src/engine/distribution/http-handlers.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import { Logger } from '../../src/engine/log.js';
+import { Logger } from '../../src/engine/base/log.js';
 import { ImageStore } from '../../src/engine/images/image-store.js';
 import { hostPlatform } from '../../src/engine/images/image-config.js';
 

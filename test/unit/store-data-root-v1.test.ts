@@ -12,7 +12,7 @@ import { VolumeStore } from '../../src/engine/volumes/volume-store.js';
 import { ImageStore } from '../../src/engine/images/image-store.js';
 import { BuildCache } from '../../src/engine/build/build-cache.js';
 import type { Engine } from '../../src/engine/engine.js';
-import type { Logger } from '../../src/engine/log.js';
+import type { Logger } from '../../src/engine/base/log.js';
 import { parseReference } from '../../src/lib/image-reference.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/data-root-v1', import.meta.url));

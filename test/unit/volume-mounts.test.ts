@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VolumeStore } from '../../src/engine/volumes/volume-store.js';
-import { Logger } from '../../src/engine/log.js';
+import { Logger } from '../../src/engine/base/log.js';
 import { InvalidArgumentError } from '../../src/lib/errors.js';
 import {
   planMounts, claimMounts, releaseMounts, runtimeMounts, inspectMounts, tmpfsFlagMounts, restoreMountRefs,

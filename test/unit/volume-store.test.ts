@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VolumeStore, volumeRecords, type VolumeRecord } from '../../src/engine/volumes/volume-store.js';
 import { recordStoreSuite } from './record-store-suite.js';
-import { Logger } from '../../src/engine/log.js';
+import { Logger } from '../../src/engine/base/log.js';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../../src/lib/errors.js';
 
 let root: string;

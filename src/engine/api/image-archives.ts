@@ -5,7 +5,7 @@ import { queryBool, sendError } from './http.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
 import { resolveSaveTargets, saveImages } from '../images/archive-save.js';
 import { loadImages } from '../images/archive-load.js';
-import { HttpProgressOutput } from '../distribution/json-progress.js';
+import { HttpProgressOutput } from '../progress/json-progress.js';
 
 export function routes(_engine: Engine): Route[] {
   return [

@@ -4,7 +4,7 @@
 // Pull progress of a FROM goes into the same stream. With `q`, messages are held back: a success
 // answers only the image ID, a failure sends what was held and then the error.
 import type { ServerResponse } from 'node:http';
-import type { JsonMessage, ProgressOutput } from '../distribution/json-progress.js';
+import type { JsonMessage, ProgressOutput } from '../progress/json-progress.js';
 
 export class BuildOutput implements ProgressOutput {
   private begun = false;

@@ -12,7 +12,7 @@ import { shortId } from '../images/image-store.js';
 import type { LayerInfo } from '../images/layer-store.js';
 import { resolveUser } from '../containers/user-lookup.js';
 import type { AuthConfig } from '../distribution/credentials.js';
-import { ProgressReporter } from '../distribution/json-progress.js';
+import { ProgressReporter } from '../progress/json-progress.js';
 import { pullImage } from '../distribution/pull.js';
 import { BuildArgs, type StageArgs } from './build-args.js';
 import { stepKey, type BuildCache } from './build-cache.js';

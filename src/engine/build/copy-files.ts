@@ -11,7 +11,7 @@ import { gunzipSync, constants as zlib } from 'node:zlib';
 import { InvalidArgumentError, orIfMissing } from '../../lib/errors.js';
 import { resolveInRoot } from '../../lib/root-path.js';
 import { unpackLayer } from '../../lib/tar-unpack.js';
-import { packPath } from '../containers/archive-pack.js';
+import { packPath } from '../layers/archive-pack.js';
 import { globRegExp } from './dockerignore.js';
 
 export interface CopySource {

@@ -6,8 +6,8 @@ import type { Engine } from '../engine.js';
 import type { LayerInfo } from '../images/layer-store.js';
 import { chainOf } from '../images/image-store.js';
 import { mountRootfs, rootfsDirs, unmountRootfs, type RootfsDirs } from '../containers/rootfs.js';
-import { packPath } from '../containers/archive-pack.js';
-import { keepLayerArchive } from '../distribution/layer-io.js';
+import { packPath } from '../layers/archive-pack.js';
+import { keepLayerArchive } from '../layers/kept-archive.js';
 import { bestEffort } from '../../lib/best-effort.js';
 
 export class Snapshot {

@@ -11,7 +11,7 @@ import { unpackLayer } from '../../lib/tar-unpack.js';
 import { withContainerFs } from './archive-rootfs.js';
 import { pathInRootError, resolveInRoot } from '../../lib/root-path.js';
 import { containerPathOf, fileNotFound, preserveTrailing, resolvePath, statPath, type PathStat } from './archive-path.js';
-import { packPath } from './archive-pack.js';
+import { packPath } from '../layers/archive-pack.js';
 import { resolveUser } from './user-lookup.js';
 
 /** HEAD /containers/{id}/archive: what is at `path` (a symlink itself, not its target). */

@@ -1,5 +1,5 @@
 import type { Duplex, Writable } from 'node:stream';
-import type { Logger } from '../log.js';
+import type { Logger } from '../base/log.js';
 import { followOutput, type OutputRecord } from '../runtime/attach-log.js';
 import { StdinRelay } from '../runtime/attach-stdin.js';
 import { DetachScanner } from './attach-keys.js';

@@ -6,7 +6,7 @@
 import type { Stats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { opaqueDirs } from './archive-pack.js';
+import { opaqueDirs } from '../layers/archive-pack.js';
 import { orIfMissing } from '../../lib/errors.js';
 
 export const enum ChangeKind { Modify = 0, Add = 1, Delete = 2 }

@@ -9,9 +9,9 @@ import { hostPlatform, type ImageConfig, type ImageRuntimeConfig } from '../imag
 import { chainOf } from '../images/image-store.js';
 import type { LayerInfo } from '../images/layer-store.js';
 import { rootfsDirs } from './rootfs.js';
-import { packPath } from './archive-pack.js';
+import { packPath } from '../layers/archive-pack.js';
 import { isMountStub } from './changes.js';
-import { keepLayerArchive } from '../distribution/layer-io.js';
+import { keepLayerArchive } from '../layers/kept-archive.js';
 
 export interface CommitOptions {
   ref?: ImageReference;

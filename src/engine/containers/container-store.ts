@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '../log.js';
+import type { Logger } from '../base/log.js';
 import { RecordStore } from '../store/record-store.js';
 import type { ContainerRecord } from './container-types.js';
 import { rootfsDirs, unmountRootfs } from './rootfs.js';

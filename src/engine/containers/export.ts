@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Engine } from '../engine.js';
 import type { Container } from './container.js';
 import { withContainerFs } from './archive-rootfs.js';
-import { packPath } from './archive-pack.js';
+import { packPath } from '../layers/archive-pack.js';
 
 /**
  * `docker export`: the container's root filesystem as one tar (image layers and the container's own,

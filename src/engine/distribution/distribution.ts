@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { mkdir, rm } from 'node:fs/promises';
 import type { Engine } from '../engine.js';
 import { BlobDownloads } from './blob-download.js';
-import { LayerOrigins } from './layer-origins.js';
+import { LayerOrigins } from '../layers/layer-origins.js';
 import { RegistryHosts } from './registry-hosts.js';
-import { LayerIo, layerOriginsRoot } from './layer-io.js';
+import { LayerIo } from './layer-io.js';
+import { layerOriginsRoot } from '../layers/kept-archive.js';
 
 export class Distribution {
   /** chainID -> the extraction registering it now, so concurrent pulls unpack a layer once. */

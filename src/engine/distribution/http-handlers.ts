@@ -6,7 +6,7 @@ import { InvalidArgumentError, errorMessage } from '../../lib/errors.js';
 import { isDigest } from '../../lib/oci-digest.js';
 import { isValidTag, parseReference, withDefaultTag, type ImageReference } from '../../lib/image-reference.js';
 import { decodeRegistryAuth } from './credentials.js';
-import { HttpProgressOutput, ProgressReporter } from './json-progress.js';
+import { HttpProgressOutput, ProgressReporter } from '../progress/json-progress.js';
 import { pullImage, type Platform } from './pull.js';
 import { pushImage } from './push.js';
 import { SEARCH_FILTERS, searchImages } from './search.js';

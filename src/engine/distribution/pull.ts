@@ -16,7 +16,7 @@ import { readCappedReply } from './http-body.js';
 import { openLayerTar, openLiveLayerTar } from './layer-decompress.js';
 import { LayerIo } from './layer-io.js';
 import { ACCEPTED_MANIFEST_TYPES, parseManifest, selectPlatform, type ImageManifest } from './manifest.js';
-import { ProgressReporter, shortId } from './json-progress.js';
+import { ProgressReporter, shortId } from '../progress/json-progress.js';
 import { RegistryClient } from './registry-client.js';
 import { Limit } from './limit.js';
 import { connectRegistry, describePullError } from './pull-errors.js';

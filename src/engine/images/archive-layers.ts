@@ -8,9 +8,9 @@ import type { Engine } from '../engine.js';
 import { SystemError } from '../../lib/errors.js';
 import { Digester } from '../../lib/oci-digest.js';
 import { decompress } from '../../lib/tar-decompress.js';
-import { LayerOrigins } from '../distribution/layer-origins.js';
-import { layerOriginsRoot } from '../distribution/layer-io.js';
-import { packPath } from '../containers/archive-pack.js';
+import { LayerOrigins } from '../layers/layer-origins.js';
+import { layerOriginsRoot } from '../layers/kept-archive.js';
+import { packPath } from '../layers/archive-pack.js';
 
 export interface SpooledLayer {
   diffId: string;

@@ -16,8 +16,8 @@ import { digestOf, parseDigest } from '../../lib/oci-digest.js';
 import { INDEX_TYPES, type Descriptor } from '../../lib/oci-media-types.js';
 import { resolveInRoot } from '../../lib/root-path.js';
 import { unpackLayer } from '../../lib/tar-unpack.js';
-import { keepLayerArchive } from '../distribution/layer-io.js';
-import { progressBar, shortId, type JsonMessage, type ProgressOutput } from '../distribution/json-progress.js';
+import { keepLayerArchive } from '../layers/kept-archive.js';
+import { progressBar, shortId, type JsonMessage, type ProgressOutput } from '../progress/json-progress.js';
 import { hostPlatform, parseImageConfig } from './image-config.js';
 import { chainIdOf } from './layer-store.js';
 

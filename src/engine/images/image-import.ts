@@ -4,7 +4,7 @@ import type { ImageReference } from '../../lib/image-reference.js';
 import { applyChanges } from './config-changes.js';
 import { hostPlatform, type ImageConfig } from './image-config.js';
 import type { ImageRecord, ImageStore } from './image-store.js';
-import { keepLayerArchive } from '../distribution/layer-io.js';
+import { keepLayerArchive } from '../layers/kept-archive.js';
 
 export interface ImportOptions {
   /** The root filesystem as a tar (plain or gzip). */

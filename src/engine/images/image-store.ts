@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Logger } from '../log.js';
+import type { Logger } from '../base/log.js';
 import { RecordStore } from '../store/record-store.js';
 import { RecordDocument } from '../store/record-document.js';
 import type { StoreLog } from '../store/record-file.js';
@@ -9,7 +9,7 @@ import { InvalidArgumentError, NotFoundError, SystemError } from '../../lib/erro
 import {
   familiarString, parseAnyReference, withDefaultTag, type ImageReference,
 } from '../../lib/image-reference.js';
-import { ContentStore } from './content-store.js';
+import { ContentStore } from '../store/content-store.js';
 import { LayerStore, chainIdOf, type LayerInfo, type RegisterOptions } from './layer-store.js';
 import { ReferenceStore } from './reference-store.js';
 import { parseImageConfig, type ImageConfig } from './image-config.js';

@@ -8,7 +8,7 @@ import {
   RecordFileError, encodeRecord, readRecordFile, writeRecordFile, type RecordSchema,
 } from '../store/record-file.js';
 import { unpackLayer } from '../../lib/tar-unpack.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../base/log.js';
 
 /** What is known of one unpacked layer (`<layers>/<chainID hex>/layer.json`). */
 export interface LayerInfo {

@@ -1,4 +1,4 @@
-import type { DaemonConfig } from '../config.js';
+import type { DaemonConfig } from '../base/config.js';
 import { formatIp, formatSubnet, overlaps, parseCidr, type Subnet } from './cidr.js';
 import { ipBatch } from './host-commands.js';
 import { DEFAULT_POOLS, hostRoutes, pickSubnet, type AddressPool } from './ipam.js';

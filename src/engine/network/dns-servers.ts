@@ -1,5 +1,5 @@
 import { bestEffort } from '../../lib/best-effort.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../base/log.js';
 import { DnsServer, type NameLookup } from './dns-server.js';
 import type { NetworkRecord } from './network-store.js';
 

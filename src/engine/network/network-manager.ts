@@ -1,7 +1,7 @@
 import { readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DaemonConfig } from '../config.js';
-import type { Logger } from '../log.js';
+import type { DaemonConfig } from '../base/config.js';
+import type { Logger } from '../base/log.js';
 import { bestEffort } from '../../lib/best-effort.js';
 import { SerialQueue } from '../../lib/serial-queue.js';
 import { Bridges } from './bridges.js';

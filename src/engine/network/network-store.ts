@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Logger } from '../log.js';
+import { Logger } from '../base/log.js';
 import { RecordStore } from '../store/record-store.js';
 import type { StoreLog } from '../store/record-file.js';
 import type { LinkSpec } from './links.js';

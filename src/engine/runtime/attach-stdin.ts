@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
-import type { Logger } from '../log.js';
+import type { Logger } from '../base/log.js';
 import { findExecutable } from './runc.js';
 
 /**

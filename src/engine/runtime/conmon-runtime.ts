@@ -3,7 +3,7 @@ import { mkdir, readFile, rm, stat, statfs, writeFile, access } from 'node:fs/pr
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError, NotFoundError, SystemError, errorMessage } from '../../lib/errors.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../base/log.js';
 import { spawnConmon } from './conmon-spawn.js';
 import { ExitWatcher } from './exit-watcher.js';
 import { buildOciSpec } from './oci-spec.js';

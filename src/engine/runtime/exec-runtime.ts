@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SystemError, errorMessage } from '../../lib/errors.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../base/log.js';
 import { spawnConmon } from './conmon-spawn.js';
 import { ExitWatcher } from './exit-watcher.js';
 import { DEFAULT_CAPABILITIES } from './oci-spec.js';

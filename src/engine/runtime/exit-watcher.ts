@@ -1,5 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
-import type { Logger } from '../log.js';
+import type { Logger } from '../base/log.js';
 
 /**
  * Waits for conmon's exit files (`<exit-dir>/<id>`, written by rename when the container ends) with one

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../log.js';
+import type { Logger } from '../base/log.js';
 import { syncDir } from '../../lib/atomic-file.js';
 import { RecordStore } from '../store/record-store.js';
 import type { StoreLog } from '../store/record-file.js';

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { InvalidArgumentError, errorMessage } from '../lib/errors.js';
+import { InvalidArgumentError, errorMessage } from '../../lib/errors.js';
 import { isLogLevel, type LogLevel } from './log.js';
 
 /** Everything berthd is configured with: flags and daemon.json, with dockerd's names. */
