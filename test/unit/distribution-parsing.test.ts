@@ -8,7 +8,7 @@ import { decodeRegistryAuth } from '../../src/engine/distribution/credentials.js
 import { humanSize, progressBar } from '../../src/engine/progress/json-progress.js';
 import { parseManifest, selectPlatform } from '../../src/engine/distribution/manifest.js';
 import { RegistryHosts } from '../../src/engine/distribution/registry-hosts.js';
-import { parsePlatform, pullReference } from '../../src/engine/distribution/http-handlers.js';
+import { parsePlatform, pullReference } from '../../src/engine/api/image-transfer.js';
 import { loginRegistry } from '../../src/engine/distribution/login.js';
 
 const sha = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;

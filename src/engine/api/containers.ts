@@ -5,12 +5,12 @@ import { ConflictError, InvalidArgumentError } from '../../lib/errors.js';
 import { inspectJson, summaryJson, containerSizes } from '../containers/container-views.js';
 import { LIST_FILTERS, selectContainers } from '../containers/list-filters.js';
 import { parseSignal } from '../containers/signals.js';
-import { logStream, parseLogOptions, streamType } from '../containers/log-streams.js';
+import { logStream, parseLogOptions, streamType } from './container-logs.js';
 import { attachContainer } from '../containers/attach-stream.js';
-import { attachWebSocket } from '../containers/attach-ws.js';
+import { attachWebSocket } from './attach-ws.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../containers/attach-keys.js';
 import { containerNotRunning, parseTtySize, resizeTerminal } from '../containers/attach-resize.js';
-import { statsStream } from '../containers/stats.js';
+import { statsStream } from './container-stats.js';
 
 export function routes(_engine: Engine): Route[] {
   return [

@@ -6,7 +6,7 @@ import { ExecManager } from '../containers/exec-manager.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../containers/attach-keys.js';
 import { parseTtySize } from '../containers/attach-resize.js';
 import { runSession } from '../containers/attach-session.js';
-import { streamType } from '../containers/log-streams.js';
+import { streamType } from './container-logs.js';
 
 export function routes(_engine: Engine): Route[] {
   return [

@@ -9,7 +9,7 @@ import { deleteImage } from '../images/image-delete.js';
 import { LIST_FILTERS, PRUNE_FILTERS, listImages, pruneImages } from '../images/image-list.js';
 import { imageHistory, imageInspect, imageSummary } from '../images/image-views.js';
 import { hostPlatform } from '../images/image-config.js';
-import { handlePull, handlePush, handleSearch } from '../distribution/http-handlers.js';
+import { handlePull, handlePush, handleSearch } from './image-transfer.js';
 
 export function routes(_engine: Engine): Route[] {
   return [

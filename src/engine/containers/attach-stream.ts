@@ -6,7 +6,7 @@ import { readK8sLog } from '../runtime/k8s-log.js';
 import { logSize } from '../runtime/attach-log.js';
 import type { Container } from './container.js';
 import { put, runSession, type SessionEnd } from './attach-session.js';
-import { frame } from './log-streams.js';
+import { frame } from './stream-frame.js';
 
 export interface AttachOptions {
   stdin: boolean;

@@ -1,58 +1,27 @@
-import type { RequestContext } from '../api/router.js';
 import type { Container } from './container.js';
 import { ZERO_TIME } from './container-types.js';
 import { emptySample, sampleCgroup, type CgroupSample } from './cgroup-stats.js';
 
-const INTERVAL_MS = 1000;
-
-/**
- * GET /containers/{id}/stats: one JSON document per second while `stream`, or a single one. Without
- * `one-shot` the single answer carries two samples a second apart (cpu_stats and precpu_stats), so
- * `docker stats --no-stream` can compute a CPU percentage, as with dockerd.
- */
-export async function statsStream(ctx: RequestContext, c: Container, opts: { stream: boolean; oneShot: boolean }): Promise<void> {
-  const res = ctx.res!;
-  let closed = false;
-  res.on('close', () => (closed = true));
-  res.writeHead(200, { 'Content-Type': 'application/json' });
-  let previous = await sample(c);
-  if (!opts.stream && opts.oneShot) {
-    res.end(JSON.stringify(document(c, previous, undefined)) + '\n');
-    return;
-  }
-  if (opts.stream) res.write(JSON.stringify(document(c, previous, undefined)) + '\n');
-  while (!closed) {
-    await new Promise((r) => setTimeout(r, INTERVAL_MS));
-    if (closed) return;
-    const current = await sample(c);
-    const doc = JSON.stringify(document(c, current, previous)) + '\n';
-    previous = current;
-    if (!opts.stream) {
-      res.end(doc);
-      return;
-    }
-    res.write(doc);
-    if (c.removed) break;
-  }
-  res.end();
-}
-
-interface Timed {
+/** One reading of a container's cgroup, with when it was taken. */
+export interface StatsSample {
   at: Date;
   data: CgroupSample;
 }
 
-async function sample(c: Container): Promise<Timed> {
+/** Reads the container's cgroup now; a container that does not run (or just ended) reads as empty. */
+export async function sampleStats(c: Container): Promise<StatsSample> {
   const at = new Date();
   if (!c.state.running || c.state.restarting || !c.state.pid) return { at, data: emptySample() };
   try {
     return { at, data: await sampleCgroup(c.state.pid) };
   } catch {
+    // The process ended between the state check and the read: that is an empty reading, as dockerd's.
     return { at, data: emptySample() };
   }
 }
 
-function document(c: Container, current: Timed, previous: Timed | undefined): Record<string, unknown> {
+/** Docker's stats document: `current`, with `previous` as the precpu sample (empty for the first). */
+export function statsDocument(c: Container, current: StatsSample, previous: StatsSample | undefined): Record<string, unknown> {
   const empty = emptySample();
   return {
     read: current.at.toISOString(),

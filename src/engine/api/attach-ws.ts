@@ -1,8 +1,8 @@
 import type * as Ws from 'ws';
-import type { RequestContext } from '../api/router.js';
+import type { RequestContext } from './router.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
-import type { Container } from './container.js';
-import { attachContainer, type AttachOptions } from './attach-stream.js';
+import type { Container } from '../containers/container.js';
+import { attachContainer, type AttachOptions } from '../containers/attach-stream.js';
 import { lazyModule } from '../../lib/lazy-module.js';
 
 /** ws loads with the first WebSocket attach, not at daemon start. */

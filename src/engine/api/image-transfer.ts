@@ -1,16 +1,16 @@
 // The pull and push halves of POST /images/create?fromImage= and POST /images/{name}/push: parse and
 // validate everything, then stream Docker's JSON progress. An error before the first message is an
 // HTTP error status; after it, an {"error"} message ends the stream, as dockerd does.
-import type { RequestContext } from '../api/router.js';
+import type { RequestContext } from './router.js';
 import { InvalidArgumentError, errorMessage } from '../../lib/errors.js';
 import { isDigest } from '../../lib/oci-digest.js';
 import { isValidTag, parseReference, withDefaultTag, type ImageReference } from '../../lib/image-reference.js';
-import { decodeRegistryAuth } from './credentials.js';
+import { decodeRegistryAuth } from '../distribution/credentials.js';
 import { HttpProgressOutput, ProgressReporter } from '../progress/json-progress.js';
-import { pullImage, type Platform } from './pull.js';
-import { pushImage } from './push.js';
-import { SEARCH_FILTERS, searchImages } from './search.js';
-import { queryFilters, queryInt, sendJson } from '../api/http.js';
+import { pullImage, type Platform } from '../distribution/pull.js';
+import { pushImage } from '../distribution/push.js';
+import { SEARCH_FILTERS, searchImages } from '../distribution/search.js';
+import { queryFilters, queryInt, sendJson } from './http.js';
 
 /** POST /images/create?fromImage=&tag=&platform= */
 export async function handlePull(ctx: RequestContext): Promise<void> {

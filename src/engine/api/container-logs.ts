@@ -1,8 +1,9 @@
-import type { RequestContext } from '../api/router.js';
-import { queryBool } from '../api/http.js';
+import type { RequestContext } from './router.js';
+import { queryBool } from './http.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
-import { put } from './attach-session.js';
-import type { Container } from './container.js';
+import { put } from '../containers/attach-session.js';
+import { frame } from '../containers/stream-frame.js';
+import type { Container } from '../containers/container.js';
 import { formatRfc3339Nano, readK8sLog, type LogEntry } from '../runtime/k8s-log.js';
 
 export interface LogOptions {
@@ -40,14 +41,6 @@ function parseUnixTime(value: string, name: string): bigint {
   const m = /^(-?\d+)(?:\.(\d{1,9}))?$/.exec(value);
   if (!m) throw new InvalidArgumentError(`invalid value for "${name}": "${value}"`);
   return BigInt(m[1]) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
-}
-
-/** Docker's stream framing without a TTY: [stream, 0, 0, 0, size (uint32 BE)] then the bytes. */
-export function frame(stream: 'stdout' | 'stderr', data: Buffer): Buffer {
-  const header = Buffer.alloc(8);
-  header[0] = stream === 'stdout' ? 1 : 2;
-  header.writeUInt32BE(data.length, 4);
-  return Buffer.concat([header, data]);
 }
 
 function render(entry: LogEntry, tty: boolean, timestamps: boolean): Buffer {
