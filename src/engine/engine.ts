@@ -6,7 +6,7 @@ import { ImageStore } from './images/image-store.js';
 import { ContainerManager } from './containers/container-manager.js';
 import { VolumeStore } from './volumes/volume-store.js';
 import { NetworkManager } from './network/network-manager.js';
-import { distributionOf } from './distribution/distribution.js';
+import { Distribution } from './distribution/distribution.js';
 
 export const BERTH_VERSION = '0.1.0';
 export const API_VERSION = '1.47';
@@ -25,6 +25,7 @@ export class Engine {
   containers!: ContainerManager;
   volumes!: VolumeStore;
   network!: NetworkManager;
+  distribution!: Distribution;
 
   private constructor(readonly config: DaemonConfig, readonly log: Logger) {}
 
@@ -38,13 +39,14 @@ export class Engine {
     engine.network = await NetworkManager.open(config, log);
     engine.containers = await ContainerManager.open(engine);
     // Empties the download area now, so that a pull cut off by a crash leaves nothing behind.
-    await distributionOf(engine);
+    engine.distribution = await Distribution.open(engine);
     return engine;
   }
 
   /** Stops the daemon's own work. Containers keep running (live restore); the next start picks them up. */
   async shutdown(): Promise<void> {
     await this.containers.shutdown();
+    await this.distribution.close();
     await this.network.shutdown();
   }
 }

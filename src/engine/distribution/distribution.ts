@@ -1,9 +1,11 @@
 // The engine's distribution state, shared by every pull and push of one daemon: registry hosts and their
 // connection pools, the downloads in flight, the layer extractions in flight, and where layers came from.
-// Made on first use; its temp directory is emptied then, so a download cut off by a crash leaves nothing.
+// Opened at daemon start, when its temp directory is emptied, so a download cut off by a crash leaves nothing.
 import { join } from 'node:path';
 import { mkdir, rm } from 'node:fs/promises';
-import type { Engine } from '../engine.js';
+import type { DaemonConfig } from '../base/config.js';
+import type { Logger } from '../base/log.js';
+import type { ImageStore } from '../images/image-store.js';
 import { BlobDownloads } from './blob-download.js';
 import { LayerOrigins } from '../layers/layer-origins.js';
 import { RegistryHosts } from './registry-hosts.js';
@@ -21,27 +23,27 @@ export class Distribution {
     readonly tmpDir: string,
   ) {}
 
-  static async open(engine: Engine): Promise<Distribution> {
-    const root = join(engine.config.dataRoot, 'distribution');
+  static async open(deps: { config: DaemonConfig; log: Logger; images: ImageStore }): Promise<Distribution> {
+    const root = join(deps.config.dataRoot, 'distribution');
     const tmpDir = join(root, 'tmp');
     await rm(tmpDir, { recursive: true, force: true });
     await mkdir(tmpDir, { recursive: true, mode: 0o700 });
-    const hosts = new RegistryHosts(engine.config, engine.log);
-    const origins = await LayerOrigins.open(layerOriginsRoot(engine.config.dataRoot), engine.log);
-    await new LayerIo(engine.images, origins).pruneLocalBlobs();
+    const hosts = new RegistryHosts(deps.config, deps.log);
+    const origins = await LayerOrigins.open(layerOriginsRoot(deps.config.dataRoot), deps.log);
+    await new LayerIo(deps.images, origins).pruneLocalBlobs();
     return new Distribution(hosts, new BlobDownloads(tmpDir), origins, tmpDir);
+  }
+
+  /** Closes the registry connection pools (at daemon shutdown, after the API stopped taking requests). */
+  async close(): Promise<void> {
+    await this.hosts.close();
   }
 }
 
-const instances = new WeakMap<Engine, Promise<Distribution>>();
-
-/** The engine's Distribution, opened on first use. */
-export function distributionOf(engine: Engine): Promise<Distribution> {
-  let instance = instances.get(engine);
-  if (!instance) {
-    instance = Distribution.open(engine);
-    instance.catch(() => instances.delete(engine));
-    instances.set(engine, instance);
-  }
-  return instance;
+/** What pull, push, login and search use of the daemon. */
+export interface RegistryServices {
+  readonly config: DaemonConfig;
+  readonly log: Logger;
+  readonly images: ImageStore;
+  readonly distribution: Distribution;
 }

@@ -4,10 +4,9 @@
 import type * as Undici from 'undici';
 import { lazyModule } from '../../lib/lazy-module.js';
 import { errorMessage, InvalidArgumentError } from '../../lib/errors.js';
-import type { Engine } from '../engine.js';
 import { parseChallenges } from './auth-challenge.js';
 import type { AuthConfig } from './credentials.js';
-import { distributionOf } from './distribution.js';
+import type { RegistryServices } from './distribution.js';
 import { RegistryAuthError, RegistryUnauthorizedError, RegistryUnreachableError } from './errors.js';
 import { RegistryAuthorizer } from './registry-auth.js';
 import { DOCKER_IO, type RegistryEndpoint, type RegistryHosts } from './registry-hosts.js';
@@ -30,9 +29,9 @@ export function loginRegistry(serverAddress: string | undefined): string {
   return host;
 }
 
-export async function login(engine: Engine, auth: AuthConfig): Promise<LoginResult> {
+export async function login(engine: RegistryServices, auth: AuthConfig): Promise<LoginResult> {
   if (!auth.username || auth.password === undefined) throw new InvalidArgumentError('a username and a password are required to log in');
-  const dist = await distributionOf(engine);
+  const dist = engine.distribution;
   const endpoints = await dist.hosts.endpoints(loginRegistry(auth.serveraddress), true);
   let lastError: unknown;
   for (const endpoint of endpoints) {

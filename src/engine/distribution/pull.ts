@@ -3,14 +3,13 @@
 // register them bottom up, then the image and its tag and digest reference, reporting progress as
 // dockerd does.
 import { bestEffort } from '../../lib/best-effort.js';
-import type { Engine } from '../engine.js';
 import { digestOf, parseDigest } from '../../lib/oci-digest.js';
 import type { Descriptor } from '../../lib/oci-media-types.js';
 import { familiarString, type ImageReference } from '../../lib/image-reference.js';
 import { chainIdOf } from '../images/layer-store.js';
 import { hostPlatform } from '../images/image-config.js';
 import type { AuthConfig } from './credentials.js';
-import { distributionOf, type Distribution } from './distribution.js';
+import type { Distribution, RegistryServices } from './distribution.js';
 import { RegistryContentError, RegistryResponseError } from './errors.js';
 import { readCappedReply } from './http-body.js';
 import { openLayerTar, openLiveLayerTar } from './layer-decompress.js';
@@ -65,8 +64,8 @@ interface ResolvedImage {
  * turns them into an HTTP status); later ones are thrown too, and the caller writes them into the stream.
  * A failed pull registers no image; layers unpacked before the failure stay for the next attempt.
  */
-export async function pullImage(engine: Engine, options: PullOptions): Promise<PullResult> {
-  const dist = await distributionOf(engine);
+export async function pullImage(engine: RegistryServices, options: PullOptions): Promise<PullResult> {
+  const dist = engine.distribution;
   const io = new LayerIo(engine.images, dist.origins);
   const ref = options.reference;
   const resolved = await resolveImage(dist, options);

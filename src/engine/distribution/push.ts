@@ -5,7 +5,6 @@
 import { bestEffort } from '../../lib/best-effort.js';
 import { createGzip } from 'node:zlib';
 import { Readable, Transform } from 'node:stream';
-import type { Engine } from '../engine.js';
 import { Digester, digestOf } from '../../lib/oci-digest.js';
 import {
   DOCKER_CONFIG, DOCKER_MANIFEST, OCI_CONFIG, OCI_MANIFEST, type Descriptor,
@@ -14,7 +13,7 @@ import { NotFoundError } from '../../lib/errors.js';
 import { parseReference, type ImageReference } from '../../lib/image-reference.js';
 import type { ImageRecord } from '../images/image-store.js';
 import type { AuthConfig } from './credentials.js';
-import { distributionOf, type Distribution } from './distribution.js';
+import type { Distribution, RegistryServices } from './distribution.js';
 import { RegistryContentError } from './errors.js';
 import { ProgressReporter, shortId } from '../progress/json-progress.js';
 import { LayerIo } from './layer-io.js';
@@ -44,13 +43,13 @@ export interface PushedTag {
   size: number;
 }
 
-export async function pushImage(engine: Engine, options: PushOptions): Promise<PushedTag[]> {
+export async function pushImage(engine: RegistryServices, options: PushOptions): Promise<PushedTag[]> {
   const { reference: ref, progress } = options;
   const repository = `${ref.domain}/${ref.path}`;
   progress.message(`The push refers to repository [${repository}]`);
   const targets = localTags(engine, ref);
   if (targets.length === 0) throw new NotFoundError(`An image does not exist locally with the tag: ${repository}`);
-  const dist = await distributionOf(engine);
+  const dist = engine.distribution;
   const io = new LayerIo(engine.images, dist.origins);
   const pushed: PushedTag[] = [];
   await connectRegistry(dist, ref, options.credentials, 'pull,push', async (client) => {
@@ -63,7 +62,7 @@ export async function pushImage(engine: Engine, options: PushOptions): Promise<P
 }
 
 /** The local images to push: the one tag named, or every tag of the repository. */
-function localTags(engine: Engine, ref: ImageReference): { tag: string; image: ImageRecord }[] {
+function localTags(engine: RegistryServices, ref: ImageReference): { tag: string; image: ImageRecord }[] {
   const out: { tag: string; image: ImageRecord }[] = [];
   for (const image of engine.images.list()) {
     for (const name of image.repoTags) {
@@ -77,7 +76,7 @@ function localTags(engine: Engine, ref: ImageReference): { tag: string; image: I
 }
 
 async function pushTag(
-  engine: Engine, dist: Distribution, io: LayerIo, client: RegistryClient, image: ImageRecord, tag: string, options: PushOptions,
+  engine: RegistryServices, dist: Distribution, io: LayerIo, client: RegistryClient, image: ImageRecord, tag: string, options: PushOptions,
 ): Promise<PushedTag> {
   const { progress } = options;
   const config = await io.configBytes(image.id);
@@ -110,7 +109,7 @@ async function pushTag(
 
 /** Makes sure the repository has one layer; returns its descriptor. */
 async function pushLayer(
-  engine: Engine, dist: Distribution, io: LayerIo, client: RegistryClient, diffId: string, chainId: string, options: PushOptions,
+  engine: RegistryServices, dist: Distribution, io: LayerIo, client: RegistryClient, diffId: string, chainId: string, options: PushOptions,
 ): Promise<Descriptor> {
   const { progress } = options;
   const id = shortId(diffId);
@@ -156,7 +155,7 @@ async function pushLayer(
 
 /** Packs the layer directory, gzips it on the way up, and checks the tar is the layer the config names. */
 async function uploadPacked(
-  engine: Engine, client: RegistryClient, diffId: string, chainId: string, onProgress: (n: number, total: number) => void,
+  engine: RegistryServices, client: RegistryClient, diffId: string, chainId: string, onProgress: (n: number, total: number) => void,
 ): Promise<Descriptor> {
   const info = engine.images.layerStore.get(chainId);
   const total = info?.size ?? 0;

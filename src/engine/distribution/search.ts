@@ -3,10 +3,9 @@
 // the results are filtered as dockerd filters them (is-official, stars).
 import type * as Undici from 'undici';
 import { lazyModule } from '../../lib/lazy-module.js';
-import type { Engine } from '../engine.js';
 import { InvalidArgumentError, errorMessage } from '../../lib/errors.js';
 import { hasCredentials, type AuthConfig } from './credentials.js';
-import { distributionOf } from './distribution.js';
+import type { RegistryServices } from './distribution.js';
 import { RegistryResponseError, RegistryUnreachableError } from './errors.js';
 import { readCappedReply } from './http-body.js';
 import { DOCKER_IO } from './registry-hosts.js';
@@ -32,12 +31,12 @@ export interface SearchOptions {
 export const SEARCH_FILTERS = ['is-official', 'is-automated', 'stars'];
 const MAX_SEARCH_BODY = 8 * 1024 * 1024;
 
-export async function searchImages(engine: Engine, options: SearchOptions): Promise<SearchResult[]> {
+export async function searchImages(engine: RegistryServices, options: SearchOptions): Promise<SearchResult[]> {
   const limit = options.limit ?? 25;
   if (limit < 1 || limit > 100) throw new InvalidArgumentError(`limit ${limit} is outside the range of [1, 100]`);
   const { registry, query } = splitTerm(options.term);
   const filter = searchFilter(options.filters);
-  const dist = await distributionOf(engine);
+  const dist = engine.distribution;
   // docker.io's search lives on its index host; a mirror has none.
   const endpoints = registry === DOCKER_IO
     ? [await (async () => ({ origin: 'https://index.docker.io', dispatcher: await dist.hosts.dispatcherFor('https://index.docker.io') }))()]

@@ -4,7 +4,7 @@
 // an archive never holds a layer that does not match its image's config.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import type { Engine } from '../engine.js';
+import type { ImageServices } from './image-services.js';
 import { SystemError } from '../../lib/errors.js';
 import { Digester } from '../../lib/oci-digest.js';
 import { decompress } from '../../lib/tar-decompress.js';
@@ -19,7 +19,7 @@ export interface SpooledLayer {
 }
 
 /** Writes the layer `chainId` (content `diffId`) as a plain tar to `path`. */
-export async function spoolLayerTar(engine: Engine, diffId: string, chainId: string, path: string): Promise<SpooledLayer> {
+export async function spoolLayerTar(engine: ImageServices, diffId: string, chainId: string, path: string): Promise<SpooledLayer> {
   const origins = await LayerOrigins.open(layerOriginsRoot(engine.config.dataRoot), engine.log);
   const kept = await origins.local(diffId);
   if (kept && !kept.mediaType.endsWith('zstd') && (await engine.images.content.has(kept.digest))) {

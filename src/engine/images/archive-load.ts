@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Engine } from '../engine.js';
+import type { ImageServices } from './image-services.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
 import { familiarString, parseReference, withDefaultTag, type ImageReference } from '../../lib/image-reference.js';
 import { digestOf, parseDigest } from '../../lib/oci-digest.js';
@@ -37,7 +37,7 @@ interface ArchiveImage {
  * Loads every image of the archive `body`; reports progress (unless `quiet`) and one
  * `Loaded image: name:tag` / `Loaded image ID: sha256:...` line per image, as dockerd does.
  */
-export async function loadImages(engine: Engine, body: Readable | AsyncIterable<Buffer>, out: ProgressOutput, quiet: boolean): Promise<string[]> {
+export async function loadImages(engine: ImageServices, body: Readable | AsyncIterable<Buffer>, out: ProgressOutput, quiet: boolean): Promise<string[]> {
   const dir = await mkdtemp(join(engine.config.dataRoot, 'image', 'load-'));
   try {
     await unpackLayer(body, dir, { mode: 'copy' });
@@ -50,7 +50,7 @@ export async function loadImages(engine: Engine, body: Readable | AsyncIterable<
   }
 }
 
-async function loadOne(engine: Engine, dir: string, entry: ArchiveImage, out: ProgressOutput, quiet: boolean): Promise<string> {
+async function loadOne(engine: ImageServices, dir: string, entry: ArchiveImage, out: ProgressOutput, quiet: boolean): Promise<string> {
   const store = engine.images;
   const say = (message: LoadMessage) => out.write(message);
   const configBytes = await readInside(dir, entry.configPath);

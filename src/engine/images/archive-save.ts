@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type tar from 'tar-stream';
-import type { Engine } from '../engine.js';
+import type { ImageServices } from './image-services.js';
 import { NotFoundError } from '../../lib/errors.js';
 import { lazyModule } from '../../lib/lazy-module.js';
 import {
@@ -69,7 +69,7 @@ export function resolveSaveTargets(store: ImageStore, names: string[]): SaveTarg
  * Writes the archive of `targets` to `out`. Layers are spooled to disk first (each checked against its
  * diffID), so a failure comes before the first byte; `begin` is called just before writing starts.
  */
-export async function saveImages(engine: Engine, targets: SaveTarget[], out: Writable, begin: () => void): Promise<void> {
+export async function saveImages(engine: ImageServices, targets: SaveTarget[], out: Writable, begin: () => void): Promise<void> {
   const store = engine.images;
   const spoolDir = await mkdtemp(join(engine.config.dataRoot, 'image', 'save-'));
   try {
@@ -98,7 +98,7 @@ export async function saveImages(engine: Engine, targets: SaveTarget[], out: Wri
   }
 }
 
-async function writeArchive(engine: Engine, targets: SaveTarget[], layers: Map<string, SpooledLayer>, pack: tar.Pack): Promise<void> {
+async function writeArchive(engine: ImageServices, targets: SaveTarget[], layers: Map<string, SpooledLayer>, pack: tar.Pack): Promise<void> {
   const store = engine.images;
   const mtime = new Date(0);
   const entry = (name: string, body: Buffer | string) =>
