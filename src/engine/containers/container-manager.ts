@@ -14,7 +14,7 @@ import { initialState, setRestarting, setRunning, setStopped, stateName } from '
 import { parseCreateBody } from './create-body.js';
 import { entrypointAndArgs, mergeImageConfig, runtimeEnv } from './image-merge.js';
 import { randomName, validateName } from './names.js';
-import { shouldRestart, RestartBackoff } from './restart-policy.js';
+import { decideExit, initialBackoff, shouldRestart, signalCancelsRestart, type LifecycleFacts } from './lifecycle-rules.js';
 import { mountPoints, mountRootfs, rootfsDirs, unmountRootfs } from './rootfs.js';
 import { parseSignal, SIGKILL, SIGTERM } from './signals.js';
 import { resolveUser } from './user-lookup.js';
@@ -199,7 +199,7 @@ export class ContainerManager {
       if (c.state.removing || c.state.dead) throw new ConflictError('container is marked for removal and cannot be started');
       c.record.restartCount = 0;
       c.record.hasBeenManuallyStopped = false;
-      c.backoff = new RestartBackoff();
+      c.backoff = initialBackoff();
       await this.run(c);
     });
   }
@@ -308,15 +308,15 @@ export class ContainerManager {
     await c.locked(async () => {
       if (this.closing || c.removed || c.runId !== runId || !c.state.running || c.state.restarting) return;
       await this.releaseRun(c);
-      const ranMs = exit.finishedAt.getTime() - Date.parse(c.state.startedAt);
       const r = c.record;
-      const delay = c.backoff.next(r.hostConfig.RestartPolicy, exit.exitCode, r.hasBeenManuallyStopped, r.restartCount, ranMs);
-      if (delay !== undefined) {
+      const decision = decideExit(lifecycleFacts(c), exit);
+      c.backoff = decision.backoff;
+      if (decision.action === 'restart') {
         setRestarting(c.state, exit);
         r.restartCount++;
         await this.store.save(r);
         c.endRun();
-        this.scheduleRestart(c, delay);
+        this.scheduleRestart(c, decision.delayMs);
         return;
       }
       setStopped(c.state, exit);
@@ -383,8 +383,7 @@ export class ContainerManager {
   private async sendSignal(c: Container, signal: number, ref: string): Promise<void> {
     await c.locked(async () => {
       if (!c.state.running) throw new ConflictError(`Cannot kill container: ${ref}: Container ${c.id} is not running`);
-      const stopSignal = c.record.config.StopSignal;
-      if (!stopSignal || signal === SIGKILL || safeSignal(stopSignal) === signal) c.backoff.cancelled = true;
+      if (signalCancelsRestart(signal, c.record.config.StopSignal)) c.backoff = { ...c.backoff, cancelled: true };
       c.record.hasBeenManuallyStopped = true;
       if (c.state.restarting) {
         // Nothing runs: cancelling the pending restart is the whole stop.
@@ -617,9 +616,9 @@ export class ContainerManager {
       const exit = (await this.runtime.readExit(c.id).catch(() => undefined))
         ?? { exitCode: 255, finishedAt: new Date(), oomKilled: false };
       await this.releaseRun(c);
-      const ranMs = exit.finishedAt.getTime() - Date.parse(r.state.startedAt);
-      const delay = c.backoff.next(r.hostConfig.RestartPolicy, exit.exitCode, r.hasBeenManuallyStopped, r.restartCount, ranMs);
-      if (delay !== undefined) {
+      const decision = decideExit(lifecycleFacts(c), exit);
+      c.backoff = decision.backoff;
+      if (decision.action === 'restart') {
         setRestarting(r.state, exit);
         r.restartCount++;
         await this.store.save(r);
@@ -698,4 +697,12 @@ function consoleSizeOf(size: unknown): RuntimeSpec['consoleSize'] {
   if (!Array.isArray(size) || size.length !== 2) return undefined;
   const [height, width] = size.map(Number);
   return height! > 0 && width! > 0 && height! <= 0xffff && width! <= 0xffff ? { height: height!, width: width! } : undefined;
+}
+
+function lifecycleFacts(c: Container): LifecycleFacts {
+  const r = c.record;
+  return {
+    policy: r.hostConfig.RestartPolicy, autoRemove: Boolean(r.hostConfig.AutoRemove), manuallyStopped: r.hasBeenManuallyStopped,
+    restartCount: r.restartCount, hasBeenStartedBefore: r.hasBeenStartedBefore, startedAt: r.state.startedAt, backoff: c.backoff,
+  };
 }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ContainerRecord } from './container-types.js';
-import { RestartBackoff } from './restart-policy.js';
+import { initialBackoff, type Backoff } from './lifecycle-rules.js';
 
 /**
  * One container in memory: its record (the source of truth for API answers, so listing never touches
@@ -11,7 +11,8 @@ import { RestartBackoff } from './restart-policy.js';
  * stopped, restarting, or its start failed), `removed`.
  */
 export class Container extends EventEmitter {
-  backoff = new RestartBackoff();
+  /** The restart back-off of the current run sequence. */
+  backoff: Backoff = initialBackoff();
   restartTimer?: NodeJS.Timeout;
   /** Increases with each run, so a late exit report of an earlier run is ignored. */
   runId = 0;
