@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { SerialQueue } from '../../lib/serial-queue.js';
 import type { ContainerRecord } from './container-types.js';
 import { initialBackoff, type Backoff } from './lifecycle-rules.js';
 
@@ -19,7 +20,7 @@ export class Container extends EventEmitter {
   /** The last run whose end was reported (`endRun`). */
   lastEndedRun = 0;
   removed = false;
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   constructor(public record: ContainerRecord) {
     super();
@@ -42,9 +43,7 @@ export class Container extends EventEmitter {
 
   /** Runs `fn` after every earlier locked operation of this container has finished. */
   locked<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn, fn);
-    this.tail = run.catch(() => {});
-    return run;
+    return this.queue.run(fn);
   }
 
   /** Resolves once the container is not running (at once if it is not); false when `signal` aborts first. */
