@@ -1,5 +1,4 @@
 import { rm } from 'node:fs/promises';
-import type { Engine } from '../engine.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import {
   ConflictError, InvalidArgumentError, NotFoundError, NotModifiedError, SystemError, errorMessage,
@@ -10,7 +9,7 @@ import { Container } from './container.js';
 import { createContainer } from './container-create.js';
 import { ContainerIndex } from './container-index.js';
 import { ContainerReconciler } from './container-reconciler.js';
-import { containerContext, type ContainerContext } from './container-roles.js';
+import { containerContext, type ContainerContext, type ContainerManagerDeps } from './container-roles.js';
 import { ContainerRunner } from './container-runner.js';
 import type { ContainerStore } from './container-store.js';
 import { stateName } from './container-state.js';
@@ -21,7 +20,6 @@ import { labelMatches } from './list-filters.js';
 import { releaseMounts, restoreMountRefs } from './mounts.js';
 import { validateName } from './names.js';
 import { rootfsDirs } from './rootfs.js';
-import { openRuntime } from './runtime-binding.js';
 import { parseSignal, SIGKILL, SIGTERM } from './signals.js';
 import { dirSize } from '../volumes/dir-size.js';
 
@@ -54,11 +52,13 @@ export class ContainerManager {
     this.supervisor = new ContainerSupervisor(ctx, this.runner, this.transitions);
   }
 
-  static async open(engine: Engine): Promise<ContainerManager> {
-    const ctx = containerContext({
-      dataRoot: engine.config.dataRoot, execRoot: engine.config.execRoot, log: engine.log,
-      runtime: await openRuntime(engine), images: engine.images, volumes: engine.volumes, network: engine.network,
-    });
+  /**
+   * Opens the containers under `deps.dataRoot` and reconciles them with what the runtime reports
+   * (processes that kept running are followed again, exits while no daemon watched are recorded,
+   * restart policies apply). The engine opens it through `openContainerManager` (runtime-binding.ts).
+   */
+  static async open(deps: ContainerManagerDeps): Promise<ContainerManager> {
+    const ctx = containerContext(deps);
     const manager = new ContainerManager(ctx);
     ctx.images.setUsageCheck((imageId) => manager.containersUsingImage(imageId));
     const { records, leftovers } = await ctx.store.load();
