@@ -3,7 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import type { DaemonConfig } from './base/config.js';
 import { Logger } from './base/log.js';
 import { ImageStore } from './images/image-store.js';
-import { ContainerManager } from './containers/container-manager.js';
+import type { ContainerManager } from './containers/container-manager.js';
+import { openContainerManager } from './containers/runtime-binding.js';
 import { VolumeStore } from './volumes/volume-store.js';
 import { NetworkManager } from './network/network-manager.js';
 import { Distribution } from './distribution/distribution.js';
@@ -37,7 +38,7 @@ export class Engine {
     engine.images = await ImageStore.open(join(config.dataRoot, 'image'), log);
     engine.volumes = await VolumeStore.open(join(config.dataRoot, 'volumes'), log);
     engine.network = await NetworkManager.open(config, log);
-    engine.containers = await ContainerManager.open(engine);
+    engine.containers = await openContainerManager(engine);
     // Empties the download area now, so that a pull cut off by a crash leaves nothing behind.
     engine.distribution = await Distribution.open(engine);
     return engine;

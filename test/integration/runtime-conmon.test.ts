@@ -12,6 +12,7 @@ import type { RuntimeSpec } from '../../src/engine/runtime/runtime.js';
 import { Logger } from '../../src/engine/base/log.js';
 import { NotFoundError } from '../../src/lib/errors.js';
 import { makeBusyboxRootfs } from '../helpers/busybox.js';
+import { runtimeContractSuite } from '../helpers/runtime-suite.js';
 
 // Real runc and conmon on a busybox rootfs, no daemon: the runtime layer on its own.
 
@@ -274,3 +275,19 @@ test('following the log until the exit gets every line the container wrote, the 
   assert.deepEqual(lines.filter((l) => l.startsWith('stderr:')), ['stderr:oops\n']);
   await runtime.delete(spec.id);
 });
+
+// The contract every runtime keeps, shared with the in-memory runtime (test/unit/runtime-memory.test.ts).
+runtimeContractSuite('conmon + runc', async () => ({
+  runtime,
+  spec: (args) => specFor(args),
+  async leftovers(ids) {
+    const found: string[] = [];
+    for (const id of ids) {
+      if (await runtime.state(id)) found.push(`${id}: runc state`);
+      if (await exists(join(runtime.exitDir, id))) found.push(`${id}: exit file`);
+      if (await exists(join(runtime.persistRoot, id))) found.push(`${id}: persist dir`);
+      if (conmonsOf(id).length) found.push(`${id}: conmon process`);
+    }
+    return found;
+  },
+}));

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { humanDuration } from '../../lib/human-duration.js';
 import { initialState, setRestarting, setRunning, setStopped, stateName, statusText } from './container-state.js';
-import { RestartBackoff, shouldRestart, validateRestartPolicy } from './restart-policy.js';
+import { validateRestartPolicy } from './restart-policy.js';
 import { randomName, validateName } from './names.js';
 import { entrypointAndArgs, mergeImageConfig, runtimeEnv } from './image-merge.js';
 import { parseSignal } from './signals.js';
@@ -46,28 +46,10 @@ test('state names and status strings follow Docker', () => {
   assert.equal(statusText(st, t0 + 30_000), 'Exited (1) 25 seconds ago');
 });
 
-test('restart policies: validation messages and decisions', () => {
+test('restart policies: validation messages', () => {
   assert.throws(() => validateRestartPolicy({ Name: 'x' }), /^InvalidArgumentError: invalid restart policy 'x'$/);
   assert.throws(() => validateRestartPolicy({ Name: 'unless-stopped', MaximumRetryCount: 1 }), /maximum retry count cannot be used with restart policy 'unless-stopped'/);
   assert.deepEqual(validateRestartPolicy({ Name: 'on-failure', MaximumRetryCount: 2 }), { Name: 'on-failure', MaximumRetryCount: 2 });
-  const onFailure = { Name: 'on-failure' as const, MaximumRetryCount: 2 };
-  assert.equal(shouldRestart(onFailure, 1, false, 1), true);
-  assert.equal(shouldRestart(onFailure, 1, false, 2), false);
-  assert.equal(shouldRestart(onFailure, 0, false, 0), false);
-  assert.equal(shouldRestart({ Name: 'unless-stopped', MaximumRetryCount: 0 }, 0, true, 0), false);
-  assert.equal(shouldRestart({ Name: 'always', MaximumRetryCount: 0 }, 0, true, 0), true);
-  assert.equal(shouldRestart({ Name: 'no', MaximumRetryCount: 0 }, 1, false, 0), false);
-});
-
-test('the restart back-off doubles from 100 ms and resets after a 10 s run; a cancel is final', () => {
-  const always = { Name: 'always' as const, MaximumRetryCount: 0 };
-  const b = new RestartBackoff();
-  assert.deepEqual([1, 2, 3, 4].map(() => b.next(always, 0, false, 0, 50)), [100, 200, 400, 800]);
-  assert.equal(b.next(always, 0, false, 0, 10_000), 100);
-  for (let i = 0; i < 20; i++) b.next(always, 0, false, 0, 1);
-  assert.equal(b.next(always, 0, false, 0, 1), 60_000);
-  b.cancelled = true;
-  assert.equal(b.next(always, 0, false, 0, 1), undefined);
 });
 
 test('names: Docker\'s pattern and messages; generated names are adjective_surname', () => {

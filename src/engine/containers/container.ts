@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
+import { SerialQueue } from '../../lib/serial-queue.js';
 import type { ContainerRecord } from './container-types.js';
-import { RestartBackoff } from './restart-policy.js';
+import { initialBackoff, type Backoff } from './lifecycle-rules.js';
 
 /**
  * One container in memory: its record (the source of truth for API answers, so listing never touches
@@ -11,14 +12,15 @@ import { RestartBackoff } from './restart-policy.js';
  * stopped, restarting, or its start failed), `removed`.
  */
 export class Container extends EventEmitter {
-  backoff = new RestartBackoff();
+  /** The restart back-off of the current run sequence. */
+  backoff: Backoff = initialBackoff();
   restartTimer?: NodeJS.Timeout;
   /** Increases with each run, so a late exit report of an earlier run is ignored. */
   runId = 0;
   /** The last run whose end was reported (`endRun`). */
   lastEndedRun = 0;
   removed = false;
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   constructor(public record: ContainerRecord) {
     super();
@@ -41,9 +43,7 @@ export class Container extends EventEmitter {
 
   /** Runs `fn` after every earlier locked operation of this container has finished. */
   locked<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn, fn);
-    this.tail = run.catch(() => {});
-    return run;
+    return this.queue.run(fn);
   }
 
   /** Resolves once the container is not running (at once if it is not); false when `signal` aborts first. */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import type { RuntimeSpec } from '../runtime/runtime.js';
-import type { VolumeStore } from '../volumes/volume-store.js';
+import type { ContainerVolumes } from './container-roles.js';
 import { InvalidArgumentError, SystemError, errorMessage, orIfMissing } from '../../lib/errors.js';
 import { parseBindSpec, PROPAGATION_MODES } from '../volumes/bind-spec.js';
 import { mountConfigError, normalize, targetProblem } from '../volumes/mount-errors.js';
@@ -173,7 +173,7 @@ function planApiMount(m: ApiMount, volumeDriver: string): MountPoint {
  * container. Fills in each volume's Name and Source. On failure it undoes its own work: references
  * dropped, volumes it created removed, so a refused create leaves nothing behind.
  */
-export async function claimMounts(volumes: VolumeStore, containerId: string, points: MountPoint[]): Promise<MountPoint[]> {
+export async function claimMounts(volumes: ContainerVolumes, containerId: string, points: MountPoint[]): Promise<MountPoint[]> {
   const out: MountPoint[] = [];
   const created: string[] = [];
   try {
@@ -198,7 +198,7 @@ export async function claimMounts(volumes: VolumeStore, containerId: string, poi
 }
 
 /** Restores a loaded container's volume references at daemon start. */
-export function restoreMountRefs(volumes: VolumeStore, containerId: string, points: MountPoint[]): void {
+export function restoreMountRefs(volumes: ContainerVolumes, containerId: string, points: MountPoint[]): void {
   for (const p of points) if (p.Type === 'volume' && p.Name) volumes.addRef(p.Name, containerId);
 }
 
@@ -206,7 +206,7 @@ export function restoreMountRefs(volumes: VolumeStore, containerId: string, poin
  * Drops a removed container's volume references; with `removeAnonymous` (`docker rm -v`) also removes
  * its anonymous volumes, unless another container still uses them. Named volumes always stay.
  */
-export async function releaseMounts(volumes: VolumeStore, containerId: string, points: MountPoint[], removeAnonymous: boolean): Promise<void> {
+export async function releaseMounts(volumes: ContainerVolumes, containerId: string, points: MountPoint[], removeAnonymous: boolean): Promise<void> {
   for (const p of points) {
     if (p.Type !== 'volume' || !p.Name) continue;
     await volumes.release(p.Name, containerId);
@@ -219,7 +219,7 @@ export async function releaseMounts(volumes: VolumeStore, containerId: string, p
  * paths, mounts volumes that have mount options, and fills new empty volumes from the image (its
  * mounted root filesystem at `rootfs`), as Docker does on first use.
  */
-export async function runtimeMounts(volumes: VolumeStore, points: MountPoint[], rootfs: string): Promise<RuntimeMount[]> {
+export async function runtimeMounts(volumes: ContainerVolumes, points: MountPoint[], rootfs: string): Promise<RuntimeMount[]> {
   const out: RuntimeMount[] = [];
   for (const p of points) {
     const rw = p.RW ? 'rw' : 'ro';

@@ -1,14 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, statfs, writeFile, access } from 'node:fs/promises';
-import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError, NotFoundError, SystemError, errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../base/log.js';
 import { spawnConmon } from './conmon-spawn.js';
 import { ExitWatcher } from './exit-watcher.js';
 import { buildOciSpec } from './oci-spec.js';
+import { normalizeSignal } from './signal-name.js';
+import { readTextIfExists } from './read-if-exists.js';
 import { Runc, findExecutable } from './runc.js';
 import type { ContainerRuntime, ExitInfo, RuntimeSpec, RuntimeState } from './runtime.js';
+import { ContainerStartError, RuntimeCreateError } from './start-failure.js';
+
+export { RuntimeCreateError };
 
 export interface ConmonRuntimeOptions {
   /** The daemon's exec root: all runtime state lives under it. */
@@ -20,14 +24,6 @@ export interface ConmonRuntimeOptions {
   conmonPath?: string;
   /** Cgroup under which each container gets `<parent>/<id>` (default /berth). */
   cgroupParent?: string;
-}
-
-/** runc failed to create the container (bad cwd, missing binary...). `runtimeMessage` is runc's own words. */
-export class RuntimeCreateError extends SystemError {
-  constructor(readonly runtimeMessage: string) {
-    // Docker's wording, so clients (the docker CLI picks exit codes 126/127 from it) see the same text.
-    super(`failed to create task for container: failed to create shim task: OCI runtime create failed: ${runtimeMessage}: unknown`);
-  }
 }
 
 const CGROUP2_SUPER_MAGIC = 0x63677270;
@@ -115,7 +111,13 @@ export class ConmonRuntime implements ContainerRuntime {
 
   async start(id: string): Promise<void> {
     checkId(id);
-    await this.runc().run(['start', id]);
+    try {
+      await this.runc().run(['start', id]);
+    } catch (err) {
+      // runc's words on why the process could not start: classified once, here.
+      if (err instanceof SystemError) throw new ContainerStartError(err.message);
+      throw err;
+    }
   }
 
   async kill(id: string, signal: string | number): Promise<void> {
@@ -172,7 +174,7 @@ export class ConmonRuntime implements ContainerRuntime {
   async delete(id: string): Promise<void> {
     checkId(id);
     const persist = this.persistDir(id);
-    const bundleDir = await readFile(join(persist, 'bundle'), 'utf8').catch(() => undefined);
+    const bundleDir = await readTextIfExists(join(persist, 'bundle'));
     // runc keeps a container's state in <root>/<id>: without it there is nothing for runc to delete,
     // and callers that delete before each create save a spawn.
     if (await exists(join(this.runcRoot, id))) {
@@ -214,7 +216,11 @@ export class ConmonRuntime implements ContainerRuntime {
       for (const dir of [this.runcRoot, this.socketDir, this.exitDir, this.persistRoot]) {
         await mkdir(dir, { recursive: true, mode: 0o700 });
       }
-      const fs = await statfs('/sys/fs/cgroup').catch(() => undefined);
+      // No cgroup filesystem to look at: the v1 layout, which runc also falls back to.
+      const fs = await statfs('/sys/fs/cgroup').catch((err) => {
+        this.log.warn(`statfs /sys/fs/cgroup: ${errorMessage(err)}`);
+        return undefined;
+      });
       return { cgroupV2: fs?.type === CGROUP2_SUPER_MAGIC };
     })();
     this.prepared.catch(() => { this.prepared = undefined; });
@@ -279,7 +285,7 @@ export class ConmonRuntime implements ContainerRuntime {
   }
 
   private async conmonPid(id: string): Promise<number | undefined> {
-    const text = await readFile(join(this.persistDir(id), 'conmon.pid'), 'utf8').catch(() => undefined);
+    const text = await readTextIfExists(join(this.persistDir(id), 'conmon.pid'));
     const pid = text ? Number.parseInt(text, 10) : NaN;
     return Number.isInteger(pid) && pid > 0 && isConmonOf(pid, id) ? pid : undefined;
   }
@@ -309,19 +315,6 @@ function isZombie(pid: number): boolean {
 
 function checkId(id: string): void {
   if (!ID_PATTERN.test(id)) throw new InvalidArgumentError(`invalid container id: ${JSON.stringify(id)}`);
-}
-
-/** 'SIGTERM', 'TERM', 'term', 15 or '15' -> a form runc accepts; anything else is refused. */
-export function normalizeSignal(signal: string | number): string {
-  const signals = osConstants.signals as Record<string, number>;
-  if (typeof signal === 'number' || /^\d+$/.test(signal)) {
-    const n = Number(signal);
-    if (!Object.values(signals).includes(n)) throw new InvalidArgumentError(`Invalid signal: ${signal}`);
-    return String(n);
-  }
-  const name = signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
-  if (!(name in signals)) throw new InvalidArgumentError(`Invalid signal: ${signal}`);
-  return name;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -57,14 +57,20 @@ export interface ContainerRuntime {
   /**
    * Starts conmon for the container, which runs `runc create`: on return the container exists, its
    * init process is `pid` (its namespaces are at /proc/<pid>/ns/*), and the user process has not
-   * started. Throws SystemError with runc's own message when runc fails (bad cwd, missing binary...).
+   * started. When runc refuses the process (missing binary, bad cwd...) it throws ContainerStartError
+   * (start-failure.ts; RuntimeCreateError, in Docker's words with runc's message) whose `exitCode` is
+   * Docker's (127 not found, 126 not runnable, 128 other), and leaves nothing behind.
    */
   create(spec: RuntimeSpec): Promise<{ pid: number }>;
-  /** Runs the user process of a created container. */
+  /** Runs the user process of a created container; ContainerStartError (with `exitCode`) when runc cannot. */
   start(id: string): Promise<void>;
-  /** Sends a signal (name like 'SIGTERM' or number) to the container's init process. */
+  /**
+   * Sends a signal (name like 'SIGTERM' or number) to the container's init process. InvalidArgumentError
+   * `Invalid signal: x`; NotFoundError for an unknown container; ConflictError `... is not running`
+   * once it has exited.
+   */
   kill(id: string, signal: string | number): Promise<void>;
-  /** runc's view of the container, or undefined when runc does not know it. */
+  /** runc's view of the container (`stopped` once its process ended), or undefined when runc does not know it. */
   state(id: string): Promise<RuntimeState | undefined>;
   /**
    * Resolves when the container's process has exited, with its exit code (from conmon's exit file).

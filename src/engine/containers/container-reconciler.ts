@@ -1,0 +1,77 @@
+import { stat } from 'node:fs/promises';
+import { bestEffort } from '../../lib/best-effort.js';
+import { errorMessage } from '../../lib/errors.js';
+import type { Container } from './container.js';
+import type { ContainerContext } from './container-roles.js';
+import type { ContainerRunner } from './container-runner.js';
+import { lifecycleFacts, type ContainerSupervisor } from './container-supervisor.js';
+import type { ContainerTransitions } from './container-transitions.js';
+import { decideAtDaemonStart, needsExitRecord } from './lifecycle-rules.js';
+import { rootfsDirs } from './rootfs.js';
+
+/**
+ * Brings records in line with what happened while no daemon watched (live restore): runs that still
+ * go are followed again; runs that ended get their real exit code from conmon's exit file (255 when
+ * none was left); then restart policies apply as on any exit, and `always` / `unless-stopped` (not
+ * stopped by hand) containers are started, as dockerd does at boot. Leftovers of interrupted starts
+ * (runc state of a never-started container, a rootfs still mounted) are cleaned.
+ */
+export class ContainerReconciler {
+  constructor(
+    private readonly ctx: ContainerContext,
+    private readonly runner: ContainerRunner,
+    private readonly supervisor: ContainerSupervisor,
+    private readonly transitions: ContainerTransitions,
+    private readonly autoRemove: (c: Container) => void,
+  ) {}
+
+  async reconcile(containers: Container[]): Promise<void> {
+    const toStart: Container[] = [];
+    const mounted = await this.ctx.rootfs.mountPoints();
+    for (const c of containers) {
+      try {
+        if (await this.reconcileOne(c, mounted)) toStart.push(c);
+      } catch (err) {
+        this.ctx.log.error(`container ${c.id}: reconcile: ${errorMessage(err)}`);
+      }
+    }
+    for (const c of toStart) this.supervisor.startAtDaemonStart(c);
+  }
+
+  /** Returns true when the container should be started now. */
+  private async reconcileOne(c: Container, mounted: Set<string>): Promise<boolean> {
+    const { ctx } = this;
+    const r = c.record;
+    // The bundle dir exists from just before `runtime.create` until `runtime.delete`: without it the
+    // runtime has nothing for this container, and one runc call per stopped container is saved at start.
+    const mayHaveRuntime = r.state.running || (await stat(ctx.bundleDir(c.id)).then(() => true, () => false));
+    const st = mayHaveRuntime
+      ? await bestEffort(ctx.log, `container ${c.id}: runtime state`, () => ctx.runtime.state(c.id))
+      : undefined;
+    const exit = needsExitRecord(r.state, st?.status)
+      ? await bestEffort(ctx.log, `container ${c.id}: exit record`, () => ctx.runtime.readExit(c.id))
+      : undefined;
+    const decision = decideAtDaemonStart(lifecycleFacts(c), r.state, st?.status, exit, new Date());
+    switch (decision.action) {
+      case 'adopt':
+        await this.transitions.restored(c, st!.pid, decision.markStarted);
+        c.runId++;
+        this.supervisor.follow(c, c.runId);
+        return false;
+      case 'ended':
+        await this.runner.releaseRun(c);
+        await this.transitions.exited(c, decision.exit, decision.decision);
+        return decision.decision.action === 'restart';
+      case 'settle': {
+        if (decision.recordExit) await this.transitions.exitRecorded(c, decision.recordExit);
+        // Whatever the runtime still knows of a container not running by its record is a start that a
+        // crash cut short.
+        const dirs = rootfsDirs(ctx.store.dir(c.id));
+        if (st) await this.runner.releaseRun(c);
+        else if (mounted.has(dirs.merged)) await bestEffort(ctx.log, `container ${c.id}: rootfs unmount`, () => ctx.rootfs.unmount(dirs));
+        if (decision.then === 'auto-remove') this.autoRemove(c);
+        return decision.then === 'start';
+      }
+    }
+  }
+}
