@@ -2,18 +2,12 @@ import type { Engine } from '../engine.js';
 import type { Route, RequestContext } from './router.js';
 import { sendJson, readJson, queryFilters } from './http.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
+import { labelMatches } from '../../lib/label-filter.js';
 import { parseFilterTime } from '../../lib/time-filter.js';
 import type { CreateNetworkOptions, EndpointConfig } from '../network/network-manager.js';
-import type { NetworkRecord } from '../network/network-store.js';
 
 const LIST_FILTERS = ['name', 'id', 'driver', 'label', 'type', 'scope', 'dangling'] as const;
 const PRUNE_FILTERS = ['label', 'label!', 'until'] as const;
-
-function labelMatches(n: NetworkRecord, wanted: string): boolean {
-  const eq = wanted.indexOf('=');
-  if (eq < 0) return wanted in n.labels;
-  return n.labels[wanted.slice(0, eq)] === wanted.slice(eq + 1);
-}
 
 function getNetworks(ctx: RequestContext): void {
   const filters = queryFilters(ctx, LIST_FILTERS);
@@ -25,7 +19,7 @@ function getNetworks(ctx: RequestContext): void {
     const drivers = filters.get('driver');
     if (drivers && !drivers.includes(n.driver)) return false;
     const labels = filters.get('label');
-    if (labels && !labels.every((l) => labelMatches(n, l))) return false;
+    if (labels && !labels.every((l) => labelMatches(n.labels, l))) return false;
     const types = filters.get('type');
     if (types && !types.some((t) => (t === 'builtin') === n.predefined)) return false;
     const scopes = filters.get('scope');
@@ -70,8 +64,8 @@ async function postNetworksPrune(ctx: RequestContext): Promise<void> {
   const before = until ? parseFilterTime(until) : undefined;
   const deleted = await ctx.engine.network.prune((n) => {
     if (before !== undefined && Date.parse(n.created) >= before) return false;
-    if (filters.get('label') && !filters.get('label')!.every((l) => labelMatches(n, l))) return false;
-    if (filters.get('label!') && filters.get('label!')!.some((l) => labelMatches(n, l))) return false;
+    if (filters.get('label') && !filters.get('label')!.every((l) => labelMatches(n.labels, l))) return false;
+    if (filters.get('label!') && filters.get('label!')!.some((l) => labelMatches(n.labels, l))) return false;
     return true;
   });
   sendJson(ctx, 200, { NetworksDeleted: deleted });

@@ -16,7 +16,7 @@ import { stateName } from './container-state.js';
 import { ContainerSupervisor } from './container-supervisor.js';
 import { ContainerTransitions, type TransitionListener } from './container-transitions.js';
 import { initialBackoff, signalCancelsRestart } from './lifecycle-rules.js';
-import { labelMatches } from './list-filters.js';
+import { labelMatches } from '../../lib/label-filter.js';
 import { releaseMounts, restoreMountRefs } from './mounts.js';
 import { validateName } from './names.js';
 import { rootfsDirs } from './rootfs.js';

@@ -1,5 +1,6 @@
 import type { Engine } from '../engine.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
+import { labelMatches } from '../../lib/label-filter.js';
 import type { Container } from './container.js';
 import { stateName } from './container-state.js';
 
@@ -118,9 +119,3 @@ function portMatches(keys: string[], wanted: string[]): boolean {
   });
 }
 
-/** `key` (present) or `key=value` (equal), as Docker's label filters. */
-export function labelMatches(labels: Record<string, string>, filter: string): boolean {
-  const i = filter.indexOf('=');
-  if (i < 0) return filter in labels;
-  return labels[filter.slice(0, i)] === filter.slice(i + 1);
-}

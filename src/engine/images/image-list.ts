@@ -1,5 +1,6 @@
 // `docker images` and `docker image prune`: which images a set of filters selects.
 import { InvalidArgumentError } from '../../lib/errors.js';
+import { labelMatches } from '../../lib/label-filter.js';
 import { familiarName, familiarString, parseReference, type ImageReference } from '../../lib/image-reference.js';
 import { parseFilterTime } from '../../lib/time-filter.js';
 import { deleteImage, type DeleteRecord } from './image-delete.js';
@@ -77,11 +78,7 @@ function boolFilter(filters: Map<string, string[]>, name: string): boolean | und
 /** `label=key` or `label=key=value`: all must match (`want`), or none (`label!`). */
 function matchLabels(img: ImageRecord, specs: string[], want: boolean): boolean {
   const labels = img.config.config?.Labels ?? {};
-  const matches = (spec: string): boolean => {
-    const eq = spec.indexOf('=');
-    if (eq === -1) return spec in labels;
-    return labels[spec.slice(0, eq)] === spec.slice(eq + 1);
-  };
+  const matches = (spec: string): boolean => labelMatches(labels, spec);
   return want ? specs.every(matches) : !specs.some(matches);
 }
 

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../../lib/errors.js';
+import { labelMatches } from '../../lib/label-filter.js';
 
 /** What a filter needs to know about one volume. */
 export interface FilterSubject {
@@ -28,8 +29,8 @@ export function volumeMatcher(filters: Map<string, string[]>): (v: FilterSubject
     checks.push((v) => patterns.some((p) => p(v.name)));
   }
   // Every label filter must match (Docker ANDs label filters).
-  for (const label of filters.get('label') ?? []) checks.push((v) => hasLabel(v.labels, label));
-  for (const label of filters.get('label!') ?? []) checks.push((v) => !hasLabel(v.labels, label));
+  for (const label of filters.get('label') ?? []) checks.push((v) => labelMatches(v.labels, label));
+  for (const label of filters.get('label!') ?? []) checks.push((v) => !labelMatches(v.labels, label));
   const dangling = filters.get('dangling');
   if (dangling?.length) {
     const want = parseBool('dangling', dangling);
@@ -47,13 +48,6 @@ export function pruneFilters(filters: Map<string, string[]>): Map<string, string
   if (all && all.length === 1 && parseBool('all', all)) return out;
   out.set('label', [...(out.get('label') ?? []), ANONYMOUS_LABEL]);
   return out;
-}
-
-function hasLabel(labels: Record<string, string>, filter: string): boolean {
-  const eq = filter.indexOf('=');
-  if (eq < 0) return Object.hasOwn(labels, filter);
-  const key = filter.slice(0, eq);
-  return Object.hasOwn(labels, key) && labels[key] === filter.slice(eq + 1);
 }
 
 /** Docker matches names as unanchored regular expressions; a pattern that does not compile matches as text. */
