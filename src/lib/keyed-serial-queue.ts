@@ -23,6 +23,11 @@ export class KeyedSerialQueue {
     }
   }
 
+  /** Resolves once every job queued so far, of every key, has settled. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((entry) => entry.queue.idle()));
+  }
+
   /** How many keys have jobs queued or running. */
   get size(): number {
     return this.queues.size;

@@ -8,9 +8,9 @@ import { parseDigest } from '../lib/oci-digest.js';
 import { listRepositories } from './content/catalog.js';
 import { layout } from './content/layout.js';
 import { parseManifest } from './content/manifest-parse.js';
-import type { Registry } from './registry.js';
+import type { Registry } from './content/registry.js';
 import { walkFiles, type StorageDriver } from './storage/driver.js';
-import { PathNotFoundError } from './errors.js';
+import { PathNotFoundError } from './base/errors.js';
 import { bestEffort } from '../lib/best-effort.js';
 
 export interface GcOptions {

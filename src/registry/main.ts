@@ -2,9 +2,9 @@
 // berth-registry: `berth-registry [serve] [config.yml]` and `berth-registry garbage-collect [config.yml]`,
 // configured like distribution's registry (config.yml plus REGISTRY_* environment overrides).
 import { Command } from 'commander';
-import { ConfigError, loadConfig, type RegistryConfig } from './config.js';
+import { ConfigError, loadConfig, type RegistryConfig } from './base/config.js';
 import { garbageCollect } from './gc.js';
-import { createDriver, Registry } from './registry.js';
+import { createDriver, Registry } from './content/registry.js';
 import { buildAuth, startServer } from './server.js';
 
 function load(path: string | undefined): RegistryConfig {

@@ -11,10 +11,10 @@ import type { Authorizer } from './auth/access.js';
 import { HtpasswdAuthorizer, HtpasswdFile } from './auth/htpasswd.js';
 import { TokenAuthorizer } from './auth/token.js';
 import { TokenServer } from './auth/token-server.js';
-import { parseAddr } from './config.js';
-import { RegistryError } from './errors.js';
-import { discardBody, hasBody, sendError, sendJSON } from './http.js';
-import type { Registry } from './registry.js';
+import { parseAddr } from './base/config.js';
+import { RegistryError } from './base/errors.js';
+import { discardBody, hasBody, sendError, sendJSON } from './base/http.js';
+import type { Registry } from './content/registry.js';
 import { matchRoute } from './routes.js';
 
 export interface ServerOptions {

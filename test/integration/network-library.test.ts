@@ -27,7 +27,7 @@ before(async () => {
 
 after(async () => {
   for (const p of procs) p.kill('SIGKILL');
-  await manager.shutdown();
+  await manager.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -134,7 +134,7 @@ test('user-defined networks: names resolve on the same network only, and network
 test('shutdown with nothing attached leaves no bridge or chain behind', async () => {
   const bridge = defaultBridgeName(execRoot);
   assert.ok(existsSync(`/sys/class/net/${bridge}`));
-  await manager.shutdown();
+  await manager.close();
   assert.equal(existsSync(`/sys/class/net/${bridge}`), false);
   const saved = (await run('iptables-save', [])).stdout;
   assert.ok(!saved.includes(chainTag(execRoot)), 'chains left behind');

@@ -6,7 +6,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Agent } from 'undici';
-import { loadConfig } from '../../src/registry/config.js';
+import { loadConfig } from '../../src/registry/base/config.js';
 import { ROOT, spawnRegistry, startTestRegistry, tempDir } from './helpers/registry.js';
 import { errorCode, pushImage, req } from './helpers/client.js';
 

@@ -1,7 +1,6 @@
 // The build cache's index through the shared record store suite: a record is one step's entry.
 import { join } from 'node:path';
 import { BuildCache } from '../../src/engine/build/build-cache.js';
-import type { Engine } from '../../src/engine/engine.js';
 import { recordStoreSuite } from './record-store-suite.js';
 
 const KEYS: [string, string] = ['a'.repeat(64), 'b'.repeat(64)];
@@ -11,10 +10,10 @@ recordStoreSuite<string>('BuildCache', {
     const cache = await BuildCache.open(join(root, 'build', 'cache.json'), log);
     // The cache drops entries whose image is gone: a delete is an image that went away.
     const gone = new Set<string>();
-    const engine = { images: { has: (id: string) => !gone.has(id) } } as unknown as Engine;
+    const images = { has: (id: string) => !gone.has(id) };
     const loaded = new Map<string, string>();
     for (const key of KEYS) {
-      const id = cache.lookup(engine, key);
+      const id = cache.lookup(images, key);
       if (id) loaded.set(key, id);
     }
     const current = new Map(loaded);
@@ -30,7 +29,7 @@ recordStoreSuite<string>('BuildCache', {
         if (!id) return;
         current.delete(key);
         gone.add(id);
-        await cache.compact(engine);
+        await cache.compact(images);
       },
       pathOf: () => join(root, 'build', 'cache.json'),
     };

@@ -9,7 +9,7 @@ const LAZY = ['undici', 'ws', 'tar-stream', 'dns-packet', '@aws-sdk'];
 test('loading the engine and its API routes loads none of the lazily used packages', () => {
   const script = `
     import { createRequire } from 'node:module';
-    await import('./src/engine/engine.ts');
+    await import('./src/engine/services/engine.ts');
     await import('./src/engine/api/server.ts');
     const cache = Object.keys(createRequire(import.meta.url).cache);
     console.log(JSON.stringify(cache.map((k) => k.split('node_modules/').pop())));

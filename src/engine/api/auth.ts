@@ -1,4 +1,4 @@
-import type { Engine } from '../engine.js';
+import type { Engine } from '../services/engine.js';
 import type { RequestContext, Route } from './router.js';
 import { readJson, sendJson } from './http.js';
 import { normaliseAuthConfig } from '../distribution/credentials.js';

@@ -1,7 +1,7 @@
 // POST /build (docker build, the classic builder: Builder-Version 1 in /_ping) and POST /build/prune.
 // Everything in the query is checked, the context unpacked and the Dockerfile parsed before the first
 // byte of the 200, so those errors get a status; after it, errors end the JSON stream.
-import type { Engine } from '../engine.js';
+import type { Engine } from '../services/engine.js';
 import type { RequestContext, Route } from './router.js';
 import { queryBool, sendError, sendJson } from './http.js';
 import { InvalidArgumentError, errorMessage } from '../../lib/errors.js';
@@ -10,7 +10,7 @@ import { decodeRegistryConfig } from '../distribution/credentials.js';
 import { openContext } from '../build/build-context.js';
 import { BuildOutput } from '../build/build-output.js';
 import { Builder, planBuild, type BuildOptions } from '../build/builder.js';
-import { buildCacheOf } from '../build/build-cache.js';
+
 import { RunStepError } from '../build/build-step-run.js';
 
 export function routes(_engine: Engine): Route[] {
@@ -26,7 +26,7 @@ async function postBuild(ctx: RequestContext): Promise<void> {
   let plan;
   try {
     options = parseBuildOptions(ctx);
-    context = await openContext(ctx.engine, ctx.req.iterator({ destroyOnReturn: false }), options.dockerfile);
+    context = await openContext(ctx.engine.builds, ctx.req.iterator({ destroyOnReturn: false }), options.dockerfile);
   } catch (err) {
     // Let the client finish sending so it reads the error instead of a broken pipe.
     ctx.req.resume();
@@ -41,7 +41,7 @@ async function postBuild(ctx: RequestContext): Promise<void> {
   }
   const out = new BuildOutput(ctx.res!, options.quiet);
   try {
-    const builder = new Builder(ctx.engine, context, options, out, await buildCacheOf(ctx.engine));
+    const builder = new Builder(ctx.engine, context, options, out, ctx.engine.builds.cache);
     const imageId = await builder.build(plan.file, plan.stages);
     out.quietResult(imageId);
   } catch (err) {
@@ -100,7 +100,7 @@ function jsonMap(text: string | null, name: string, nullable: boolean): Record<s
 
 /** POST /build/prune: forgets the layer cache (the step images stay, as images; `docker image prune` takes them). */
 async function postBuildPrune(ctx: RequestContext): Promise<void> {
-  const cache = await buildCacheOf(ctx.engine);
+  const cache = ctx.engine.builds.cache;
   const keys = await cache.clear();
   sendJson(ctx, 200, { CachesDeleted: keys.length ? keys : null, SpaceReclaimed: 0 });
 }

@@ -1,5 +1,5 @@
 import { pipeline } from 'node:stream/promises';
-import type { Engine } from '../engine.js';
+import type { Engine } from '../services/engine.js';
 import type { RequestContext, Route } from './router.js';
 import { queryBool, readBody, sendError, sendJson } from './http.js';
 import { InvalidArgumentError } from '../../lib/errors.js';

@@ -1,4 +1,4 @@
-import type { Engine } from '../engine.js';
+import type { Engine } from '../services/engine.js';
 import type { RequestContext, Route } from './router.js';
 import { hijack, queryBool, queryFilters, queryInt, readJson, sendJson } from './http.js';
 import { ConflictError, InvalidArgumentError } from '../../lib/errors.js';

@@ -1,8 +1,7 @@
-import type { Engine } from '../engine.js';
+import type { Engine } from '../services/engine.js';
 import type { RequestContext, Route } from './router.js';
 import { bodyTooLarge, hijack, readJson, sendJson } from './http.js';
 import { InvalidArgumentError, errorMessage } from '../../lib/errors.js';
-import { ExecManager } from '../containers/exec-manager.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../containers/attach-keys.js';
 import { parseTtySize } from '../containers/attach-resize.js';
 import { runSession } from '../containers/attach-session.js';
@@ -19,7 +18,7 @@ export function routes(_engine: Engine): Route[] {
 
 async function postContainersExec(ctx: RequestContext): Promise<void> {
   const body = await readJson(ctx);
-  sendJson(ctx, 201, ExecManager.of(ctx.engine).create(ctx.params.id, body));
+  sendJson(ctx, 201, ctx.engine.execs.create(ctx.params.id, body));
 }
 
 /**
@@ -33,7 +32,7 @@ async function postExecStart(ctx: RequestContext): Promise<void> {
   if (typeof body !== 'object' || Array.isArray(body)) throw new InvalidArgumentError('json: cannot unmarshal into Go value of type container.ExecStartOptions');
   const size = Array.isArray(body.ConsoleSize) && body.ConsoleSize.length === 2 && body.ConsoleSize.every((n) => Number.isInteger(n) && n > 0 && n <= 0xffff)
     ? { height: body.ConsoleSize[0] as number, width: body.ConsoleSize[1] as number } : undefined;
-  const execs = ExecManager.of(ctx.engine);
+  const execs = ctx.engine.execs;
   const e = execs.claim(ctx.params.id);
   if (body.Detach === true) {
     await execs.start(e, size);
@@ -112,10 +111,10 @@ function streamHeader(stream: 1 | 2, size: number): Buffer {
 
 async function postExecResize(ctx: RequestContext): Promise<void> {
   const size = parseTtySize(ctx.query);
-  await ExecManager.of(ctx.engine).resize(ctx.params.id, size);
+  await ctx.engine.execs.resize(ctx.params.id, size);
   sendJson(ctx, 200, undefined);
 }
 
 async function getExecInspect(ctx: RequestContext): Promise<void> {
-  sendJson(ctx, 200, ExecManager.of(ctx.engine).inspect(ctx.params.id));
+  sendJson(ctx, 200, ctx.engine.execs.inspect(ctx.params.id));
 }

@@ -1,5 +1,5 @@
 // docker save (GET /images/get, GET /images/{name}/get) and docker load (POST /images/load).
-import type { Engine } from '../engine.js';
+import type { Engine } from '../services/engine.js';
 import type { RequestContext, Route } from './router.js';
 import { queryBool, sendError } from './http.js';
 import { InvalidArgumentError } from '../../lib/errors.js';

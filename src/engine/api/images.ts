@@ -1,4 +1,4 @@
-import type { Engine } from '../engine.js';
+import type { Engine } from '../services/engine.js';
 import type { RequestContext, Route } from './router.js';
 import { queryBool, queryFilters, sendJson, sendError } from './http.js';
 import { InvalidArgumentError, NotFoundError } from '../../lib/errors.js';

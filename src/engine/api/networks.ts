@@ -1,4 +1,4 @@
-import type { Engine } from '../engine.js';
+import type { Engine } from '../services/engine.js';
 import type { Route, RequestContext } from './router.js';
 import { sendJson, readJson, queryFilters } from './http.js';
 import { InvalidArgumentError } from '../../lib/errors.js';

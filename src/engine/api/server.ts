@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Engine } from '../engine.js';
+import type { Engine } from '../services/engine.js';
 import { NotFoundError, InvalidArgumentError } from '../../lib/errors.js';
 import { Router, type RequestContext } from './router.js';
 import { apiHeaders, sendError } from './http.js';

@@ -1,6 +1,6 @@
 import { hostname, cpus, totalmem, release, type as osType } from 'node:os';
 import { readFileSync } from 'node:fs';
-import type { Engine } from '../engine.js';
+import type { Engine } from '../services/engine.js';
 import type { RequestContext, Route } from './router.js';
 import { sendJson, sendText } from './http.js';
 

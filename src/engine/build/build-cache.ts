@@ -4,8 +4,7 @@
 // to the image it made, in `<data-root>/build/cache.json` (a RecordDocument). An entry whose image was
 // deleted is ignored.
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
-import type { Engine } from '../engine.js';
+import type { ImageStore } from '../images/image-store.js';
 import { RecordDocument } from '../store/record-document.js';
 import type { StoreLog } from '../store/record-file.js';
 
@@ -34,9 +33,9 @@ export class BuildCache {
   }
 
   /** The image an identical step made, if it still exists. */
-  lookup(engine: Engine, key: string): string | undefined {
+  lookup(images: Pick<ImageStore, 'has'>, key: string): string | undefined {
     const id = this.data.entries[key];
-    return id && engine.images.has(id) ? id : undefined;
+    return id && images.has(id) ? id : undefined;
   }
 
   record(key: string, imageId: string): Promise<void> {
@@ -53,10 +52,15 @@ export class BuildCache {
   }
 
   /** Drops entries of deleted images, so the file does not grow forever. */
-  async compact(engine: Engine): Promise<void> {
+  async compact(images: Pick<ImageStore, 'has'>): Promise<void> {
     const before = Object.keys(this.data.entries).length;
-    for (const [k, id] of Object.entries(this.data.entries)) if (!engine.images.has(id)) delete this.data.entries[k];
+    for (const [k, id] of Object.entries(this.data.entries)) if (!images.has(id)) delete this.data.entries[k];
     if (Object.keys(this.data.entries).length !== before) await this.save();
+  }
+
+  /** Resolves once every save so far is on disk (at shutdown). */
+  idle(): Promise<void> {
+    return this.document.idle();
   }
 
   /** Saves the index as it is now; saves land in the order they were called. */
@@ -68,16 +72,4 @@ export class BuildCache {
 /** A step's key: everything its result depends on. */
 export function stepKey(parts: unknown[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
-}
-
-const caches = new WeakMap<Engine, Promise<BuildCache>>();
-
-/** The engine's build cache, opened on first use. */
-export function buildCacheOf(engine: Engine): Promise<BuildCache> {
-  let cache = caches.get(engine);
-  if (!cache) {
-    cache = BuildCache.open(join(engine.config.dataRoot, 'build', 'cache.json'), engine.log);
-    caches.set(engine, cache);
-  }
-  return cache;
 }

@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Engine } from '../engine.js';
 import { InvalidArgumentError, orIfMissing } from '../../lib/errors.js';
 import { resolveInRoot } from '../../lib/root-path.js';
 import { unpackLayer } from '../../lib/tar-unpack.js';
@@ -24,19 +23,19 @@ export interface BuildContext {
   remove(): Promise<void>;
 }
 
-const cleaned = new WeakSet<Engine>();
+/** Where build contexts are unpacked, and where failures to remove them are told. */
+export interface ContextArea {
+  readonly tmpRoot: string;
+  readonly log: WarningSink;
+}
 
 /** Unpacks the context; reads `dockerfileName` from it. Removes everything again on failure. */
-export async function openContext(engine: Engine, body: Readable | AsyncIterable<Buffer>, dockerfileName: string): Promise<BuildContext> {
-  const tmpRoot = join(engine.config.dataRoot, 'build', 'tmp');
-  if (!cleaned.has(engine)) {
-    cleaned.add(engine);
-    await removeLeftovers(tmpRoot, engine.log);
-  }
+export async function openContext(area: ContextArea, body: Readable | AsyncIterable<Buffer>, dockerfileName: string): Promise<BuildContext> {
+  const { tmpRoot } = area;
   const scratch = join(tmpRoot, randomBytes(8).toString('hex'));
   const dir = join(scratch, 'context');
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const remove = () => removeScratch(scratch, engine.log);
+  const remove = () => removeScratch(scratch, area.log);
   try {
     await unpackLayer(body, dir, { mode: 'copy' });
     const { text, name } = await readDockerfile(dir, dockerfileName);
@@ -73,6 +72,7 @@ async function removeScratch(scratch: string, log: WarningSink): Promise<void> {
   await rm(scratch, { recursive: true, force: true });
 }
 
-async function removeLeftovers(tmpRoot: string, log: WarningSink): Promise<void> {
+/** Removes the contexts of builds a crash cut short (at daemon start, before any build). */
+export async function removeLeftovers(tmpRoot: string, log: WarningSink): Promise<void> {
   for (const name of await orIfMissing(readdir(tmpRoot), [])) await removeScratch(join(tmpRoot, name), log);
 }

@@ -2,7 +2,7 @@
 // into the build's output, stderr in red as dockerd marks it), and the container's layer becomes the
 // next image's layer. The container is removed after a success (`--rm`, the default) and kept after a
 // failure unless `--force-rm`, as Docker's classic builder does.
-import type { Engine } from '../engine.js';
+import type { BuildServices } from './build-service.js';
 import { InvalidArgumentError, errorMessage } from '../../lib/errors.js';
 import type { ImageRuntimeConfig } from '../images/image-config.js';
 import type { LayerInfo } from '../images/layer-store.js';
@@ -30,7 +30,7 @@ export class RunStepError extends InvalidArgumentError {
   }
 }
 
-export async function runStep(engine: Engine, out: BuildOutput, o: RunStepOptions): Promise<LayerInfo> {
+export async function runStep(engine: BuildServices, out: BuildOutput, o: RunStepOptions): Promise<LayerInfo> {
   if (!o.imageId) throw new InvalidArgumentError('RUN needs a shell, and the image is empty (FROM scratch with nothing copied yet)');
   const c = o.config;
   const { Id: id } = await engine.containers.create(undefined, {

@@ -3,7 +3,7 @@
 // a config change for the others), found in the layer cache when an identical step ran before. The
 // output is the `Step 1/5 : ...` / ` ---> 1234abcd` stream the docker CLI prints.
 import { join } from 'node:path';
-import type { Engine } from '../engine.js';
+import type { BuildServices } from './build-service.js';
 import { InvalidArgumentError, NotFoundError } from '../../lib/errors.js';
 import { familiarString, parseReference, withDefaultTag, type ImageReference } from '../../lib/image-reference.js';
 import { applyChanges, processWord, splitWords } from '../images/config-changes.js';
@@ -93,7 +93,7 @@ export class Builder {
   private snapshots = 0;
 
   constructor(
-    private readonly engine: Engine,
+    private readonly engine: BuildServices,
     private readonly context: BuildContext,
     private readonly options: BuildOptions,
     private readonly out: BuildOutput,
@@ -342,7 +342,7 @@ export class Builder {
 
   private fromCache(state: StageState, key: string): boolean {
     if (this.options.noCache) return false;
-    const hit = this.cache.lookup(this.engine, key);
+    const hit = this.cache.lookup(this.engine.images, key);
     if (!hit) return false;
     this.out.stream(' ---> Using cache\n');
     state.imageId = hit;

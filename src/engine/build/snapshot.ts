@@ -2,7 +2,7 @@
 // commit its upper directory as the new layer; COPY --from reads another stage's files through one.
 // No container is made for these steps, so nothing of it shows in `docker ps -a`.
 import { mkdir, rm } from 'node:fs/promises';
-import type { Engine } from '../engine.js';
+import type { BuildServices } from './build-service.js';
 import type { LayerInfo } from '../images/layer-store.js';
 import { chainOf } from '../images/image-store.js';
 import { mountRootfs, rootfsDirs, unmountRootfs, type RootfsDirs } from '../containers/rootfs.js';
@@ -12,7 +12,7 @@ import { bestEffort } from '../../lib/best-effort.js';
 
 export class Snapshot {
   private constructor(
-    private readonly engine: Engine,
+    private readonly engine: BuildServices,
     private readonly dir: string,
     private readonly dirs: RootfsDirs,
     /** '' for an image without layers (scratch). */
@@ -20,7 +20,7 @@ export class Snapshot {
   ) {}
 
   /** Mounts `imageId`'s layers ('' for none) with a fresh upper directory under `dir` (which must not exist). */
-  static async mount(engine: Engine, dir: string, imageId: string): Promise<Snapshot> {
+  static async mount(engine: BuildServices, dir: string, imageId: string): Promise<Snapshot> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const dirs = rootfsDirs(dir);
     const snapshot = new Snapshot(engine, dir, dirs, imageId);
@@ -64,7 +64,7 @@ export class Snapshot {
 }
 
 /** Runs `fn` on a snapshot and always releases it. */
-export async function withSnapshot<T>(engine: Engine, dir: string, imageId: string, fn: (s: Snapshot) => Promise<T>): Promise<T> {
+export async function withSnapshot<T>(engine: BuildServices, dir: string, imageId: string, fn: (s: Snapshot) => Promise<T>): Promise<T> {
   const snapshot = await Snapshot.mount(engine, dir, imageId);
   try {
     return await fn(snapshot);

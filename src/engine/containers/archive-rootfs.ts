@@ -1,5 +1,5 @@
 import { NotFoundError } from '../../lib/errors.js';
-import type { Engine } from '../engine.js';
+import type { ContainerServices } from './container-services.js';
 import type { Container } from './container.js';
 import { isMounted, mountRootfs, rootfsDirs, unmountRootfs } from './rootfs.js';
 import { bestEffort } from '../../lib/best-effort.js';
@@ -25,7 +25,7 @@ export interface ContainerFs {
  * stopped one has its root filesystem mounted for the duration (under the container's lock, so no
  * start or removal happens meanwhile) and unmounted after, unless it was mounted already.
  */
-export async function withContainerFs<T>(engine: Engine, c: Container, fn: (fs: ContainerFs) => Promise<T>): Promise<T> {
+export async function withContainerFs<T>(engine: ContainerServices, c: Container, fn: (fs: ContainerFs) => Promise<T>): Promise<T> {
   const dirs = rootfsDirs(engine.containers.store.dir(c.id));
   const base = { merged: dirs.merged, upper: dirs.upper, lowerDirs: c.record.lowerDirs };
   const live = () => c.state.running && !c.state.restarting && c.state.pid > 0;

@@ -4,7 +4,7 @@
 import { lstat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Engine } from '../engine.js';
+import type { ContainerServices } from './container-services.js';
 import type { Container } from './container.js';
 import { ForbiddenError, InvalidArgumentError } from '../../lib/errors.js';
 import { unpackLayer } from '../../lib/tar-unpack.js';
@@ -15,7 +15,7 @@ import { packPath } from '../layers/archive-pack.js';
 import { resolveUser } from './user-lookup.js';
 
 /** HEAD /containers/{id}/archive: what is at `path` (a symlink itself, not its target). */
-export async function statContainerPath(engine: Engine, c: Container, ref: string, path: string): Promise<PathStat> {
+export async function statContainerPath(engine: ContainerServices, c: Container, ref: string, path: string): Promise<PathStat> {
   checkPath(path);
   return withContainerFs(engine, c, async (fs) => statPath(fs.root, await resolvePath(fs.root, path), path, ref));
 }
@@ -26,7 +26,7 @@ export async function statContainerPath(engine: Engine, c: Container, ref: strin
  * available and must finish consuming the stream before it returns.
  */
 export async function readContainerPath(
-  engine: Engine, c: Container, ref: string, path: string,
+  engine: ContainerServices, c: Container, ref: string, path: string,
   send: (stat: PathStat, tar: Readable) => Promise<void>,
 ): Promise<void> {
   checkPath(path);
@@ -51,7 +51,7 @@ export interface WriteOptions {
  * the container). Entries that would leave the directory are refused, nothing is written outside it.
  */
 export async function writeContainerPath(
-  engine: Engine, c: Container, ref: string, path: string, tar: Readable | AsyncIterable<Buffer>, options: WriteOptions,
+  engine: ContainerServices, c: Container, ref: string, path: string, tar: Readable | AsyncIterable<Buffer>, options: WriteOptions,
 ): Promise<void> {
   checkPath(path);
   await withContainerFs(engine, c, async (fs) => {

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import type { Engine } from '../engine.js';
+import type { ContainerServices } from './container-services.js';
 import { readK8sLog } from '../runtime/k8s-log.js';
 import { logSize } from '../runtime/attach-log.js';
 import type { Container } from './container.js';
@@ -27,7 +27,7 @@ export interface AttachOptions {
  * ends and its output is drained. The connection then closes, which tells `docker run` the output is
  * complete. Input goes to the container when it was created with OpenStdin and the client asked for it.
  */
-export async function attachContainer(engine: Engine, c: Container, conn: Duplex, opts: AttachOptions): Promise<SessionEnd> {
+export async function attachContainer(engine: ContainerServices, c: Container, conn: Duplex, opts: AttachOptions): Promise<SessionEnd> {
   const tty = c.record.config.Tty;
   const framed = opts.framed && !tty;
   if (opts.logs) {

@@ -1,6 +1,6 @@
 // `docker commit`: the container's own layer becomes a new image layer on top of its image, with a
 // config made from the container's (plus Dockerfile-style changes) and one more history entry.
-import type { Engine } from '../engine.js';
+import type { ContainerServices } from './container-services.js';
 import type { Container } from './container.js';
 import type { ImageReference } from '../../lib/image-reference.js';
 import { NotFoundError } from '../../lib/errors.js';
@@ -22,7 +22,7 @@ export interface CommitOptions {
 }
 
 /** Commits the container; returns the new image ID. Bad changes are refused before any work. */
-export async function commitContainer(engine: Engine, c: Container, options: CommitOptions): Promise<string> {
+export async function commitContainer(engine: ContainerServices, c: Container, options: CommitOptions): Promise<string> {
   const newConfig = applyChanges(runtimeConfigOf(c), options.changes);
   const images = engine.images;
   if (!images.has(c.record.image)) throw new NotFoundError(`No such image: ${c.record.image} (the image of container ${c.id.slice(0, 12)} was deleted)`);
@@ -51,7 +51,7 @@ export async function commitContainer(engine: Engine, c: Container, options: Com
  * kept (keepLayerArchive), so push and save send bytes that match the layer's diffID: packing the
  * unpacked files again would not (whiteouts get new times).
  */
-export async function commitLayer(engine: Engine, c: Container): Promise<LayerInfo> {
+export async function commitLayer(engine: ContainerServices, c: Container): Promise<LayerInfo> {
   const parentChain = chainOf(engine.images.get(c.record.image).config);
   const upper = rootfsDirs(engine.containers.store.dir(c.id)).upper;
   const lowerDirs = c.record.lowerDirs;

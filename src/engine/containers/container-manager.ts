@@ -329,11 +329,6 @@ export class ContainerManager {
   async close(): Promise<void> {
     this.supervisor.close(this.index.all());
   }
-
-  /** The same as `close` (the engine's name for it). */
-  shutdown(): Promise<void> {
-    return this.close();
-  }
 }
 
 function runningConflict(c: Container): ConflictError {

@@ -1,6 +1,6 @@
 // The shapes a container is made of: Docker's Config and HostConfig as the API sends them, and the
 // record the engine keeps per container (one JSON file, also the in-memory state).
-import type { MountPoint } from './mounts.js';
+import type { MountPoint } from './mount-point.js';
 
 /** Docker's container Config (`docker inspect` .Config). Fields the API may omit are optional. */
 export interface ContainerConfig {

@@ -1,13 +1,12 @@
-import type { Engine } from '../engine.js';
+import type { ContainerServices } from './container-services.js';
 import type { Container } from './container.js';
 import { stateName, statusText } from './container-state.js';
 import { rootfsDirs } from './rootfs.js';
 import { inspectMounts } from './mounts.js';
 import { dirSize } from '../volumes/dir-size.js';
-import { ExecManager } from './exec-manager.js';
 
 /** GET /containers/{id}/json: Docker's ContainerInspectResponse. */
-export function inspectJson(engine: Engine, c: Container, withSize = false, sizes?: { rw: number; rootFs: number }): Record<string, unknown> {
+export function inspectJson(engine: ContainerServices, c: Container, withSize = false, sizes?: { rw: number; rootFs: number }): Record<string, unknown> {
   const r = c.record;
   const s = r.state;
   const dirs = rootfsDirs(engine.containers.store.dir(r.id));
@@ -32,7 +31,7 @@ export function inspectJson(engine: Engine, c: Container, withSize = false, size
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
-    ExecIDs: ExecManager.of(engine).runningIds(r.id),
+    ExecIDs: engine.execs.runningIds(r.id),
     HostConfig: r.hostConfig,
     GraphDriver: {
       Data: { LowerDir: r.lowerDirs.join(':'), MergedDir: dirs.merged, UpperDir: dirs.upper, WorkDir: dirs.work },
@@ -46,7 +45,7 @@ export function inspectJson(engine: Engine, c: Container, withSize = false, size
 }
 
 /** One entry of GET /containers/json. */
-export function summaryJson(engine: Engine, c: Container, now: number, sizes?: { rw: number; rootFs: number }): Record<string, unknown> {
+export function summaryJson(engine: ContainerServices, c: Container, now: number, sizes?: { rw: number; rootFs: number }): Record<string, unknown> {
   const r = c.record;
   return {
     Id: r.id,
@@ -67,7 +66,7 @@ export function summaryJson(engine: Engine, c: Container, now: number, sizes?: {
 }
 
 /** The name the container was created with, or the image ID once that name points elsewhere (Docker's rule). */
-function imageShownFor(engine: Engine, c: Container): string {
+function imageShownFor(engine: ContainerServices, c: Container): string {
   const ref = c.record.config.Image;
   if (ref === c.record.image) return ref;
   try {
@@ -85,7 +84,7 @@ export function commandString(path: string, args: string[]): string {
 }
 
 /** The writable layer's size and that plus the image's (for `size=1`). */
-export async function containerSizes(engine: Engine, c: Container): Promise<{ rw: number; rootFs: number }> {
+export async function containerSizes(engine: ContainerServices, c: Container): Promise<{ rw: number; rootFs: number }> {
   const rw = await dirSize(rootfsDirs(engine.containers.store.dir(c.id)).upper);
   let imageSize = 0;
   try {

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Engine } from '../engine.js';
+import type { DaemonConfig } from '../base/config.js';
+import type { Logger } from '../base/log.js';
+import type { ContainerManager } from './container-manager.js';
 import { ConflictError, NotFoundError, errorMessage } from '../../lib/errors.js';
 import { ExecRuntime, type ExecProcess } from '../runtime/exec-runtime.js';
 import { containerNotRunning, resizeTerminal } from './attach-resize.js';
@@ -25,31 +27,41 @@ export class ExecInstance {
 /** How long an ended exec stays inspectable (the CLI asks for the exit code right after the stream ends). */
 const KEEP_ENDED_MS = 5 * 60_000;
 
-const managers = new WeakMap<Engine, ExecManager>();
+/** What the exec instances use of the daemon. */
+export interface ExecManagerDeps {
+  readonly config: Pick<DaemonConfig, 'execRoot'>;
+  readonly log: Logger;
+  readonly containers: ContainerManager;
+}
 
 /**
  * The exec instances of all containers: create (validated, nothing runs), start (conmon --exec), the
  * exit recorded for inspect (`ExitCode`, `Running`, `Pid`), resize. Lives beside the container manager
- * and reaches it through the engine.
+ * and reaches it through ExecManagerDeps.
  */
 export class ExecManager {
   private readonly execs = new Map<string, ExecInstance>();
+  /** Timers that forget ended instances (they keep nothing alive, but close() ends them). */
+  private readonly forgetTimers = new Set<NodeJS.Timeout>();
   readonly runtime: ExecRuntime;
 
-  private constructor(private readonly engine: Engine) {
-    this.runtime = new ExecRuntime({ execRoot: engine.config.execRoot, log: engine.log });
+  constructor(private readonly deps: ExecManagerDeps) {
+    this.runtime = new ExecRuntime({ execRoot: deps.config.execRoot, log: deps.log });
   }
 
-  static of(engine: Engine): ExecManager {
-    let m = managers.get(engine);
-    if (!m) managers.set(engine, (m = new ExecManager(engine)));
-    return m;
+  /**
+   * At daemon shutdown: exec processes run under conmon and outlive the daemon (as containers do);
+   * only the bookkeeping of this process ends.
+   */
+  async close(): Promise<void> {
+    for (const timer of this.forgetTimers) clearTimeout(timer);
+    this.forgetTimers.clear();
   }
 
   /** POST /containers/{id}/exec. */
   create(ref: string, body: unknown): { Id: string } {
     const config = parseExecConfig(body);
-    const c = this.engine.containers.get(ref);
+    const c = this.deps.containers.get(ref);
     if (!c.state.running || c.state.restarting) throw containerNotRunning(c.id);
     if (c.state.paused) throw new ConflictError(`Container ${c.id} is paused, unpause the container before exec`);
     const id = randomBytes(32).toString('hex');
@@ -99,7 +111,7 @@ export class ExecManager {
     e.ended = this.runtime.waitExit(c.id, e.id).then(
       (code) => { e.exitCode = code; },
       (err) => {
-        this.engine.log.warn(`exec ${e.id}: ${errorMessage(err)}`);
+        this.deps.log.warn(`exec ${e.id}: ${errorMessage(err)}`);
         e.exitCode = 255;
       },
     ).finally(() => {
@@ -141,7 +153,7 @@ export class ExecManager {
    */
   private async processFor(e: ExecInstance, consoleSize?: { height: number; width: number }): Promise<ExecProcess> {
     const c = e.container;
-    const bundle = this.engine.containers.bundleDir(c.id);
+    const bundle = this.deps.containers.bundleDir(c.id);
     const running = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8')) as {
       process: { env: string[]; cwd: string; user: ExecProcess['user'] };
     };
@@ -156,7 +168,7 @@ export class ExecManager {
     for (const entry of e.config.Env) set(entry);
     let user = running.process.user;
     if (e.config.User) {
-      const merged = rootfsDirs(this.engine.containers.store.dir(c.id)).merged;
+      const merged = rootfsDirs(this.deps.containers.store.dir(c.id)).merged;
       const u = await resolveUser(merged, e.config.User, c.record.hostConfig.GroupAdd ?? []);
       user = { uid: u.uid, gid: u.gid, additionalGids: u.additionalGids };
     }
@@ -167,7 +179,11 @@ export class ExecManager {
   }
 
   private forgetLater(e: ExecInstance): void {
-    setTimeout(() => this.execs.delete(e.id), KEEP_ENDED_MS).unref();
+    const timer = setTimeout(() => {
+      this.forgetTimers.delete(timer);
+      this.execs.delete(e.id);
+    }, KEEP_ENDED_MS).unref();
+    this.forgetTimers.add(timer);
   }
 }
 

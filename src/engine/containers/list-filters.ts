@@ -1,4 +1,4 @@
-import type { Engine } from '../engine.js';
+import type { ContainerServices } from './container-services.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
 import { labelMatches } from '../../lib/label-filter.js';
 import type { Container } from './container.js';
@@ -24,7 +24,7 @@ export interface ListOptions {
  * status/exited filter that asks for others); then Docker's filters, values of one filter OR-ed,
  * different filters AND-ed. Name and ID values are regular expressions, as in Docker.
  */
-export function selectContainers(engine: Engine, containers: Container[], opts: ListOptions): Container[] {
+export function selectContainers(engine: ContainerServices, containers: Container[], opts: ListOptions): Container[] {
   const f = opts.filters;
   for (const v of f.get('status') ?? []) if (!STATUSES.includes(v)) throw new InvalidArgumentError(`Invalid filter 'status=${v}'`);
   for (const v of f.get('health') ?? []) if (!HEALTH.includes(v)) throw new InvalidArgumentError(`Unrecognised filter value for health: ${v}`);
@@ -85,7 +85,7 @@ function matchAny(patterns: string[], value: string): boolean {
   });
 }
 
-function descendants(engine: Engine, id: string): string[] {
+function descendants(engine: ContainerServices, id: string): string[] {
   const out: string[] = [];
   const queue = [id];
   while (queue.length) {
@@ -97,13 +97,13 @@ function descendants(engine: Engine, id: string): string[] {
   return out;
 }
 
-function networkMatches(engine: Engine, c: Container, wanted: string[]): boolean {
+function networkMatches(engine: ContainerServices, c: Container, wanted: string[]): boolean {
   const nets = engine.network.containerNetworks(c.id);
   const mode = c.record.hostConfig.NetworkMode;
   return wanted.some((w) => nets.some((n) => n.name === w || n.id === w || n.id.startsWith(w)) || mode === w);
 }
 
-function publishedPorts(engine: Engine, c: Container): string[] {
+function publishedPorts(engine: ContainerServices, c: Container): string[] {
   return engine.network.portSummary(c.id).filter((p) => p.PublicPort).map((p) => `${p.PublicPort}/${p.Type}`);
 }
 

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import type { RuntimeSpec } from '../runtime/runtime.js';
 import type { ContainerVolumes } from './container-roles.js';
+import type { InspectMount, MountPoint } from './mount-point.js';
 import { InvalidArgumentError, SystemError, errorMessage, orIfMissing } from '../../lib/errors.js';
 import { parseBindSpec, PROPAGATION_MODES } from '../volumes/bind-spec.js';
 import { mountConfigError, normalize, targetProblem } from '../volumes/mount-errors.js';
@@ -38,37 +39,6 @@ export interface MountInputs {
   tmpfs?: Record<string, string> | null;
   /** HostConfig.VolumeDriver. */
   volumeDriver?: string;
-}
-
-/** The entry of `Mounts` in `docker inspect`. */
-export interface InspectMount {
-  Type: string;
-  Name?: string;
-  Source: string;
-  Destination: string;
-  Driver?: string;
-  Mode: string;
-  RW: boolean;
-  Propagation: string;
-}
-
-/**
- * One mount of a container, stored with the container from create to rm (Docker's MountPoint). The
- * capitalised fields are what `docker inspect` shows under `Mounts`; the rest is what start needs.
- */
-export interface MountPoint extends InspectMount {
-  Type: 'bind' | 'volume' | 'tmpfs';
-  /** A volume the user named: `rm -v` keeps it. */
-  named?: boolean;
-  /** Fill the volume from the image's content at Destination when it is empty. */
-  copyData?: boolean;
-  /** A `-v` bind: its host path is created at start when missing (a `--mount` bind must exist). */
-  createSource?: boolean;
-  /** tmpfs mount data (`size=64m,mode=1770`). */
-  data?: string;
-  /** For a volume not yet created: how to create it. */
-  volumeLabels?: Record<string, string>;
-  volumeOptions?: Record<string, string>;
 }
 
 /**

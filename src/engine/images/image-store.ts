@@ -109,6 +109,11 @@ export class ImageStore {
     return store;
   }
 
+  /** At daemon shutdown: waits until every metadata write already asked for is on disk. */
+  async close(): Promise<void> {
+    await Promise.all([this.imageMeta.idle(), this.retainedDocument.idle(), this.refs.idle()]);
+  }
+
   /** Loads every image whose record, config and layers are all there; reports and leaves out the others. */
   private async load(): Promise<void> {
     for (const [hex, meta] of (await this.imageMeta.loadAll()).records) {

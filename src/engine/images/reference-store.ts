@@ -36,6 +36,11 @@ export class ReferenceStore {
     return new ReferenceStore(document, data);
   }
 
+  /** Resolves once every tag change so far is on disk (at shutdown). */
+  idle(): Promise<void> {
+    return this.document.idle();
+  }
+
   get(ref: ImageReference): string | undefined {
     return this.data.references[referenceString(ref)];
   }

@@ -103,7 +103,7 @@ export class NetworkManager {
    * (bridges it created, its chains and jumps); with running containers (live restore) it stays for
    * the next start to take over.
    */
-  async shutdown(): Promise<void> {
+  async close(): Promise<void> {
     await this.queue.run(async () => {
       this.dns.stopAll();
       this.ports.releaseAll();
@@ -113,11 +113,6 @@ export class NetworkManager {
       }
       hostShell.close();
     });
-  }
-
-  /** The same as `shutdown` (what a composition root calls on each part it opened). */
-  close(): Promise<void> {
-    return this.shutdown();
   }
 
   // ---- networks (the /networks API) ----

@@ -47,6 +47,11 @@ export class RecordDocument<T> {
    * Writes the document as `value` is now (later changes to the object are not written). Saves land
    * in the order they were called.
    */
+  /** Resolves once every save and delete called so far has settled (at shutdown). */
+  idle(): Promise<void> {
+    return this.writes.idle();
+  }
+
   save(value: T): Promise<void> {
     const text = encodeRecord(this.options, value);
     return this.writes.run(() => writeRecordFile(this.options, this.options.path, text));

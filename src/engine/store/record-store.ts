@@ -1,7 +1,7 @@
 import { mkdir, readdir, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { isTempName, syncDir, unlinkIfExists } from '../../lib/atomic-file.js';
-import { SerialQueue } from '../../lib/serial-queue.js';
+import { KeyedSerialQueue } from '../../lib/keyed-serial-queue.js';
 import { errorMessage } from '../../lib/errors.js';
 import {
   RecordFileError, deleteRecordFile, encodeRecord, readRecordFile, writeRecordFile,
@@ -54,7 +54,8 @@ export interface LoadedRecords<T> {
  * Records carry the schema version (RecordSchema) and pass its migration when read.
  */
 export class RecordStore<T> {
-  private readonly queues = new Map<string, { queue: SerialQueue; pending: number }>();
+  /** Writes of one key go one at a time; a key's queue lives only while it has work. */
+  private readonly writes = new KeyedSerialQueue();
 
   constructor(private readonly options: RecordStoreOptions<T>) {}
 
@@ -125,16 +126,13 @@ export class RecordStore<T> {
     });
   }
 
-  private async serially(key: string, job: () => Promise<void>): Promise<void> {
-    let entry = this.queues.get(key);
-    if (!entry) this.queues.set(key, (entry = { queue: new SerialQueue(), pending: 0 }));
-    entry.pending++;
-    try {
-      await entry.queue.run(job);
-    } finally {
-      // A key's queue lives while it has work, so the map does not grow with every key ever written.
-      if (--entry.pending === 0) this.queues.delete(key);
-    }
+  /** Resolves once every put and delete called so far has settled (at shutdown). */
+  idle(): Promise<void> {
+    return this.writes.idle();
+  }
+
+  private serially(key: string, job: () => Promise<void>): Promise<void> {
+    return this.writes.run(key, job);
   }
 
   private isTemp(name: string, of?: string): boolean {

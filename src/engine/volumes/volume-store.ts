@@ -91,6 +91,11 @@ export class VolumeStore {
     return store;
   }
 
+  /** At daemon shutdown: waits until every volume record write already asked for is on disk. */
+  async close(): Promise<void> {
+    await this.records.idle();
+  }
+
   /** Creates a volume, or returns the existing one of that name (Docker does not refuse a repeat). */
   async create(opts: CreateVolumeOptions = {}): Promise<Volume> {
     return this.toApi(await this.ensure(opts));

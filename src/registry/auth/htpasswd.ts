@@ -4,7 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import bcrypt from 'bcryptjs';
-import { RegistryError } from '../errors.js';
+import { RegistryError } from '../base/errors.js';
 import { basicCredentials, type Access, type Authorizer } from './access.js';
 
 export class HtpasswdFile {

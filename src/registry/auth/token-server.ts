@@ -6,8 +6,8 @@ import { createPrivateKey, randomBytes, X509Certificate, type KeyObject } from '
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { SignJWT } from 'jose';
-import { RegistryError } from '../errors.js';
-import type { AclEntry } from '../config.js';
+import { RegistryError } from '../base/errors.js';
+import type { AclEntry } from '../base/config.js';
 import { basicCredentials, parseScope, type Access } from './access.js';
 import type { HtpasswdFile } from './htpasswd.js';
 import { libtrustKeyId } from './keys.js';

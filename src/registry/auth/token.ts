@@ -4,7 +4,7 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
-import { RegistryError } from '../errors.js';
+import { RegistryError } from '../base/errors.js';
 import { scopeString, type Access, type Authorizer } from './access.js';
 import { libtrustKeyId, readCertificates } from './keys.js';
 

@@ -1,6 +1,6 @@
 // Blobs: content-addressed data shared by all repositories, visible in a repository through a link.
 import type { Readable, Writable } from 'node:stream';
-import { RegistryError, PathNotFoundError } from '../errors.js';
+import { RegistryError, PathNotFoundError } from '../base/errors.js';
 import { copyToWritable, type StorageDriver } from '../storage/driver.js';
 import { layout } from './layout.js';
 

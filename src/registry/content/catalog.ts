@@ -1,5 +1,5 @@
 // The catalog: every repository that holds manifests, found by walking the repositories tree.
-import { PathNotFoundError } from '../errors.js';
+import { PathNotFoundError } from '../base/errors.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { layout } from './layout.js';
 

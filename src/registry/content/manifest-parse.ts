@@ -4,7 +4,7 @@ import {
   DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, DOCKER_SCHEMA1, DOCKER_SCHEMA1_SIGNED, OCI_INDEX, OCI_MANIFEST,
   INDEX_TYPES, MANIFEST_TYPES, type Descriptor,
 } from '../../lib/oci-media-types.js';
-import { RegistryError } from '../errors.js';
+import { RegistryError } from '../base/errors.js';
 
 export interface ParsedManifest {
   mediaType: string;

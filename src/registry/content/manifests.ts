@@ -3,7 +3,7 @@
 import { digestOf, parseDigest, type DigestAlgorithm } from '../../lib/oci-digest.js';
 import { isTag } from '../../lib/oci-names.js';
 import { OCI_INDEX, type Descriptor } from '../../lib/oci-media-types.js';
-import { PathNotFoundError, RegistryError } from '../errors.js';
+import { PathNotFoundError, RegistryError } from '../base/errors.js';
 import type { StorageDriver } from '../storage/driver.js';
 import type { BlobStore } from './blobs.js';
 import { layout, parseLink } from './layout.js';

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { consume } from '../../lib/stream-batches.js';
 import { Digester, parseDigest, InvalidDigestError, type DigestAlgorithm } from '../../lib/oci-digest.js';
-import { PathNotFoundError, RegistryError } from '../errors.js';
+import { PathNotFoundError, RegistryError } from '../base/errors.js';
 import type { StorageDriver } from '../storage/driver.js';
 import type { BlobStore } from './blobs.js';
 import { layout } from './layout.js';

@@ -1,6 +1,6 @@
 // GET/HEAD/DELETE /v2/<name>/blobs/<digest>
-import { RegistryError } from '../errors.js';
-import { parseRange, sendEmpty } from '../http.js';
+import { RegistryError } from '../base/errors.js';
+import { parseRange, sendEmpty } from '../base/http.js';
 import type { RequestContext } from './context.js';
 
 export async function getBlob({ req, res, registry, params }: RequestContext): Promise<void> {

@@ -1,6 +1,6 @@
 // What every handler receives.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Registry } from '../registry.js';
+import type { Registry } from '../content/registry.js';
 
 export interface RequestContext {
   req: IncomingMessage;

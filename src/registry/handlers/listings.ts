@@ -1,7 +1,7 @@
 // Listings: GET /v2/<name>/tags/list, GET /v2/_catalog, GET /v2/<name>/referrers/<digest>, GET /v2/.
 import { OCI_INDEX } from '../../lib/oci-media-types.js';
 import { listRepositories } from '../content/catalog.js';
-import { paginate, pagination, sendJSON } from '../http.js';
+import { paginate, pagination, sendJSON } from '../base/http.js';
 import type { RequestContext } from './context.js';
 
 const CATALOG_PAGE = 1000;

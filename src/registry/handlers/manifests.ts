@@ -2,8 +2,8 @@
 import { DOCKER_MANIFEST_LIST, INDEX_TYPES, IMAGE_MANIFEST_TYPES, OCI_INDEX, type Descriptor } from '../../lib/oci-media-types.js';
 import { readCappedRequest } from '../../lib/read-capped.js';
 import { MAX_MANIFEST_BYTES, type StoredManifest } from '../content/manifests.js';
-import { RegistryError } from '../errors.js';
-import { sendEmpty } from '../http.js';
+import { RegistryError } from '../base/errors.js';
+import { sendEmpty } from '../base/http.js';
 import type { RequestContext } from './context.js';
 
 function accepted(header: string | string[] | undefined): string[] {

@@ -3,8 +3,8 @@
 import { isSupportedAlgorithm } from '../../lib/oci-digest.js';
 import { isRepositoryName } from '../../lib/oci-names.js';
 import { checkDigestParam, rangeHeaders, type ChunkOptions } from '../content/uploads.js';
-import { RegistryError } from '../errors.js';
-import { hasBody, parseContentRange, sendEmpty } from '../http.js';
+import { RegistryError } from '../base/errors.js';
+import { hasBody, parseContentRange, sendEmpty } from '../base/http.js';
 import type { RequestContext } from './context.js';
 
 function blobCreated(name: string, digest: string): Record<string, string> {

@@ -3,7 +3,7 @@
 // never "." or ".."; checkPath() enforces that for every backend. Missing paths raise
 // PathNotFoundError, bad paths InvalidPathError, bad offsets InvalidOffsetError (errors.ts).
 import type { Readable, Writable } from 'node:stream';
-import { InvalidPathError } from '../errors.js';
+import { InvalidPathError } from '../base/errors.js';
 
 export interface FileInfo {
   path: string;

@@ -6,7 +6,7 @@ import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 
 import { dirname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
-import { InvalidOffsetError, InvalidPathError, PathNotFoundError } from '../errors.js';
+import { InvalidOffsetError, InvalidPathError, PathNotFoundError } from '../base/errors.js';
 import { checkPath, type FileInfo, type FileWriter, type StorageDriver } from './driver.js';
 
 const TEMP_PREFIX = '.berth-tmp-';

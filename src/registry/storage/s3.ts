@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { readCapped } from '../../lib/read-capped.js';
-import { InvalidOffsetError, PathNotFoundError } from '../errors.js';
+import { InvalidOffsetError, PathNotFoundError } from '../base/errors.js';
 import { checkPath, type FileInfo, type FileWriter, type StorageDriver } from './driver.js';
 
 const NAME = 's3';
