@@ -9,7 +9,8 @@ import { parseReference, withDefaultTag, type ImageReference } from '../../lib/i
 import { decodeRegistryConfig } from '../distribution/credentials.js';
 import { openContext } from '../build/build-context.js';
 import { BuildOutput } from '../build/build-output.js';
-import { Builder, planBuild, type BuildOptions } from '../build/builder.js';
+import { Builder } from '../build/builder.js';
+import { planBuild, type BuildOptions } from '../build/build-plan.js';
 
 import { RunStepError } from '../build/build-step-run.js';
 

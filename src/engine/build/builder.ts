@@ -5,13 +5,12 @@
 import { join } from 'node:path';
 import type { BuildServices } from './build-service.js';
 import { InvalidArgumentError, NotFoundError } from '../../lib/errors.js';
-import { familiarString, parseReference, withDefaultTag, type ImageReference } from '../../lib/image-reference.js';
+import { familiarString, parseReference, withDefaultTag } from '../../lib/image-reference.js';
 import { applyChanges, processWord, splitWords } from '../images/config-changes.js';
 import { hostPlatform, type ImageConfig, type ImageRuntimeConfig } from '../images/image-config.js';
 import { shortId } from '../images/image-store.js';
 import type { LayerInfo } from '../images/layer-store.js';
 import { resolveUser } from '../containers/user-lookup.js';
-import type { AuthConfig } from '../distribution/credentials.js';
 import { ProgressReporter } from '../progress/json-progress.js';
 import { pullImage } from '../distribution/pull.js';
 import { BuildArgs, type StageArgs } from './build-args.js';
@@ -20,25 +19,9 @@ import type { BuildContext } from './build-context.js';
 import type { BuildOutput } from './build-output.js';
 import { runStep } from './build-step-run.js';
 import { copyInto, makeDirIn, selectSources, sourcesDigest, type CopyRequest } from './copy-files.js';
-import { parseDockerfile, parseInstruction, type Dockerfile, type Instruction, type Stage } from './dockerfile-parser.js';
+import { parseInstruction, type Dockerfile, type Instruction, type Stage } from './dockerfile-parser.js';
+import type { BuildOptions } from './build-plan.js';
 import { Snapshot, withSnapshot } from './snapshot.js';
-
-export interface BuildOptions {
-  dockerfile: string;
-  tags: ImageReference[];
-  quiet: boolean;
-  noCache: boolean;
-  remove: boolean;
-  forceRemove: boolean;
-  pull: boolean;
-  buildArgs: Record<string, string | null>;
-  labels: Record<string, string>;
-  target: string;
-  networkMode: string;
-  extraHosts: string[];
-  /** X-Registry-Config: credentials by registry, for the pulls of FROM and COPY --from. */
-  registryAuth: Record<string, AuthConfig>;
-}
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
@@ -57,32 +40,6 @@ interface StageState {
 interface StageResult {
   name: string;
   imageId: string;
-}
-
-/**
- * Parses the Dockerfile and plans the build. Everything wrong with the request itself (syntax, an
- * unknown target) is thrown from here, before any output, so the API answers with an error status.
- */
-export function planBuild(context: BuildContext, options: BuildOptions): { file: Dockerfile; stages: Stage[] } {
-  const file = parseDockerfile(context.dockerfile, context.dockerfileName);
-  let stages = file.stages;
-  if (options.target) {
-    const i = stages.findIndex((s) => s.name === options.target.toLowerCase());
-    if (i < 0) throw new InvalidArgumentError(`failed to reach build target ${options.target} in Dockerfile`);
-    stages = stages.slice(0, i + 1);
-  }
-  const names = new Set<string>();
-  for (const s of stages) {
-    if (s.name && names.has(s.name)) throw new InvalidArgumentError(`duplicate name ${s.name}`);
-    if (s.name) names.add(s.name);
-  }
-  const labels = Object.keys(options.labels).sort();
-  if (labels.length && stages.length) {
-    const last = stages[stages.length - 1];
-    const text = `LABEL ${labels.map((k) => `${k}=${options.labels[k]}`).join(' ')}`;
-    last.instructions.push({ keyword: 'label', args: '', flags: {}, original: text, line: 0, labels: { ...options.labels } });
-  }
-  return { file, stages };
 }
 
 export class Builder {
