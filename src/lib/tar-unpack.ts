@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import type tar from 'tar-stream';
 import { lazyModule } from './lazy-module.js';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, handledLater } from './errors.js';
 import { Digester } from './oci-digest.js';
 import { decompress } from './tar-decompress.js';
 import { mknod, setXattr } from './fs-special.js';
@@ -69,7 +69,7 @@ export async function unpackLayer(
       yield chunk;
     }
   }, extract);
-  feeding.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
+  handledLater(feeding); // awaited below; this only keeps an early failure from going unhandled
   const unpacker = new LayerWriter(target, options);
   try {
     for await (const entry of extract) {

@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VolumeStore } from '../../src/engine/volumes/volume-store.js';
 import { Logger } from '../../src/engine/base/log.js';
+
+/** Cleanup that cannot be done is a warning; no test here expects one. */
+const log = { warn: (message: string) => assert.fail(`unexpected warning: ${message}`) };
 import { InvalidArgumentError } from '../../src/lib/errors.js';
 import {
   planMounts, claimMounts, releaseMounts, runtimeMounts, inspectMounts, tmpfsFlagMounts, restoreMountRefs,
@@ -76,7 +79,7 @@ test('Config.Volumes become anonymous volumes where nothing else is mounted', ()
 test('claim creates named volumes on first use and anonymous ones always; rm -v removes only anonymous', async () => {
   await volumes.create({ name: 'shared' });
   const planned = planMounts({ binds: ['shared:/s', 'fresh:/f'], volumes: { '/anon': {} } });
-  const points = await claimMounts(volumes, 'c1', planned);
+  const points = await claimMounts(volumes, 'c1', planned, log);
   const anon = points[2].Name!;
   assert.match(anon, /^[0-9a-f]{64}$/);
   assert.equal(points[0].Source, join(dir, 'volumes', 'shared', '_data'));
@@ -88,13 +91,13 @@ test('claim creates named volumes on first use and anonymous ones always; rm -v 
   const reopened = await VolumeStore.open(join(dir, 'volumes'), new Logger('error'));
   restoreMountRefs(reopened, 'c1', points);
   assert.deepEqual(reopened.usedBy('shared'), ['c1']);
-  await releaseMounts(volumes, 'c1', points, true);
+  await releaseMounts(volumes, 'c1', points, true, log);
   assert.deepEqual(volumes.list().map((v) => v.Name).sort(), ['fresh', 'shared']);
 });
 
 test('a failed claim leaves no volume and no reference behind', async () => {
   const planned = planMounts({ binds: ['first:/a'], mounts: [{ Type: 'volume', Source: 'second', Target: '/b', VolumeOptions: { DriverConfig: { Options: { bogus: '1' } } } }] });
-  await assert.rejects(claimMounts(volumes, 'c1', planned), /create second: invalid option: "bogus"/);
+  await assert.rejects(claimMounts(volumes, 'c1', planned, log), /create second: invalid option: "bogus"/);
   assert.deepEqual(volumes.list(), []);
 });
 
@@ -110,7 +113,7 @@ test('runtime mounts: binds created for -v, volumes filled from the image once, 
     binds: [`${host}:/h:ro`, `${file}:/app/config.yml`], volumes: { '/data': {} },
     mounts: [{ Type: 'tmpfs', Target: '/h/t', TmpfsOptions: { SizeBytes: 65536, Options: [['exec']] } }],
   });
-  const points = await claimMounts(volumes, 'c1', planned);
+  const points = await claimMounts(volumes, 'c1', planned, log);
   const mounts = await runtimeMounts(volumes, points, rootfs);
   assert.ok((await stat(host)).isDirectory());
   assert.deepEqual(mounts.map((m) => m.destination), ['/h', '/data', '/app/config.yml', '/h/t']);
@@ -136,12 +139,12 @@ test('copying from the image never follows a symlink out of the root filesystem'
   await writeFile(join(rootfs, 'etc', 'inside'), 'image data');
   await symlink(outside, join(rootfs, 'data'));
   await symlink('../../../..' + outside, join(rootfs, 'rel'));
-  const points = await claimMounts(volumes, 'c1', planMounts({ volumes: { '/data': {}, '/rel': {} } }));
+  const points = await claimMounts(volumes, 'c1', planMounts({ volumes: { '/data': {}, '/rel': {} } }), log);
   const mounts = await runtimeMounts(volumes, points, rootfs);
   for (const m of mounts) assert.deepEqual(await readdir(m.source), []);
   // A symlink that stays inside is followed within the root.
   await symlink('/etc', join(rootfs, 'conf'));
-  const more = await claimMounts(volumes, 'c2', planMounts({ volumes: { '/conf': {} } }));
+  const more = await claimMounts(volumes, 'c2', planMounts({ volumes: { '/conf': {} } }), log);
   const [conf] = await runtimeMounts(volumes, more, rootfs);
   assert.deepEqual(await readdir(conf.source), ['inside']);
 });
@@ -149,7 +152,7 @@ test('copying from the image never follows a symlink out of the root filesystem'
 test('a --mount bind whose source vanished before start fails in Docker\'s words', async () => {
   const src = join(dir, 'gone');
   await mkdir(src);
-  const points = await claimMounts(volumes, 'c1', planMounts({ mounts: [{ Type: 'bind', Source: src, Target: '/x' }] }));
+  const points = await claimMounts(volumes, 'c1', planMounts({ mounts: [{ Type: 'bind', Source: src, Target: '/x' }] }), log);
   await rm(src, { recursive: true });
   await assert.rejects(runtimeMounts(volumes, points, dir), /invalid mount config for type "bind": bind source path does not exist/);
   assert.equal(existsSync(src), false);

@@ -52,7 +52,7 @@ export async function createContainer(
       endpointsConfig: endpointsByNetwork(req.networkingConfig?.EndpointsConfig),
     });
     registered = true;
-    claimed = await claimMounts(ctx.volumes, id, mountPlan);
+    claimed = await claimMounts(ctx.volumes, id, mountPlan, ctx.log);
     const record: ContainerRecord = {
       id, name: fullName, created: new Date().toISOString(), path, args, config, hostConfig,
       networkingConfig: req.networkingConfig, image: image.id, lowerDirs, state: initialState(), restartCount: 0,
@@ -64,7 +64,7 @@ export async function createContainer(
     index.releaseName(fullName, id);
     const undo = `container ${id}: undoing a refused create`;
     if (registered) await bestEffort(ctx.log, undo, () => ctx.network.unregisterContainer(id));
-    await bestEffort(ctx.log, undo, () => releaseMounts(ctx.volumes, id, claimed, true));
+    await bestEffort(ctx.log, undo, () => releaseMounts(ctx.volumes, id, claimed, true, ctx.log));
     await bestEffort(ctx.log, undo, () => ctx.store.removeDir(id));
     throw err;
   }

@@ -261,7 +261,7 @@ export class ContainerManager {
         await this.ctx.store.remove(c.id);
         await rm(this.bundleDir(c.id), { recursive: true, force: true });
         await bestEffort(this.ctx.log, `container ${c.id}: network`, () => this.ctx.network.unregisterContainer(c.id));
-        await releaseMounts(this.ctx.volumes, c.id, c.record.mounts, Boolean(opts.removeVolumes));
+        await releaseMounts(this.ctx.volumes, c.id, c.record.mounts, Boolean(opts.removeVolumes), this.ctx.log);
       } catch (err) {
         c.state.removing = false;
         throw new SystemError(`unable to remove container ${c.id}: ${errorMessage(err)}`);

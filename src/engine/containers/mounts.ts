@@ -3,6 +3,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import type { RuntimeSpec } from '../runtime/runtime.js';
 import type { ContainerVolumes } from './container-roles.js';
 import type { InspectMount, MountPoint } from './mount-point.js';
+import { bestEffort, type WarningSink } from '../../lib/best-effort.js';
 import { InvalidArgumentError, SystemError, errorMessage, orIfMissing } from '../../lib/errors.js';
 import { parseBindSpec, PROPAGATION_MODES } from '../volumes/bind-spec.js';
 import { mountConfigError, normalize, targetProblem } from '../volumes/mount-errors.js';
@@ -143,7 +144,7 @@ function planApiMount(m: ApiMount, volumeDriver: string): MountPoint {
  * container. Fills in each volume's Name and Source. On failure it undoes its own work: references
  * dropped, volumes it created removed, so a refused create leaves nothing behind.
  */
-export async function claimMounts(volumes: ContainerVolumes, containerId: string, points: MountPoint[]): Promise<MountPoint[]> {
+export async function claimMounts(volumes: ContainerVolumes, containerId: string, points: MountPoint[], log: WarningSink): Promise<MountPoint[]> {
   const out: MountPoint[] = [];
   const created: string[] = [];
   try {
@@ -161,8 +162,8 @@ export async function claimMounts(volumes: ContainerVolumes, containerId: string
     }
     return out;
   } catch (err) {
-    await releaseMounts(volumes, containerId, out, false);
-    for (const name of created) await volumes.remove(name, true).catch(() => {});
+    await releaseMounts(volumes, containerId, out, false, log);
+    for (const name of created) await bestEffort(log, `removing volume ${name} made for a create that failed`, volumes.remove(name, true));
     throw err;
   }
 }
@@ -176,11 +177,15 @@ export function restoreMountRefs(volumes: ContainerVolumes, containerId: string,
  * Drops a removed container's volume references; with `removeAnonymous` (`docker rm -v`) also removes
  * its anonymous volumes, unless another container still uses them. Named volumes always stay.
  */
-export async function releaseMounts(volumes: ContainerVolumes, containerId: string, points: MountPoint[], removeAnonymous: boolean): Promise<void> {
+export async function releaseMounts(
+  volumes: ContainerVolumes, containerId: string, points: MountPoint[], removeAnonymous: boolean, log: WarningSink,
+): Promise<void> {
   for (const p of points) {
     if (p.Type !== 'volume' || !p.Name) continue;
     await volumes.release(p.Name, containerId);
-    if (removeAnonymous && !p.named && volumes.usedBy(p.Name).length === 0) await volumes.remove(p.Name, true).catch(() => {});
+    if (removeAnonymous && !p.named && volumes.usedBy(p.Name).length === 0) {
+      await bestEffort(log, `removing anonymous volume ${p.Name} of container ${containerId}`, volumes.remove(p.Name, true));
+    }
   }
 }
 

@@ -6,6 +6,8 @@ import { checkDigestParam, rangeHeaders, type ChunkOptions } from '../content/up
 import { RegistryError } from '../base/errors.js';
 import { hasBody, parseContentRange, sendEmpty } from '../base/http.js';
 import type { RequestContext } from './context.js';
+import { registryLog } from '../base/log.js';
+import { bestEffort } from '../../lib/best-effort.js';
 
 function blobCreated(name: string, digest: string): Record<string, string> {
   return { Location: `/v2/${name}/blobs/${digest}`, 'Docker-Content-Digest': digest };
@@ -50,7 +52,7 @@ export async function postBlobUpload(ctx: RequestContext): Promise<void> {
       await registry.uploads.append(name, id, ctx.req, chunkOptions(ctx));
       await registry.uploads.finish(name, id, digest);
     } catch (err) {
-      await registry.uploads.cancel(name, id).catch(() => {});
+      await bestEffort(registryLog, `cancelling upload ${id} of ${name}`, registry.uploads.cancel(name, id));
       throw err;
     }
     sendEmpty(res, 201, blobCreated(name, digest));

@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { InvalidOffsetError, InvalidPathError, PathNotFoundError } from '../base/errors.js';
 import { checkPath, type FileInfo, type FileWriter, type StorageDriver } from './driver.js';
+import { registryLog } from '../base/log.js';
+import { bestEffort } from '../../lib/best-effort.js';
 
 const TEMP_PREFIX = '.berth-tmp-';
 const NAME = 'filesystem';
@@ -68,7 +70,7 @@ export class FilesystemDriver implements StorageDriver {
       await fh.sync();
     } catch (err) {
       await fh.close();
-      await unlink(temp).catch(() => {});
+      await bestEffort(registryLog, `removing ${temp}`, unlink(temp));
       throw err;
     }
     await fh.close();
@@ -208,6 +210,7 @@ class FilesystemWriter implements FileWriter {
   private written = 0;
   private unflushed = 0;
   private flushing: Promise<void> | undefined;
+  private flushError: unknown;
   private done = false;
 
   constructor(private readonly fh: FileHandle, private readonly file: string,
@@ -226,7 +229,8 @@ class FilesystemWriter implements FileWriter {
     this.unflushed += chunk.length;
     if (this.unflushed >= FLUSH_EVERY && !this.flushing) {
       this.unflushed = 0;
-      this.flushing = this.fh.datasync().catch(() => {}).finally(() => { this.flushing = undefined; });
+      // A failed early flush is kept and reported by commit(), whose own datasync would hide it.
+      this.flushing = this.fh.datasync().catch((err: unknown) => { this.flushError ??= err; }).finally(() => { this.flushing = undefined; });
     }
   }
 
@@ -235,6 +239,7 @@ class FilesystemWriter implements FileWriter {
     this.done = true;
     try {
       await this.flushing;
+      if (this.flushError) throw this.flushError;
       await this.fh.datasync();
     } finally { await this.fh.close(); }
   }
@@ -247,7 +252,7 @@ class FilesystemWriter implements FileWriter {
       if (this.existed) await this.fh.truncate(this.startSize);
     } finally {
       await this.fh.close();
-      if (!this.existed) await unlink(this.file).catch(() => {});
+      if (!this.existed) await bestEffort(registryLog, `removing the cancelled upload ${this.file}`, unlink(this.file));
     }
   }
 }

@@ -11,6 +11,8 @@ import { Readable } from 'node:stream';
 import { readCapped } from '../../lib/read-capped.js';
 import { InvalidOffsetError, PathNotFoundError } from '../base/errors.js';
 import { checkPath, type FileInfo, type FileWriter, type StorageDriver } from './driver.js';
+import { registryLog } from '../base/log.js';
+import { bestEffort } from '../../lib/best-effort.js';
 
 const NAME = 's3';
 const MIN_PART = 5 * 1024 * 1024;
@@ -314,9 +316,10 @@ class S3Writer implements FileWriter {
   private async abort(): Promise<void> {
     this.buffer = [];
     if (this.uploadId) {
-      await this.driver.client.send(new AbortMultipartUploadCommand({
+      // A multipart upload left open costs storage until the bucket's lifecycle rule ends it: say so.
+      await bestEffort(registryLog, `aborting multipart upload of ${this.key}`, this.driver.client.send(new AbortMultipartUploadCommand({
         Bucket: this.driver.bucket, Key: this.key, UploadId: this.uploadId,
-      })).catch(() => {});
+      })));
       this.uploadId = undefined;
     }
   }
