@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import type tar from 'tar-stream';
 import { lazyModule } from './lazy-module.js';
-import { InvalidArgumentError, handledLater } from './errors.js';
+import { InvalidArgumentError, handledLater, orIfMissing } from './errors.js';
 import { Digester } from './oci-digest.js';
 import { decompress } from './tar-decompress.js';
 import { mknod, setXattr } from './fs-special.js';
@@ -141,7 +141,7 @@ class LayerWriter {
 
   /** Docker's noOverwriteDirNonDir: a directory and a non-directory never replace each other. */
   private async checkDirNonDir(h: tar.Header, rel: string): Promise<void> {
-    const st = await lstat(this.abs(rel)).catch(() => undefined);
+    const st = await orIfMissing(lstat(this.abs(rel)), undefined);
     if (!st) return;
     const isDir = h.type === 'directory';
     if (st.isDirectory() && !isDir) throw new InvalidArgumentError(`cannot overwrite directory "${rel}" with non-directory "${h.name}"`);
@@ -178,7 +178,7 @@ class LayerWriter {
 
   /** Removes what is at `rel` unless it is a directory and `keepDir` is set; returns whether one was kept. */
   private async clear(rel: string, keepDir: boolean): Promise<boolean> {
-    const st = await lstat(this.abs(rel)).catch(() => undefined);
+    const st = await orIfMissing(lstat(this.abs(rel)), undefined);
     if (!st) return false;
     if (keepDir && st.isDirectory()) return true;
     await rm(this.abs(rel), { recursive: true, force: true });
@@ -232,7 +232,7 @@ class LayerWriter {
     const target = cleanEntryName(h.linkname ?? '');
     if (target === '') throw new UnsafeTarEntryError(h.name, 'hard link to the layer root');
     await this.parents(h.name, target, false);
-    const st = await lstat(this.abs(target)).catch(() => undefined);
+    const st = await orIfMissing(lstat(this.abs(target)), undefined);
     if (!st) throw new UnsafeTarEntryError(h.name, `hard link target ${target} does not exist in the layer`);
     if (st.isDirectory()) throw new UnsafeTarEntryError(h.name, `hard link target ${target} is a directory`);
     await this.parents(h.name, rel);

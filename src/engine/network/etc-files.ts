@@ -1,5 +1,6 @@
 import { readFile, writeFile, mkdir, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { orIfMissing } from '../../lib/errors.js';
 
 /**
  * /etc/hosts, /etc/resolv.conf and /etc/hostname of a container: written per container beside its
@@ -52,7 +53,7 @@ export function parseResolvConf(text: string): ResolvConf {
 }
 
 export async function hostResolvConf(): Promise<ResolvConf> {
-  return parseResolvConf(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
+  return parseResolvConf(await orIfMissing(readFile('/etc/resolv.conf', 'utf8'), ''));
 }
 
 export function renderResolvConf(conf: ResolvConf): string {

@@ -1,5 +1,6 @@
 import { open, stat } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
+import { orIfMissing } from '../../lib/errors.js';
 
 /**
  * Follows conmon's k8s-file log from a byte offset and yields the container's output as it was
@@ -52,7 +53,7 @@ export async function* followOutput(path: string, options: FollowOptions): Async
     for (;;) {
       if (signal?.aborted) return;
       if (!fh) {
-        fh = await open(path, 'r').catch(() => undefined);
+        fh = await orIfMissing(open(path, 'r'), undefined);
         if (fh) {
           watcher = watch(path, { persistent: false }, poke);
           watcher.on('error', poke);
