@@ -3,7 +3,7 @@ import type { RequestContext, Route } from './router.js';
 import { hijack, readJson, sendJson } from './http.js';
 import { InvalidArgumentError, errorMessage } from '../../lib/errors.js';
 import { ExecManager } from '../containers/exec-manager.js';
-import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../containers/attach-keys.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../../lib/detach-keys.js';
 import { parseTtySize } from '../containers/attach-resize.js';
 import { runSession } from '../containers/attach-session.js';
 import { streamType } from '../containers/log-streams.js';
