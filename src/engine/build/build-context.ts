@@ -11,7 +11,8 @@ import { InvalidArgumentError } from '../../lib/errors.js';
 import { unpackLayer } from '../../lib/tar-unpack.js';
 import { resolveInScope } from '../containers/archive-path.js';
 import { rootfsDirs, unmountRootfs } from '../containers/rootfs.js';
-import { IgnoreMatcher, removeIgnored } from './dockerignore.js';
+import { IgnoreMatcher } from '../../lib/dockerignore.js';
+import { removeIgnored } from './dockerignore.js';
 
 export interface BuildContext {
   /** The unpacked context, .dockerignore applied. */

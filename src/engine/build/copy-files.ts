@@ -12,7 +12,7 @@ import { InvalidArgumentError } from '../../lib/errors.js';
 import { unpackLayer } from '../../lib/tar-unpack.js';
 import { packPath } from '../containers/archive-pack.js';
 import { resolveInScope } from '../containers/archive-path.js';
-import { globRegExp } from './dockerignore.js';
+import { globRegExp } from '../../lib/dockerignore.js';
 
 export interface CopySource {
   /** As the Dockerfile names it, after wildcard expansion (relative to the source root). */
