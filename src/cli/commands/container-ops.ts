@@ -12,8 +12,8 @@ import { confirm } from '../prompt.js';
 import { tabwrite } from '../render/tabwriter.js';
 import { humanSize } from '../render/units.js';
 import { parseRestartPolicy } from './container-config.js';
-import { normalizeReference } from './images.js';
-import { splitRepoTag } from '../render/contexts.js';
+import { referenceArg } from '../reference-arg.js';
+import { repositoryName, withDefaultTag } from '../../lib/image-reference.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 const path = (name: string, action = ''): string => `/containers/${encodeURIComponent(name)}${action}`;
@@ -210,10 +210,10 @@ export function registerContainerOpsCommands(program: Command, cli: Cli): void {
       let repo: string | undefined;
       let tag: string | undefined;
       if (reference) {
-        if (reference.includes('@')) throw new CliError('refusing to create a tag with a digest reference');
-        const [r, t] = splitRepoTag(normalizeReference(reference));
-        repo = r;
-        tag = t;
+        const ref = referenceArg(reference);
+        if (ref.digest) throw new CliError('refusing to create a tag with a digest reference');
+        repo = repositoryName(ref);
+        tag = withDefaultTag(ref).tag;
       }
       const paused = !(flags.pause === 'false' || flags.pause === false);
       const res = await cli.client.json<{ Id: string }>('POST', '/commit', {

@@ -12,27 +12,14 @@ import { displayJsonMessages, terminalOptions, type JsonMessage } from '../rende
 import { renderList } from '../render/formatter.js';
 import {
   HISTORY_HEADER, HISTORY_TABLE, HistoryContext, IMAGE_HEADER, IMAGES_TABLE, IMAGES_TABLE_DIGESTS,
-  imageRows, splitRepoTag, type ApiHistory, type ApiImage,
+  imageRows, type ApiHistory, type ApiImage,
 } from '../render/contexts.js';
+import { anyReferenceArg, referenceArg } from '../reference-arg.js';
+import {
+  DEFAULT_TAG, familiarName, familiarString, referenceString, repositoryName, withDefaultTag, type ImageReference,
+} from '../../lib/image-reference.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
-
-/** "busybox" -> "busybox:latest"; digests and explicit tags stay as they are. */
-export function withDefaultTag(ref: string): string {
-  if (ref.includes('@')) return ref;
-  const [, tag] = splitRepoTag(ref);
-  return tag ? ref : `${ref}:latest`;
-}
-
-/** The fully qualified form docker prints: "busybox" -> "docker.io/library/busybox:latest". */
-export function normalizeReference(ref: string): string {
-  const full = withDefaultTag(ref);
-  const slash = full.indexOf('/');
-  const first = slash < 0 ? '' : full.slice(0, slash);
-  if (slash < 0) return `docker.io/library/${full}`;
-  if (first.includes('.') || first.includes(':') || first === 'localhost') return full;
-  return `docker.io/${full}`;
-}
 
 /** Prints a JSON message stream (pull/import/push/load progress) as docker does on `out`. */
 export async function printJsonMessages(body: AsyncIterable<unknown>, out: Writable, onAux?: (msg: JsonMessage) => void): Promise<JsonMessage[]> {
@@ -40,14 +27,10 @@ export async function printJsonMessages(body: AsyncIterable<unknown>, out: Writa
   return displayJsonMessages(body, out, { ...opts, onAux });
 }
 
-export async function pullImage(cli: Cli, ref: string, out: Writable): Promise<void> {
-  let fromImage = ref;
-  let tag: string | undefined;
-  if (!ref.includes('@')) {
-    const [repo, t] = splitRepoTag(ref);
-    fromImage = repo;
-    tag = t || 'latest';
-  }
+/** Pulls `ref` (a name alone means its latest tag), printing the progress on `out`. */
+export async function pullImage(cli: Cli, ref: ImageReference, out: Writable): Promise<void> {
+  const fromImage = ref.digest ? familiarString(ref) : familiarName(ref);
+  const tag = ref.digest ? undefined : ref.tag ?? DEFAULT_TAG;
   const res = await cli.client.stream('POST', '/images/create', {
     query: { fromImage, tag }, headers: { 'X-Registry-Auth': registryAuthHeader(cli, fromImage) },
   });
@@ -93,11 +76,12 @@ export function registerImageCommands(program: Command, cli: Cli): void {
     .option('-q, --quiet', 'Suppress verbose output')
     .option('--platform <string>', 'Set platform if server is multi-platform capable')
     .action(async (name: string, flags: { quiet?: boolean }) => {
+      const ref = referenceArg(name);
       const sink = flags.quiet ? new (await import('node:stream')).PassThrough() : process.stdout;
       if (flags.quiet) (sink as import('node:stream').PassThrough).resume();
-      else if (!name.includes('@') && !splitRepoTag(name)[1]) await cli.out('Using default tag: latest\n');
-      await pullImage(cli, name, sink);
-      await cli.out(`${normalizeReference(name)}\n`);
+      else if (!ref.tag && !ref.digest) await cli.out(`Using default tag: ${DEFAULT_TAG}\n`);
+      await pullImage(cli, ref, sink);
+      await cli.out(`${referenceString(withDefaultTag(ref))}\n`);
     });
 
   program.command('import')
@@ -113,10 +97,9 @@ export function registerImageCommands(program: Command, cli: Cli): void {
       let tag: string | undefined;
       if (reference) {
         if (reference.includes('@')) throw new CliError(`invalid reference format: ${reference}`);
-        [repo, tag] = splitRepoTag(reference);
-        if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(repo.replace(/^[^/]*[.:][^/]*\//, ''))) {
-          throw new CliError(`invalid reference format: repository name (${repo}) must be lowercase`);
-        }
+        const ref = referenceArg(reference);
+        repo = familiarName(ref);
+        tag = ref.tag;
       }
       const isUrl = /^https?:\/\//.test(source);
       let body: NodeJS.ReadableStream | undefined;
@@ -149,9 +132,13 @@ export function registerImageCommands(program: Command, cli: Cli): void {
     .argument('<source>')
     .argument('<target>')
     .action(async (source: string, target: string) => {
-      const [repo, tag] = splitRepoTag(target);
-      if (target.includes('@')) throw new CliError('refusing to create a tag with a digest reference');
-      await cli.client.request('POST', `/images/${encodeURIComponent(source)}/tag`, { query: { repo, tag: tag || 'latest' } });
+      const notValid = (name: string) => (message: string): string => `Error parsing reference: "${name}" is not a valid repository/tag: ${message}`;
+      anyReferenceArg(source, notValid(source));
+      const ref = referenceArg(target, notValid(target));
+      if (ref.digest) throw new CliError('refusing to create a tag with a digest reference');
+      await cli.client.request('POST', `/images/${encodeURIComponent(source)}/tag`, {
+        query: { repo: repositoryName(ref), tag: ref.tag ?? DEFAULT_TAG },
+      });
     });
 
   program.command('rmi')

@@ -8,7 +8,9 @@ import { CliError, ConnectError, DaemonError, ExitStatus } from '../errors.js';
 import { startSession } from '../session.js';
 import { watchTerminalSize } from '../streams.js';
 import { addCreateFlags, buildCreateRequest, type CreateFlags } from './container-config.js';
-import { pullImage, withDefaultTag } from './images.js';
+import { pullImage } from './images.js';
+import { referenceArg } from '../reference-arg.js';
+import { familiarString, withDefaultTag } from '../../lib/image-reference.js';
 
 /** Errors of run/create exit 125 and read "berth: <message>" plus a pointer to --help. */
 class RunError extends CliError {
@@ -47,8 +49,9 @@ async function createContainer(cli: Cli, image: string, args: string[], flags: C
   } catch (err) {
     // like docker, any 404 from create means the image is missing: pull it and try once more
     if (!(err instanceof DaemonError) || err.status !== 404) throw err;
-    await cli.err(`Unable to find image '${withDefaultTag(image)}' locally\n`);
-    await pullImage(cli, image, process.stderr);
+    const ref = withDefaultTag(referenceArg(image));
+    await cli.err(`Unable to find image '${familiarString(ref)}' locally\n`);
+    await pullImage(cli, ref, process.stderr);
     created = await send();
   }
   for (const w of created.Warnings ?? []) await cli.err(`WARNING: ${w}\n`);
