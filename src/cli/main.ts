@@ -10,7 +10,8 @@ import { registerContainerOpsCommands, registerContainerPrune } from './commands
 import { registerExecCommands } from './commands/exec.js';
 import { registerCpCommand } from './commands/cp.js';
 import { registerStatsCommand } from './commands/stats.js';
-import { registerNetworkCommands, registerVolumeCommands } from './commands/networks.js';
+import { registerNetworkCommands } from './commands/networks.js';
+import { registerVolumeCommands } from './commands/volumes.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerBuildCommand } from './commands/build.js';
 import { registerImageArchiveCommands, registerImagePrune } from './commands/image-archive.js';
