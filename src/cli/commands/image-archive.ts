@@ -9,7 +9,7 @@ import { encodeFilters } from '../api-client.js';
 import type { Cli } from '../cli.js';
 import { CliError } from '../errors.js';
 import { confirm } from '../prompt.js';
-import { pruneReport } from './container-ops.js';
+import { pruneReport } from '../render/prune.js';
 import { printJsonMessages } from './images.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];

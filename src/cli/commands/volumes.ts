@@ -8,7 +8,8 @@ import { CliError } from '../errors.js';
 import { confirm } from '../prompt.js';
 import { renderList } from '../render/formatter.js';
 import { VOLUME_HEADER, VOLUME_TABLE, VolumeContext, type ApiVolume } from '../render/objects.js';
-import { naturalLess, pruneReport } from './container-ops.js';
+import { naturalLess } from '../render/natural-sort.js';
+import { pruneReport } from '../render/prune.js';
 import { collect, keyValues } from './flags.js';
 import { registerInspectSubcommand } from './system.js';
 
