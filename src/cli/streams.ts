@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type { ApiClient } from './api-client.js';
+import { ignoreDaemonRefusal } from './errors.js';
 import { DetachScanner } from '../lib/detach-keys.js';
 
 async function write(out: Writable, data: Buffer): Promise<void> {
@@ -123,9 +124,8 @@ export function watchTerminalSize(client: ApiClient, path: string): () => void {
     const h = out.rows ?? 0;
     const w = out.columns ?? 0;
     if (h === 0 && w === 0) return;
-    client.request('POST', path, { query: { h, w } }).catch(() => {
-      // a container that already exited cannot be resized; nothing to tell the user
-    });
+    // a container that already exited cannot be resized; docker tells the user nothing either
+    client.request('POST', path, { query: { h, w } }).catch(ignoreDaemonRefusal);
   };
   resize();
   process.on('SIGWINCH', resize);
