@@ -20,8 +20,7 @@ import { registerRunCommands } from './commands/run.js';
 import { BERTH_VERSION, registerInspectSubcommand, registerSystemCommands } from './commands/system.js';
 import { CliError, ExitStatus } from './errors.js';
 import type { HostFlags } from './host.js';
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+import { collect } from './commands/flags.js';
 
 function commandPath(cmd: Command): string {
   const names: string[] = [];

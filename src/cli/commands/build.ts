@@ -16,8 +16,7 @@ import { CliError } from '../errors.js';
 import { IgnoreMatcher, readDockerignore } from '../../lib/dockerignore.js';
 import { JsonStreamError, displayJsonMessages, terminalOptions, type JsonMessage } from '../render/progress.js';
 import { humanSize } from '../render/units.js';
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+import { collect, keyValues } from './flags.js';
 
 interface BuildFlags {
   tag: string[];
@@ -166,18 +165,13 @@ export function registerBuildCommand(program: Command, cli: Cli): void {
           cb(null, chunk);
         },
       }));
-      const labels: Record<string, string> = {};
-      for (const l of flags.label) {
-        const eq = l.indexOf('=');
-        labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
-      }
       const rm = !(flags.rm === 'false' || flags.rm === false);
       const res = await cli.client.stream('POST', '/build', {
         query: {
           t: flags.tag.length ? flags.tag : undefined,
           dockerfile,
           buildargs: flags.buildArg.length ? JSON.stringify(buildArgs(flags.buildArg)) : undefined,
-          labels: flags.label.length ? JSON.stringify(labels) : undefined,
+          labels: flags.label.length ? JSON.stringify(keyValues(flags.label)) : undefined,
           nocache: flags.cache ? undefined : true,
           q: flags.quiet || undefined,
           pull: flags.pull || undefined,

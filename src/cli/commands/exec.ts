@@ -9,8 +9,7 @@ import { CliError, ExitStatus, ignoreDaemonRefusal, outcomeOf, valueOf } from '.
 import { environment } from './container-config.js';
 import { startSession } from '../session.js';
 import { watchTerminalSize } from '../streams.js';
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+import { collect } from './flags.js';
 const enc = encodeURIComponent;
 
 interface ExecFlags {

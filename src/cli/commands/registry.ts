@@ -11,11 +11,10 @@ import type { Cli } from '../cli.js';
 import { CliError } from '../errors.js';
 import { renderList } from '../render/formatter.js';
 import { ellipsis } from '../render/units.js';
-import { printJsonMessages } from './images.js';
+import { printJsonMessages } from './image-pull.js';
 import { referenceArg } from '../reference-arg.js';
 import { familiarName, referenceString, withDefaultTag } from '../../lib/image-reference.js';
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+import { collect } from './flags.js';
 
 async function readAllStdin(): Promise<string> {
   const chunks: Buffer[] = [];

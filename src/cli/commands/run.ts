@@ -8,7 +8,7 @@ import { CliError, ConnectError, DaemonError, ExitStatus, ignoreDaemonRefusal, o
 import { startSession } from '../session.js';
 import { watchTerminalSize } from '../streams.js';
 import { addCreateFlags, buildCreateRequest, type CreateFlags } from './container-config.js';
-import { pullImage } from './images.js';
+import { pullImage } from './image-pull.js';
 import { referenceArg } from '../reference-arg.js';
 import { familiarString, withDefaultTag } from '../../lib/image-reference.js';
 
