@@ -30,3 +30,26 @@ export class ExitStatus extends Error {
     super(`exit status ${exitCode}`);
   }
 }
+
+/**
+ * For a request docker sends without reporting its failure (a resize of a container that has exited,
+ * a signal forwarded to one that is gone): the daemon's refusal or an unreachable daemon is expected;
+ * anything else is a fault the user should see, on stderr.
+ */
+export function ignoreDaemonRefusal(err: unknown): void {
+  if (err instanceof CliError) return;
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+}
+
+/** A promise's outcome, kept until it is looked at: its failure is never an unhandled rejection meanwhile. */
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+export function outcomeOf<T>(promise: Promise<T>): Promise<Outcome<T>> {
+  return promise.then((value) => ({ ok: true, value }), (error: unknown) => ({ ok: false, error }));
+}
+
+/** The value of an outcome, or its failure thrown where it is looked at. */
+export function valueOf<T>(outcome: Outcome<T>): T {
+  if (outcome.ok) return outcome.value;
+  throw outcome.error;
+}

@@ -10,7 +10,8 @@ import { registerContainerOpsCommands, registerContainerPrune } from './commands
 import { registerExecCommands } from './commands/exec.js';
 import { registerCpCommand } from './commands/cp.js';
 import { registerStatsCommand } from './commands/stats.js';
-import { registerNetworkCommands, registerVolumeCommands } from './commands/networks.js';
+import { registerNetworkCommands } from './commands/networks.js';
+import { registerVolumeCommands } from './commands/volumes.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerBuildCommand } from './commands/build.js';
 import { registerImageArchiveCommands, registerImagePrune } from './commands/image-archive.js';
@@ -19,8 +20,7 @@ import { registerRunCommands } from './commands/run.js';
 import { BERTH_VERSION, registerInspectSubcommand, registerSystemCommands } from './commands/system.js';
 import { CliError, ExitStatus } from './errors.js';
 import type { HostFlags } from './host.js';
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+import { collect } from './commands/flags.js';
 
 function commandPath(cmd: Command): string {
   const names: string[] = [];

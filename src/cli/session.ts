@@ -4,7 +4,8 @@
  * or the user detached; `close` tears everything down early (a failed start).
  */
 import type { Hijacked } from './api-client.js';
-import { DEFAULT_DETACH_KEYS, parseDetachKeys } from './detach-keys.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../lib/detach-keys.js';
+import { InvalidArgumentError } from '../lib/errors.js';
 import { copyRaw, demultiplex, relayStdin } from './streams.js';
 
 export interface SessionOptions {
@@ -18,6 +19,19 @@ export interface SessionOptions {
 export interface Session {
   done: Promise<'ended' | 'detached'>;
   close(): void;
+}
+
+/**
+ * The keys the client watches for. Keys the daemon would refuse fall back to the default, as docker's
+ * hijack does (the daemon, asked with the same keys, has refused the attach before this matters).
+ */
+function escapeKeysOf(detachKeys: string | undefined): Buffer {
+  try {
+    return parseDetachKeys(detachKeys || DEFAULT_DETACH_KEYS);
+  } catch (err) {
+    if (!(err instanceof InvalidArgumentError)) throw err;
+    return parseDetachKeys(DEFAULT_DETACH_KEYS);
+  }
 }
 
 export function startSession(hijacked: Hijacked, opts: SessionOptions): Session {
@@ -37,9 +51,7 @@ export function startSession(hijacked: Hijacked, opts: SessionOptions): Session 
   let stopStdin = (): void => {};
   if (opts.stdin && hijacked.upgraded) {
     // like docker, the client watches for the detach keys only with a TTY
-    const escapeKeys = opts.tty
-      ? parseDetachKeys(opts.detachKeys || DEFAULT_DETACH_KEYS) ?? parseDetachKeys(DEFAULT_DETACH_KEYS)
-      : undefined;
+    const escapeKeys = opts.tty ? escapeKeysOf(opts.detachKeys) : undefined;
     stopStdin = relayStdin(socket, process.stdin, { escapeKeys, onDetach: detach });
   }
   const close = (): void => {

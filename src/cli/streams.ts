@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type { ApiClient } from './api-client.js';
-import { EscapeFilter } from './detach-keys.js';
+import { ignoreDaemonRefusal } from './errors.js';
+import { DetachScanner } from '../lib/detach-keys.js';
 
 async function write(out: Writable, data: Buffer): Promise<void> {
   if (data.length === 0) return;
@@ -76,13 +77,13 @@ export interface StdinRelayOptions {
 export function relayStdin(socket: Duplex, stdin: NodeJS.ReadStream = process.stdin, opts: StdinRelayOptions = {}): () => void {
   const raw = stdin.isTTY === true;
   if (raw) setRaw(stdin, true);
-  const filter = opts.escapeKeys ? new EscapeFilter(opts.escapeKeys) : undefined;
+  const scanner = opts.escapeKeys ? new DetachScanner(opts.escapeKeys) : undefined;
   let detached = false;
   const onData = (chunk: Buffer): void => {
     if (detached || socket.destroyed) return;
     let data = chunk;
     let detach = false;
-    if (filter) ({ data, detached: detach } = filter.push(chunk));
+    if (scanner) ({ pass: data, detach } = scanner.push(chunk));
     if (data.length && !socket.write(data)) {
       stdin.pause();
       socket.once('drain', () => stdin.resume());
@@ -123,9 +124,8 @@ export function watchTerminalSize(client: ApiClient, path: string): () => void {
     const h = out.rows ?? 0;
     const w = out.columns ?? 0;
     if (h === 0 && w === 0) return;
-    client.request('POST', path, { query: { h, w } }).catch(() => {
-      // a container that already exited cannot be resized; nothing to tell the user
-    });
+    // a container that already exited cannot be resized; docker tells the user nothing either
+    client.request('POST', path, { query: { h, w } }).catch(ignoreDaemonRefusal);
   };
   resize();
   process.on('SIGWINCH', resize);

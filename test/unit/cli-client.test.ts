@@ -9,7 +9,7 @@ import { ConnectError, DaemonError } from '../../src/cli/errors.js';
 import { DEFAULT_HOST, parseHost, resolveTarget } from '../../src/cli/host.js';
 import { FrameDecoder } from '../../src/cli/streams.js';
 import { parseRestartPolicy } from '../../src/cli/commands/container-config.js';
-import { parseTimestamp } from '../../src/cli/commands/containers.js';
+import { parseTimestamp } from '../../src/cli/commands/container-logs.js';
 
 describe('host selection', () => {
   it('prefers -H, then BERTH_HOST, then DOCKER_HOST, then the default socket', () => {

@@ -4,9 +4,10 @@ import { PassThrough } from 'node:stream';
 import { JsonMessageDisplay, goDuration, progressString } from '../../src/cli/render/progress.js';
 import { StatsContext, cpuPercent, memoryUsage, statsEntry, STATS_HEADER, STATS_TABLE } from '../../src/cli/render/stats.js';
 import { renderList } from '../../src/cli/render/formatter.js';
-import { naturalLess, portLines, pruneReport, ramInBytes, renderTop } from '../../src/cli/commands/container-ops.js';
-import { EscapeFilter, parseDetachKeys } from '../../src/cli/detach-keys.js';
-import { IgnoreMatcher, parseDockerignore } from '../../src/cli/dockerignore.js';
+import { portLines, renderTop } from '../../src/cli/commands/container-processes.js';
+import { ramInBytes } from '../../src/cli/commands/container-update.js';
+import { naturalLess } from '../../src/cli/render/natural-sort.js';
+import { pruneReport } from '../../src/cli/render/prune.js';
 import { prepareArchiveCopy, rebaseName, splitPathDirEntry } from '../../src/cli/copy-archive.js';
 import { splitCpArg } from '../../src/cli/commands/cp.js';
 import { encodeAuth, normalizeServer, registryOf } from '../../src/cli/auth-config.js';
@@ -126,41 +127,6 @@ describe('port, top, prune and sizes', () => {
     assert.equal(ramInBytes('-m', '512m'), 512 * 1024 * 1024);
     assert.equal(ramInBytes('-m', '1.5g'), 1.5 * 1024 ** 3);
     assert.throws(() => ramInBytes('-m, --memory', 'lots'), /invalid argument "lots" for "-m, --memory" flag/);
-  });
-});
-
-describe('detach keys', () => {
-  it('parses docker\'s key names', () => {
-    assert.deepEqual([...parseDetachKeys('ctrl-p,ctrl-q')!], [0x10, 0x11]);
-    assert.deepEqual([...parseDetachKeys('ctrl-@,a,ctrl-_')!], [0, 0x61, 0x1f]);
-    assert.equal(parseDetachKeys('ctrl-1'), undefined);
-    assert.equal(parseDetachKeys('foo'), undefined);
-  });
-
-  it('holds back a partial sequence and gives it back when it was typed input', () => {
-    const f = new EscapeFilter(Buffer.from([0x10, 0x11]));
-    assert.deepEqual(f.push(Buffer.from('ab\x10')), { data: Buffer.from('ab'), detached: false });
-    assert.deepEqual(f.push(Buffer.from('x')), { data: Buffer.from('\x10x'), detached: false });
-    assert.deepEqual(f.push(Buffer.from('\x10')), { data: Buffer.alloc(0), detached: false });
-    assert.deepEqual(f.push(Buffer.from('\x11rest')), { data: Buffer.alloc(0), detached: true });
-    assert.deepEqual(new EscapeFilter(Buffer.from([0x10, 0x11])).push(Buffer.from('\x10\x10\x11')), { data: Buffer.from('\x10'), detached: true });
-  });
-});
-
-describe('.dockerignore', () => {
-  it('matches like moby patternmatcher', () => {
-    const m = new IgnoreMatcher(parseDockerignore('# comment\n/sub/ignored.txt\n*.log\n!keep.log\nbuild/**\ndocs/*/draft\n'));
-    assert.equal(m.excluded('sub/ignored.txt'), true);
-    assert.equal(m.excluded('sub/other.txt'), false);
-    assert.equal(m.excluded('a.log'), true);
-    assert.equal(m.excluded('keep.log'), false);
-    assert.equal(m.excluded('dir/a.log'), false);
-    assert.equal(m.excluded('build/x/y'), true);
-    assert.equal(m.excluded('docs/en/draft'), true);
-    assert.equal(m.excluded('docs/en/final'), false);
-    assert.equal(new IgnoreMatcher(parseDockerignore('node_modules\n')).excluded('node_modules/a/b.js'), true);
-    assert.equal(new IgnoreMatcher(parseDockerignore('**/*.tmp\n')).excluded('x.tmp'), true);
-    assert.equal(new IgnoreMatcher(parseDockerignore('**/*.tmp\n')).excluded('a/b/x.tmp'), true);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTemplate, TemplateError } from '../../src/cli/render/template.js';
+import { parseTemplate, TemplateError } from '../../src/cli/render/template/index.js';
 import { ContainerContext } from '../../src/cli/render/contexts.js';
 
 const inspect = {

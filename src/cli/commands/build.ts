@@ -13,11 +13,10 @@ import type { Command } from 'commander';
 import tar from 'tar-stream';
 import type { Cli } from '../cli.js';
 import { CliError } from '../errors.js';
-import { IgnoreMatcher, parseDockerignore } from '../dockerignore.js';
+import { IgnoreMatcher, readDockerignore } from '../../lib/dockerignore.js';
 import { JsonStreamError, displayJsonMessages, terminalOptions, type JsonMessage } from '../render/progress.js';
 import { humanSize } from '../render/units.js';
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+import { collect, keyValues } from './flags.js';
 
 interface BuildFlags {
   tag: string[];
@@ -51,13 +50,13 @@ async function packContext(root: string, pack: tar.Pack, ignore: IgnoreMatcher, 
       const childRel = rel ? `${rel}/${name}` : name;
       const abs = join(root, childRel);
       const st = await lstat(abs);
-      if (!keep.has(childRel) && ignore.excluded(childRel)) {
+      if (!keep.has(childRel) && ignore.excludes(childRel)) {
         // an excluded directory may still hold an exception: docker walks into it then
-        if (!st.isDirectory() || !hasException(ignore)) continue;
+        if (!st.isDirectory() || !ignore.hasExclusions) continue;
       }
       const common = { name: childRel, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
       if (st.isDirectory()) {
-        if (!ignore.excluded(childRel) || keep.has(childRel)) await entry({ ...common, name: `${childRel}/`, type: 'directory' } as tar.Header);
+        if (!ignore.excludes(childRel) || keep.has(childRel)) await entry({ ...common, name: `${childRel}/`, type: 'directory' } as tar.Header);
         await walk(childRel);
       } else if (st.isSymbolicLink()) {
         await entry({ ...common, type: 'symlink', linkname: await readlink(abs) } as tar.Header);
@@ -67,10 +66,6 @@ async function packContext(root: string, pack: tar.Pack, ignore: IgnoreMatcher, 
     }
   };
   await walk('');
-}
-
-function hasException(ignore: IgnoreMatcher): boolean {
-  return (ignore as unknown as { patterns: { exclusion: boolean }[] }).patterns.some((p) => p.exclusion);
 }
 
 /** "--build-arg K=V", or "K" alone taking K from our environment (left out when unset), as docker. */
@@ -127,14 +122,15 @@ async function contextTar(contextArg: string, file: string | undefined): Promise
   }
   let ignoreLines: string[] = [];
   try {
-    ignoreLines = parseDockerignore(readFileSync(join(root, '.dockerignore'), 'utf8'));
+    ignoreLines = readDockerignore(readFileSync(join(root, '.dockerignore'), 'utf8'));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
+  const ignore = new IgnoreMatcher(ignoreLines);
   const keep = new Set([dockerfileName, '.dockerignore']);
   const pack = tar.pack();
   const fill = async (): Promise<void> => {
-    await packContext(root, pack, new IgnoreMatcher(ignoreLines), keep);
+    await packContext(root, pack, ignore, keep);
     if (extra) pack.entry({ name: dockerfileName, mode: 0o600, size: extra.length }, extra);
     pack.finalize();
   };
@@ -169,18 +165,13 @@ export function registerBuildCommand(program: Command, cli: Cli): void {
           cb(null, chunk);
         },
       }));
-      const labels: Record<string, string> = {};
-      for (const l of flags.label) {
-        const eq = l.indexOf('=');
-        labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
-      }
       const rm = !(flags.rm === 'false' || flags.rm === false);
       const res = await cli.client.stream('POST', '/build', {
         query: {
           t: flags.tag.length ? flags.tag : undefined,
           dockerfile,
           buildargs: flags.buildArg.length ? JSON.stringify(buildArgs(flags.buildArg)) : undefined,
-          labels: flags.label.length ? JSON.stringify(labels) : undefined,
+          labels: flags.label.length ? JSON.stringify(keyValues(flags.label)) : undefined,
           nocache: flags.cache ? undefined : true,
           q: flags.quiet || undefined,
           pull: flags.pull || undefined,

@@ -35,8 +35,7 @@ export interface CreateFlags {
   attach: string[];
   platform?: string;
 }
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+import { collect } from './flags.js';
 
 /** Declares the flags shared by `run` and `create` on a commander command. */
 export function addCreateFlags(cmd: Command): Command {

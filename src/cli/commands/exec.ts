@@ -5,12 +5,11 @@
 import type { Command } from 'commander';
 import { compareVersions } from '../api-client.js';
 import type { Cli } from '../cli.js';
-import { CliError, ExitStatus } from '../errors.js';
+import { CliError, ExitStatus, ignoreDaemonRefusal, outcomeOf, valueOf } from '../errors.js';
 import { environment } from './container-config.js';
 import { startSession } from '../session.js';
 import { watchTerminalSize } from '../streams.js';
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+import { collect } from './flags.js';
 const enc = encodeURIComponent;
 
 interface ExecFlags {
@@ -88,8 +87,7 @@ async function runAttach(cli: Cli, container: string, flags: { stdin: boolean; s
   const client = cli.client;
   const path = `/containers/${enc(container)}`;
   // docker starts waiting before it checks the state, so a quick exit is not missed
-  const waitResult = client.json<{ StatusCode: number; Error?: { Message?: string } | null }>('POST', `${path}/wait`);
-  waitResult.catch(() => {});
+  const waitOutcome = outcomeOf(client.json<{ StatusCode: number; Error?: { Message?: string } | null }>('POST', `${path}/wait`));
   const info = await client.json<ContainerState>('GET', `${path}/json`);
   if (!info.State.Running) throw new CliError('You cannot attach to a stopped container, start it first');
   if (info.State.Paused) throw new CliError('You cannot attach to a paused container, unpause it first');
@@ -99,7 +97,7 @@ async function runAttach(cli: Cli, container: string, flags: { stdin: boolean; s
   const stdin = flags.stdin && info.Config.OpenStdin;
   const sigProxy = !(flags.sigProxy === 'false' || flags.sigProxy === false) && !tty;
   const proxy = (signal: NodeJS.Signals): void => {
-    client.request('POST', `${path}/kill`, { query: { signal } }).catch(() => {});
+    client.request('POST', `${path}/kill`, { query: { signal } }).catch(ignoreDaemonRefusal);
   };
   const signals: NodeJS.Signals[] = sigProxy ? ['SIGINT', 'SIGTERM'] : [];
   for (const s of signals) process.on(s, proxy);
@@ -117,7 +115,7 @@ async function runAttach(cli: Cli, container: string, flags: { stdin: boolean; s
     for (const s of signals) process.off(s, proxy);
   }
   if (ended === 'detached') throw new CliError('read escape sequence');
-  const status = await waitResult;
+  const status = valueOf(await waitOutcome);
   if (status?.Error?.Message) throw new CliError(status.Error.Message);
   const code = status?.StatusCode ?? 0;
   if (code !== 0) throw new ExitStatus(code);

@@ -9,10 +9,9 @@ import { encodeFilters } from '../api-client.js';
 import type { Cli } from '../cli.js';
 import { CliError } from '../errors.js';
 import { confirm } from '../prompt.js';
-import { pruneReport } from './container-ops.js';
-import { printJsonMessages } from './images.js';
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+import { pruneReport } from '../render/prune.js';
+import { printJsonMessages } from './image-pull.js';
+import { collect } from './flags.js';
 
 /** Opens a local file for reading, with Go's wording when it cannot be. */
 export async function openInput(path: string): Promise<Readable> {

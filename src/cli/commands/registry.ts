@@ -10,11 +10,11 @@ import {
 import type { Cli } from '../cli.js';
 import { CliError } from '../errors.js';
 import { renderList } from '../render/formatter.js';
-import { splitRepoTag } from '../render/contexts.js';
 import { ellipsis } from '../render/units.js';
-import { normalizeReference, printJsonMessages } from './images.js';
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+import { printJsonMessages } from './image-pull.js';
+import { referenceArg } from '../reference-arg.js';
+import { familiarName, referenceString, withDefaultTag } from '../../lib/image-reference.js';
+import { collect } from './flags.js';
 
 async function readAllStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -86,22 +86,24 @@ export function registerRegistryCommands(program: Command, cli: Cli, pushOnly = 
     .option('--platform <string>', 'Push a platform-specific manifest as a single-platform image to the registry')
     .option('-q, --quiet', 'Suppress verbose output')
     .action(async (name: string, flags: { allTags?: boolean; quiet?: boolean; platform?: string }) => {
-      if (name.includes('@')) throw new CliError(`invalid reference format: ${name}`);
-      let [repo, tag] = splitRepoTag(name);
-      if (flags.allTags && tag) throw new CliError('tag can\'t be used with --all-tags/-a');
-      if (!flags.allTags && !tag) {
-        tag = 'latest';
-        if (!flags.quiet) await cli.out('Using default tag: latest\n');
+      let ref = referenceArg(name);
+      const nameOnly = !ref.tag && !ref.digest;
+      if (flags.allTags && !nameOnly) throw new CliError('tag can\'t be used with --all-tags/-a');
+      if (!flags.allTags && nameOnly) {
+        ref = withDefaultTag(ref);
+        if (!flags.quiet) await cli.out(`Using default tag: ${ref.tag}\n`);
       }
+      if (ref.digest) throw new CliError('cannot push a digest reference');
+      const repo = familiarName(ref);
       const res = await cli.client.stream('POST', `/images/${repo}/push`, {
-        query: { tag: tag || undefined, platform: flags.platform },
+        query: { tag: flags.allTags ? undefined : withDefaultTag(ref).tag, platform: flags.platform },
         headers: { 'X-Registry-Auth': registryAuthHeader(cli, repo) },
       });
       if (flags.quiet) {
         const sink = new (await import('node:stream')).PassThrough();
         sink.resume();
         await printJsonMessages(res, sink);
-        await cli.out(`${normalizeReference(name.includes(':') || !tag ? name : `${name}:${tag}`)}\n`);
+        await cli.out(`${referenceString(ref)}\n`);
         return;
       }
       await printJsonMessages(res, process.stdout);

@@ -4,11 +4,13 @@
  */
 import type { Command } from 'commander';
 import type { Cli } from '../cli.js';
-import { CliError, ConnectError, DaemonError, ExitStatus } from '../errors.js';
+import { CliError, ConnectError, DaemonError, ExitStatus, ignoreDaemonRefusal, outcomeOf, valueOf } from '../errors.js';
 import { startSession } from '../session.js';
 import { watchTerminalSize } from '../streams.js';
 import { addCreateFlags, buildCreateRequest, type CreateFlags } from './container-config.js';
-import { pullImage, withDefaultTag } from './images.js';
+import { pullImage } from './image-pull.js';
+import { referenceArg } from '../reference-arg.js';
+import { familiarString, withDefaultTag } from '../../lib/image-reference.js';
 
 /** Errors of run/create exit 125 and read "berth: <message>" plus a pointer to --help. */
 class RunError extends CliError {
@@ -47,8 +49,9 @@ async function createContainer(cli: Cli, image: string, args: string[], flags: C
   } catch (err) {
     // like docker, any 404 from create means the image is missing: pull it and try once more
     if (!(err instanceof DaemonError) || err.status !== 404) throw err;
-    await cli.err(`Unable to find image '${withDefaultTag(image)}' locally\n`);
-    await pullImage(cli, image, process.stderr);
+    const ref = withDefaultTag(referenceArg(image));
+    await cli.err(`Unable to find image '${familiarString(ref)}' locally\n`);
+    await pullImage(cli, ref, process.stderr);
     created = await send();
   }
   for (const w of created.Warnings ?? []) await cli.err(`WARNING: ${w}\n`);
@@ -77,14 +80,14 @@ export async function attachAndRun(cli: Cli, id: string, opts: AttachOptions): P
   const hijacked = await client.hijack(`/containers/${encodeURIComponent(id)}/attach`, {
     query: { stream: true, stdin: opts.stdin || undefined, stdout: true, stderr: true, detachKeys: opts.detachKeys },
   });
-  const waitResult = client.json<{ StatusCode: number; Error?: { Message?: string } | null }>(
-    'POST', `/containers/${encodeURIComponent(id)}/wait`, { query: { condition: opts.condition } });
-  waitResult.catch(() => {}); // observed below; avoid an unhandled rejection while start runs
+  // the wait is looked at after the session (or after a failed start), so its outcome is kept until then
+  const waitOutcome = outcomeOf(client.json<{ StatusCode: number; Error?: { Message?: string } | null }>(
+    'POST', `/containers/${encodeURIComponent(id)}/wait`, { query: { condition: opts.condition } }));
 
   const session = startSession(hijacked, { tty: opts.tty, stdin: opts.stdin, detachKeys: opts.detachKeys });
-  session.done.catch(() => {});
+  const sessionOutcome = outcomeOf(session.done);
   const proxy = (signal: NodeJS.Signals): void => {
-    client.request('POST', `/containers/${encodeURIComponent(id)}/kill`, { query: { signal } }).catch(() => {});
+    client.request('POST', `/containers/${encodeURIComponent(id)}/kill`, { query: { signal } }).catch(ignoreDaemonRefusal);
   };
   const signals: NodeJS.Signals[] = opts.tty || opts.sigProxy === false ? [] : ['SIGINT', 'SIGTERM'];
   for (const s of signals) process.on(s, proxy);
@@ -98,7 +101,9 @@ export async function attachAndRun(cli: Cli, id: string, opts: AttachOptions): P
         session.close();
         // like docker, a --rm run waits for the removal and logs what the wait reports
         if (opts.condition === 'removed') {
-          const status = await waitResult.catch(() => undefined);
+          // the failed start is what gets reported; a failed wait has nothing to add
+          const waited = await waitOutcome;
+          const status = waited.ok ? waited.value : undefined;
           if (status?.Error?.Message) logrusError(`Error waiting for container: ${status.Error.Message}`);
         }
         if (err instanceof DaemonError) {
@@ -108,13 +113,13 @@ export async function attachAndRun(cli: Cli, id: string, opts: AttachOptions): P
       }
     }
     if (opts.tty) stopResize = watchTerminalSize(client, `/containers/${encodeURIComponent(id)}/resize`);
-    ended = await session.done;
+    ended = valueOf(await sessionOutcome);
   } finally {
     stopResize();
     for (const s of signals) process.off(s, proxy);
   }
   if (ended === 'detached') return 'detached';
-  const status = await waitResult;
+  const status = valueOf(await waitOutcome);
   if (status?.Error?.Message) {
     // docker logs the wait error and exits 125
     logrusError(`Error waiting for container: ${status.Error.Message}`);

@@ -5,7 +5,7 @@
  */
 import { CliError } from '../errors.js';
 import { DOCKER_TABLE, tabwrite } from './tabwriter.js';
-import { HEADER_FUNCS, TemplateError, parseTemplate } from './template.js';
+import { HEADER_FUNCS, TemplateError, parseTemplate } from './template/index.js';
 
 export function isTableFormat(format: string): boolean {
   return format === 'table' || format.startsWith('table ');

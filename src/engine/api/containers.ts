@@ -8,7 +8,7 @@ import { parseSignal } from '../containers/signals.js';
 import { logStream, parseLogOptions, streamType } from './container-logs.js';
 import { attachContainer } from '../containers/attach-stream.js';
 import { attachWebSocket } from './attach-ws.js';
-import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../containers/attach-keys.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../../lib/detach-keys.js';
 import { containerNotRunning, parseTtySize, resizeTerminal } from '../containers/attach-resize.js';
 import { statsStream } from './container-stats.js';
 

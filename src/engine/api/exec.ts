@@ -2,7 +2,7 @@ import type { Engine } from '../services/engine.js';
 import type { RequestContext, Route } from './router.js';
 import { bodyTooLarge, hijack, readJson, sendJson } from './http.js';
 import { InvalidArgumentError, errorMessage } from '../../lib/errors.js';
-import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../containers/attach-keys.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../../lib/detach-keys.js';
 import { parseTtySize } from '../containers/attach-resize.js';
 import { runSession } from '../containers/attach-session.js';
 import { streamType } from './container-logs.js';

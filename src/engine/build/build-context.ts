@@ -10,7 +10,8 @@ import { InvalidArgumentError, orIfMissing } from '../../lib/errors.js';
 import { resolveInRoot } from '../../lib/root-path.js';
 import { unpackLayer } from '../../lib/tar-unpack.js';
 import { rootfsDirs, unmountRootfs } from '../containers/rootfs.js';
-import { IgnoreMatcher, removeIgnored } from './dockerignore.js';
+import { IgnoreMatcher } from '../../lib/dockerignore.js';
+import { removeIgnored } from './dockerignore.js';
 import { bestEffort, type WarningSink } from '../../lib/best-effort.js';
 
 export interface BuildContext {

@@ -12,7 +12,7 @@ import { InvalidArgumentError, orIfMissing } from '../../lib/errors.js';
 import { resolveInRoot } from '../../lib/root-path.js';
 import { unpackLayer } from '../../lib/tar-unpack.js';
 import { packPath } from '../layers/archive-pack.js';
-import { globRegExp } from './dockerignore.js';
+import { globRegExp } from '../../lib/dockerignore.js';
 
 export interface CopySource {
   /** As the Dockerfile names it, after wildcard expansion (relative to the source root). */

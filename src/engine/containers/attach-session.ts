@@ -2,7 +2,7 @@ import type { Duplex, Writable } from 'node:stream';
 import type { Logger } from '../base/log.js';
 import { followOutput, type OutputRecord } from '../runtime/attach-log.js';
 import { StdinRelay } from '../runtime/attach-stdin.js';
-import { DetachScanner } from './attach-keys.js';
+import { DetachScanner } from '../../lib/detach-keys.js';
 
 /**
  * One client connected to a running process (a container's run or an exec): output from conmon's log

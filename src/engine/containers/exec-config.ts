@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../../lib/errors.js';
-import { parseDetachKeys } from './attach-keys.js';
+import { parseDetachKeys } from '../../lib/detach-keys.js';
 
 /** The body of POST /containers/{id}/exec (Docker's ExecConfig), checked and with defaults filled in. */
 export interface ExecConfig {

@@ -1,27 +1,33 @@
-import { InvalidArgumentError } from '../../lib/errors.js';
+/**
+ * Docker's detach keys (`--detach-keys`, `detachKeys`, default ctrl-p,ctrl-q): the key list parsed as
+ * moby/term's ToBytes parses it, and the scanner that watches typed input for the sequence. The client
+ * watches for it with a TTY; the daemon watches the input it relays and ends the stream when it comes.
+ */
+import { InvalidArgumentError } from './errors.js';
 
-/** Docker's default detach sequence: ctrl-p ctrl-q. */
 export const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
 
+/** The key names moby/term accepts, in byte order: "ctrl-@" is 0, "ctrl-a" is 1, ... "ctrl-_" is 31. */
+const CTRL_NAMES = ['ctrl-@', ...'abcdefghijklmnopqrstuvwxyz'.split('').map((c) => `ctrl-${c}`), 'ctrl-[', 'ctrl-\\', 'ctrl-]', 'ctrl-^', 'ctrl-_'];
+
 /**
- * Parses Docker's detach key syntax (`ctrl-p,ctrl-q`, `a,ctrl-@`: comma-separated single characters or
- * `ctrl-<a-z @ [ \ ] ^ _>`) into the bytes a terminal sends. Throws Docker's message on bad input.
+ * "ctrl-p,ctrl-q" -> [0x10, 0x11]: comma-separated keys, each one byte (a single character stands for
+ * itself) or a ctrl- name. Nothing is trimmed, as in Docker: " ctrl-p" is no key. Throws
+ * InvalidArgumentError with the daemon's message ("Invalid detach keys (...) provided").
  */
 export function parseDetachKeys(keys: string): Buffer {
-  const out: number[] = [];
+  const codes: number[] = [];
   for (const key of keys.split(',')) {
-    const k = key.trim();
-    if (k.length === 1) {
-      out.push(k.charCodeAt(0));
+    // Go's len(key) counts bytes: a character outside ASCII is no single key
+    if (Buffer.byteLength(key) === 1) {
+      codes.push(key.charCodeAt(0));
       continue;
     }
-    const m = /^ctrl-(.)$/.exec(k);
-    const c = m?.[1];
-    if (c && /[a-z]/.test(c)) out.push(c.charCodeAt(0) - 0x60);
-    else if (c && '@[\\]^_'.includes(c)) out.push(c.charCodeAt(0) - 0x40);
-    else throw new InvalidArgumentError(`Invalid detach keys (${keys}) provided`);
+    const code = CTRL_NAMES.indexOf(key);
+    if (code < 0) throw new InvalidArgumentError(`Invalid detach keys (${keys}) provided`);
+    codes.push(code);
   }
-  return Buffer.from(out);
+  return Buffer.from(codes);
 }
 
 /**
@@ -40,8 +46,7 @@ export class DetachScanner {
     // Fast path for bulk input: nothing held and no byte that could start the sequence.
     if (this.matched === 0 && data.indexOf(this.keys[0]!) < 0) return { pass: data, detach: false };
     const out: number[] = [];
-    for (let i = 0; i < data.length; i++) {
-      const b = data[i]!;
+    for (const b of data) {
       if (b === this.keys[this.matched]) {
         this.matched++;
         if (this.matched === this.keys.length) {
