@@ -4,7 +4,7 @@
  * serves; talks to the daemon only through the Engine API (src/cli/api-client.ts).
  */
 import { Command, CommanderError } from 'commander';
-import { Cli } from './cli.js';
+import { Cli } from './client/cli.js';
 import { registerContainerCommands } from './commands/containers.js';
 import { registerContainerOpsCommands, registerContainerPrune } from './commands/container-ops.js';
 import { registerExecCommands } from './commands/exec.js';
@@ -18,8 +18,8 @@ import { registerImageArchiveCommands, registerImagePrune } from './commands/ima
 import { registerImageCommands } from './commands/images.js';
 import { registerRunCommands } from './commands/run.js';
 import { BERTH_VERSION, registerInspectSubcommand, registerSystemCommands } from './commands/system.js';
-import { CliError, ExitStatus } from './errors.js';
-import type { HostFlags } from './host.js';
+import { CliError, ExitStatus } from './base/errors.js';
+import type { HostFlags } from './client/host.js';
 import { collect } from './commands/flags.js';
 
 function commandPath(cmd: Command): string {

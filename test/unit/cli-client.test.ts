@@ -4,10 +4,10 @@ import http from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiClient, encodeFilters } from '../../src/cli/api-client.js';
-import { ConnectError, DaemonError } from '../../src/cli/errors.js';
-import { DEFAULT_HOST, parseHost, resolveTarget } from '../../src/cli/host.js';
-import { FrameDecoder } from '../../src/cli/streams.js';
+import { ApiClient, encodeFilters } from '../../src/cli/client/api-client.js';
+import { ConnectError, DaemonError } from '../../src/cli/base/errors.js';
+import { DEFAULT_HOST, parseHost, resolveTarget } from '../../src/cli/client/host.js';
+import { FrameDecoder } from '../../src/cli/client/streams.js';
 import { parseRestartPolicy } from '../../src/cli/commands/container-config.js';
 import { parseTimestamp } from '../../src/cli/commands/container-logs.js';
 

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Cli } from '../../src/cli/cli.js';
-import { CliError, DaemonError } from '../../src/cli/errors.js';
+import { Cli } from '../../src/cli/client/cli.js';
+import { CliError, DaemonError } from '../../src/cli/base/errors.js';
 import { runVolumeCreate, runVolumeList } from '../../src/cli/commands/volumes.js';
 import { runNetworkRemove } from '../../src/cli/commands/networks.js';
 import { runTag } from '../../src/cli/commands/images.js';

@@ -8,9 +8,9 @@ import { portLines, renderTop } from '../../src/cli/commands/container-processes
 import { ramInBytes } from '../../src/cli/commands/container-update.js';
 import { naturalLess } from '../../src/cli/render/natural-sort.js';
 import { pruneReport } from '../../src/cli/render/prune.js';
-import { prepareArchiveCopy, rebaseName, splitPathDirEntry } from '../../src/cli/copy-archive.js';
+import { prepareArchiveCopy, rebaseName, splitPathDirEntry } from '../../src/cli/client/copy-archive.js';
 import { splitCpArg } from '../../src/cli/commands/cp.js';
-import { encodeAuth, normalizeServer, registryOf } from '../../src/cli/auth-config.js';
+import { encodeAuth, normalizeServer, registryOf } from '../../src/cli/client/auth-config.js';
 import { goTimeStringNano } from '../../src/cli/render/objects.js';
 
 function capture(isTerminal: boolean): { display: JsonMessageDisplay; text: () => string } {

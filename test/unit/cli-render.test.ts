@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { bytesSize, ellipsis, formatG, humanDuration, humanSize, truncateId } from '../../src/cli/render/units.js';
+import { bytesSize, ellipsis, formatG, humanDuration, humanSize, truncateId } from '../../src/cli/base/units.js';
 import { tabwrite } from '../../src/cli/render/tabwriter.js';
 import { renderList } from '../../src/cli/render/formatter.js';
 import { CONTAINER_HEADER, ContainerContext, PS_TABLE, displayablePorts, imageRows } from '../../src/cli/render/contexts.js';

@@ -32,9 +32,12 @@ const ORDER: string[][] = [
   ['registry/content', 'registry/auth'],
   ['registry/handlers'],
   ['registry'],
+  ['cli/base'],
+  ['cli/render/template'],
   ['cli/render'],
-  ['cli'],
+  ['cli/client'],
   ['cli/commands'],
+  ['cli'],
 ];
 
 function sourceFiles(dir: string, out: string[] = []): string[] {

@@ -11,11 +11,11 @@ import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import tar from 'tar-stream';
-import type { Cli } from '../cli.js';
-import { CliError } from '../errors.js';
+import type { Cli } from '../client/cli.js';
+import { CliError } from '../base/errors.js';
 import { IgnoreMatcher, readDockerignore } from '../../lib/dockerignore.js';
 import { JsonStreamError, displayJsonMessages, terminalOptions, type JsonMessage } from '../render/progress.js';
-import { humanSize } from '../render/units.js';
+import { humanSize } from '../base/units.js';
 import { collect, keyValues } from './flags.js';
 
 interface BuildFlags {

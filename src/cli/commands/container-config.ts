@@ -3,7 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CliError } from '../errors.js';
+import { CliError } from '../base/errors.js';
 
 export interface CreateFlags {
   detach?: boolean;

@@ -3,8 +3,8 @@
  * wait, rename.
  */
 import type { Command } from 'commander';
-import type { Cli } from '../cli.js';
-import { CliError, ConnectError } from '../errors.js';
+import type { Cli } from '../client/cli.js';
+import { CliError, ConnectError } from '../base/errors.js';
 import { containerPath, intFlag } from './flags.js';
 
 /** stop and restart: the same flags, one request per container, its name printed on success. */

@@ -2,9 +2,9 @@
  * `logs`: a container's output, demultiplexed unless it has a TTY.
  */
 import type { Command } from 'commander';
-import type { Cli } from '../cli.js';
-import { CliError } from '../errors.js';
-import { copyRaw, demultiplex } from '../streams.js';
+import type { Cli } from '../client/cli.js';
+import { CliError } from '../base/errors.js';
+import { copyRaw, demultiplex } from '../client/streams.js';
 import { containerPath } from './flags.js';
 
 /** docker's --since/--until: a unix time, an RFC 3339 date, or a duration before now ("10m", "1h30m"). */

@@ -6,12 +6,12 @@
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { encodeFilters } from '../api-client.js';
-import type { Cli } from '../cli.js';
-import { CliError } from '../errors.js';
-import { confirm } from '../prompt.js';
+import { encodeFilters } from '../client/api-client.js';
+import type { Cli } from '../client/cli.js';
+import { CliError } from '../base/errors.js';
+import { confirm } from '../client/prompt.js';
 import { pruneReport } from '../render/prune.js';
-import { referenceArg } from '../reference-arg.js';
+import { referenceArg } from '../client/reference-arg.js';
 import { repositoryName, withDefaultTag } from '../../lib/image-reference.js';
 import { registerProcessCommands } from './container-processes.js';
 import { registerUpdateCommand } from './container-update.js';

@@ -2,8 +2,8 @@
  * Container commands that look into one container: top, port, diff.
  */
 import type { Command } from 'commander';
-import type { Cli } from '../cli.js';
-import { CliError } from '../errors.js';
+import type { Cli } from '../client/cli.js';
+import { CliError } from '../base/errors.js';
 import { naturalLess } from '../render/natural-sort.js';
 import { tabwrite } from '../render/tabwriter.js';
 import { containerPath } from './flags.js';

@@ -2,8 +2,8 @@
  * `update`: new resource limits and restart policy for running or stopped containers.
  */
 import type { Command } from 'commander';
-import type { Cli } from '../cli.js';
-import { CliError } from '../errors.js';
+import type { Cli } from '../client/cli.js';
+import { CliError } from '../base/errors.js';
 import { parseRestartPolicy } from './container-config.js';
 import { containerPath, intFlag } from './flags.js';
 

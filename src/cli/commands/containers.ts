@@ -3,8 +3,8 @@
  * (container-lifecycle.ts), logs (container-logs.ts).
  */
 import type { Command } from 'commander';
-import { encodeFilters } from '../api-client.js';
-import type { Cli } from '../cli.js';
+import { encodeFilters } from '../client/api-client.js';
+import type { Cli } from '../client/cli.js';
 import { CONTAINER_HEADER, ContainerContext, PS_TABLE, type ApiContainer } from '../render/contexts.js';
 import { renderList } from '../render/formatter.js';
 import { registerLifecycleCommands } from './container-lifecycle.js';

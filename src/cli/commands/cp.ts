@@ -9,12 +9,12 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { unpackLayer } from '../../lib/tar-unpack.js';
-import type { Cli } from '../cli.js';
-import { CliError, DaemonError } from '../errors.js';
+import type { Cli } from '../client/cli.js';
+import { CliError, DaemonError } from '../base/errors.js';
 import {
   localDestinationInfo, localSourceInfo, prepareArchiveCopy, rebaseArchive, splitPathDirEntry, tarLocalPath, type CopyInfo,
-} from '../copy-archive.js';
-import { humanSize } from '../render/units.js';
+} from '../client/copy-archive.js';
+import { humanSize } from '../base/units.js';
 
 const MODE_DIR = 0x80000000;
 const MODE_SYMLINK = 0x08000000;

@@ -3,12 +3,12 @@
  * over a hijacked connection with docker's detach keys, resize and exit codes.
  */
 import type { Command } from 'commander';
-import { compareVersions } from '../api-client.js';
-import type { Cli } from '../cli.js';
-import { CliError, ExitStatus, ignoreDaemonRefusal, outcomeOf, valueOf } from '../errors.js';
+import { compareVersions } from '../client/api-client.js';
+import type { Cli } from '../client/cli.js';
+import { CliError, ExitStatus, ignoreDaemonRefusal, outcomeOf, valueOf } from '../base/errors.js';
 import { environment } from './container-config.js';
-import { startSession } from '../session.js';
-import { watchTerminalSize } from '../streams.js';
+import { startSession } from '../client/session.js';
+import { watchTerminalSize } from '../client/streams.js';
 import { collect } from './flags.js';
 const enc = encodeURIComponent;
 

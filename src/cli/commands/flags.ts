@@ -2,7 +2,7 @@
  * Flag helpers every command group uses: repeatable flags and "k=v" lists, as docker's pflag
  * StringSlice/List options read them.
  */
-import { CliError } from '../errors.js';
+import { CliError } from '../base/errors.js';
 
 /** commander's accumulator for a repeatable flag: each occurrence is appended. */
 export const collect = (value: string, previous: string[]): string[] => [...previous, value];

@@ -3,9 +3,9 @@
  */
 import { createReadStream } from 'node:fs';
 import type { Command } from 'commander';
-import type { Cli } from '../cli.js';
-import { CliError } from '../errors.js';
-import { referenceArg } from '../reference-arg.js';
+import type { Cli } from '../client/cli.js';
+import { CliError } from '../base/errors.js';
+import { referenceArg } from '../client/reference-arg.js';
 import { familiarName } from '../../lib/image-reference.js';
 import { collect } from './flags.js';
 import { printJsonMessages } from './image-pull.js';

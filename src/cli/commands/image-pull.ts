@@ -4,10 +4,10 @@
  */
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import type { Cli } from '../cli.js';
-import { registryAuthHeader } from '../auth-config.js';
+import type { Cli } from '../client/cli.js';
+import { registryAuthHeader } from '../client/auth-config.js';
 import { displayJsonMessages, terminalOptions, type JsonMessage } from '../render/progress.js';
-import { referenceArg } from '../reference-arg.js';
+import { referenceArg } from '../client/reference-arg.js';
 import { DEFAULT_TAG, familiarName, familiarString, referenceString, withDefaultTag, type ImageReference } from '../../lib/image-reference.js';
 
 /** Prints a JSON message stream (pull/import/push/load progress) as docker does on `out`. */

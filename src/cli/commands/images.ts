@@ -2,15 +2,15 @@
  * Image commands: images, tag, rmi, history (here); pull (image-pull.ts), import (image-import.ts).
  */
 import type { Command } from 'commander';
-import { encodeFilters } from '../api-client.js';
-import type { Cli } from '../cli.js';
-import { CliError } from '../errors.js';
+import { encodeFilters } from '../client/api-client.js';
+import type { Cli } from '../client/cli.js';
+import { CliError } from '../base/errors.js';
 import { renderList } from '../render/formatter.js';
 import {
   HISTORY_HEADER, HISTORY_TABLE, HistoryContext, IMAGE_HEADER, IMAGES_TABLE, IMAGES_TABLE_DIGESTS,
   imageRows, type ApiHistory, type ApiImage,
 } from '../render/contexts.js';
-import { anyReferenceArg, referenceArg } from '../reference-arg.js';
+import { anyReferenceArg, referenceArg } from '../client/reference-arg.js';
 import { DEFAULT_TAG, repositoryName } from '../../lib/image-reference.js';
 import { collect } from './flags.js';
 import { registerImportCommand } from './image-import.js';

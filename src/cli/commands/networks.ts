@@ -2,10 +2,10 @@
  * `network`: create, ls, inspect, connect, disconnect, rm, prune.
  */
 import type { Command } from 'commander';
-import { compareVersions, encodeFilters } from '../api-client.js';
-import type { Cli } from '../cli.js';
-import { CliError, DaemonError } from '../errors.js';
-import { confirm } from '../prompt.js';
+import { compareVersions, encodeFilters } from '../client/api-client.js';
+import type { Cli } from '../client/cli.js';
+import { CliError, DaemonError } from '../base/errors.js';
+import { confirm } from '../client/prompt.js';
 import { renderList } from '../render/formatter.js';
 import { NETWORK_HEADER, NETWORK_TABLE, NetworkContext, type ApiNetwork } from '../render/objects.js';
 import { naturalLess } from '../render/natural-sort.js';

@@ -3,16 +3,16 @@
  * berth's own config file (src/cli/auth-config.ts) and travel as X-Registry-Auth.
  */
 import type { Command } from 'commander';
-import { encodeFilters } from '../api-client.js';
+import { encodeFilters } from '../client/api-client.js';
 import {
   DEFAULT_INDEX, encodeAuth, normalizeServer, readAuth, registryAuthHeader, removeAuth, storeAuth,
-} from '../auth-config.js';
-import type { Cli } from '../cli.js';
-import { CliError } from '../errors.js';
+} from '../client/auth-config.js';
+import type { Cli } from '../client/cli.js';
+import { CliError } from '../base/errors.js';
 import { renderList } from '../render/formatter.js';
-import { ellipsis } from '../render/units.js';
+import { ellipsis } from '../base/units.js';
 import { printJsonMessages } from './image-pull.js';
-import { referenceArg } from '../reference-arg.js';
+import { referenceArg } from '../client/reference-arg.js';
 import { familiarName, referenceString, withDefaultTag } from '../../lib/image-reference.js';
 import { collect } from './flags.js';
 

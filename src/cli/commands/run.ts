@@ -3,13 +3,13 @@
  * relay the streams, and exit with the container's code, as docker does.
  */
 import type { Command } from 'commander';
-import type { Cli } from '../cli.js';
-import { CliError, ConnectError, DaemonError, ExitStatus, ignoreDaemonRefusal, outcomeOf, valueOf } from '../errors.js';
-import { startSession } from '../session.js';
-import { watchTerminalSize } from '../streams.js';
+import type { Cli } from '../client/cli.js';
+import { CliError, ConnectError, DaemonError, ExitStatus, ignoreDaemonRefusal, outcomeOf, valueOf } from '../base/errors.js';
+import { startSession } from '../client/session.js';
+import { watchTerminalSize } from '../client/streams.js';
 import { addCreateFlags, buildCreateRequest, type CreateFlags } from './container-config.js';
 import { pullImage } from './image-pull.js';
-import { referenceArg } from '../reference-arg.js';
+import { referenceArg } from '../client/reference-arg.js';
 import { familiarString, withDefaultTag } from '../../lib/image-reference.js';
 
 /** Errors of run/create exit 125 and read "berth: <message>" plus a pointer to --help. */

@@ -3,10 +3,10 @@
  * home, each line cleared, rest of screen cleared) every half second as samples stream in.
  */
 import type { Command } from 'commander';
-import type { Cli } from '../cli.js';
+import type { Cli } from '../client/cli.js';
 import { renderList } from '../render/formatter.js';
 import { STATS_HEADER, STATS_TABLE, StatsContext, statsEntry, type ApiStats, type StatsEntry } from '../render/stats.js';
-import { truncateId } from '../render/units.js';
+import { truncateId } from '../base/units.js';
 
 const enc = encodeURIComponent;
 

@@ -2,12 +2,12 @@
  * version, info and inspect.
  */
 import type { Command } from 'commander';
-import { CLIENT_API_VERSION, compareVersions } from '../api-client.js';
-import type { Cli } from '../cli.js';
-import { CliError, ConnectError, DaemonError, ExitStatus } from '../errors.js';
+import { CLIENT_API_VERSION, compareVersions } from '../client/api-client.js';
+import type { Cli } from '../client/cli.js';
+import { CliError, ConnectError, DaemonError, ExitStatus } from '../base/errors.js';
 import { compileTemplate, runTemplate } from '../render/formatter.js';
 import { tabwrite } from '../render/tabwriter.js';
-import { bytesSize } from '../render/units.js';
+import { bytesSize } from '../base/units.js';
 
 export const BERTH_VERSION = '0.1.0';
 

@@ -2,10 +2,10 @@
  * `volume`: create, ls, inspect, rm, prune.
  */
 import type { Command } from 'commander';
-import { compareVersions, encodeFilters } from '../api-client.js';
-import type { Cli } from '../cli.js';
-import { CliError } from '../errors.js';
-import { confirm } from '../prompt.js';
+import { compareVersions, encodeFilters } from '../client/api-client.js';
+import type { Cli } from '../client/cli.js';
+import { CliError } from '../base/errors.js';
+import { confirm } from '../client/prompt.js';
 import { renderList } from '../render/formatter.js';
 import { VOLUME_HEADER, VOLUME_TABLE, VolumeContext, type ApiVolume } from '../render/objects.js';
 import { naturalLess } from '../render/natural-sort.js';

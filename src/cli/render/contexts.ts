@@ -2,7 +2,7 @@
  * The placeholders docker offers in `ps`, `images` and `history` formats, computed from API objects
  * the way docker's formatter computes them (truncation, quoting, human units).
  */
-import { ellipsis, goTimeString, humanSize, timeAgo, truncateId } from './units.js';
+import { ellipsis, goTimeString, humanSize, timeAgo, truncateId } from '../base/units.js';
 
 export interface ApiPort {
   IP?: string;

@@ -3,7 +3,7 @@
  * header row), "json", or a plain TEMPLATE printed once per row. `\t` and `\n` typed literally in the
  * format become tab and newline, as in docker.
  */
-import { CliError } from '../errors.js';
+import { CliError } from '../base/errors.js';
 import { DOCKER_TABLE, tabwrite } from './tabwriter.js';
 import { HEADER_FUNCS, TemplateError, parseTemplate } from './template/index.js';
 

@@ -1,7 +1,7 @@
 /**
  * The `network ls` and `volume ls` placeholders, computed as docker's formatter computes them.
  */
-import { humanSize, truncateId } from './units.js';
+import { humanSize, truncateId } from '../base/units.js';
 
 export interface ApiNetwork {
   Id: string;

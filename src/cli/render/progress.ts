@@ -5,8 +5,8 @@
  * are dropped and only status lines remain.
  */
 import type { Writable } from 'node:stream';
-import { CliError } from '../errors.js';
-import { humanSize } from './units.js';
+import { CliError } from '../base/errors.js';
+import { humanSize } from '../base/units.js';
 
 export interface JsonProgress {
   current?: number;

@@ -1,4 +1,4 @@
-import { humanSize } from './units.js';
+import { humanSize } from '../base/units.js';
 
 /** docker's prune report: the deleted objects under a title, then the space reclaimed. */
 export function pruneReport(title: string, deleted: string[], space?: number): string {

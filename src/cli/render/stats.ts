@@ -3,7 +3,7 @@
  * deltas against precpu_stats, memory without the inactive page cache, block I/O from
  * io_service_bytes_recursive) and printed in docker's units.
  */
-import { bytesSize, humanSize, truncateId } from './units.js';
+import { bytesSize, humanSize, truncateId } from '../base/units.js';
 
 export interface ApiStats {
   name?: string;

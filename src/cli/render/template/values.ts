@@ -2,7 +2,7 @@
  * Template values as docker's formatter sees them (decoded JSON and formatter contexts): truth, and
  * Go's `%v` printing, including how a JSON null prints for the typed field it stands for.
  */
-import { formatFloatV } from '../units.js';
+import { formatFloatV } from '../../base/units.js';
 
 export type Value = unknown;
 

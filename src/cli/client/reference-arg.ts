@@ -2,9 +2,9 @@
  * Image references given on the command line, parsed by the one parser (src/lib/image-reference.ts)
  * before any request, as docker does; a malformed one is a CliError in docker's words.
  */
-import { InvalidArgumentError } from '../lib/errors.js';
-import { parseAnyReference, parseReference, type AnyReference, type ImageReference } from '../lib/image-reference.js';
-import { CliError } from './errors.js';
+import { InvalidArgumentError } from '../../lib/errors.js';
+import { parseAnyReference, parseReference, type AnyReference, type ImageReference } from '../../lib/image-reference.js';
+import { CliError } from '../base/errors.js';
 
 function asCliError<T>(parse: () => T, wrap: (message: string) => string = (m) => m): T {
   try {

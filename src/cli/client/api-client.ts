@@ -6,7 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex, Readable } from 'node:stream';
-import { CliError, ConnectError, DaemonError } from './errors.js';
+import { CliError, ConnectError, DaemonError } from '../base/errors.js';
 import type { DaemonTarget } from './host.js';
 
 export const CLIENT_API_VERSION = '1.47';

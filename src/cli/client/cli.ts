@@ -4,7 +4,7 @@
  */
 import { once } from 'node:events';
 import { ApiClient } from './api-client.js';
-import { CliError, ConnectError, ExitStatus } from './errors.js';
+import { CliError, ConnectError, ExitStatus } from '../base/errors.js';
 import { resolveTarget, type HostFlags } from './host.js';
 
 export class Cli {

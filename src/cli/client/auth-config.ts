@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Cli } from './cli.js';
-import { CliError } from './errors.js';
+import { CliError } from '../base/errors.js';
 
 export const DEFAULT_INDEX = 'https://index.docker.io/v1/';
 

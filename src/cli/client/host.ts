@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { CliError } from './errors.js';
+import { CliError } from '../base/errors.js';
 
 export const DEFAULT_HOST = 'unix:///var/run/berth.sock';
 

@@ -7,8 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type { ApiClient } from './api-client.js';
-import { ignoreDaemonRefusal } from './errors.js';
-import { DetachScanner } from '../lib/detach-keys.js';
+import { ignoreDaemonRefusal } from '../base/errors.js';
+import { DetachScanner } from '../../lib/detach-keys.js';
 
 async function write(out: Writable, data: Buffer): Promise<void> {
   if (data.length === 0) return;

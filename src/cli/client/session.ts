@@ -4,8 +4,8 @@
  * or the user detached; `close` tears everything down early (a failed start).
  */
 import type { Hijacked } from './api-client.js';
-import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../lib/detach-keys.js';
-import { InvalidArgumentError } from '../lib/errors.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../../lib/detach-keys.js';
+import { InvalidArgumentError } from '../../lib/errors.js';
 import { copyRaw, demultiplex, relayStdin } from './streams.js';
 
 export interface SessionOptions {

@@ -10,7 +10,7 @@ import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { CliError } from './errors.js';
+import { CliError } from '../base/errors.js';
 
 export interface CopyInfo {
   path: string;
