@@ -1,4 +1,4 @@
-import { open, rename, unlink, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { open, rename, unlink, mkdir, readFile, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, basename, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -43,19 +43,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     });
     return;
   }
-  const fh = await open(tmp, 'w', mode);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (err) {
-    try {
-      await fh.close();
-    } finally {
-      await unlinkIfExists(tmp);
-    }
-    throw err;
-  }
-  await fh.close();
+  await writeSynced(tmp, 'w', mode, (fh) => fh.writeFile(data));
   try {
     await rename(tmp, path);
   } catch (err) {
@@ -64,6 +52,27 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   }
   await syncDir(dir);
   if (madeFrom) for (const made of parentsOfMade(madeFrom, dir)) await syncDir(made);
+}
+
+/**
+ * Creates `path` (open `flags`: 'w', or 'wx' to refuse an existing file), lets `write` fill it, fsyncs
+ * and closes it. On any failure the file is closed and removed before the error is thrown: a temp file
+ * is either whole and on disk, or gone.
+ */
+export async function writeSynced(path: string, flags: 'w' | 'wx', mode: number, write: (fh: FileHandle) => Promise<unknown>): Promise<void> {
+  const fh = await open(path, flags, mode);
+  try {
+    await write(fh);
+    await fh.sync();
+  } catch (err) {
+    try {
+      await fh.close();
+    } finally {
+      await unlinkIfExists(path);
+    }
+    throw err;
+  }
+  await fh.close();
 }
 
 export async function writeJsonAtomic(path: string, value: unknown, options?: AtomicWriteOptions): Promise<void> {

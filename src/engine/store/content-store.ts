@@ -1,9 +1,9 @@
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Digester, parseDigest } from '../../lib/oci-digest.js';
 import { InvalidArgumentError, NotFoundError } from '../../lib/errors.js';
-import { syncDir, unlinkIfExists } from '../../lib/atomic-file.js';
+import { syncDir, unlinkIfExists, writeSynced } from '../../lib/atomic-file.js';
 
 /**
  * Blobs named by their digest: image configs now, manifests and compressed layers later.
@@ -57,22 +57,12 @@ export class ContentStore {
   async ingest(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, expected?: string): Promise<string> {
     const digester = new Digester(expected ? parseDigest(expected).algorithm : 'sha256');
     const tmp = join(this.root, 'ingest', randomBytes(8).toString('hex'));
-    const fh = await open(tmp, 'wx', 0o600);
-    try {
+    await writeSynced(tmp, 'wx', 0o600, async (fh) => {
       for await (const chunk of source) {
         digester.update(chunk);
         await fh.write(chunk);
       }
-      await fh.sync();
-    } catch (err) {
-      try {
-        await fh.close();
-      } finally {
-        await unlinkIfExists(tmp);
-      }
-      throw err;
-    }
-    await fh.close();
+    });
     const digest = digester.digest();
     if (expected && digest !== expected) {
       await unlinkIfExists(tmp);
