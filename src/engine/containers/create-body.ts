@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../../lib/errors.js';
 import type { ContainerConfig, HostConfig } from './container-types.js';
 import { validateRestartPolicy } from './restart-policy.js';
+import { refuseUnsupportedFields } from './create-support.js';
 
 /** The JSON types a field may hold; `null` is always accepted and means "not set", as in Go. */
 type Kind = 'string' | 'bool' | 'int' | 'strslice' | 'strings' | 'object' | 'stringMap' | 'array';
@@ -100,6 +101,8 @@ export function parseCreateBody(body: unknown): CreateRequest {
   if (rawHost.RestartPolicy) {
     checkFields(rawHost.RestartPolicy as Record<string, unknown>, { Name: 'string', MaximumRetryCount: 'int' }, 'ContainerConfigWrapper.HostConfig.RestartPolicy');
   }
+  const endpoints = (raw.NetworkingConfig as { EndpointsConfig?: Record<string, unknown> } | null | undefined)?.EndpointsConfig;
+  refuseUnsupportedFields(raw, rawHost, endpoints);
   const image = (raw.Image as string | undefined) ?? '';
   if (!image) throw new InvalidArgumentError('Config.Image is required to create a container');
   const config: ContainerConfig = {
