@@ -1,47 +1,45 @@
 /**
- * The engine benchmarks of the foundation issue, berthd beside Debian's dockerd in one run:
+ * The engine benchmarks of the foundation issue, berthd beside Debian's dockerd in one run (and beside
+ * an earlier build of berthd with BERTHD_BASELINE=<its dist/engine/main.js>):
  *  - `docker run --rm --network none busybox true` (median of N, interleaved)
  *  - berthd RSS once idle, conmon RSS and PSS per running container
  *  - `docker ps -a` with 500 containers
- * Usage: npm run bench -- engine [runs]
+ * Usage: npm run bench -- engine [runs] [containers]
  */
 import { execFileSync } from 'node:child_process';
-import { startDaemon, DOCKER } from '../test/helpers/daemon.js';
-import { importBusybox } from '../test/helpers/busybox.js';
-import { timeCommand, median, referenceDockerd, docker, memoryKb, printTable } from './lib.js';
+import { DOCKER } from '../test/helpers/daemon.js';
+import { timeCommand, median, docker, memoryKb, printTable, startPeers, samplesFor, printRatios } from './lib.js';
 
 /** How long the daemon sits idle before its memory is read. */
 const IDLE_MS = 10_000;
 
 export async function benchEngine(runs = 30, psContainers = 500): Promise<void> {
-  const ref = referenceDockerd();
-  const berth = await startDaemon();
+  const { peers, stop } = await startPeers();
   try {
-    await importBusybox(berth);
-    const peers = [{ name: 'berthd', host: berth.host }, { name: 'dockerd', host: ref }];
-
-    // 1. run --rm true, interleaved so both see the same machine noise.
-    const times: Record<string, number[]> = { berthd: [], dockerd: [] };
-    for (const p of peers) timeCommand([DOCKER, '-H', p.host, 'run', '--rm', '--network', 'none', 'busybox', 'true']);
-    for (let i = 0; i < runs; i++) {
-      for (const p of peers) times[p.name].push(timeCommand([DOCKER, '-H', p.host, 'run', '--rm', '--network', 'none', 'busybox', 'true']));
-    }
-    const mb = median(times.berthd), md = median(times.dockerd);
+    // 1. run --rm true, interleaved so every daemon sees the same machine noise.
+    const runTrue = (host: string) => timeCommand([DOCKER, '-H', host, 'run', '--rm', '--network', 'none', 'busybox', 'true']);
+    const times = samplesFor(peers);
+    for (const p of peers) runTrue(p.host);
+    for (let i = 0; i < runs; i++) for (const p of peers) times[p.name].push(runTrue(p.host));
     console.log(`\n## docker run --rm --network none busybox true (${runs} runs each, interleaved)`);
     printTable([['daemon', 'median ms', 'min ms'], ...peers.map((p) => [p.name, median(times[p.name]).toFixed(1), Math.min(...times[p.name]).toFixed(1)])]);
-    console.log(`ratio berthd/dockerd: ${(mb / md).toFixed(2)}`);
+    printRatios(times);
 
-    // 2. memory: the daemon once it has served the runs above and gone idle (V8 shrinks its heap
+    // 2. memory: each berthd once it has served the runs above and gone idle (V8 shrinks its heap
     // some seconds after allocation stops), conmon per running container.
-    const busy = memoryKb(berth.proc!.pid!);
+    const berths = peers.filter((p) => p.kind === 'berthd');
+    const busy = berths.map((p) => memoryKb(p.daemon!.proc!.pid!));
     await new Promise((r) => setTimeout(r, IDLE_MS));
-    const idle = memoryKb(berth.proc!.pid!);
+    const inMb = (kb: number, digits = 1) => `${(kb / 1024).toFixed(digits)} MB`;
+    console.log('\n## memory');
+    for (const [i, p] of berths.entries()) {
+      const idle = memoryKb(p.daemon!.proc!.pid!);
+      console.log(`${p.name} RSS right after the runs: ${inMb(busy[i]!.rss)}; idle ${IDLE_MS / 1000} s later: RSS ${inMb(idle.rss)}, PSS ${inMb(idle.pss)}`);
+    }
+    const berth = berths[0]!.daemon!;
     docker(berth.host, ['run', '-d', '--name', 'rss', '--network', 'none', 'busybox', 'sleep', '300']);
     const conmonPids = execFileSync('pgrep', ['-f', `conmon.*${berth.execRoot}`], { encoding: 'utf8' }).trim().split('\n').map(Number);
     const conmon = conmonPids.map(memoryKb).sort((a, b) => b.rss - a.rss)[0]!;
-    const inMb = (kb: number, digits = 1) => `${(kb / 1024).toFixed(digits)} MB`;
-    console.log('\n## memory');
-    console.log(`berthd RSS right after the runs: ${inMb(busy.rss)}; idle ${IDLE_MS / 1000} s later: RSS ${inMb(idle.rss)}, PSS ${inMb(idle.pss)}`);
     // RSS counts libc and glib pages that every conmon (and every other process) shares; PSS and
     // private memory are what one more running container costs.
     console.log(`conmon per running container: RSS ${inMb(conmon.rss, 2)}, PSS ${inMb(conmon.pss, 2)}, private ${inMb(conmon.private, 2)}`);
@@ -51,17 +49,17 @@ export async function benchEngine(runs = 30, psContainers = 500): Promise<void> 
     for (const p of peers) {
       for (let i = 0; i < psContainers; i++) docker(p.host, ['create', '--network', 'none', '--label', 'bench=ps', 'busybox', 'true']);
     }
-    const ps: Record<string, number[]> = { berthd: [], dockerd: [] };
+    const ps = samplesFor(peers);
     for (let i = 0; i < 10; i++) for (const p of peers) ps[p.name].push(timeCommand([DOCKER, '-H', p.host, 'ps', '-a']));
     console.log(`\n## docker ps -a with ${psContainers} containers (10 runs each)`);
     printTable([['daemon', 'median ms'], ...peers.map((p) => [p.name, median(ps[p.name]).toFixed(1)])]);
-    console.log(`ratio berthd/dockerd: ${(median(ps.berthd) / median(ps.dockerd)).toFixed(2)}`);
+    printRatios(ps);
     for (const p of peers) {
       const ids = docker(p.host, ['ps', '-aq', '--filter', 'label=bench=ps']).split('\n').filter(Boolean);
       for (let i = 0; i < ids.length; i += 100) docker(p.host, ['rm', ...ids.slice(i, i + 100)]);
     }
   } finally {
-    await berth.stop();
+    await stop();
   }
 }
 

@@ -1,7 +1,8 @@
 /** Shared pieces of the side-by-side benchmarks: timing, medians, peers. */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { DOCKER } from '../test/helpers/daemon.js';
+import { DOCKER, startDaemon, type DaemonOptions, type TestDaemon } from '../test/helpers/daemon.js';
+import { importBusybox } from '../test/helpers/busybox.js';
 
 export interface Sample {
   label: string;
@@ -64,4 +65,50 @@ export function cpuMs(pid: number): number {
 export function printTable(rows: string[][]): void {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
+}
+
+/** One daemon of a side-by-side run. */
+export interface Peer {
+  name: string;
+  host: string;
+  kind: 'berthd' | 'dockerd';
+  daemon?: TestDaemon;
+}
+
+/**
+ * The daemons a side-by-side run compares, each with a busybox image: berthd from this tree, Debian's
+ * dockerd, and with BERTHD_BASELINE=<another build's dist/engine/main.js> that build of berthd too, as
+ * "baseline", so a change is measured against the commit before it in the same run.
+ */
+export async function startPeers(options: DaemonOptions = {}): Promise<{ peers: Peer[]; stop(): Promise<void> }> {
+  const peers: Peer[] = [];
+  const stop = async () => { for (const p of peers) await p.daemon?.stop(); };
+  try {
+    const berth = await startDaemon(options);
+    peers.push({ name: 'berthd', host: berth.host, kind: 'berthd', daemon: berth });
+    const baseline = process.env.BERTHD_BASELINE;
+    if (baseline) {
+      const old = await startDaemon({ ...options, binary: baseline });
+      peers.push({ name: 'baseline', host: old.host, kind: 'berthd', daemon: old });
+    }
+    for (const p of peers) await importBusybox(p.daemon!);
+    peers.push({ name: 'dockerd', host: referenceDockerd(), kind: 'dockerd' });
+    return { peers, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** An empty list per peer, for interleaved samples. */
+export function samplesFor(peers: Peer[]): Record<string, number[]> {
+  return Object.fromEntries(peers.map((p) => [p.name, [] as number[]]));
+}
+
+/** Prints berthd's ratio to dockerd (and to the baseline build, when there is one) of the medians. */
+export function printRatios(samples: Record<string, number[]>, higherIsBetter = false): void {
+  const berthd = median(samples.berthd!);
+  const note = higherIsBetter ? ' (higher is better)' : '';
+  console.log(`ratio berthd/dockerd: ${(berthd / median(samples.dockerd!)).toFixed(2)}${note}`);
+  if (samples.baseline) console.log(`ratio berthd/baseline: ${(berthd / median(samples.baseline)).toFixed(2)}${note}`);
 }

@@ -7,9 +7,8 @@
  * Usage: node --import tsx bench/network-bench.ts [runs]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { startDaemon, DOCKER } from '../test/helpers/daemon.js';
-import { importBusybox } from '../test/helpers/busybox.js';
-import { timeCommand, median, percentile, referenceDockerd, docker, printTable } from './lib.js';
+import { DOCKER } from '../test/helpers/daemon.js';
+import { timeCommand, median, percentile, docker, printTable, startPeers, samplesFor, printRatios } from './lib.js';
 import { networkDaemonArgs } from '../test/integration/network-helpers.js';
 
 const GIB = 1024 * 1024 * 1024;
@@ -55,27 +54,24 @@ print(json.dumps(out))
 }
 
 export async function benchNetwork(runs = 20): Promise<void> {
-  const ref = referenceDockerd();
-  const berth = await startDaemon({ args: networkDaemonArgs() });
-  const peers = [{ name: 'berthd', host: berth.host }, { name: 'dockerd', host: ref }];
+  const { peers, stop } = await startPeers({ args: networkDaemonArgs() });
   try {
-    await importBusybox(berth);
 
     // 1. run --rm true on the default bridge.
-    const times: Record<string, number[]> = { berthd: [], dockerd: [] };
+    const times = samplesFor(peers);
     for (const p of peers) timeCommand([DOCKER, '-H', p.host, 'run', '--rm', 'busybox', 'true']);
     for (let i = 0; i < runs; i++) {
       for (const p of peers) times[p.name].push(timeCommand([DOCKER, '-H', p.host, 'run', '--rm', 'busybox', 'true']));
     }
     console.log(`\n## docker run --rm busybox true, default bridge (${runs} runs each, interleaved)`);
     printTable([['daemon', 'median ms', 'min ms'], ...peers.map((p) => [p.name, median(times[p.name]).toFixed(1), Math.min(...times[p.name]).toFixed(1)])]);
-    console.log(`ratio berthd/dockerd: ${(median(times.berthd) / median(times.dockerd)).toFixed(2)}`);
+    printRatios(times);
 
     // 2. 1 GiB through a published port from the host's loopback.
     // On a network of each daemon's own with a fixed subnet, so the result does not depend on the
     // state of docker0 on a shared machine.
     console.log('\n## 1 GiB from 127.0.0.1 to a published port (socat -> nc -l in the container), 5 runs each, interleaved');
-    const rates: Record<string, number[]> = { berthd: [], dockerd: [] };
+    const rates = samplesFor(peers);
     for (const [i, p] of peers.entries()) docker(p.host, ['network', 'create', '--subnet', `10.24${i}.0.0/24`, 'bench_tp']);
     for (let r = 0; r < 5; r++) {
       for (const [i, p] of peers.entries()) {
@@ -90,7 +86,7 @@ export async function benchNetwork(runs = 20): Promise<void> {
     for (const p of peers) docker(p.host, ['network', 'rm', 'bench_tp']);
     const rows = [['daemon', 'median MB/s', 'runs'], ...peers.map((p) => [p.name, median(rates[p.name]).toFixed(0), rates[p.name].map((x) => x.toFixed(0)).join(' ')])];
     printTable(rows);
-    console.log(`ratio berthd/dockerd: ${(median(rates.berthd) / median(rates.dockerd)).toFixed(2)} (higher is better)`);
+    printRatios(rates, true);
 
     // 3. DNS latency inside a user-defined network.
     console.log('\n## name resolution inside a user-defined network (1000 UDP queries from a container)');
@@ -100,7 +96,7 @@ export async function benchNetwork(runs = 20): Promise<void> {
       docker(p.host, ['run', '-d', '--name', 'bench-target', '--network', 'bench_dns', 'busybox', 'sleep', '300']);
       docker(p.host, ['run', '-d', '--name', 'bench-client', '--network', 'bench_dns', 'busybox', 'sleep', '300']);
       const pid = Number(docker(p.host, ['inspect', '--format', '{{.State.Pid}}', 'bench-client']).trim());
-      const server = p.name === 'dockerd' ? '127.0.0.11'
+      const server = p.kind === 'dockerd' ? '127.0.0.11'
         : JSON.parse(docker(p.host, ['network', 'inspect', 'bench_dns']))[0].IPAM.Config[0].Gateway;
       const lat = dnsLatencies(pid, server, 'bench-target', 1000);
       dnsRows.push([p.name, median(lat).toFixed(3), percentile(lat, 99).toFixed(3)]);
@@ -113,7 +109,7 @@ export async function benchNetwork(runs = 20): Promise<void> {
       spawnSync(DOCKER, ['-H', p.host, 'rm', '-f', 'bench-target', 'bench-client', ...[0, 1, 2, 3, 4].map((r) => `bench-sink-${r}`)], { stdio: 'ignore' });
       spawnSync(DOCKER, ['-H', p.host, 'network', 'rm', 'bench_dns', 'bench_tp'], { stdio: 'ignore' });
     }
-    await berth.stop();
+    await stop();
   }
 }
 

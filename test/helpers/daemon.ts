@@ -26,6 +26,8 @@ export interface DaemonOptions {
   dataRoot?: string;
   /** daemon.json content. */
   config?: Record<string, unknown>;
+  /** The berthd to run (a main.js); default this tree's dist/ (benchmarks compare another build). */
+  binary?: string;
 }
 
 /**
@@ -58,7 +60,7 @@ export class TestDaemon {
   async launch(extraArgs: string[] = []): Promise<void> {
     await writeFile(join(this.dir, 'daemon.json'), JSON.stringify(this.options.config ?? {}));
     const args = [
-      BERTHD, '-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot,
+      this.options.binary ?? BERTHD, '-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot,
       '--pidfile', join(this.dir, 'berthd.pid'), '--config-file', join(this.dir, 'daemon.json'),
       ...(this.options.args ?? []), ...extraArgs,
     ];
