@@ -144,7 +144,7 @@ test('the container and its logging survive a kill -9 of the process that create
   });
   const go = join(rootfs, 'tmp', 'go-h1');
   const module = fileURLToPath(new URL('../../src/engine/runtime/conmon-runtime.ts', import.meta.url));
-  const logModule = fileURLToPath(new URL('../../src/engine/log.ts', import.meta.url));
+  const logModule = fileURLToPath(new URL('../../src/engine/base/log.ts', import.meta.url));
   const script = `
     import { ConmonRuntime } from ${JSON.stringify(module)};
     import { Logger } from ${JSON.stringify(logModule)};
