@@ -137,3 +137,18 @@ test('a daemon restart keeps a paused container paused; unpause then resumes it'
   assert.ok(await counted('sleeper') > frozenAt, 'the counter goes on');
   await ok(['rm', '-f', 'sleeper']);
 });
+
+test('docker commit pauses a running container for the commit only (--pause=false does not)', async () => {
+  await ok(['run', '-d', '--name', 'committed', 'busybox', 'sh', '-c', 'echo hi > /made; sleep 1000']);
+  await sleep(200);
+  const image = (await ok(['commit', 'committed', 'pause-commit:1'])).trim();
+  assert.match(image, /^sha256:[0-9a-f]{64}$/);
+  assert.equal(await ok(['inspect', '-f', '{{.State.Status}} {{.State.Paused}}', 'committed']), 'running false\n');
+  await ok(['commit', '--pause=false', 'committed', 'pause-commit:2']);
+  await ok(['pause', 'committed']);
+  await ok(['commit', 'committed', 'pause-commit:3']);
+  assert.equal(await ok(['inspect', '-f', '{{.State.Status}}', 'committed']), 'paused\n', 'one paused by hand stays paused');
+  assert.equal(await ok(['run', '--rm', 'pause-commit:3', 'cat', '/made']), 'hi\n');
+  await ok(['rm', '-f', 'committed']);
+  await ok(['rmi', 'pause-commit:1', 'pause-commit:2', 'pause-commit:3']);
+});

@@ -256,3 +256,18 @@ test('daemon restart: a paused container stays paused and is not restarted by it
   assert.equal((await second.runtime.state(c.id))?.status, 'running');
   await removeAll(second);
 });
+
+test('whilePaused (docker commit) freezes a running container for the work only; others are left as they are', async () => {
+  const d = await openDaemon();
+  const c = await run(d, ['sleep', '100']);
+  const during = await d.manager.whilePaused(c, async () => (await d.runtime.state(c.id))?.status);
+  assert.equal(during, 'paused');
+  assert.equal(c.state.paused, false);
+  await d.manager.pause(c.id);
+  await d.manager.whilePaused(c, async () => undefined);
+  assert.equal(c.state.paused, true, 'a container paused by hand stays paused');
+  const { Id } = await d.manager.create(undefined, { Image: 'busybox', Cmd: ['true'] });
+  await assert.rejects(d.manager.whilePaused(d.manager.get(Id), async () => { throw new Error('work failed'); }), /work failed/);
+  assert.deepEqual(d.seen, ['create', 'start', 'pause', 'unpause', 'pause', 'create']);
+  await removeAll(d);
+});

@@ -247,6 +247,11 @@ export class ContainerManager {
     return this.pauser.unpause(this.get(ref));
   }
 
+  /** Runs `work` with the container paused if it runs (docker commit), unpaused afterwards. */
+  whilePaused<T>(c: Container, work: () => Promise<T>): Promise<T> {
+    return this.pauser.whilePaused(c, work);
+  }
+
   // ---- wait ----
 
   /** POST /containers/{id}/wait: resolves with the exit code when the condition holds; undefined when `signal` aborts. */

@@ -1,4 +1,5 @@
 import { ConflictError, NotFoundError, SystemError, errorMessage } from '../../lib/errors.js';
+import { bestEffort } from '../../lib/best-effort.js';
 import type { Container } from './container.js';
 import type { ContainerContext } from './container-roles.js';
 import type { ContainerTransitions } from './container-transitions.js';
@@ -42,6 +43,21 @@ export class ContainerPauser {
       }
       await this.transitions.pausedOrResumed(c, false);
     });
+  }
+
+  /**
+   * Runs `work` with the container frozen while it runs (`docker commit`'s `pause`, true by default):
+   * as dockerd, a container that cannot be paused (not running, already paused) is worked on as it is,
+   * and one this call paused is unpaused afterwards unless something else thawed it meanwhile.
+   */
+  async whilePaused<T>(c: Container, work: () => Promise<T>): Promise<T> {
+    const paused = !pauseRefusal(c.state, c.id)
+      && (await bestEffort(this.ctx.log, `container ${c.id}: pause`, () => this.pause(c).then(() => true))) === true;
+    try {
+      return await work();
+    } finally {
+      if (paused && c.state.paused) await bestEffort(this.ctx.log, `container ${c.id}: unpause`, () => this.unpause(c));
+    }
   }
 
   /**
