@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import type { ContainerRuntime, RuntimeSpec } from '../../src/engine/runtime/runtime.js';
 import { ContainerStartError } from '../../src/engine/runtime/start-failure.js';
-import { NotFoundError } from '../../src/lib/errors.js';
+import { ConflictError, NotFoundError } from '../../src/lib/errors.js';
 
 /**
  * The contract every ContainerRuntime keeps (runtime.ts), as one suite: each runtime's test file
@@ -111,6 +111,34 @@ export function runtimeContractSuite(name: string, open: () => Promise<RuntimeHa
       assert.equal(await rt.state(spec.id), undefined, 'delete ends a running container');
     });
 
+    test('pause freezes the process until resume; pause twice or resume a running one is a conflict', async () => {
+      const { rt, spec } = await specFor(['sh', '-c', 'sleep 0.3; exit 4']);
+      await rt.create(spec);
+      await rt.start(spec.id);
+      await rt.pause(spec.id);
+      assert.equal((await rt.state(spec.id))?.status, 'paused');
+      await assert.rejects(rt.pause(spec.id), ConflictError);
+      // Frozen, the process cannot end, though its time has passed.
+      await new Promise((r) => setTimeout(r, 800));
+      assert.equal((await rt.state(spec.id))?.status, 'paused');
+      assert.equal(await rt.readExit(spec.id), undefined);
+      await rt.resume(spec.id);
+      assert.equal((await rt.waitExit(spec.id)).exitCode, 4, 'it runs on once thawed');
+      await assert.rejects(rt.resume(spec.id), ConflictError);
+      await rt.delete(spec.id);
+    });
+
+    test('SIGKILL ends a paused container; a running one cannot be resumed', async () => {
+      const { rt, spec } = await specFor(['sleep', '100']);
+      await rt.create(spec);
+      await rt.start(spec.id);
+      await assert.rejects(rt.resume(spec.id), (err: unknown) => err instanceof ConflictError && /is not paused/.test(err.message));
+      await rt.pause(spec.id);
+      await rt.kill(spec.id, 'SIGKILL');
+      assert.equal((await rt.waitExit(spec.id)).exitCode, 137);
+      await rt.delete(spec.id);
+    });
+
     test('an unknown container: no state, no exit, NotFoundError on wait and kill, delete is a no-op', async () => {
       const h = await setup();
       const id = randomBytes(32).toString('hex');
@@ -118,6 +146,8 @@ export function runtimeContractSuite(name: string, open: () => Promise<RuntimeHa
       assert.equal(await h.runtime.readExit(id), undefined);
       await assert.rejects(h.runtime.waitExit(id), NotFoundError);
       await assert.rejects(h.runtime.kill(id, 'SIGKILL'), NotFoundError);
+      await assert.rejects(h.runtime.pause(id), NotFoundError);
+      await assert.rejects(h.runtime.resume(id), NotFoundError);
       await h.runtime.delete(id);
     });
   });

@@ -199,3 +199,75 @@ test('daemon restart: a running process is adopted, exits while away are recorde
   assert.equal(get(adopted).state.running, false);
   await removeAll(second);
 });
+
+test('pause and unpause: Paused state, counts, the refusals, and the transitions', async () => {
+  const d = await openDaemon();
+  const c = await run(d, ['sleep', '100'], { RestartPolicy: { Name: 'always', MaximumRetryCount: 0 } });
+  await d.manager.pause(c.id);
+  assert.equal(c.state.paused, true);
+  assert.equal(c.state.running, true);
+  assert.deepEqual(d.manager.counts(), { total: 1, running: 0, paused: 1, stopped: 0 });
+  assert.equal((await d.runtime.state(c.id))?.status, 'paused');
+  await assert.rejects(d.manager.pause(c.id), /is already paused/);
+  await assert.rejects(d.manager.start(c.id), /cannot start a paused container, try unpause instead/);
+  await assert.rejects(d.manager.remove(c.id), /container is paused and must be unpaused first/);
+  await d.manager.unpause(c.id);
+  assert.equal(c.state.paused, false);
+  assert.equal((await d.runtime.state(c.id))?.status, 'running');
+  await assert.rejects(d.manager.unpause(c.id), (err: Error) => err.name === 'UnknownError' && /is not paused/.test(err.message));
+  assert.deepEqual(d.seen, ['create', 'start', 'pause', 'unpause']);
+  await removeAll(d);
+});
+
+test('stop, kill and rm -f of a paused container thaw it so that it dies; no restart follows', async () => {
+  const d = await openDaemon();
+  const always = { RestartPolicy: { Name: 'always', MaximumRetryCount: 0 } };
+  // sleep as PID 1 ignores SIGTERM: the stop ends with SIGKILL.
+  const stopped = await run(d, ['sleep', '100'], always);
+  await d.manager.pause(stopped.id);
+  await d.manager.stop(stopped.id, { timeout: 0 });
+  assert.equal(stopped.state.running, false);
+  assert.equal(stopped.state.paused, false);
+  assert.equal(stopped.state.exitCode, 137);
+  assert.deepEqual(d.seen, ['create', 'start', 'pause', 'kill', 'unpause', 'kill', 'die:137']);
+  // A signal that is not final (the container has a stop signal of its own) waits for the unpause.
+  const { Id } = await d.manager.create(undefined, { Image: 'busybox', Cmd: ['sleep', '100'], StopSignal: 'SIGUSR1' });
+  await d.manager.start(Id);
+  await d.manager.pause(Id);
+  await d.manager.kill(Id, 'SIGTERM');
+  assert.equal(d.manager.get(Id).state.paused, true);
+  await d.manager.remove(Id, { force: true });
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(stopped.state.running, false, 'not restarted by its policy');
+  await removeAll(d);
+});
+
+test('daemon restart: a paused container stays paused and is not restarted by its policy', async () => {
+  const first = await openDaemon();
+  const c = await run(first, ['sleep', '100'], { RestartPolicy: { Name: 'always', MaximumRetryCount: 0 } });
+  await first.manager.pause(c.id);
+  await first.manager.close();
+  const second = await openDaemon(first.root, first.runtime);
+  const again = second.manager.get(c.id);
+  assert.equal(again.state.paused, true);
+  assert.equal(again.state.running, true);
+  assert.equal(again.record.restartCount, 0);
+  await second.manager.unpause(c.id);
+  assert.equal((await second.runtime.state(c.id))?.status, 'running');
+  await removeAll(second);
+});
+
+test('whilePaused (docker commit) freezes a running container for the work only; others are left as they are', async () => {
+  const d = await openDaemon();
+  const c = await run(d, ['sleep', '100']);
+  const during = await d.manager.whilePaused(c, async () => (await d.runtime.state(c.id))?.status);
+  assert.equal(during, 'paused');
+  assert.equal(c.state.paused, false);
+  await d.manager.pause(c.id);
+  await d.manager.whilePaused(c, async () => undefined);
+  assert.equal(c.state.paused, true, 'a container paused by hand stays paused');
+  const { Id } = await d.manager.create(undefined, { Image: 'busybox', Cmd: ['true'] });
+  await assert.rejects(d.manager.whilePaused(d.manager.get(Id), async () => { throw new Error('work failed'); }), /work failed/);
+  assert.deepEqual(d.seen, ['create', 'start', 'pause', 'unpause', 'pause', 'create']);
+  await removeAll(d);
+});

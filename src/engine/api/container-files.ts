@@ -105,8 +105,9 @@ async function postCommit(ctx: RequestContext): Promise<void> {
   applyChanges({}, changes);
   // The body may carry a container config; the container's own is used, so it is only drained.
   await readBody(ctx, 1024 * 1024);
-  const id = await commitContainer(ctx.engine, c, {
+  const commit = () => commitContainer(ctx.engine, c, {
     ref, changes, comment: ctx.query.get('comment') ?? '', author: ctx.query.get('author') ?? '',
   });
+  const id = queryBool(ctx, 'pause', true) ? await ctx.engine.containers.whilePaused(c, commit) : await commit();
   sendJson(ctx, 201, { Id: id });
 }

@@ -25,6 +25,8 @@ export function routes(_engine: Engine): Route[] {
     { method: 'POST', path: '/containers/{id}/restart', handler: postContainersRestart },
     { method: 'POST', path: '/containers/{id}/kill', handler: postContainersKill },
     { method: 'POST', path: '/containers/{id}/rename', handler: postContainersRename },
+    { method: 'POST', path: '/containers/{id}/pause', handler: postContainersPause },
+    { method: 'POST', path: '/containers/{id}/unpause', handler: postContainersUnpause },
     { method: 'POST', path: '/containers/{id}/attach', handler: postContainersAttach },
     { method: 'GET', path: '/containers/{id}/attach/ws', handler: getContainersAttachWs },
     { method: 'POST', path: '/containers/{id}/resize', handler: postContainersResize },
@@ -94,6 +96,16 @@ async function postContainersKill(ctx: RequestContext): Promise<void> {
 
 async function postContainersRename(ctx: RequestContext): Promise<void> {
   await ctx.engine.containers.rename(ctx.params.id, ctx.query.get('name') ?? '');
+  sendJson(ctx, 204, undefined);
+}
+
+async function postContainersPause(ctx: RequestContext): Promise<void> {
+  await ctx.engine.containers.pause(ctx.params.id);
+  sendJson(ctx, 204, undefined);
+}
+
+async function postContainersUnpause(ctx: RequestContext): Promise<void> {
+  await ctx.engine.containers.unpause(ctx.params.id);
   sendJson(ctx, 204, undefined);
 }
 

@@ -8,6 +8,7 @@ import { parseFilterTime } from '../../lib/time-filter.js';
 import { Container } from './container.js';
 import { createContainer } from './container-create.js';
 import { ContainerIndex } from './container-index.js';
+import { ContainerPauser } from './container-pause.js';
 import { ContainerReconciler } from './container-reconciler.js';
 import { containerContext, type ContainerContext, type ContainerManagerDeps } from './container-roles.js';
 import { ContainerRunner } from './container-runner.js';
@@ -19,6 +20,7 @@ import { initialBackoff, signalCancelsRestart } from './lifecycle-rules.js';
 import { labelMatches } from '../../lib/label-filter.js';
 import { releaseMounts, restoreMountRefs } from './mounts.js';
 import { validateName } from './names.js';
+import { removalRefusal, signalResumes } from './pause-rules.js';
 import { rootfsDirs } from './rootfs.js';
 import { parseSignal, SIGKILL, SIGTERM } from './signals.js';
 import { dirSize } from '../volumes/dir-size.js';
@@ -45,11 +47,13 @@ export class ContainerManager {
   private readonly transitions: ContainerTransitions;
   private readonly runner: ContainerRunner;
   private readonly supervisor: ContainerSupervisor;
+  private readonly pauser: ContainerPauser;
 
   private constructor(private readonly ctx: ContainerContext) {
     this.transitions = new ContainerTransitions(ctx.store, this.index, ctx.log, (c) => this.autoRemove(c));
     this.runner = new ContainerRunner(ctx, this.transitions);
     this.supervisor = new ContainerSupervisor(ctx, this.runner, this.transitions);
+    this.pauser = new ContainerPauser(ctx, this.transitions);
   }
 
   /**
@@ -189,6 +193,8 @@ export class ContainerManager {
         const st = await bestEffort(this.ctx.log, `container ${c.id}: runtime state`, () => this.ctx.runtime.state(c.id));
         if (st && st.status === 'running') throw new SystemError(`Cannot kill container ${c.id}: ${errorMessage(err)}`);
       }
+      // A paused container hears a final signal once thawed, as in Docker.
+      if (signalResumes(c.state, signal, c.record.config.StopSignal)) await this.pauser.resumeAfterSignal(c);
     });
   }
 
@@ -229,6 +235,23 @@ export class ContainerManager {
     }
   }
 
+  // ---- pause / unpause (container-pause.ts) ----
+
+  /** POST /containers/{id}/pause: freezes the container's processes. */
+  pause(ref: string): Promise<void> {
+    return this.pauser.pause(this.get(ref));
+  }
+
+  /** POST /containers/{id}/unpause. */
+  unpause(ref: string): Promise<void> {
+    return this.pauser.unpause(this.get(ref));
+  }
+
+  /** Runs `work` with the container paused if it runs (docker commit), unpaused afterwards. */
+  whilePaused<T>(c: Container, work: () => Promise<T>): Promise<T> {
+    return this.pauser.whilePaused(c, work);
+  }
+
   // ---- wait ----
 
   /** POST /containers/{id}/wait: resolves with the exit code when the condition holds; undefined when `signal` aborts. */
@@ -247,13 +270,13 @@ export class ContainerManager {
     const c = this.get(ref);
     if (c.state.removing) throw new ConflictError(`removal of container ${ref} is already in progress`);
     if (c.state.running) {
-      if (!opts.force) throw runningConflict(c);
+      if (!opts.force) throw runningConflict(c, ref);
       await this.sendSignalUnlessStopped(c, SIGKILL, ref);
       await c.whenNotRunning();
     }
     await c.locked(async () => {
       if (c.removed) return;
-      if (c.state.running) throw runningConflict(c);
+      if (c.state.running) throw runningConflict(c, ref);
       c.state.removing = true;
       try {
         this.supervisor.cancelRestart(c);
@@ -331,8 +354,9 @@ export class ContainerManager {
   }
 }
 
-function runningConflict(c: Container): ConflictError {
-  return new ConflictError(`cannot remove container "${c.record.name}": container is running: stop the container before removing or force remove`);
+/** Docker's refusal to remove a running (or paused, or restarting) container without force, naming it as given. */
+function runningConflict(c: Container, ref: string): ConflictError {
+  return removalRefusal(c.state, ref) ?? new ConflictError(`cannot remove container "${ref}": container is running`);
 }
 
 /** The container's own stop signal (an unparseable one falls back to SIGTERM), else SIGTERM. */

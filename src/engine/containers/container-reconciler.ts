@@ -54,7 +54,7 @@ export class ContainerReconciler {
     const decision = decideAtDaemonStart(lifecycleFacts(c), r.state, st?.status, exit, new Date());
     switch (decision.action) {
       case 'adopt':
-        await this.transitions.restored(c, st!.pid, decision.markStarted);
+        await this.transitions.restored(c, st!.pid, decision.markStarted, decision.paused);
         c.runId++;
         this.supervisor.follow(c, c.runId);
         return false;

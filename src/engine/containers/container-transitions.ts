@@ -14,6 +14,7 @@ import type { ExitDecision, ExitFacts } from './lifecycle-rules.js';
  * - `start`: a run began (its process runs); `start-failed`: a start ended before its process ran.
  * - `kill`: a signal was sent by hand (the container counts as stopped by hand from then on).
  * - `die`: a run ended (`restarting`: a restart follows); `stop`: a pending restart was cancelled.
+ * - `pause`, `unpause`: the processes were frozen, thawed (also the thaw after a kill of a paused one).
  * - `restore`: at daemon start, a process still running was followed again.
  * - `rename`.
  */
@@ -24,6 +25,8 @@ export type Transition =
   | { kind: 'kill'; signal: number }
   | { kind: 'die'; exitCode: number; restarting: boolean }
   | { kind: 'stop' }
+  | { kind: 'pause' }
+  | { kind: 'unpause' }
   | { kind: 'restore' }
   | { kind: 'rename'; oldName: string }
   | { kind: 'destroy' };
@@ -130,14 +133,28 @@ export class ContainerTransitions {
     this.endRun(c, { kind: 'stop' });
   }
 
-  /** At daemon start: a process still runs and is followed again (recorded as started if the record missed it). */
-  async restored(c: Container, pid: number, markStarted: boolean): Promise<void> {
+  /**
+   * The runtime froze (`paused` true) or thawed the container's processes. The record is saved; a failed
+   * save is logged, since the processes are in that state whatever the record says.
+   */
+  async pausedOrResumed(c: Container, paused: boolean): Promise<void> {
+    c.state.paused = paused;
+    await this.saveOrLog(c, paused ? 'pause' : 'unpause');
+    this.notify(c, { kind: paused ? 'pause' : 'unpause' });
+  }
+
+  /**
+   * At daemon start: a process still runs and is followed again (recorded as started if the record
+   * missed it), paused or not as the runtime says.
+   */
+  async restored(c: Container, pid: number, markStarted: boolean, paused = false): Promise<void> {
     const r = c.record;
     if (markStarted) {
       setRunning(r.state, pid, new Date());
       r.hasBeenStartedBefore = true;
     }
     r.state.pid = pid;
+    r.state.paused = paused;
     await this.store.save(r);
     this.notify(c, { kind: 'restore' });
   }

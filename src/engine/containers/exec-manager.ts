@@ -63,7 +63,7 @@ export class ExecManager {
     const config = parseExecConfig(body);
     const c = this.deps.containers.get(ref);
     if (!c.state.running || c.state.restarting) throw containerNotRunning(c.id);
-    if (c.state.paused) throw new ConflictError(`Container ${c.id} is paused, unpause the container before exec`);
+    if (c.state.paused) throw new ConflictError(`Container ${ref} is paused, unpause the container before exec`);
     const id = randomBytes(32).toString('hex');
     this.execs.set(id, new ExecInstance(id, c, config));
     return { Id: id };

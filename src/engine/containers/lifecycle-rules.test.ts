@@ -90,10 +90,12 @@ test('needsExitRecord: only when the process is gone and the record cannot say h
 test('decideAtDaemonStart: adopt, ended while away (255 when unknown), settle', () => {
   const now = at(5000);
   const table: [what: string, f: Partial<LifecycleFacts>, state: RecordedState, rt: RuntimeStatus, ex: ExitFacts | undefined, want: unknown][] = [
-    ['a running process is adopted', {}, running, 'running', undefined, { action: 'adopt', markStarted: false }],
-    ['a paused one too', {}, running, 'paused', undefined, { action: 'adopt', markStarted: false }],
-    ['a start cut short after runc start is adopted as started', {}, created, 'running', undefined, { action: 'adopt', markStarted: true }],
-    ['a pending restart that runs is adopted as started', {}, restarting, 'running', undefined, { action: 'adopt', markStarted: true }],
+    ['a running process is adopted', {}, running, 'running', undefined, { action: 'adopt', markStarted: false, paused: false }],
+    ['a paused one too, and stays paused', {}, running, 'paused', undefined, { action: 'adopt', markStarted: false, paused: true }],
+    ['... whatever its policy: it is not restarted', { policy: policy('always') }, running, 'paused', undefined,
+      { action: 'adopt', markStarted: false, paused: true }],
+    ['a start cut short after runc start is adopted as started', {}, created, 'running', undefined, { action: 'adopt', markStarted: true, paused: false }],
+    ['a pending restart that runs is adopted as started', {}, restarting, 'running', undefined, { action: 'adopt', markStarted: true, paused: false }],
     ['ended while away: conmon\'s exit code', {}, running, 'stopped', exit(3, 4000),
       { action: 'ended', exit: exit(3, 4000), decision: { action: 'stop', autoRemove: false, backoff: { delayMs: 100, cancelled: false } } }],
     ['ended without an exit file: 255, now', {}, running, undefined, undefined,

@@ -109,7 +109,8 @@ export function needsExitRecord(state: RecordedState, runtime: RuntimeStatus): b
 /**
  * At daemon start, for one container:
  * - `adopt`: its process still runs; follow it again (`markStarted`: the record did not say running,
- *   a start that a crash cut short after `runc start`, so it is recorded as started now).
+ *   a start that a crash cut short after `runc start`, so it is recorded as started now). `paused`:
+ *   runc's word on the freezer wins over the record's, as dockerd's restore takes containerd's.
  * - `ended`: it ran when the daemon went down and ended since: record the exit (255 when conmon left
  *   none), then restart it now or stop it (and auto-remove) as on any exit.
  * - `settle`: it was not running by the record. `recordExit` is the exit of a start a crash cut short
@@ -117,7 +118,7 @@ export function needsExitRecord(state: RecordedState, runtime: RuntimeStatus): b
  *   policy of a stopped container, as dockerd does at boot), auto-remove it, or leave it.
  */
 export type ReconcileDecision =
-  | { action: 'adopt'; markStarted: boolean }
+  | { action: 'adopt'; markStarted: boolean; paused: boolean }
   | { action: 'ended'; exit: ExitFacts; decision: ExitDecision }
   | { action: 'settle'; recordExit?: ExitFacts; then: 'start' | 'auto-remove' | 'none' };
 
@@ -125,7 +126,7 @@ export function decideAtDaemonStart(
   facts: LifecycleFacts, state: RecordedState, runtime: RuntimeStatus, exit: ExitFacts | undefined, now: Date,
 ): ReconcileDecision {
   if (runtime === 'running' || runtime === 'paused') {
-    return { action: 'adopt', markStarted: !state.running || state.restarting };
+    return { action: 'adopt', markStarted: !state.running || state.restarting, paused: runtime === 'paused' };
   }
   if (state.running && !state.restarting) {
     const ended = exit ?? unknownExit(now);

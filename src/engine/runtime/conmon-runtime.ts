@@ -125,6 +125,16 @@ export class ConmonRuntime implements ContainerRuntime {
     await this.runc().run(['kill', id, normalizeSignal(signal)]);
   }
 
+  async pause(id: string): Promise<void> {
+    checkId(id);
+    await this.runc().run(['pause', id]);
+  }
+
+  async resume(id: string): Promise<void> {
+    checkId(id);
+    await this.runc().run(['resume', id]);
+  }
+
   async state(id: string): Promise<RuntimeState | undefined> {
     checkId(id);
     let out: string;

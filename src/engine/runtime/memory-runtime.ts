@@ -49,10 +49,15 @@ export const busyboxPrograms: ProgramTable = (args) => {
 interface MemoryContainer {
   spec: RuntimeSpec;
   pid: number;
-  status: 'created' | 'running' | 'stopped';
+  status: 'created' | 'running' | 'paused' | 'stopped';
   program: MemoryProgram;
   exit?: ExitInfo;
   timer?: NodeJS.Timeout;
+  /** When a process that ends by itself ends, or (while paused) how long it still has to run. */
+  endsAt?: number;
+  remainingMs?: number;
+  /** Signals sent while frozen, delivered on resume (SIGKILL is not held: it thaws, as runc does). */
+  pending: number[];
   waiters: Set<{ resolve: (exit: ExitInfo) => void; reject: (err: unknown) => void }>;
 }
 
@@ -76,7 +81,7 @@ export class MemoryRuntime implements ContainerRuntime {
       throw new RuntimeCreateError(`runc create failed: unable to start container process: exec: "${spec.args[0]}": executable file not found in $PATH`);
     }
     const pid = nextPid++;
-    this.containers.set(spec.id, { spec, pid, status: 'created', program, waiters: new Set() });
+    this.containers.set(spec.id, { spec, pid, status: 'created', program, pending: [], waiters: new Set() });
     return { pid };
   }
 
@@ -85,17 +90,35 @@ export class MemoryRuntime implements ContainerRuntime {
     if (c.status !== 'created') throw new SystemError(`runc start failed: cannot start a container that has ${c.status}`);
     c.status = 'running';
     const { runsForMs, exitCode = 0 } = c.program;
-    if (runsForMs !== undefined && Number.isFinite(runsForMs)) {
-      c.timer = setTimeout(() => this.end(c, exitCode), runsForMs);
+    if (runsForMs !== undefined && Number.isFinite(runsForMs)) this.endAfter(c, runsForMs, exitCode);
+  }
+
+  async pause(id: string): Promise<void> {
+    const c = this.find(id);
+    if (c.status !== 'running') throw new ConflictError(`Container ${id} is not running`);
+    c.status = 'paused';
+    if (c.timer) {
+      clearTimeout(c.timer);
+      c.timer = undefined;
+      c.remainingMs = Math.max(0, (c.endsAt ?? Date.now()) - Date.now());
     }
+  }
+
+  async resume(id: string): Promise<void> {
+    const c = this.find(id);
+    if (c.status !== 'paused') throw new ConflictError(`Container ${id} is not paused`);
+    c.status = 'running';
+    for (const n of c.pending.splice(0)) this.deliver(c, n);
+    if (c.status === 'running' && c.remainingMs !== undefined) this.endAfter(c, c.remainingMs, c.program.exitCode ?? 0);
+    c.remainingMs = undefined;
   }
 
   async kill(id: string, signal: string | number): Promise<void> {
     const n = signalNumber(normalizeSignal(signal));
     const c = this.find(id);
     if (c.status === 'stopped') throw new ConflictError(`Container ${id} is not running`);
-    if (n === SIGKILL) this.end(c, 128 + SIGKILL);
-    else if (c.status === 'running' && c.program.handles?.includes(n)) this.end(c, 128 + n);
+    if (c.status === 'paused' && n !== SIGKILL) c.pending.push(n);
+    else this.deliver(c, n);
   }
 
   async state(id: string): Promise<RuntimeState | undefined> {
@@ -151,6 +174,16 @@ export class MemoryRuntime implements ContainerRuntime {
     c.status = 'stopped';
     for (const w of c.waiters) w.reject(new SystemError(`the monitor of container ${id} is gone: its exit code is unknown`));
     c.waiters.clear();
+  }
+
+  private deliver(c: MemoryContainer, n: number): void {
+    if (n === SIGKILL) this.end(c, 128 + SIGKILL);
+    else if (c.status === 'running' && c.program.handles?.includes(n)) this.end(c, 128 + n);
+  }
+
+  private endAfter(c: MemoryContainer, ms: number, exitCode: number): void {
+    c.endsAt = Date.now() + ms;
+    c.timer = setTimeout(() => this.end(c, exitCode), ms);
   }
 
   private end(c: MemoryContainer, exitCode: number): void {

@@ -48,6 +48,7 @@ function unquoteGo(s: string): string {
 function runcError(command: string, id: string, message: string): Error {
   if (/does not exist|container not found/.test(message)) return new NotFoundError(`No such container: ${id}`);
   if (/not running|container not running/.test(message)) return new ConflictError(`Container ${id} is not running`);
+  if (/container not paused/.test(message)) return new ConflictError(`Container ${id} is not paused`);
   return new SystemError(`runc ${command} failed: ${message}`);
 }
 

@@ -70,6 +70,17 @@ export interface ContainerRuntime {
    * once it has exited.
    */
   kill(id: string, signal: string | number): Promise<void>;
+  /**
+   * Freezes every process of a running container (`runc pause`: the cgroup freezer); its state is
+   * `paused` until `resume`. NotFoundError for an unknown container; ConflictError `... is not running`
+   * when it does not run (runc says so of a paused one too).
+   */
+  pause(id: string): Promise<void>;
+  /**
+   * Thaws a paused container (`runc resume`); signals sent while it was frozen are delivered then.
+   * NotFoundError for an unknown container; ConflictError `... is not paused` when it is not paused.
+   */
+  resume(id: string): Promise<void>;
   /** runc's view of the container (`stopped` once its process ended), or undefined when runc does not know it. */
   state(id: string): Promise<RuntimeState | undefined>;
   /**
