@@ -153,3 +153,21 @@ test('--stop-signal: a bad signal is refused; --no-healthcheck is accepted and s
   await ok(['rm', 'nohc']);
   await refused(['create', '--health-cmd', 'true', 'busybox', 'true'], 'Config.Healthcheck is refused');
 });
+
+test('the berth CLI offers the same flags and sends what the docker CLI sends', async () => {
+  const berth = async (args: string[]) => {
+    const r = await daemon.berth(args);
+    assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  assert.equal(await berth(['run', '--rm', '--mac-address', '02:42:ac:11:00:55', 'busybox', 'cat', '/sys/class/net/eth0/address']), '02:42:ac:11:00:55\n');
+  const ip6 = await daemon.berth(['run', '--rm', '--ip6', 'fd00::1', 'busybox', 'true']);
+  assert.match(ip6.stderr, /user specified IP address is supported on user defined networks only/);
+  await berth(['create', '--name', 'bsrc', '-v', '/d', 'busybox', 'true']);
+  const ro = await daemon.berth(['run', '--rm', '--volumes-from', 'bsrc:ro', 'busybox', 'touch', '/d/x']);
+  assert.match(ro.stderr, /Read-only file system/);
+  await berth(['rm', '-v', 'bsrc']);
+  await berth(['create', '--name', 'bnohc', '--no-healthcheck', 'busybox', 'true']);
+  assert.equal(await ok(['inspect', '-f', '{{json .Config.Healthcheck}}', 'bnohc']), '{"Test":["NONE"]}\n');
+  await berth(['rm', 'bnohc']);
+});
