@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError } from '../base/errors.js';
 
-export interface CreateFlags {
+export interface CreateFlags extends EndpointVolumeFlags {
   detach?: boolean;
   interactive?: boolean;
   tty?: boolean;
@@ -36,10 +36,11 @@ export interface CreateFlags {
   platform?: string;
 }
 import { collect } from './flags.js';
+import { addEndpointVolumeFlags, applyEndpointVolumeFlags, type EndpointVolumeFlags } from './run-network-volume-flags.js';
 
 /** Declares the flags shared by `run` and `create` on a commander command. */
 export function addCreateFlags(cmd: Command): Command {
-  return cmd
+  return addEndpointVolumeFlags(cmd)
     .option('-a, --attach <stream>', 'Attach to STDIN, STDOUT or STDERR', collect, [])
     .option('-i, --interactive', 'Keep STDIN open even if not attached')
     .option('-t, --tty', 'Allocate a pseudo-TTY')
@@ -207,5 +208,6 @@ export function buildCreateRequest(image: string, args: string[], flags: CreateF
     },
     NetworkingConfig: { EndpointsConfig: {} },
   };
+  applyEndpointVolumeFlags(flags, body);
   return { name: flags.name, platform: flags.platform, body };
 }

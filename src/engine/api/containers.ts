@@ -52,7 +52,10 @@ async function getContainersList(ctx: RequestContext): Promise<void> {
 async function postContainersCreate(ctx: RequestContext): Promise<void> {
   const body = await readJson(ctx);
   const name = ctx.query.get('name') || undefined;
-  sendJson(ctx, 201, await ctx.engine.containers.create(name, body));
+  // ?platform= exists from API 1.41 on; older clients' is ignored, as dockerd ignores it.
+  const [major, minor] = ctx.apiVersion.split('.').map(Number);
+  const platform = major! > 1 || minor! >= 41 ? ctx.query.get('platform') || undefined : undefined;
+  sendJson(ctx, 201, await ctx.engine.containers.create(name, body, { apiVersion: ctx.apiVersion, platform }));
 }
 
 async function postContainersPrune(ctx: RequestContext): Promise<void> {

@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { bestEffort } from '../../lib/best-effort.js';
+import { API_VERSION } from '../base/version.js';
+import { checkImagePlatform, parsePlatformSpec } from '../images/platform-match.js';
+import { normalize } from '../volumes/mount-errors.js';
 import { Container } from './container.js';
 import type { ContainerIndex } from './container-index.js';
 import type { ContainerContext } from './container-roles.js';
@@ -12,6 +15,15 @@ import { parseCreateBody } from './create-body.js';
 import { entrypointAndArgs, mergeImageConfig } from './image-merge.js';
 import { claimMounts, planMounts, releaseMounts, type ApiMount } from './mounts.js';
 import { validateName } from './names.js';
+import { networkRequest } from './network-request.js';
+import { parseSignal } from './signals.js';
+import { mountsFromContainers } from './volumes-from.js';
+
+/** What the request adds to the body: its API version, and `?platform=` (API 1.41 and later). */
+export interface CreateOptions {
+  apiVersion?: string;
+  platform?: string;
+}
 
 /**
  * POST /containers/create: validates everything, takes the name, registers the network settings and
@@ -19,17 +31,28 @@ import { validateName } from './names.js';
  */
 export async function createContainer(
   ctx: ContainerContext, index: ContainerIndex, transitions: ContainerTransitions, name: string | undefined, body: unknown,
+  opts: CreateOptions = {},
 ): Promise<{ Id: string; Warnings: string[] }> {
   const req = parseCreateBody(body);
   const wanted = name ? validateName(name) : undefined;
-  const image = await ctx.images.resolve(req.config.Image);
   const config = req.config;
   const hostConfig = req.hostConfig;
+  if (config.StopSignal) parseSignal(config.StopSignal);
+  const platform = opts.platform ? parsePlatformSpec(opts.platform) : undefined;
+  const image = await ctx.images.resolve(req.config.Image);
+  if (platform) checkImagePlatform(req.config.Image, image.config, platform);
+  const net = networkRequest(config, hostConfig, req.networkingConfig?.EndpointsConfig, opts.apiVersion ?? API_VERSION);
   mergeImageConfig(config, image.config.config);
-  const mountPlan = planMounts({
-    binds: hostConfig.Binds, mounts: (hostConfig.Mounts ?? null) as ApiMount[] | null, volumes: config.Volumes,
+  const inherited = mountsFromContainers(hostConfig.VolumesFrom as string[] | null, (ref) => ({ mounts: index.get(ref).record.mounts }));
+  const inheritedAt = new Set(inherited.map((m) => m.Destination));
+  const ownPlan = planMounts({
+    binds: hostConfig.Binds, mounts: (hostConfig.Mounts ?? null) as ApiMount[] | null,
+    // The image's and `-v /path` volumes yield to what --volumes-from brings; --volumes-from to -v and --mount.
+    volumes: Object.fromEntries(Object.entries(config.Volumes ?? {}).filter(([target]) => !inheritedAt.has(normalize(target)))),
     tmpfs: hostConfig.Tmpfs ?? null, volumeDriver: hostConfig.VolumeDriver,
   });
+  const taken = new Set([...ownPlan.map((m) => m.Destination), ...Object.keys(hostConfig.Tmpfs ?? {}).map(normalize)]);
+  const mountPlan = [...ownPlan, ...inherited.filter((m) => !taken.has(m.Destination))];
   const lowerDirs = await ctx.images.lowerDirs(image.id);
 
   const id = randomBytes(32).toString('hex');
@@ -44,12 +67,12 @@ export async function createContainer(
     await mkdir(ctx.store.dir(id), { recursive: true, mode: 0o710 });
     await ctx.network.registerContainer({
       id, name: fullName.slice(1), hostname: config.Hostname, domainname: config.Domainname,
-      networkMode: hostConfig.NetworkMode, portBindings: hostConfig.PortBindings ?? {},
-      publishAllPorts: hostConfig.PublishAllPorts, exposedPorts: Object.keys(config.ExposedPorts ?? {}),
-      links: hostConfig.Links ?? [], env: config.Env ?? [], dns: hostConfig.Dns ?? [],
+      networkMode: net.networkMode, portBindings: net.disabled ? {} : hostConfig.PortBindings ?? {},
+      publishAllPorts: hostConfig.PublishAllPorts && !net.disabled, exposedPorts: Object.keys(config.ExposedPorts ?? {}),
+      links: net.disabled ? [] : hostConfig.Links ?? [], env: config.Env ?? [], dns: hostConfig.Dns ?? [],
       dnsSearch: hostConfig.DnsSearch ?? [], dnsOptions: hostConfig.DnsOptions ?? [],
       extraHosts: hostConfig.ExtraHosts ?? [],
-      endpointsConfig: endpointsByNetwork(req.networkingConfig?.EndpointsConfig),
+      endpointsConfig: net.endpoints,
     });
     registered = true;
     claimed = await claimMounts(ctx.volumes, id, mountPlan, ctx.log);
@@ -59,7 +82,7 @@ export async function createContainer(
       hasBeenStartedBefore: false, hasBeenManuallyStopped: false, mounts: claimed, logPath: ctx.store.logPath(id),
     };
     await transitions.created(new Container(record));
-    return { Id: id, Warnings: [] };
+    return { Id: id, Warnings: net.warnings };
   } catch (err) {
     index.releaseName(fullName, id);
     const undo = `container ${id}: undoing a refused create`;
@@ -68,11 +91,4 @@ export async function createContainer(
     await bestEffort(ctx.log, undo, () => ctx.store.removeDir(id));
     throw err;
   }
-}
-
-/** The CLI keys the endpoint of `--network default` as "default": that is the default bridge. */
-function endpointsByNetwork(raw: Record<string, unknown> | null | undefined): Record<string, never> {
-  const out: Record<string, never> = {};
-  for (const [key, value] of Object.entries(raw ?? {})) out[key === 'default' ? 'bridge' : key] = value as never;
-  return out;
 }

@@ -6,7 +6,7 @@ import {
 import { bestEffort } from '../../lib/best-effort.js';
 import { parseFilterTime } from '../../lib/time-filter.js';
 import { Container } from './container.js';
-import { createContainer } from './container-create.js';
+import { createContainer, type CreateOptions } from './container-create.js';
 import { ContainerIndex } from './container-index.js';
 import { ContainerPauser } from './container-pause.js';
 import { ContainerReconciler } from './container-reconciler.js';
@@ -136,8 +136,8 @@ export class ContainerManager {
   // ---- create / start ----
 
   /** POST /containers/create: validates everything, then writes the container's record last. */
-  create(name: string | undefined, body: unknown): Promise<{ Id: string; Warnings: string[] }> {
-    return createContainer(this.ctx, this.index, this.transitions, name, body);
+  create(name: string | undefined, body: unknown, opts?: CreateOptions): Promise<{ Id: string; Warnings: string[] }> {
+    return createContainer(this.ctx, this.index, this.transitions, name, body, opts);
   }
 
   /** POST /containers/{id}/start. NotModifiedError when it already runs. */

@@ -40,7 +40,8 @@ export function inspectJson(engine: ContainerServices, c: Container, withSize = 
     ...(withSize && sizes ? { SizeRw: sizes.rw, SizeRootFs: sizes.rootFs } : {}),
     Mounts: inspectMounts(r.mounts),
     Config: r.config,
-    NetworkSettings: engine.network.networkSettings(r.id),
+    // NetworkDisabled runs like --network none, but dockerd shows no network at all.
+    NetworkSettings: r.config.NetworkDisabled ? { ...engine.network.networkSettings(r.id), Networks: {} } : engine.network.networkSettings(r.id),
   };
 }
 
@@ -60,7 +61,7 @@ export function summaryJson(engine: ContainerServices, c: Container, now: number
     State: stateName(r.state),
     Status: statusText(r.state, now),
     HostConfig: { NetworkMode: r.hostConfig.NetworkMode },
-    NetworkSettings: engine.network.summaryNetworkSettings(r.id),
+    NetworkSettings: r.config.NetworkDisabled ? { Networks: {} } : engine.network.summaryNetworkSettings(r.id),
     Mounts: inspectMounts(r.mounts),
   };
 }

@@ -4,6 +4,7 @@
 // clients send when the user gave no such option); set, it is refused with a 400 that names it.
 // Nothing is accepted and dropped.
 import { InvalidArgumentError } from '../../lib/errors.js';
+import { ENDPOINT_DRIVER_OPTS } from '../network/container-registration.js';
 
 type Support = Record<string, string | null>;
 
@@ -16,8 +17,9 @@ export const CONFIG_SUPPORT: Support = {
   // Windows only: dockerd on Linux ignores it too.
   ArgsEscaped: null,
   Image: null, Volumes: null, WorkingDir: null, Entrypoint: null,
-  NetworkDisabled: NOT_YET,
-  MacAddress: NOT_YET,
+  NetworkDisabled: null,
+  // Moved to the endpoint of the network mode (network-request.ts), as dockerd moves it.
+  MacAddress: null,
   // Kept for commit and inspect, as dockerd keeps them; they act only in a build.
   OnBuild: null, Shell: null,
   Labels: null, StopSignal: null, StopTimeout: null,
@@ -39,7 +41,7 @@ export const HOST_CONFIG_SUPPORT: Support = {
   // Read by the client (docker run --cidfile writes the file itself).
   ContainerIDFile: null,
   LogConfig: null, NetworkMode: null, PortBindings: null, RestartPolicy: null, AutoRemove: null, VolumeDriver: null,
-  VolumesFrom: NOT_YET, Mounts: null, ConsoleSize: null,
+  VolumesFrom: null, Mounts: null, ConsoleSize: null,
   Annotations: NOT_YET,
   CapAdd: NOT_YET, CapDrop: NOT_YET, CgroupnsMode: NOT_YET, Dns: null, DnsOptions: null, DnsSearch: null,
   ExtraHosts: null, GroupAdd: null, IpcMode: NOT_YET, Cgroup: NOT_YET, Links: null, OomScoreAdj: NOT_YET,
@@ -52,7 +54,7 @@ export const HOST_CONFIG_SUPPORT: Support = {
 
 export const ENDPOINT_SUPPORT: Support = {
   IPAMConfig: null, Links: null, Aliases: null, NetworkID: null,
-  MacAddress: NOT_YET, DriverOpts: NOT_YET,
+  MacAddress: null, DriverOpts: ENDPOINT_DRIVER_OPTS,
   // Set by the daemon; a client that echoes an inspect back sends them, and dockerd ignores them too.
   EndpointID: null, Gateway: null, IPAddress: null, IPPrefixLen: null, IPv6Gateway: null,
   GlobalIPv6Address: null, GlobalIPv6PrefixLen: null, DNSNames: null,
@@ -70,8 +72,20 @@ const UNSET_VALUES: Record<string, unknown[]> = {
 /** Fields whose empty list is a request of its own: `--security-opt systempaths=unconfined` sends []. */
 const EMPTY_IS_SET = new Set(['MaskedPaths', 'ReadonlyPaths']);
 
+/**
+ * Values that ask for nothing berthd lacks: `--no-healthcheck` sends Healthcheck {Test: ["NONE"]},
+ * which turns the image's health check off; berthd runs none anyway, and the record keeps it for inspect.
+ */
+const NOTHING_ASKED: Record<string, (value: unknown) => boolean> = {
+  Healthcheck: (v) => {
+    const { Test, ...rest } = v as { Test?: unknown };
+    return Array.isArray(Test) && Test.length === 1 && Test[0] === 'NONE' && Object.values(rest).every((x) => !x);
+  },
+};
+
 function isSet(field: string, value: unknown): boolean {
   if (value === undefined || value === null) return false;
+  if (NOTHING_ASKED[field]?.(value)) return false;
   if (EMPTY_IS_SET.has(field)) return true;
   if (value === '' || value === 0 || value === false) return false;
   if (Array.isArray(value) && value.length === 0) return false;

@@ -1,7 +1,8 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import { InvalidArgumentError, NotFoundError } from '../../lib/errors.js';
-import { parseIp } from './cidr.js';
 import type { ContainerLookup } from './container-registry.js';
 import { parseLink } from './links.js';
+import { parseMac } from './mac-address.js';
 import type { NetworkLookup } from './network-registry.js';
 import type { Attachment, ContainerNetworkRecord, NetworkRecord } from './network-store.js';
 import type { ContainerNetworkSpec, EndpointConfig } from './network-types.js';
@@ -87,17 +88,32 @@ function asInvalid<T>(fn: () => T): T {
   }
 }
 
-/** A container's attachment to a network, as asked (aliases, `--ip`, links); refused where Docker refuses it. */
+/**
+ * A container's attachment to a network, as asked (aliases, `--ip`, `--mac-address`, links); refused
+ * where Docker refuses it, with its words and in its order. Berth's networks have no IPv6 subnet, so
+ * an `--ip6` is refused as dockerd refuses it on a network without one.
+ */
 export function attachmentFor(n: NetworkRecord, ep?: EndpointConfig): Attachment {
   const aliases = ep?.Aliases ?? [];
-  const ip = ep?.IPAMConfig?.IPv4Address || undefined;
+  const ipam = ep?.IPAMConfig ?? {};
+  const ip = ipam.IPv4Address || undefined;
+  const ip6 = ipam.IPv6Address || undefined;
+  if (ip && !isIPv4(ip)) throw new InvalidArgumentError(`invalid IPv4 address: ${ip}`);
+  if (ip6 && (!isIPv6(ip6) || /^::ffff:[\d.]+$/i.test(ip6))) throw new InvalidArgumentError(`invalid IPv6 address: ${ip6}`);
+  if (n.isDefault && (ip || ip6)) throw new InvalidArgumentError('user specified IP address is supported on user defined networks only');
   if (n.isDefault && aliases.length) throw new InvalidArgumentError('network-scoped alias is supported only for containers in user defined networks');
-  if (ip) {
-    if (n.isDefault || !n.userSubnet) throw new InvalidArgumentError('user specified IP address is supported only when connecting to networks with user configured subnets');
-    parseIp(ip);
+  if (ip6 || (ip && !n.userSubnet)) {
+    throw new InvalidArgumentError('user specified IP address is supported only when connecting to networks with user configured subnets');
   }
-  return { aliases: [...aliases], ipv4Address: ip, links: ep?.Links ?? undefined };
+  if (ipam.LinkLocalIPs?.length) throw new InvalidArgumentError('link-local IP addresses (--link-local-ip) are not supported by berthd');
+  if (ep?.DriverOpts && Object.keys(ep.DriverOpts).length) throw new InvalidArgumentError(`endpoint driver options (--driver-opt) are refused: ${ENDPOINT_DRIVER_OPTS}`);
+  const mac = ep?.MacAddress ? parseMac(ep.MacAddress) : undefined;
+  return { aliases: [...aliases], ipv4Address: ip, ...(mac ? { macAddress: mac } : {}), links: ep?.Links ?? undefined };
 }
+
+/** Why an endpoint's DriverOpts are refused (create and `network connect --driver-opt` alike). */
+export const ENDPOINT_DRIVER_OPTS = 'berthd does not implement the ones dockerd acts on for a bridge network '
+  + '(com.docker.network.endpoint.sysctls; com.docker.network.endpoint.ifname in newer releases), and dockerd ignores any other';
 
 /**
  * `docker rename`: the container answers to its new name, and links that named it by its old name

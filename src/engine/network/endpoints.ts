@@ -61,7 +61,7 @@ export class Endpoints {
   private assign(c: ContainerNetworkRecord, netId: string, ifname: string): Attachment {
     const a = c.networks[netId];
     a.ip = this.spaces.get(netId)!.allocate(a.ipv4Address);
-    a.mac = macForIp(parseIp(a.ip));
+    a.mac = a.macAddress ?? macForIp(parseIp(a.ip));
     a.endpointId = newId();
     a.ifname = ifname;
     a.hostVeth = hostVethName(c.id, netId);

@@ -34,6 +34,8 @@ export interface Attachment {
   aliases: string[];
   /** `--ip` asked for. */
   ipv4Address?: string;
+  /** `--mac-address` asked for (normalised); else the MAC is made from the address at each start. */
+  macAddress?: string;
   /** Links given for this network (user-defined networks: aliases seen only by this container). */
   links?: string[];
   /** Set while the container runs. */

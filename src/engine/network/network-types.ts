@@ -27,9 +27,12 @@ export interface ContainerNetworkSpec {
 }
 
 export interface EndpointConfig {
-  IPAMConfig?: { IPv4Address?: string } | null;
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] | null } | null;
   Aliases?: string[] | null;
   Links?: string[] | null;
+  /** `--mac-address`: the endpoint's interface gets it instead of the one made from its address. */
+  MacAddress?: string;
+  DriverOpts?: Record<string, string> | null;
 }
 
 /** What the runtime spec needs from networking, returned by `prepare`. */
