@@ -123,3 +123,24 @@ for (const [label, cgroups] of [['cgroup v1', V1], ['cgroup v2', V2]] as const) 
     assert.deepEqual([open.linux.maskedPaths, open.linux.readonlyPaths, open.process.capabilities.effective], [[], [], []]);
   });
 }
+
+test('berth run flags: capabilities normalised as the docker CLI sends them, a profile file as compact JSON', async () => {
+  const { securityFields } = await import('../../src/cli/commands/security-flags.js');
+  assert.deepEqual(securityFields({ capAdd: ['net_admin', 'NET_ADMIN', 'sys_time'], capDrop: ['all'], securityOpt: [] }), {
+    CapAdd: ['CAP_NET_ADMIN', 'CAP_SYS_TIME'], CapDrop: ['ALL'],
+  });
+  assert.deepEqual(securityFields({ capAdd: ['chown'], capDrop: ['CAP_CHOWN', 'kill'], securityOpt: [] }), { CapAdd: ['CAP_CHOWN'], CapDrop: ['CAP_KILL'] });
+  assert.deepEqual(securityFields({ capAdd: [], capDrop: [], securityOpt: ['systempaths=unconfined', 'no-new-privileges', 'seccomp=unconfined'] }), {
+    MaskedPaths: [], ReadonlyPaths: [], SecurityOpt: ['no-new-privileges', 'seccomp=unconfined'],
+  });
+  assert.throws(() => securityFields({ capAdd: [], capDrop: [], securityOpt: ['foo'] }), /Invalid --security-opt: "foo"/);
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(`${tmpdir()}/berth-seccomp-`);
+  try {
+    await writeFile(`${dir}/p.json`, '{\n  "defaultAction": "SCMP_ACT_ALLOW"\n}\n');
+    assert.deepEqual(securityFields({ capAdd: [], capDrop: [], securityOpt: [`seccomp=${dir}/p.json`] }), { SecurityOpt: ['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}'] });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
