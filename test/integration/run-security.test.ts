@@ -55,6 +55,19 @@ test('--cap-drop ALL leaves no capability; --cap-add NET_ADMIN lets ip change th
   assert.match(plain.stderr, /Operation not permitted/);
 });
 
+test('the filter follows capabilities: --cap-add SYS_ADMIN opens unshare, as in Docker', async () => {
+  const r = await inContainer(['--cap-add', 'SYS_ADMIN'], 'unshare -m true; echo $?');
+  assert.equal(r.stdout, '0\n', r.stderr);
+});
+
+test('a capability the daemon itself lacks, asked for by name, is refused with a clear message', async (t) => {
+  const own = await readFile('/proc/self/status', 'utf8');
+  if (BigInt(`0x${field(own, 'CapBnd')}`) & (1n << 24n)) return t.skip('this host gives CAP_SYS_RESOURCE');
+  const r = await inContainer(['--cap-add', 'SYS_RESOURCE'], 'true');
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /the daemon does not hold CAP_SYS_RESOURCE in its bounding set/);
+});
+
 test('no-new-privileges, seccomp=unconfined and a profile file of the user\'s', async () => {
   for (const opt of ['no-new-privileges', 'no-new-privileges=true', 'no-new-privileges:true']) {
     assert.equal(field((await inContainer(['--security-opt', opt], STATUS)).stdout, 'NoNewPrivs'), '1', opt);
