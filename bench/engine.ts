@@ -4,10 +4,14 @@
  *  - `docker run --rm --network none busybox true` (median of N, interleaved)
  *  - berthd RSS once idle, conmon RSS and PSS per running container
  *  - `docker ps -a` with 500 containers
- * Usage: npm run bench -- engine [runs] [containers]
+ *  - what the default seccomp filter adds to `docker run --rm` (berthd alone, with and without
+ *    `--security-opt seccomp=unconfined`, interleaved)
+ * Usage: npm run bench -- engine [runs] [containers]; npm run bench -- engine seccomp [runs] for the
+ * seccomp figure alone.
  */
 import { execFileSync } from 'node:child_process';
-import { DOCKER } from '../test/helpers/daemon.js';
+import { DOCKER, startDaemon } from '../test/helpers/daemon.js';
+import { importBusybox } from '../test/helpers/busybox.js';
 import { timeCommand, median, docker, memoryKb, printTable, startPeers, samplesFor, printRatios } from './lib.js';
 
 /** How long the daemon sits idle before its memory is read. */
@@ -24,6 +28,7 @@ export async function benchEngine(runs = 30, psContainers = 500): Promise<void> 
     console.log(`\n## docker run --rm --network none busybox true (${runs} runs each, interleaved)`);
     printTable([['daemon', 'median ms', 'min ms'], ...peers.map((p) => [p.name, median(times[p.name]).toFixed(1), Math.min(...times[p.name]).toFixed(1)])]);
     printRatios(times);
+    seccompDelta(peers[0]!.host, Math.min(runs, 20));
 
     // 2. memory: each berthd once it has served the runs above and gone idle (V8 shrinks its heap
     // some seconds after allocation stops), conmon per running container.
@@ -63,6 +68,35 @@ export async function benchEngine(runs = 30, psContainers = 500): Promise<void> 
   }
 }
 
+/**
+ * The default seccomp profile's cost: `docker run --rm` on one berthd with the filter and with
+ * `seccomp=unconfined`, interleaved, printed as the difference of the medians.
+ */
+function seccompDelta(host: string, runs: number): void {
+  const variants: Record<string, string[]> = { default: [], unconfined: ['--security-opt', 'seccomp=unconfined'] };
+  const times: Record<string, number[]> = { default: [], unconfined: [] };
+  const cmd = (opts: string[]) => [DOCKER, '-H', host, 'run', '--rm', '--network', 'none', ...opts, 'busybox', 'true'];
+  for (const opts of Object.values(variants)) timeCommand(cmd(opts));
+  for (let i = 0; i < runs; i++) {
+    for (const [name, opts] of Object.entries(variants)) times[name]!.push(timeCommand(cmd(opts)));
+  }
+  console.log(`\n## the default seccomp profile: docker run --rm --network none busybox true on berthd (${runs} runs each, interleaved)`);
+  printTable([['seccomp', 'median ms', 'min ms'], ...Object.keys(variants).map((n) => [n, median(times[n]!).toFixed(1), Math.min(...times[n]!).toFixed(1)])]);
+  console.log(`delta of the medians (default - unconfined): ${(median(times.default!) - median(times.unconfined!)).toFixed(1)} ms`);
+}
+
+/** The seccomp figure alone, on a berthd of its own. */
+export async function benchSeccomp(runs = 10): Promise<void> {
+  const berth = await startDaemon();
+  try {
+    await importBusybox(berth);
+    seccompDelta(berth.host, runs);
+  } finally {
+    await berth.stop();
+  }
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await benchEngine(Number(process.argv[2] ?? 30), Number(process.argv[3] ?? 500));
+  if (process.argv[2] === 'seccomp') await benchSeccomp(Number(process.argv[3] ?? 10));
+  else await benchEngine(Number(process.argv[2] ?? 30), Number(process.argv[3] ?? 500));
 }

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 const BENCHMARKS: Record<string, { file: string; args: string }> = {
-  engine: { file: 'engine.ts', args: '[runs=30] [containers=500]: run --rm, daemon and conmon memory, ps -a' },
+  engine: { file: 'engine.ts', args: '[runs=30] [containers=500]: run --rm, daemon and conmon memory, ps -a, seccomp cost; `engine seccomp [runs=10]`: that alone' },
   runtime: { file: 'runtime-bench.ts', args: '[runs=30]: conmon+runc cycle beside a shell-driven one and runc run' },
   interactive: { file: 'interactive-bench.ts', args: '[echoes=300] [execs=20]: echo round trip, exec, 100 MB of output' },
   network: { file: 'network-bench.ts', args: '[runs=20]: run --rm on the bridge, published-port throughput, DNS latency' },

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError } from '../base/errors.js';
 
-export interface CreateFlags extends EndpointVolumeFlags {
+export interface CreateFlags extends EndpointVolumeFlags, SecurityFlags {
   detach?: boolean;
   interactive?: boolean;
   tty?: boolean;
@@ -37,10 +37,11 @@ export interface CreateFlags extends EndpointVolumeFlags {
 }
 import { collect } from './flags.js';
 import { addEndpointVolumeFlags, applyEndpointVolumeFlags, type EndpointVolumeFlags } from './run-network-volume-flags.js';
+import { addSecurityFlags, securityFields, type SecurityFlags } from './security-flags.js';
 
 /** Declares the flags shared by `run` and `create` on a commander command. */
 export function addCreateFlags(cmd: Command): Command {
-  return addEndpointVolumeFlags(cmd)
+  return addSecurityFlags(addEndpointVolumeFlags(cmd))
     .option('-a, --attach <stream>', 'Attach to STDIN, STDOUT or STDERR', collect, [])
     .option('-i, --interactive', 'Keep STDIN open even if not attached')
     .option('-t, --tty', 'Allocate a pseudo-TTY')
@@ -202,6 +203,7 @@ export function buildCreateRequest(image: string, args: string[], flags: CreateF
       ReadonlyRootfs: Boolean(flags.readOnly),
       ExtraHosts: flags.addHost.length ? flags.addHost : null,
       Dns: flags.dns,
+      ...securityFields(flags),
       ...(flags.init ? { Init: true } : {}),
       ...(flags.memory ? { Memory: parseMemory(flags.memory) } : {}),
       ...(flags.tty && process.stdout.isTTY ? { ConsoleSize: [process.stdout.rows ?? 0, process.stdout.columns ?? 0] } : {}),

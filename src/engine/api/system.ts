@@ -67,7 +67,7 @@ function getInfo(ctx: RequestContext): void {
     Runtimes: { runc: { path: 'runc' } }, DefaultRuntime: 'runc',
     Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
     LiveRestoreEnabled: true, Isolation: '', InitBinary: '', ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' },
-    InitCommit: { ID: '' }, SecurityOptions: ['name=seccomp,profile=unconfined'], Warnings: [],
+    InitCommit: { ID: '' }, SecurityOptions: securityOptions(), Warnings: [],
   });
 }
 
@@ -100,4 +100,12 @@ function operatingSystem(): string {
     // fall through
   }
   return 'Linux';
+}
+
+/**
+ * As dockerd lists them: every container runs under the built-in seccomp profile unless it asks
+ * otherwise. (No AppArmor entry: berthd applies no default AppArmor profile.)
+ */
+function securityOptions(): string[] {
+  return ['name=seccomp,profile=builtin'];
 }

@@ -11,6 +11,7 @@ import type { ContainerRecord } from './container-types.js';
 import { runtimeEnv } from './image-merge.js';
 import { runtimeMounts, sortParentsFirst, tmpfsFlagMounts } from './mounts.js';
 import { rootfsDirs } from './rootfs.js';
+import { runtimeSecurity } from './security-options.js';
 import { resolveUser, type ResolvedUser } from './user-lookup.js';
 import { ensureWorkingDir } from './working-dir.js';
 
@@ -105,6 +106,7 @@ export class ContainerRunner {
         ...(hostConfig.NanoCpus ? { nanoCpus: hostConfig.NanoCpus } : {}),
         ...(hostConfig.PidsLimit ? { pidsLimit: hostConfig.PidsLimit } : {}),
       },
+      security: runtimeSecurity(hostConfig),
       logPath: c.record.logPath,
     };
   }

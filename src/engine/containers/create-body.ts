@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../../lib/errors.js';
 import type { ContainerConfig, HostConfig } from './container-types.js';
 import { validateRestartPolicy } from './restart-policy.js';
 import { refuseUnsupportedFields } from './create-support.js';
+import { applySecurityDefaults } from './security-options.js';
 
 /** The JSON types a field may hold; `null` is always accepted and means "not set", as in Go. */
 type Kind = 'string' | 'bool' | 'int' | 'strslice' | 'strings' | 'object' | 'stringMap' | 'array';
@@ -150,6 +151,7 @@ export function parseCreateBody(body: unknown): CreateRequest {
   if (hostConfig.MemorySwap !== 0 && hostConfig.Memory === 0) {
     throw new InvalidArgumentError('You should always set the Memory limit when using Memoryswap limit, see usage');
   }
+  applySecurityDefaults(hostConfig, rawHost);
   const networkingConfig = (raw.NetworkingConfig as CreateRequest['networkingConfig']) ?? null;
   return { config, hostConfig, networkingConfig };
 }
@@ -168,17 +170,12 @@ function withHostDefaults(raw: Record<string, unknown>): HostConfig {
     CpuRealtimeRuntime: 0, CpusetCpus: '', CpusetMems: '', Devices: [], DeviceCgroupRules: null, DeviceRequests: null,
     MemoryReservation: 0, MemorySwap: 0, MemorySwappiness: null, OomKillDisable: false, PidsLimit: null, Ulimits: [],
     CpuCount: 0, CpuPercent: 0, IOMaximumIOps: 0, IOMaximumBandwidth: 0,
-    MaskedPaths: [
-      '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-      '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware',
-    ],
-    ReadonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+    // MaskedPaths and ReadonlyPaths: applySecurityDefaults (security-options.ts).
   };
   const out: HostConfig = { ...defaults };
   for (const [k, v] of Object.entries(raw)) {
     // Empty values from the CLI mean "Docker's default" (it sends "" for IpcMode, 0 for ShmSize...).
     if (v === null || v === '' || (k === 'ShmSize' && v === 0)) continue;
-    if ((k === 'MaskedPaths' || k === 'ReadonlyPaths') && Array.isArray(v) && v.length === 0) continue;
     out[k] = v;
   }
   if (out.LogConfig && typeof out.LogConfig === 'object' && !(out.LogConfig as { Type?: string }).Type) {

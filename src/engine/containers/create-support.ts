@@ -43,13 +43,13 @@ export const HOST_CONFIG_SUPPORT: Support = {
   LogConfig: null, NetworkMode: null, PortBindings: null, RestartPolicy: null, AutoRemove: null, VolumeDriver: null,
   VolumesFrom: null, Mounts: null, ConsoleSize: null,
   Annotations: NOT_YET,
-  CapAdd: NOT_YET, CapDrop: NOT_YET, CgroupnsMode: NOT_YET, Dns: null, DnsOptions: null, DnsSearch: null,
+  CapAdd: null, CapDrop: null, CgroupnsMode: NOT_YET, Dns: null, DnsOptions: null, DnsSearch: null,
   ExtraHosts: null, GroupAdd: null, IpcMode: NOT_YET, Cgroup: NOT_YET, Links: null, OomScoreAdj: NOT_YET,
-  PidMode: NOT_YET, Privileged: NOT_YET, PublishAllPorts: null, ReadonlyRootfs: null, SecurityOpt: NOT_YET,
+  PidMode: NOT_YET, Privileged: null, PublishAllPorts: null, ReadonlyRootfs: null, SecurityOpt: null,
   StorageOpt: 'storage options need a storage driver with quotas; overlay here has none',
   Tmpfs: null, UTSMode: NOT_YET, UsernsMode: NOT_YET, ShmSize: NOT_YET, Sysctls: NOT_YET,
   Runtime: NOT_YET, Isolation: 'Windows only',
-  MaskedPaths: NOT_YET, ReadonlyPaths: NOT_YET,
+  MaskedPaths: null, ReadonlyPaths: null,
 };
 
 export const ENDPOINT_SUPPORT: Support = {

@@ -44,11 +44,10 @@ export function parseExecConfig(body: unknown): ExecConfig {
   if (cmd.length === 0 || cmd[0] === '') throw new InvalidArgumentError('No exec command specified');
   const detachKeys = (raw.DetachKeys as string | undefined) ?? '';
   if (detachKeys) parseDetachKeys(detachKeys);
-  if (raw.Privileged === true) throw new InvalidArgumentError('privileged exec is not supported by this daemon');
   const size = raw.ConsoleSize as [number, number] | null | undefined;
   return {
     User: (raw.User as string | undefined) ?? '',
-    Privileged: false,
+    Privileged: raw.Privileged === true,
     Tty: raw.Tty === true,
     AttachStdin: raw.AttachStdin === true,
     AttachStdout: raw.AttachStdout === true,

@@ -155,7 +155,10 @@ export class ExecManager {
     const c = e.container;
     const bundle = this.deps.containers.bundleDir(c.id);
     const running = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8')) as {
-      process: { env: string[]; cwd: string; user: ExecProcess['user'] };
+      process: {
+        env: string[]; cwd: string; user: ExecProcess['user'];
+        capabilities?: { bounding: string[] }; noNewPrivileges?: boolean;
+      };
     };
     const env = [...running.process.env];
     const set = (entry: string) => {
@@ -175,6 +178,9 @@ export class ExecManager {
     return {
       args: e.config.Cmd, env, cwd: e.config.WorkingDir || running.process.cwd || '/', user,
       terminal: e.config.Tty, consoleSize: consoleSize ?? e.config.ConsoleSize,
+      // The container's privileges, as Docker copies them from the container's process.
+      capabilities: running.process.capabilities?.bounding, noNewPrivileges: running.process.noNewPrivileges,
+      privileged: e.config.Privileged,
     };
   }
 

@@ -6,6 +6,7 @@ import type { Logger } from '../base/log.js';
 import { spawnConmon } from './conmon-spawn.js';
 import { ExitWatcher } from './exit-watcher.js';
 import { buildOciSpec } from './oci-spec.js';
+import { logWithheldCapabilities, readSecurityHost } from './oci-security.js';
 import { normalizeSignal } from './signal-name.js';
 import { readTextIfExists } from './read-if-exists.js';
 import { Runc, findExecutable } from './runc.js';
@@ -85,6 +86,8 @@ export class ConmonRuntime implements ContainerRuntime {
     checkId(spec.id);
     const { cgroupV2 } = await this.prepare();
     const { id, bundleDir } = spec;
+    const security = await readSecurityHost(spec.security?.privileged ?? false);
+    logWithheldCapabilities(this.log, `container ${id}`, spec.security, security);
     const persist = this.persistDir(id);
     // A previous run of the same container may have left its exit record: it must not answer waitExit.
     await rm(this.exitFile(id), { force: true });
@@ -92,7 +95,7 @@ export class ConmonRuntime implements ContainerRuntime {
     await Promise.all([mkdir(persist, { recursive: true }), mkdir(bundleDir, { recursive: true })]);
     await Promise.all([
       writeFile(join(persist, 'bundle'), bundleDir),
-      writeFile(join(bundleDir, 'config.json'), JSON.stringify(buildOciSpec(spec, { cgroupV2, cgroupParent: this.cgroupParent }))),
+      writeFile(join(bundleDir, 'config.json'), JSON.stringify(buildOciSpec(spec, { cgroupV2, cgroupParent: this.cgroupParent, security }))),
       // conmon creates these with mkfifo/bind, which fail when an earlier run left them.
       ...CONMON_BUNDLE_FILES.map((f) => rm(join(bundleDir, f), { force: true })),
     ]);

@@ -4,7 +4,7 @@ import { SystemError, errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../base/log.js';
 import { spawnConmon } from './conmon-spawn.js';
 import { ExitWatcher } from './exit-watcher.js';
-import { DEFAULT_CAPABILITIES } from './oci-spec.js';
+import { DEFAULT_CAPABILITIES, capabilitiesFor, logWithheldCapabilities, readSecurityHost } from './oci-security.js';
 import { findExecutable } from './runc.js';
 import { readTextIfExists } from './read-if-exists.js';
 
@@ -25,6 +25,12 @@ export interface ExecProcess {
   user: { uid: number; gid: number; additionalGids?: number[] };
   terminal: boolean;
   consoleSize?: { height: number; width: number };
+  /** The container's capabilities (its config.json's); left out, Docker's default set. */
+  capabilities?: string[];
+  /** `docker exec --privileged`: every capability the daemon holds, whatever the container's. */
+  privileged?: boolean;
+  /** The container's no_new_privs. */
+  noNewPrivileges?: boolean;
 }
 
 export interface ExecRuntimeOptions {
@@ -76,7 +82,14 @@ export class ExecRuntime {
     const dir = this.dir(execId);
     await rm(dir, { recursive: true, force: true });
     await mkdir(join(dir, 'exits'), { recursive: true, mode: 0o700 });
-    await writeFile(join(dir, 'process.json'), JSON.stringify(processSpec(process)));
+    let caps = process.capabilities ?? DEFAULT_CAPABILITIES;
+    if (process.privileged) {
+      const host = await readSecurityHost(false);
+      const asked = { privileged: true, capAdd: [], capDrop: [], noNewPrivileges: false, seccomp: 'default' as const };
+      logWithheldCapabilities(this.log, `exec ${execId}`, asked, host);
+      caps = capabilitiesFor(asked, host).granted;
+    }
+    await writeFile(join(dir, 'process.json'), JSON.stringify(processSpec(process, caps)));
     this.runcPath ??= findExecutable('runc');
     this.conmonPath ??= findExecutable('conmon');
     const args = [
@@ -116,9 +129,8 @@ export class ExecRuntime {
   }
 }
 
-/** The OCI process runc execs: Docker's default capabilities, like the container's own process. */
-function processSpec(p: ExecProcess): Record<string, unknown> {
-  const caps = [...DEFAULT_CAPABILITIES];
+/** The OCI process runc execs, with the capabilities and no_new_privs of the container's own process. */
+function processSpec(p: ExecProcess, caps: readonly string[]): Record<string, unknown> {
   return {
     terminal: p.terminal,
     ...(p.terminal && p.consoleSize ? { consoleSize: p.consoleSize } : {}),
@@ -126,7 +138,7 @@ function processSpec(p: ExecProcess): Record<string, unknown> {
     args: p.args,
     env: p.env,
     cwd: p.cwd || '/',
-    capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
-    noNewPrivileges: false,
+    capabilities: { bounding: [...caps], effective: [...caps], permitted: [...caps] },
+    noNewPrivileges: p.noNewPrivileges ?? false,
   };
 }

@@ -1,4 +1,6 @@
 import type { RuntimeSpec } from './runtime.js';
+import { FULL_HOST, renderSecurity, type OciDevice, type SecurityHost } from './oci-security.js';
+import type { OciSeccomp } from './seccomp-profile.js';
 
 /**
  * Turns a RuntimeSpec into an OCI runtime config.json, with the defaults Docker gives a container:
@@ -19,6 +21,7 @@ export interface OciSpec {
     capabilities: { bounding: string[]; effective: string[]; permitted: string[] };
     oomScoreAdj: number;
     noNewPrivileges: boolean;
+    apparmorProfile?: string;
   };
   root: { path: string; readonly: boolean };
   hostname?: string;
@@ -30,6 +33,8 @@ export interface OciSpec {
     sysctl?: Record<string, string>;
     maskedPaths: string[];
     readonlyPaths: string[];
+    devices?: OciDevice[];
+    seccomp?: OciSeccomp;
   };
 }
 
@@ -52,22 +57,11 @@ export interface HostFacts {
   cgroupV2: boolean;
   /** Absolute cgroup under which each container gets `<parent>/<id>` (Docker uses /docker). */
   cgroupParent: string;
+  /** Capabilities the daemon holds, kernel, devices (oci-security.ts); left out, a host holding all. */
+  security?: SecurityHost;
 }
 
-/** Docker's default capability set (moby oci/caps/defaults.go). */
-export const DEFAULT_CAPABILITIES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
-  'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL',
-  'CAP_AUDIT_WRITE',
-];
-
-/** Paths Docker hides from containers (kernel internals that leak host information or allow attacks). */
-export const MASKED_PATHS = [
-  '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
-];
-
-export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+export { DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS } from './oci-security.js';
 
 /** Docker's default /dev/shm size. */
 const SHM_SIZE = '65536k';
@@ -94,6 +88,7 @@ const DEVICE_RULES: OciResources['devices'] = [
 const CPU_PERIOD = 100_000; // microseconds, the kernel's and Docker's default
 
 function defaultMounts(readonlySys: boolean): OciMount[] {
+  const ro = readonlySys ? 'ro' : 'rw';
   return [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
@@ -101,8 +96,8 @@ function defaultMounts(readonlySys: boolean): OciMount[] {
       destination: '/dev/pts', type: 'devpts', source: 'devpts',
       options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
     },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', readonlySys ? 'ro' : 'rw'] },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', ro] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: [ro, 'nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${SHM_SIZE}`] },
   ];
@@ -117,7 +112,9 @@ export function buildOciSpec(spec: RuntimeSpec, host: HostFacts): OciSpec {
   else if (typeof spec.network === 'object') namespaces.push({ type: 'network', path: spec.network.path });
   if (host.cgroupV2) namespaces.push({ type: 'cgroup' });
 
-  const mounts = defaultMounts(true);
+  const security = renderSecurity(spec.security, host.security ?? FULL_HOST);
+  // --privileged: /sys and /sys/fs/cgroup writable, as Docker.
+  const mounts = defaultMounts(!security.writableSys);
   // A user mount over a default destination replaces the default (as in Docker: -v x:/dev/shm).
   const userMounts = spec.mounts ?? [];
   const taken = new Set(userMounts.map((m) => m.destination));
@@ -126,7 +123,7 @@ export function buildOciSpec(spec: RuntimeSpec, host: HostFacts): OciSpec {
     ...userMounts.map((m) => ({ destination: m.destination, type: m.type, source: m.source, ...(m.options ? { options: m.options } : {}) })),
   ];
 
-  const caps = [...DEFAULT_CAPABILITIES];
+  const caps = security.capabilities;
   const result: OciSpec = {
     ociVersion: '1.0.2-dev',
     process: {
@@ -143,7 +140,7 @@ export function buildOciSpec(spec: RuntimeSpec, host: HostFacts): OciSpec {
       capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
       // conmon sets its own score to -999; without this the container would inherit it.
       oomScoreAdj: 0,
-      noNewPrivileges: false,
+      noNewPrivileges: security.noNewPrivileges,
     },
     root: { path: spec.rootfs, readonly: spec.readonlyRootfs ?? false },
     mounts: merged,
@@ -151,10 +148,17 @@ export function buildOciSpec(spec: RuntimeSpec, host: HostFacts): OciSpec {
       namespaces,
       cgroupsPath: `${host.cgroupParent.replace(/\/+$/, '')}/${spec.id}`,
       resources: buildResources(spec.resources),
-      maskedPaths: [...MASKED_PATHS],
-      readonlyPaths: [...READONLY_PATHS],
+      maskedPaths: security.maskedPaths,
+      readonlyPaths: security.readonlyPaths,
     },
   };
+  if (security.seccomp) result.linux.seccomp = security.seccomp;
+  if (security.apparmorProfile) result.process.apparmorProfile = security.apparmorProfile;
+  if (security.hostDevices) {
+    // The host's devices, and any device may be used (Docker's --privileged).
+    result.linux.devices = security.hostDevices;
+    result.linux.resources.devices = [{ allow: true, access: 'rwm' }];
+  }
   if (!hostNetwork) result.hostname = spec.hostname;
   // In its own network namespace a container may bind low ports and ping without extra capabilities,
   // as Docker configures since 20.10.
