@@ -12,6 +12,7 @@ import { parseCreateBody } from './create-body.js';
 import { entrypointAndArgs, mergeImageConfig } from './image-merge.js';
 import { claimMounts, planMounts, releaseMounts, type ApiMount } from './mounts.js';
 import { validateName } from './names.js';
+import { checkIsolationOptions } from './namespace-options.js';
 
 /**
  * POST /containers/create: validates everything, takes the name, registers the network settings and
@@ -22,6 +23,7 @@ export async function createContainer(
 ): Promise<{ Id: string; Warnings: string[] }> {
   const req = parseCreateBody(body);
   const wanted = name ? validateName(name) : undefined;
+  checkIsolationOptions(req.hostConfig, req.config, (ref) => index.get(ref));
   const image = await ctx.images.resolve(req.config.Image);
   const config = req.config;
   const hostConfig = req.hostConfig;

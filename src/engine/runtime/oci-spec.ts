@@ -1,4 +1,5 @@
 import type { RuntimeSpec } from './runtime.js';
+import { applyIsolation, type OciDevice } from './oci-namespaces.js';
 
 /**
  * Turns a RuntimeSpec into an OCI runtime config.json, with the defaults Docker gives a container:
@@ -23,7 +24,9 @@ export interface OciSpec {
   root: { path: string; readonly: boolean };
   hostname?: string;
   mounts: OciMount[];
+  annotations?: Record<string, string>;
   linux: {
+    devices?: OciDevice[];
     namespaces: { type: string; path?: string }[];
     cgroupsPath: string;
     resources: OciResources;
@@ -115,7 +118,6 @@ export function buildOciSpec(spec: RuntimeSpec, host: HostFacts): OciSpec {
   if (!hostNetwork) namespaces.push({ type: 'uts' });
   if (spec.network === 'new') namespaces.push({ type: 'network' });
   else if (typeof spec.network === 'object') namespaces.push({ type: 'network', path: spec.network.path });
-  if (host.cgroupV2) namespaces.push({ type: 'cgroup' });
 
   const mounts = defaultMounts(true);
   // A user mount over a default destination replaces the default (as in Docker: -v x:/dev/shm).
@@ -161,6 +163,7 @@ export function buildOciSpec(spec: RuntimeSpec, host: HostFacts): OciSpec {
   if (spec.network === 'new') {
     result.linux.sysctl = { 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647' };
   }
+  applyIsolation(result, spec.isolation ?? {}, spec.id, host.cgroupV2);
   // No rlimits: the container inherits conmon's (the daemon's) limits. Asking for more than the
   // daemon's hard limits fails with EPERM on hosts with low hard limits.
   return result;

@@ -1,3 +1,5 @@
+import type { IsolationSpec } from './oci-namespaces.js';
+
 /**
  * The contract between the container manager and the code that runs containers (conmon + runc).
  * Only src/engine/runtime spawns runtime processes; everything else goes through this interface.
@@ -37,6 +39,8 @@ export interface RuntimeSpec {
    * kernel default applies (Docker sets twice the memory limit when the host accounts swap).
    */
   resources?: { memoryBytes?: number; memorySwapBytes?: number; nanoCpus?: number; pidsLimit?: number };
+  /** Namespaces shared with the host or other containers, /dev/shm, sysctls, devices, init (oci-namespaces.ts). */
+  isolation?: IsolationSpec;
   /** Where conmon writes the container's output (k8s-file format). */
   logPath: string;
 }
