@@ -62,6 +62,12 @@ test('--ipc: private by default, host, none (no /dev/shm), shareable donors and 
   await refused(['run', '--rm', '--ipc', 'container:ipc-private', 'busybox', 'true'],
     new RegExp(`can't join IPC of container ${privateId}: non-shareable IPC \\(hint: use IpcMode:shareable for the donor container\\)`));
   assert.equal(await ok(['inspect', '-f', '{{.HostConfig.IpcMode}}', 'ipc-private']), 'private\n');
+  // The donor's /dev/shm is a tmpfs on the host while it runs, and is given back when it stops.
+  const donorId = (await ok(['inspect', '-f', '{{.Id}}', 'ipc-donor'])).trim();
+  const shmDir = join(daemon.dataRoot, 'containers', donorId, 'shm');
+  assert.ok((await readFile('/proc/self/mountinfo', 'utf8')).includes(` ${shmDir} `));
+  await ok(['stop', '-t', '0', 'ipc-donor']);
+  assert.ok(!(await readFile('/proc/self/mountinfo', 'utf8')).includes(` ${shmDir} `));
   await ok(['rm', '-f', 'ipc-donor', 'ipc-private']);
 });
 
@@ -191,4 +197,15 @@ test('annotations reach the OCI runtime config; --runtime accepts only runc', as
   await ok(['rm', '-f', id]);
   assert.equal(await inside(['--runtime', 'runc'], 'echo', 'ok'), 'ok\n');
   await refused(['run', '--rm', '--runtime', 'crun', 'busybox', 'true'], /unknown or invalid runtime name: crun/);
+});
+
+test('berth run takes the same flags as docker run', async () => {
+  const r = await daemon.berth(['run', '--rm', '--shm-size', '128m', '--sysctl', 'kernel.shmmax=100000', '--init',
+    '--device', '/dev/null:/dev/mynull', '--oom-score-adj', '10', '--pid', 'host', 'busybox', 'sh', '-c',
+    'df -k /dev/shm | tail -1; cat /proc/sys/kernel/shmmax /proc/self/oom_score_adj; test -c /dev/mynull && echo device']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^shm\s+131072\s+0\s+131072\s+0% \/dev\/shm\n100000\n10\ndevice\n$/);
+  const refused = await daemon.berth(['run', '--rm', '--sysctl', 'vm.swappiness=1', 'busybox', 'true']);
+  assert.equal(refused.code, 125);
+  assert.match(refused.stderr, /invalid argument "vm.swappiness=1" for "--sysctl" flag: sysctl 'vm.swappiness=1' is not allowed/);
 });
