@@ -9,7 +9,7 @@ packages=(
   runc:runc conmon:conmon iptables:iptables busybox:busybox-static socat:socat
   skopeo:skopeo docker-registry:docker-registry htpasswd:apache2-utils tmux:tmux curl:curl
   ip:iproute2 dockerd:docker.io containerd:containerd setfattr:attr zstd:zstd
-  ceph-mon:ceph-mon ceph-osd:ceph-osd radosgw:radosgw
+  ceph-mon:ceph-mon ceph-osd:ceph-osd radosgw:radosgw tini:tini
 )
 missing=()
 for entry in "${packages[@]}"; do

@@ -39,6 +39,7 @@ function parseArgs(argv: string[]) {
     .option('--live-restore', 'keep containers alive during daemon downtime (always on)')
     .option('--audit-log <file>', 'write one JSON line per API request to FILE ("-" for stderr)')
     .option('--console', 'serve the browser console on the API listeners')
+    .option('--init', 'run an init in the container to forward signals and reap processes')
     .parse(argv);
   return { opts: program.opts(), explicitConfigFile: program.getOptionValueSource('configFile') === 'cli' };
 }
@@ -68,6 +69,7 @@ async function buildConfig(argv: string[]): Promise<DaemonConfig> {
   if (opts.userlandProxy !== undefined) config.userlandProxy = opts.userlandProxy === true || opts.userlandProxy === 'true';
   if (opts.auditLog) config.auditLog = opts.auditLog;
   if (opts.console) config.console = true;
+  if (opts.init) config.init = true;
   return config;
 }
 

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError } from '../base/errors.js';
 
-export interface CreateFlags extends EndpointVolumeFlags, SecurityFlags {
+export interface CreateFlags extends EndpointVolumeFlags, SecurityFlags, NamespaceFlags {
   detach?: boolean;
   interactive?: boolean;
   tty?: boolean;
@@ -38,10 +38,11 @@ export interface CreateFlags extends EndpointVolumeFlags, SecurityFlags {
 import { collect } from './flags.js';
 import { addEndpointVolumeFlags, applyEndpointVolumeFlags, type EndpointVolumeFlags } from './run-network-volume-flags.js';
 import { addSecurityFlags, securityFields, type SecurityFlags } from './security-flags.js';
+import { addNamespaceFlags, namespaceHostConfig, type NamespaceFlags } from './namespace-flags.js';
 
 /** Declares the flags shared by `run` and `create` on a commander command. */
 export function addCreateFlags(cmd: Command): Command {
-  return addSecurityFlags(addEndpointVolumeFlags(cmd))
+  return addNamespaceFlags(addSecurityFlags(addEndpointVolumeFlags(cmd)))
     .option('-a, --attach <stream>', 'Attach to STDIN, STDOUT or STDERR', collect, [])
     .option('-i, --interactive', 'Keep STDIN open even if not attached')
     .option('-t, --tty', 'Allocate a pseudo-TTY')
@@ -206,6 +207,7 @@ export function buildCreateRequest(image: string, args: string[], flags: CreateF
       ...securityFields(flags),
       ...(flags.init ? { Init: true } : {}),
       ...(flags.memory ? { Memory: parseMemory(flags.memory) } : {}),
+      ...namespaceHostConfig(flags),
       ...(flags.tty && process.stdout.isTTY ? { ConsoleSize: [process.stdout.rows ?? 0, process.stdout.columns ?? 0] } : {}),
     },
     NetworkingConfig: { EndpointsConfig: {} },

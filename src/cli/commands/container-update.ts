@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { Cli } from '../client/cli.js';
 import { CliError } from '../base/errors.js';
 import { parseRestartPolicy } from './container-config.js';
-import { containerPath, intFlag } from './flags.js';
+import { containerPath, intFlag, ramInBytes } from './flags.js';
 
 export interface UpdateFlags {
   blkioWeight?: string;
@@ -22,14 +22,7 @@ export interface UpdateFlags {
   restart?: string;
 }
 
-/** go-units RAMInBytes: "512m", "1g", "1.5GB" -> bytes (binary multiples); "-1" stays -1. */
-export function ramInBytes(flag: string, value: string): number {
-  if (value === '-1') return -1;
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?$/i.exec(value.trim());
-  if (!m) throw new CliError(`invalid argument "${value}" for "${flag}" flag: invalid size: '${value}'`);
-  const pow = ' kmgtp'.indexOf(m[2]!.toLowerCase() || ' ');
-  return Math.round(Number(m[1]) * 1024 ** Math.max(pow, 0));
-}
+export { ramInBytes };
 
 function updateBody(f: UpdateFlags): Record<string, unknown> {
   const body: Record<string, unknown> = {};

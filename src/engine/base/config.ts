@@ -30,6 +30,8 @@ export interface DaemonConfig {
   auditLog?: string;
   /** Serve the browser console on the API listeners. */
   console: boolean;
+  /** Run docker-init (tini) as pid 1 of containers that do not say otherwise (dockerd's `init`). */
+  init: boolean;
 }
 
 export const DEFAULT_SOCKET = 'unix:///var/run/berth.sock';
@@ -51,6 +53,7 @@ export function defaultConfig(): DaemonConfig {
     iptables: true,
     userlandProxy: true,
     console: false,
+    init: false,
   };
 }
 
@@ -61,7 +64,7 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   tlskey: 'tlsKey', 'live-restore': 'liveRestore', 'insecure-registries': 'insecureRegistries',
   'registry-mirrors': 'registryMirrors', bridge: 'bridge', bip: 'bip',
   'default-address-pools': 'defaultAddressPools', iptables: 'iptables', 'userland-proxy': 'userlandProxy', 'audit-log': 'auditLog',
-  console: 'console',
+  console: 'console', init: 'init',
 };
 
 /** Reads daemon.json. A missing default file is fine; a missing named file, bad JSON or an unknown key is not. */

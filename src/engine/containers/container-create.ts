@@ -24,6 +24,7 @@ export interface CreateOptions {
   apiVersion?: string;
   platform?: string;
 }
+import { checkIsolationOptions } from './namespace-options.js';
 
 /**
  * POST /containers/create: validates everything, takes the name, registers the network settings and
@@ -35,6 +36,7 @@ export async function createContainer(
 ): Promise<{ Id: string; Warnings: string[] }> {
   const req = parseCreateBody(body);
   const wanted = name ? validateName(name) : undefined;
+  checkIsolationOptions(req.hostConfig, req.config, (ref) => index.get(ref));
   const config = req.config;
   const hostConfig = req.hostConfig;
   if (config.StopSignal) parseSignal(config.StopSignal);

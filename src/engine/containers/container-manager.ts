@@ -51,7 +51,7 @@ export class ContainerManager {
 
   private constructor(private readonly ctx: ContainerContext) {
     this.transitions = new ContainerTransitions(ctx.store, this.index, ctx.log, (c) => this.autoRemove(c));
-    this.runner = new ContainerRunner(ctx, this.transitions);
+    this.runner = new ContainerRunner(ctx, this.transitions, (ref) => this.index.get(ref));
     this.supervisor = new ContainerSupervisor(ctx, this.runner, this.transitions);
     this.pauser = new ContainerPauser(ctx, this.transitions);
   }

@@ -67,6 +67,8 @@ export interface ContainerManagerDeps {
   network: ContainerNetworking;
   /** Default: overlayfs (rootfs.ts). */
   rootfs?: ContainerRootfs;
+  /** The daemon's `init` setting: run docker-init in containers whose HostConfig.Init is not set. */
+  defaultInit?: boolean;
 }
 
 /** What the manager's modules share: the dependencies plus the store and the bundle paths. */

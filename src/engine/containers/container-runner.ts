@@ -12,6 +12,7 @@ import { runtimeEnv } from './image-merge.js';
 import { runtimeMounts, sortParentsFirst, tmpfsFlagMounts } from './mounts.js';
 import { rootfsDirs } from './rootfs.js';
 import { runtimeSecurity } from './security-options.js';
+import { isolationFor, releaseIsolation, type ContainerLookup, type IsolationDeps } from './namespace-options.js';
 import { resolveUser, type ResolvedUser } from './user-lookup.js';
 import { ensureWorkingDir } from './working-dir.js';
 
@@ -21,7 +22,11 @@ import { ensureWorkingDir } from './working-dir.js';
  * start fails.
  */
 export class ContainerRunner {
-  constructor(private readonly ctx: ContainerContext, private readonly transitions: ContainerTransitions) {}
+  constructor(
+    private readonly ctx: ContainerContext, private readonly transitions: ContainerTransitions,
+    /** Finds the containers whose namespaces a container joins (--pid, --ipc container:X). */
+    private readonly lookup: ContainerLookup,
+  ) {}
 
   /**
    * Starts one run (lock held): rootfs, user, working dir, network, mounts, then the runtime's create,
@@ -64,6 +69,7 @@ export class ContainerRunner {
       if (created) await bestEffort(ctx.log, `container ${id}: undo runtime create`, () => ctx.runtime.delete(id));
       if (networked) await bestEffort(ctx.log, `container ${id}: undo network prepare`, () => ctx.network.disconnect(id));
       await bestEffort(ctx.log, `container ${id}: undo rootfs mount`, () => ctx.rootfs.unmount(dirs));
+      await bestEffort(ctx.log, `container ${id}: undo shm mount`, () => releaseIsolation(c.record, this.isolationDeps()));
       const message = errorMessage(err);
       const exitCode = startFailureExitCode(err);
       await this.transitions.startFailed(c, message, exitCode);
@@ -81,7 +87,12 @@ export class ContainerRunner {
       bestEffort(ctx.log, `container ${c.id}: runtime delete`, () => ctx.runtime.delete(c.id)),
       bestEffort(ctx.log, `container ${c.id}: network release`, () => ctx.network.disconnect(c.id)),
       bestEffort(ctx.log, `container ${c.id}: rootfs unmount`, () => ctx.rootfs.unmount(rootfsDirs(ctx.store.dir(c.id)))),
+      bestEffort(ctx.log, `container ${c.id}: shm unmount`, () => releaseIsolation(c.record, this.isolationDeps())),
     ]);
+  }
+
+  private isolationDeps(): IsolationDeps {
+    return { lookup: this.lookup, containerDir: (id) => this.ctx.store.dir(id), defaultInit: this.ctx.defaultInit ?? false };
   }
 
   /** The runtime's view of the run. */
@@ -107,6 +118,7 @@ export class ContainerRunner {
         ...(hostConfig.PidsLimit ? { pidsLimit: hostConfig.PidsLimit } : {}),
       },
       security: runtimeSecurity(hostConfig),
+      isolation: await isolationFor(c.record, this.isolationDeps()),
       logPath: c.record.logPath,
     };
   }

@@ -3,6 +3,7 @@ import type { ContainerConfig, HostConfig } from './container-types.js';
 import { validateRestartPolicy } from './restart-policy.js';
 import { refuseUnsupportedFields } from './create-support.js';
 import { applySecurityDefaults } from './security-options.js';
+import { defaultCgroupnsMode } from './namespace-options.js';
 
 /** The JSON types a field may hold; `null` is always accepted and means "not set", as in Go. */
 type Kind = 'string' | 'bool' | 'int' | 'strslice' | 'strings' | 'object' | 'stringMap' | 'array';
@@ -161,7 +162,7 @@ function withHostDefaults(raw: Record<string, unknown>): HostConfig {
   const defaults: HostConfig = {
     Binds: null, ContainerIDFile: '', LogConfig: { Type: 'k8s-file', Config: {} }, NetworkMode: 'default',
     PortBindings: {}, RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: false, VolumeDriver: '',
-    VolumesFrom: null, ConsoleSize: [0, 0], CapAdd: null, CapDrop: null, CgroupnsMode: 'host', Dns: [], DnsOptions: [],
+    VolumesFrom: null, ConsoleSize: [0, 0], CapAdd: null, CapDrop: null, CgroupnsMode: defaultCgroupnsMode(), Dns: [], DnsOptions: [],
     DnsSearch: [], ExtraHosts: null, GroupAdd: null, IpcMode: 'private', Cgroup: '', Links: null, OomScoreAdj: 0,
     PidMode: '', Privileged: false, PublishAllPorts: false, ReadonlyRootfs: false, SecurityOpt: null, UTSMode: '',
     UsernsMode: '', ShmSize: 67108864, Runtime: 'runc', Isolation: '', CpuShares: 0, Memory: 0, NanoCpus: 0,

@@ -27,14 +27,14 @@ export const CONFIG_SUPPORT: Support = {
 
 export const HOST_CONFIG_SUPPORT: Support = {
   // Resources
-  CpuShares: NOT_YET, Memory: null, CgroupParent: NOT_YET, BlkioWeight: NOT_YET, BlkioWeightDevice: NOT_YET,
+  CpuShares: NOT_YET, Memory: null, CgroupParent: null, BlkioWeight: NOT_YET, BlkioWeightDevice: NOT_YET,
   BlkioDeviceReadBps: NOT_YET, BlkioDeviceWriteBps: NOT_YET, BlkioDeviceReadIOps: NOT_YET, BlkioDeviceWriteIOps: NOT_YET,
   CpuPeriod: NOT_YET, CpuQuota: NOT_YET, CpuRealtimePeriod: NOT_YET, CpuRealtimeRuntime: NOT_YET,
-  CpusetCpus: NOT_YET, CpusetMems: NOT_YET, Devices: NOT_YET, DeviceCgroupRules: NOT_YET,
+  CpusetCpus: NOT_YET, CpusetMems: NOT_YET, Devices: null, DeviceCgroupRules: null,
   DeviceRequests: 'device requests (--gpus) need a GPU runtime hook, which berthd does not have',
   KernelMemoryTCP: 'kernel TCP memory accounting is deprecated by the kernel and not supported',
   MemoryReservation: NOT_YET, MemorySwap: null, MemorySwappiness: NOT_YET, NanoCpus: null,
-  OomKillDisable: NOT_YET, Init: NOT_YET, PidsLimit: null, Ulimits: NOT_YET,
+  OomKillDisable: NOT_YET, Init: null, PidsLimit: null, Ulimits: NOT_YET,
   CpuCount: 'Windows only', CpuPercent: 'Windows only', IOMaximumIOps: 'Windows only', IOMaximumBandwidth: 'Windows only',
   // The rest of HostConfig
   Binds: null,
@@ -42,13 +42,16 @@ export const HOST_CONFIG_SUPPORT: Support = {
   ContainerIDFile: null,
   LogConfig: null, NetworkMode: null, PortBindings: null, RestartPolicy: null, AutoRemove: null, VolumeDriver: null,
   VolumesFrom: null, Mounts: null, ConsoleSize: null,
-  Annotations: NOT_YET,
-  CapAdd: null, CapDrop: null, CgroupnsMode: NOT_YET, Dns: null, DnsOptions: null, DnsSearch: null,
-  ExtraHosts: null, GroupAdd: null, IpcMode: NOT_YET, Cgroup: NOT_YET, Links: null, OomScoreAdj: NOT_YET,
-  PidMode: NOT_YET, Privileged: null, PublishAllPorts: null, ReadonlyRootfs: null, SecurityOpt: null,
+  Annotations: null,
+  CapAdd: null, CapDrop: null, CgroupnsMode: null, Dns: null, DnsOptions: null, DnsSearch: null,
+  ExtraHosts: null, GroupAdd: null, IpcMode: null,
+  // CgroupSpec `container:<id>`: no docker option sets it and dockerd accepts it and does nothing.
+  Cgroup: 'joining the cgroup of another container (container:<id>) is not supported; use --cgroup-parent',
+  Links: null, OomScoreAdj: null,
+  PidMode: null, Privileged: null, PublishAllPorts: null, ReadonlyRootfs: null, SecurityOpt: null,
   StorageOpt: 'storage options need a storage driver with quotas; overlay here has none',
-  Tmpfs: null, UTSMode: NOT_YET, UsernsMode: NOT_YET, ShmSize: NOT_YET, Sysctls: NOT_YET,
-  Runtime: NOT_YET, Isolation: 'Windows only',
+  Tmpfs: null, UTSMode: null, UsernsMode: null, ShmSize: null, Sysctls: null,
+  Runtime: null, Isolation: 'Windows only',
   MaskedPaths: null, ReadonlyPaths: null,
 };
 

@@ -36,16 +36,21 @@ export async function mountRootfs(dirs: RootfsDirs, lowerDirs: string[]): Promis
 }
 
 /** Unmounts the root filesystem if mounted (lazily when something still holds it). */
-export async function unmountRootfs(dirs: RootfsDirs): Promise<void> {
-  if (!(await isMounted(dirs.merged))) return;
+export function unmountRootfs(dirs: RootfsDirs): Promise<void> {
+  return unmountPath(dirs.merged);
+}
+
+/** Unmounts whatever is mounted at `path`, if anything (lazily when something still holds it). */
+export async function unmountPath(path: string): Promise<void> {
+  if (!(await isMounted(path))) return;
   try {
-    await execFileAsync('umount', [dirs.merged]);
+    await execFileAsync('umount', [path]);
   } catch {
     // Busy: detach it lazily. That fails only when it is no longer mounted, which is the goal.
     try {
-      await execFileAsync('umount', ['-l', dirs.merged]);
+      await execFileAsync('umount', ['-l', path]);
     } catch (err) {
-      if (await isMounted(dirs.merged)) throw err;
+      if (await isMounted(path)) throw err;
     }
   }
 }

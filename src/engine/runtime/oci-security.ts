@@ -1,9 +1,9 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { release } from 'node:os';
-import { join } from 'node:path';
 import { InvalidArgumentError } from '../../lib/errors.js';
 import type { Logger } from '../base/log.js';
 import { DEFAULT_SECCOMP_PROFILE } from './seccomp-default-profile.js';
+import { hostDevices, type OciDevice } from './host-devices.js';
 import { goArch, parseSeccompProfile, renderSeccomp, type OciSeccomp } from './seccomp-profile.js';
 
 /**
@@ -28,17 +28,6 @@ export interface RuntimeSecurity {
   /** Left out: Docker's lists. [] (systempaths=unconfined) hides and protects nothing. */
   maskedPaths?: string[];
   readonlyPaths?: string[];
-}
-
-/** An OCI linux.devices entry: a node runc creates in the container's /dev. */
-export interface OciDevice {
-  path: string;
-  type: string;
-  major: number;
-  minor: number;
-  fileMode: number;
-  uid: number;
-  gid: number;
 }
 
 /** The host facts the rendering depends on. */
@@ -169,32 +158,7 @@ export async function readSecurityHost(withDevices: boolean): Promise<SecurityHo
   ownCapabilities ??= readOwnCapabilities();
   return {
     capabilities: await ownCapabilities, kernel: release(), arch: goArch(),
-    devices: withDevices ? await hostDevices('/dev') : [],
+    devices: withDevices ? await hostDevices() : [],
   };
 }
 
-/** Directories of /dev that are not devices of the host (runc's HostDevices skips the same). */
-const SKIPPED_DIRS = new Set(['pts', 'shm', 'fd', 'mqueue', '.lxc', '.lxd-mounts', '.udev']);
-
-/** Every device node under `dir` (character, block and fifo), as Docker lists the host's for --privileged. */
-export async function hostDevices(dir: string): Promise<OciDevice[]> {
-  const out: OciDevice[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      if (!SKIPPED_DIRS.has(entry.name)) out.push(...await hostDevices(path));
-      continue;
-    }
-    // /dev/console is the container's terminal, set up by runc.
-    if (path === '/dev/console') continue;
-    const type = entry.isCharacterDevice() ? 'c' : entry.isBlockDevice() ? 'b' : entry.isFIFO() ? 'p' : '';
-    if (!type) continue;
-    const st = await stat(path, { bigint: true }).catch(() => undefined);
-    if (!st) continue;
-    const rdev = st.rdev;
-    const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
-    const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
-    out.push({ path, type, major, minor, fileMode: Number(st.mode & 0o777n), uid: Number(st.uid), gid: Number(st.gid) });
-  }
-  return out;
-}

@@ -1,6 +1,8 @@
 import type { RuntimeSpec } from './runtime.js';
-import { FULL_HOST, renderSecurity, type OciDevice, type SecurityHost } from './oci-security.js';
+import { FULL_HOST, renderSecurity, type SecurityHost } from './oci-security.js';
 import type { OciSeccomp } from './seccomp-profile.js';
+import { applyIsolation } from './oci-namespaces.js';
+import type { OciDevice } from './host-devices.js';
 
 /**
  * Turns a RuntimeSpec into an OCI runtime config.json, with the defaults Docker gives a container:
@@ -26,14 +28,15 @@ export interface OciSpec {
   root: { path: string; readonly: boolean };
   hostname?: string;
   mounts: OciMount[];
+  annotations?: Record<string, string>;
   linux: {
+    devices?: OciDevice[];
     namespaces: { type: string; path?: string }[];
     cgroupsPath: string;
     resources: OciResources;
     sysctl?: Record<string, string>;
     maskedPaths: string[];
     readonlyPaths: string[];
-    devices?: OciDevice[];
     seccomp?: OciSeccomp;
   };
 }
@@ -110,7 +113,6 @@ export function buildOciSpec(spec: RuntimeSpec, host: HostFacts): OciSpec {
   if (!hostNetwork) namespaces.push({ type: 'uts' });
   if (spec.network === 'new') namespaces.push({ type: 'network' });
   else if (typeof spec.network === 'object') namespaces.push({ type: 'network', path: spec.network.path });
-  if (host.cgroupV2) namespaces.push({ type: 'cgroup' });
 
   const security = renderSecurity(spec.security, host.security ?? FULL_HOST);
   // --privileged: /sys and /sys/fs/cgroup writable, as Docker.
@@ -165,6 +167,7 @@ export function buildOciSpec(spec: RuntimeSpec, host: HostFacts): OciSpec {
   if (spec.network === 'new') {
     result.linux.sysctl = { 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647' };
   }
+  applyIsolation(result, spec.isolation ?? {}, spec.id, host.cgroupV2);
   // No rlimits: the container inherits conmon's (the daemon's) limits. Asking for more than the
   // daemon's hard limits fails with EPERM on hosts with low hard limits.
   return result;

@@ -1,4 +1,5 @@
 import type { RuntimeSecurity } from './oci-security.js';
+import type { IsolationSpec } from './oci-namespaces.js';
 
 /**
  * The contract between the container manager and the code that runs containers (conmon + runc).
@@ -41,6 +42,8 @@ export interface RuntimeSpec {
   resources?: { memoryBytes?: number; memorySwapBytes?: number; nanoCpus?: number; pidsLimit?: number };
   /** Capabilities, seccomp, no_new_privs, masked paths, --privileged; left out, Docker's defaults. */
   security?: RuntimeSecurity;
+  /** Namespaces shared with the host or other containers, /dev/shm, sysctls, devices, init (oci-namespaces.ts). */
+  isolation?: IsolationSpec;
   /** Where conmon writes the container's output (k8s-file format). */
   logPath: string;
 }
