@@ -25,6 +25,7 @@ export function routes(_engine: Engine): Route[] {
     { method: 'POST', path: '/containers/{id}/restart', handler: postContainersRestart },
     { method: 'POST', path: '/containers/{id}/kill', handler: postContainersKill },
     { method: 'POST', path: '/containers/{id}/rename', handler: postContainersRename },
+    { method: 'POST', path: '/containers/{id}/update', handler: postContainersUpdate },
     { method: 'POST', path: '/containers/{id}/attach', handler: postContainersAttach },
     { method: 'GET', path: '/containers/{id}/attach/ws', handler: getContainersAttachWs },
     { method: 'POST', path: '/containers/{id}/resize', handler: postContainersResize },
@@ -51,6 +52,11 @@ async function postContainersCreate(ctx: RequestContext): Promise<void> {
   const body = await readJson(ctx);
   const name = ctx.query.get('name') || undefined;
   sendJson(ctx, 201, await ctx.engine.containers.create(name, body));
+}
+
+async function postContainersUpdate(ctx: RequestContext): Promise<void> {
+  const body = await readJson(ctx);
+  sendJson(ctx, 200, await ctx.engine.containers.update(ctx.params.id!, body));
 }
 
 async function postContainersPrune(ctx: RequestContext): Promise<void> {

@@ -12,6 +12,8 @@ import { runtimeEnv } from './image-merge.js';
 import { runtimeMounts, sortParentsFirst, tmpfsFlagMounts } from './mounts.js';
 import { rootfsDirs } from './rootfs.js';
 import { resolveUser, type ResolvedUser } from './user-lookup.js';
+import { hostResourceFacts } from './host-resources.js';
+import { effectiveUlimits, runtimeResources } from './resource-options.js';
 import { ensureWorkingDir } from './working-dir.js';
 
 /**
@@ -99,12 +101,8 @@ export class ContainerRunner {
       terminal: config.Tty, openStdin: config.OpenStdin, mounts, network: net.network,
       // Docker closes stdin when the (first) client's input ends only without a TTY.
       stdinOnce: config.StdinOnce && !config.Tty, consoleSize: consoleSizeOf(hostConfig.ConsoleSize),
-      resources: {
-        ...(hostConfig.Memory ? { memoryBytes: hostConfig.Memory } : {}),
-        ...(hostConfig.Memory && hostConfig.MemorySwap ? { memorySwapBytes: hostConfig.MemorySwap } : {}),
-        ...(hostConfig.NanoCpus ? { nanoCpus: hostConfig.NanoCpus } : {}),
-        ...(hostConfig.PidsLimit ? { pidsLimit: hostConfig.PidsLimit } : {}),
-      },
+      resources: await runtimeResources(hostConfig),
+      rlimits: effectiveUlimits(hostConfig.Ulimits, this.ctx.defaultUlimits, hostResourceFacts()),
       logPath: c.record.logPath,
     };
   }

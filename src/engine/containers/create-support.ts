@@ -24,15 +24,16 @@ export const CONFIG_SUPPORT: Support = {
 };
 
 export const HOST_CONFIG_SUPPORT: Support = {
-  // Resources
-  CpuShares: NOT_YET, Memory: null, CgroupParent: NOT_YET, BlkioWeight: NOT_YET, BlkioWeightDevice: NOT_YET,
-  BlkioDeviceReadBps: NOT_YET, BlkioDeviceWriteBps: NOT_YET, BlkioDeviceReadIOps: NOT_YET, BlkioDeviceWriteIOps: NOT_YET,
-  CpuPeriod: NOT_YET, CpuQuota: NOT_YET, CpuRealtimePeriod: NOT_YET, CpuRealtimeRuntime: NOT_YET,
-  CpusetCpus: NOT_YET, CpusetMems: NOT_YET, Devices: NOT_YET, DeviceCgroupRules: NOT_YET,
+  // Resources: checked against this host by resource-options.ts (a limit the kernel cannot apply here,
+  // such as BlkioWeight without a CFQ/BFQ scheduler, is refused there, naming the field).
+  CpuShares: null, Memory: null, CgroupParent: NOT_YET, BlkioWeight: null, BlkioWeightDevice: null,
+  BlkioDeviceReadBps: null, BlkioDeviceWriteBps: null, BlkioDeviceReadIOps: null, BlkioDeviceWriteIOps: null,
+  CpuPeriod: null, CpuQuota: null, CpuRealtimePeriod: null, CpuRealtimeRuntime: null,
+  CpusetCpus: null, CpusetMems: null, Devices: NOT_YET, DeviceCgroupRules: NOT_YET,
   DeviceRequests: 'device requests (--gpus) need a GPU runtime hook, which berthd does not have',
   KernelMemoryTCP: 'kernel TCP memory accounting is deprecated by the kernel and not supported',
-  MemoryReservation: NOT_YET, MemorySwap: null, MemorySwappiness: NOT_YET, NanoCpus: null,
-  OomKillDisable: NOT_YET, Init: NOT_YET, PidsLimit: null, Ulimits: NOT_YET,
+  MemoryReservation: null, MemorySwap: null, MemorySwappiness: null, NanoCpus: null,
+  OomKillDisable: null, Init: NOT_YET, PidsLimit: null, Ulimits: null,
   CpuCount: 'Windows only', CpuPercent: 'Windows only', IOMaximumIOps: 'Windows only', IOMaximumBandwidth: 'Windows only',
   // The rest of HostConfig
   Binds: null,
@@ -70,7 +71,7 @@ const UNSET_VALUES: Record<string, unknown[]> = {
 /** Fields whose empty list is a request of its own: `--security-opt systempaths=unconfined` sends []. */
 const EMPTY_IS_SET = new Set(['MaskedPaths', 'ReadonlyPaths']);
 
-function isSet(field: string, value: unknown): boolean {
+export function isSet(field: string, value: unknown): boolean {
   if (value === undefined || value === null) return false;
   if (EMPTY_IS_SET.has(field)) return true;
   if (value === '' || value === 0 || value === false) return false;
