@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError } from '../base/errors.js';
 
-export interface CreateFlags {
+export interface CreateFlags extends ResourceFlags {
   detach?: boolean;
   interactive?: boolean;
   tty?: boolean;
@@ -36,10 +36,11 @@ export interface CreateFlags {
   platform?: string;
 }
 import { collect } from './flags.js';
+import { addCreateResourceFlags, resourceFields, type ResourceFlags } from './resource-flags.js';
 
 /** Declares the flags shared by `run` and `create` on a commander command. */
 export function addCreateFlags(cmd: Command): Command {
-  return cmd
+  return addCreateResourceFlags(cmd)
     .option('-a, --attach <stream>', 'Attach to STDIN, STDOUT or STDERR', collect, [])
     .option('-i, --interactive', 'Keep STDIN open even if not attached')
     .option('-t, --tty', 'Allocate a pseudo-TTY')
@@ -203,6 +204,7 @@ export function buildCreateRequest(image: string, args: string[], flags: CreateF
       Dns: flags.dns,
       ...(flags.init ? { Init: true } : {}),
       ...(flags.memory ? { Memory: parseMemory(flags.memory) } : {}),
+      ...resourceFields(flags, 125),
       ...(flags.tty && process.stdout.isTTY ? { ConsoleSize: [process.stdout.rows ?? 0, process.stdout.columns ?? 0] } : {}),
     },
     NetworkingConfig: { EndpointsConfig: {} },

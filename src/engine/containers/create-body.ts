@@ -148,7 +148,7 @@ export function parseCreateBody(body: unknown): CreateRequest {
   }
   const host = hostResourceFacts();
   const warnings = checkResources(hostConfig, host);
-  checkUlimits(hostConfig.Ulimits, host);
+  if (Array.isArray(hostConfig.Ulimits)) hostConfig.Ulimits = checkUlimits(hostConfig.Ulimits, host);
   applyResourceDefaults(hostConfig, host);
   const networkingConfig = (raw.NetworkingConfig as CreateRequest['networkingConfig']) ?? null;
   return { config, hostConfig, networkingConfig, warnings };

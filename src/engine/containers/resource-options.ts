@@ -228,7 +228,8 @@ export function checkUlimits(raw: unknown, host: HostResourceFacts, where = 'Hos
     if (typeof u.Name !== 'string' || !Number.isInteger(u.Soft) || !Number.isInteger(u.Hard)) {
       throw new InvalidArgumentError(`${where}: each ulimit needs a Name and integer Soft and Hard limits`);
     }
-    const ulimit = { Name: u.Name, Soft: u.Soft as number, Hard: u.Hard as number };
+    // In Go's field order, as inspect shows them.
+    const ulimit = { Name: u.Name, Hard: u.Hard as number, Soft: u.Soft as number };
     checkUlimit(ulimit);
     checkAgainstDaemon(ulimit, host);
     return ulimit;
