@@ -1,9 +1,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
-import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cleanupDir, startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { importBusybox } from '../helpers/busybox.js';
 
 // docker run's resource options and ulimits against a real berthd (runc, this host's cgroups): each
@@ -116,4 +117,22 @@ test('berth run offers the same resource flags', async () => {
     'busybox', 'sh', '-c', 'ulimit -n; grep Cpus_allowed_list /proc/self/status']);
   assert.equal(out.code, 0, out.stderr);
   assert.equal(out.stdout, '64\nCpus_allowed_list:\t0\n');
+});
+
+test('daemon.json "default-ulimits" (dockerd\'s format); a default above the daemon\'s hard limit stops it from starting', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-test-'));
+  try {
+    await assert.rejects(startDaemon({ dir, config: { 'default-ulimits': { nofile: { Name: 'nofile', Hard: 2_000_000, Soft: 2_000_000 } } } }),
+      /berthd: ulimit nofile: the hard limit 2000000 is above the kernel's maximum of open files|above the daemon's own hard limit/);
+  } finally {
+    await cleanupDir(dir);
+  }
+  const other = await startDaemon({ config: { 'default-ulimits': { nofile: { Name: 'nofile', Hard: 300, Soft: 200 } } } });
+  try {
+    await importBusybox(other);
+    const r = await other.docker(['run', '--rm', 'busybox', 'sh', '-c', 'ulimit -n; ulimit -Hn']);
+    assert.equal(r.stdout, '200\n300\n', r.stderr);
+  } finally {
+    await other.stop();
+  }
 });
