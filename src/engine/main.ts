@@ -10,6 +10,9 @@ import { ApiServer } from './api/server.js';
 import { openListeners, type Listener } from './api/listeners.js';
 import { errorMessage, orIfMissing } from '../lib/errors.js';
 import { bestEffort } from '../lib/best-effort.js';
+import { parseUlimit, type Ulimit } from '../lib/ulimit.js';
+import { hostResourceFacts } from './containers/host-resources.js';
+import { checkUlimits } from './containers/resource-options.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -40,6 +43,7 @@ function parseArgs(argv: string[]) {
     .option('--audit-log <file>', 'write one JSON line per API request to FILE ("-" for stderr)')
     .option('--console', 'serve the browser console on the API listeners')
     .option('--init', 'run an init in the container to forward signals and reap processes')
+    .option('--default-ulimit <ulimit>', 'default ulimits for containers (name=soft[:hard])', collect)
     .parse(argv);
   return { opts: program.opts(), explicitConfigFile: program.getOptionValueSource('configFile') === 'cli' };
 }
@@ -70,6 +74,7 @@ async function buildConfig(argv: string[]): Promise<DaemonConfig> {
   if (opts.auditLog) config.auditLog = opts.auditLog;
   if (opts.console) config.console = true;
   if (opts.init) config.init = true;
+  config.defaultUlimits = defaultUlimits(opts.defaultUlimit, config.defaultUlimits);
   return config;
 }
 
@@ -77,6 +82,18 @@ function parsePool(text: string): { base: string; size: number } {
   const fields = Object.fromEntries(text.split(',').map((kv) => kv.split('=') as [string, string]));
   if (!fields.base || !fields.size) throw new Error(`invalid default address pool: ${text} (want base=CIDR,size=N)`);
   return { base: fields.base, size: Number(fields.size) };
+}
+
+/**
+ * `--default-ulimit` flags (which replace daemon.json's "default-ulimits", a map of name to
+ * {Name, Soft, Hard}), each checked as a container's would be: a default above the daemon's own hard
+ * limits would make every container fail to start.
+ */
+function defaultUlimits(flags: string[] | undefined, fromFile: unknown): Record<string, Ulimit> {
+  const list = flags ? flags.map((f) => parseUlimit(f))
+    : Object.entries((fromFile ?? {}) as Record<string, Partial<Ulimit>>).map(([name, u]) => ({ ...u, Name: name }));
+  const checked = checkUlimits(list, hostResourceFacts(), 'default-ulimits');
+  return Object.fromEntries(checked.map((u) => [u.Name, u]));
 }
 
 /** Refuses to start when the pid file names a live process: two daemons must not share one state. */

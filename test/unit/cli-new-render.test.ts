@@ -5,7 +5,7 @@ import { JsonMessageDisplay, goDuration, progressString } from '../../src/cli/re
 import { StatsContext, cpuPercent, memoryUsage, statsEntry, STATS_HEADER, STATS_TABLE } from '../../src/cli/render/stats.js';
 import { renderList } from '../../src/cli/render/formatter.js';
 import { portLines, renderTop } from '../../src/cli/commands/container-processes.js';
-import { ramInBytes } from '../../src/cli/commands/container-update.js';
+import { ramInBytes } from '../../src/cli/commands/flags.js';
 import { naturalLess } from '../../src/cli/render/natural-sort.js';
 import { pruneReport } from '../../src/cli/render/prune.js';
 import { prepareArchiveCopy, rebaseName, splitPathDirEntry } from '../../src/cli/client/copy-archive.js';

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError } from '../base/errors.js';
 
-export interface CreateFlags extends EndpointVolumeFlags, SecurityFlags, NamespaceFlags {
+export interface CreateFlags extends EndpointVolumeFlags, SecurityFlags, NamespaceFlags, ResourceFlags {
   detach?: boolean;
   interactive?: boolean;
   tty?: boolean;
@@ -39,10 +39,11 @@ import { collect } from './flags.js';
 import { addEndpointVolumeFlags, applyEndpointVolumeFlags, type EndpointVolumeFlags } from './run-network-volume-flags.js';
 import { addSecurityFlags, securityFields, type SecurityFlags } from './security-flags.js';
 import { addNamespaceFlags, namespaceHostConfig, type NamespaceFlags } from './namespace-flags.js';
+import { addCreateResourceFlags, resourceFields, type ResourceFlags } from './resource-flags.js';
 
 /** Declares the flags shared by `run` and `create` on a commander command. */
 export function addCreateFlags(cmd: Command): Command {
-  return addNamespaceFlags(addSecurityFlags(addEndpointVolumeFlags(cmd)))
+  return addCreateResourceFlags(addNamespaceFlags(addSecurityFlags(addEndpointVolumeFlags(cmd))))
     .option('-a, --attach <stream>', 'Attach to STDIN, STDOUT or STDERR', collect, [])
     .option('-i, --interactive', 'Keep STDIN open even if not attached')
     .option('-t, --tty', 'Allocate a pseudo-TTY')
@@ -208,6 +209,7 @@ export function buildCreateRequest(image: string, args: string[], flags: CreateF
       ...(flags.init ? { Init: true } : {}),
       ...(flags.memory ? { Memory: parseMemory(flags.memory) } : {}),
       ...namespaceHostConfig(flags),
+      ...resourceFields(flags, 125),
       ...(flags.tty && process.stdout.isTTY ? { ConsoleSize: [process.stdout.rows ?? 0, process.stdout.columns ?? 0] } : {}),
     },
     NetworkingConfig: { EndpointsConfig: {} },

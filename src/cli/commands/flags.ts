@@ -25,10 +25,10 @@ export function intFlag(flag: string, value: string, exitCode = 1): number {
 }
 
 /** go-units RAMInBytes: "512m", "1g", "1.5GB" -> bytes (binary multiples); "-1" stays -1. */
-export function ramInBytes(flag: string, value: string): number {
+export function ramInBytes(flag: string, value: string, exitCode = 1): number {
   if (value === '-1') return -1;
   const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?$/i.exec(value.trim());
-  if (!m) throw new CliError(`invalid argument "${value}" for "${flag}" flag: invalid size: '${value}'`);
+  if (!m) throw new CliError(`invalid argument "${value}" for "${flag}" flag: invalid size: '${value}'`, exitCode);
   const pow = ' kmgtp'.indexOf(m[2]!.toLowerCase() || ' ');
   return Math.round(Number(m[1]) * 1024 ** Math.max(pow, 0));
 }

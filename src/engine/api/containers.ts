@@ -27,6 +27,7 @@ export function routes(_engine: Engine): Route[] {
     { method: 'POST', path: '/containers/{id}/rename', handler: postContainersRename },
     { method: 'POST', path: '/containers/{id}/pause', handler: postContainersPause },
     { method: 'POST', path: '/containers/{id}/unpause', handler: postContainersUnpause },
+    { method: 'POST', path: '/containers/{id}/update', handler: postContainersUpdate },
     { method: 'POST', path: '/containers/{id}/attach', handler: postContainersAttach },
     { method: 'GET', path: '/containers/{id}/attach/ws', handler: getContainersAttachWs },
     { method: 'POST', path: '/containers/{id}/resize', handler: postContainersResize },
@@ -56,6 +57,11 @@ async function postContainersCreate(ctx: RequestContext): Promise<void> {
   const [major, minor] = ctx.apiVersion.split('.').map(Number);
   const platform = major! > 1 || minor! >= 41 ? ctx.query.get('platform') || undefined : undefined;
   sendJson(ctx, 201, await ctx.engine.containers.create(name, body, { apiVersion: ctx.apiVersion, platform }));
+}
+
+async function postContainersUpdate(ctx: RequestContext): Promise<void> {
+  const body = await readJson(ctx);
+  sendJson(ctx, 200, await ctx.engine.containers.update(ctx.params.id!, body));
 }
 
 async function postContainersPrune(ctx: RequestContext): Promise<void> {

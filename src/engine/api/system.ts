@@ -1,4 +1,5 @@
 import { hostname, cpus, totalmem, release, type as osType } from 'node:os';
+import { hostResourceFacts } from '../containers/host-resources.js';
 import { readFileSync } from 'node:fs';
 import type { Engine } from '../services/engine.js';
 import type { RequestContext, Route } from './router.js';
@@ -50,9 +51,9 @@ function getInfo(ctx: RequestContext): void {
     Driver: 'overlay2',
     DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true'], ['Using metacopy', 'false'], ['Native Overlay Diff', 'true']],
     Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['k8s-file'] },
-    MemoryLimit: true, SwapLimit: false, CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: true,
-    PidsLimit: true, IPv4Forwarding: true, BridgeNfIptables: false, BridgeNfIp6tables: false,
-    Debug: e.config.debug, NFd: 0, OomKillDisable: false, NGoroutines: 0,
+    ...resourceInfo(),
+    IPv4Forwarding: true, BridgeNfIptables: false, BridgeNfIp6tables: false,
+    Debug: e.config.debug, NFd: 0, NGoroutines: 0,
     SystemTime: new Date().toISOString(), LoggingDriver: 'k8s-file', CgroupDriver: 'cgroupfs',
     CgroupVersion: cgroupVersion(), NEventsListener: 0, KernelVersion: release(), OperatingSystem: operatingSystem(),
     OSVersion: '', OSType: osType().toLowerCase(), Architecture: process.arch === 'x64' ? 'x86_64' : process.arch,
@@ -69,6 +70,15 @@ function getInfo(ctx: RequestContext): void {
     LiveRestoreEnabled: true, Isolation: '', InitBinary: '', ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' },
     InitCommit: { ID: '' }, SecurityOptions: securityOptions(), Warnings: [],
   });
+}
+
+/** What /info says of the cgroup controls: what this host's cgroups offer containers. */
+function resourceInfo(): Record<string, boolean> {
+  const h = hostResourceFacts();
+  return {
+    MemoryLimit: h.memoryLimit, SwapLimit: h.swapLimit, CpuCfsPeriod: h.cpuCfs, CpuCfsQuota: h.cpuCfs, CPUShares: h.cpuShares,
+    CPUSet: h.cpuset, PidsLimit: h.pids, OomKillDisable: h.oomKillDisable,
+  };
 }
 
 function goArch(): string {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, errorMessage } from '../../lib/errors.js';
 import { isLogLevel, type LogLevel } from './log.js';
+import type { Ulimit } from '../../lib/ulimit.js';
 
 /** Everything berthd is configured with: flags and daemon.json, with dockerd's names. */
 export interface DaemonConfig {
@@ -32,6 +33,8 @@ export interface DaemonConfig {
   console: boolean;
   /** Run docker-init (tini) as pid 1 of containers that do not say otherwise (dockerd's `init`). */
   init: boolean;
+  /** `--default-ulimit` / "default-ulimits": every container's ulimits unless it sets its own of that name. */
+  defaultUlimits: Record<string, Ulimit>;
 }
 
 export const DEFAULT_SOCKET = 'unix:///var/run/berth.sock';
@@ -54,6 +57,7 @@ export function defaultConfig(): DaemonConfig {
     userlandProxy: true,
     console: false,
     init: false,
+    defaultUlimits: {},
   };
 }
 
@@ -64,7 +68,7 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   tlskey: 'tlsKey', 'live-restore': 'liveRestore', 'insecure-registries': 'insecureRegistries',
   'registry-mirrors': 'registryMirrors', bridge: 'bridge', bip: 'bip',
   'default-address-pools': 'defaultAddressPools', iptables: 'iptables', 'userland-proxy': 'userlandProxy', 'audit-log': 'auditLog',
-  console: 'console', init: 'init',
+  console: 'console', init: 'init', 'default-ulimits': 'defaultUlimits',
 };
 
 /** Reads daemon.json. A missing default file is fine; a missing named file, bad JSON or an unknown key is not. */

@@ -84,7 +84,7 @@ export async function createContainer(
       hasBeenStartedBefore: false, hasBeenManuallyStopped: false, mounts: claimed, logPath: ctx.store.logPath(id),
     };
     await transitions.created(new Container(record));
-    return { Id: id, Warnings: net.warnings };
+    return { Id: id, Warnings: [...req.warnings, ...net.warnings] };
   } catch (err) {
     index.releaseName(fullName, id);
     const undo = `container ${id}: undoing a refused create`;

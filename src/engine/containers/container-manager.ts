@@ -7,6 +7,7 @@ import { bestEffort } from '../../lib/best-effort.js';
 import { parseFilterTime } from '../../lib/time-filter.js';
 import { Container } from './container.js';
 import { createContainer, type CreateOptions } from './container-create.js';
+import { updateContainer } from './container-update.js';
 import { ContainerIndex } from './container-index.js';
 import { ContainerPauser } from './container-pause.js';
 import { ContainerReconciler } from './container-reconciler.js';
@@ -344,6 +345,11 @@ export class ContainerManager {
       }
       await bestEffort(this.ctx.log, `container ${c.id}: network rename`, () => this.ctx.network.renameContainer(c.id, name));
     });
+  }
+
+  /** POST /containers/{id}/update: new limits (live, when it runs) and restart policy, kept in the record. */
+  update(ref: string, body: unknown): Promise<{ Warnings: string[] }> {
+    return updateContainer(this.ctx.runtime, this.ctx.store, this.get(ref), body);
   }
 
   // ---- daemon stop ----

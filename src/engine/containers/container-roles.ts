@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from '../base/log.js';
+import type { Ulimit } from '../../lib/ulimit.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ImageRecord, UsageCheck } from '../images/image-store.js';
 import type { ContainerNetworkSpec, PreparedNetwork } from '../network/network-manager.js';
@@ -69,6 +70,8 @@ export interface ContainerManagerDeps {
   rootfs?: ContainerRootfs;
   /** The daemon's `init` setting: run docker-init in containers whose HostConfig.Init is not set. */
   defaultInit?: boolean;
+  /** The daemon's `--default-ulimit`s, by name; a container's own ulimit of the same name wins. */
+  defaultUlimits?: Record<string, Ulimit>;
 }
 
 /** What the manager's modules share: the dependencies plus the store and the bundle paths. */

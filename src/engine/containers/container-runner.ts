@@ -14,6 +14,8 @@ import { rootfsDirs } from './rootfs.js';
 import { runtimeSecurity } from './security-options.js';
 import { isolationFor, releaseIsolation, type ContainerLookup, type IsolationDeps } from './namespace-options.js';
 import { resolveUser, type ResolvedUser } from './user-lookup.js';
+import { hostResourceFacts } from './host-resources.js';
+import { effectiveUlimits, runtimeResources } from './resource-options.js';
 import { ensureWorkingDir } from './working-dir.js';
 
 /**
@@ -111,12 +113,8 @@ export class ContainerRunner {
       terminal: config.Tty, openStdin: config.OpenStdin, mounts, network: net.network,
       // Docker closes stdin when the (first) client's input ends only without a TTY.
       stdinOnce: config.StdinOnce && !config.Tty, consoleSize: consoleSizeOf(hostConfig.ConsoleSize),
-      resources: {
-        ...(hostConfig.Memory ? { memoryBytes: hostConfig.Memory } : {}),
-        ...(hostConfig.Memory && hostConfig.MemorySwap ? { memorySwapBytes: hostConfig.MemorySwap } : {}),
-        ...(hostConfig.NanoCpus ? { nanoCpus: hostConfig.NanoCpus } : {}),
-        ...(hostConfig.PidsLimit ? { pidsLimit: hostConfig.PidsLimit } : {}),
-      },
+      resources: await runtimeResources(hostConfig),
+      rlimits: effectiveUlimits(hostConfig.Ulimits, this.ctx.defaultUlimits, hostResourceFacts()),
       security: runtimeSecurity(hostConfig),
       isolation: await isolationFor(c.record, this.isolationDeps()),
       logPath: c.record.logPath,

@@ -4,6 +4,8 @@ import { validateRestartPolicy } from './restart-policy.js';
 import { refuseUnsupportedFields } from './create-support.js';
 import { applySecurityDefaults } from './security-options.js';
 import { defaultCgroupnsMode } from './namespace-options.js';
+import { hostResourceFacts } from './host-resources.js';
+import { applyResourceDefaults, checkResources, checkUlimits } from './resource-options.js';
 
 /** The JSON types a field may hold; `null` is always accepted and means "not set", as in Go. */
 type Kind = 'string' | 'bool' | 'int' | 'strslice' | 'strings' | 'object' | 'stringMap' | 'array';
@@ -17,7 +19,7 @@ const CONFIG_FIELDS: Record<string, Kind> = {
   HostConfig: 'object', NetworkingConfig: 'object',
 };
 
-const HOST_CONFIG_FIELDS: Record<string, Kind> = {
+export const HOST_CONFIG_FIELDS: Record<string, Kind> = {
   Binds: 'strings', ContainerIDFile: 'string', LogConfig: 'object', NetworkMode: 'string', PortBindings: 'object',
   RestartPolicy: 'object', AutoRemove: 'bool', VolumeDriver: 'string', VolumesFrom: 'strings', ConsoleSize: 'array',
   CapAdd: 'strslice', CapDrop: 'strslice', CgroupnsMode: 'string', Dns: 'strings', DnsOptions: 'strings',
@@ -45,7 +47,7 @@ function jsonType(v: unknown): string {
 }
 
 /** Refuses a field of the wrong JSON type with Go's encoding/json wording, as dockerd answers. */
-function checkFields(obj: Record<string, unknown>, fields: Record<string, Kind>, where: string): void {
+export function checkFields(obj: Record<string, unknown>, fields: Record<string, Kind>, where: string): void {
   for (const [key, kind] of Object.entries(fields)) {
     const v = obj[key];
     if (v === undefined || v === null) continue;
@@ -85,6 +87,8 @@ export interface CreateRequest {
   config: ContainerConfig;
   hostConfig: HostConfig;
   networkingConfig: { EndpointsConfig?: Record<string, unknown> | null } | null;
+  /** dockerd's warnings about the request (e.g. OOM killer disabled without a memory limit). */
+  warnings: string[];
 }
 
 /**
@@ -144,17 +148,13 @@ export function parseCreateBody(body: unknown): CreateRequest {
   if (hostConfig.AutoRemove && hostConfig.RestartPolicy.Name !== 'no') {
     throw new InvalidArgumentError("can't create 'AutoRemove' container with restart policy");
   }
-  if (hostConfig.Memory < 0 || hostConfig.NanoCpus < 0) throw new InvalidArgumentError('resource limits cannot be negative');
-  if (hostConfig.Memory > 0 && hostConfig.Memory < 6 * 1024 * 1024) throw new InvalidArgumentError('Minimum memory limit allowed is 6MB');
-  if (hostConfig.MemorySwap > 0 && hostConfig.Memory > 0 && hostConfig.MemorySwap < hostConfig.Memory) {
-    throw new InvalidArgumentError('Minimum memoryswap limit should be larger than memory limit, see usage');
-  }
-  if (hostConfig.MemorySwap !== 0 && hostConfig.Memory === 0) {
-    throw new InvalidArgumentError('You should always set the Memory limit when using Memoryswap limit, see usage');
-  }
+  const host = hostResourceFacts();
+  const warnings = checkResources(hostConfig, host);
+  if (Array.isArray(hostConfig.Ulimits)) hostConfig.Ulimits = checkUlimits(hostConfig.Ulimits, host);
+  applyResourceDefaults(hostConfig, host);
   applySecurityDefaults(hostConfig, rawHost);
   const networkingConfig = (raw.NetworkingConfig as CreateRequest['networkingConfig']) ?? null;
-  return { config, hostConfig, networkingConfig };
+  return { config, hostConfig, networkingConfig, warnings };
 }
 
 /** HostConfig as `docker inspect` shows it: the client's fields over Docker's defaults. */

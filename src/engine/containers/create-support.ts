@@ -8,8 +8,6 @@ import { ENDPOINT_DRIVER_OPTS } from '../network/container-registration.js';
 
 type Support = Record<string, string | null>;
 
-const NOT_YET = 'not supported by berthd yet';
-
 export const CONFIG_SUPPORT: Support = {
   Hostname: null, Domainname: null, User: null, AttachStdin: null, AttachStdout: null, AttachStderr: null,
   ExposedPorts: null, Tty: null, OpenStdin: null, StdinOnce: null, Env: null, Cmd: null,
@@ -26,15 +24,16 @@ export const CONFIG_SUPPORT: Support = {
 };
 
 export const HOST_CONFIG_SUPPORT: Support = {
-  // Resources
-  CpuShares: NOT_YET, Memory: null, CgroupParent: null, BlkioWeight: NOT_YET, BlkioWeightDevice: NOT_YET,
-  BlkioDeviceReadBps: NOT_YET, BlkioDeviceWriteBps: NOT_YET, BlkioDeviceReadIOps: NOT_YET, BlkioDeviceWriteIOps: NOT_YET,
-  CpuPeriod: NOT_YET, CpuQuota: NOT_YET, CpuRealtimePeriod: NOT_YET, CpuRealtimeRuntime: NOT_YET,
-  CpusetCpus: NOT_YET, CpusetMems: NOT_YET, Devices: null, DeviceCgroupRules: null,
+  // Resources: checked against this host by resource-options.ts (a limit the kernel cannot apply here,
+  // such as BlkioWeight without a CFQ/BFQ scheduler, is refused there, naming the field).
+  CpuShares: null, Memory: null, CgroupParent: null, BlkioWeight: null, BlkioWeightDevice: null,
+  BlkioDeviceReadBps: null, BlkioDeviceWriteBps: null, BlkioDeviceReadIOps: null, BlkioDeviceWriteIOps: null,
+  CpuPeriod: null, CpuQuota: null, CpuRealtimePeriod: null, CpuRealtimeRuntime: null,
+  CpusetCpus: null, CpusetMems: null, Devices: null, DeviceCgroupRules: null,
   DeviceRequests: 'device requests (--gpus) need a GPU runtime hook, which berthd does not have',
   KernelMemoryTCP: 'kernel TCP memory accounting is deprecated by the kernel and not supported',
-  MemoryReservation: NOT_YET, MemorySwap: null, MemorySwappiness: NOT_YET, NanoCpus: null,
-  OomKillDisable: NOT_YET, Init: null, PidsLimit: null, Ulimits: NOT_YET,
+  MemoryReservation: null, MemorySwap: null, MemorySwappiness: null, NanoCpus: null,
+  OomKillDisable: null, Init: null, PidsLimit: null, Ulimits: null,
   CpuCount: 'Windows only', CpuPercent: 'Windows only', IOMaximumIOps: 'Windows only', IOMaximumBandwidth: 'Windows only',
   // The rest of HostConfig
   Binds: null,
@@ -86,7 +85,7 @@ const NOTHING_ASKED: Record<string, (value: unknown) => boolean> = {
   },
 };
 
-function isSet(field: string, value: unknown): boolean {
+export function isSet(field: string, value: unknown): boolean {
   if (value === undefined || value === null) return false;
   if (NOTHING_ASKED[field]?.(value)) return false;
   if (EMPTY_IS_SET.has(field)) return true;

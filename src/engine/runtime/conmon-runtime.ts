@@ -7,6 +7,7 @@ import { spawnConmon } from './conmon-spawn.js';
 import { ExitWatcher } from './exit-watcher.js';
 import { buildOciSpec } from './oci-spec.js';
 import { logWithheldCapabilities, readSecurityHost } from './oci-security.js';
+import { ociConfigJson, renderResources, type ContainerResources } from './oci-resources.js';
 import { normalizeSignal } from './signal-name.js';
 import { readTextIfExists } from './read-if-exists.js';
 import { Runc, findExecutable } from './runc.js';
@@ -95,7 +96,7 @@ export class ConmonRuntime implements ContainerRuntime {
     await Promise.all([mkdir(persist, { recursive: true }), mkdir(bundleDir, { recursive: true })]);
     await Promise.all([
       writeFile(join(persist, 'bundle'), bundleDir),
-      writeFile(join(bundleDir, 'config.json'), JSON.stringify(buildOciSpec(spec, { cgroupV2, cgroupParent: this.cgroupParent, security }))),
+      writeFile(join(bundleDir, 'config.json'), ociConfigJson(buildOciSpec(spec, { cgroupV2, cgroupParent: this.cgroupParent, security }))),
       // conmon creates these with mkfifo/bind, which fail when an earlier run left them.
       ...CONMON_BUNDLE_FILES.map((f) => rm(join(bundleDir, f), { force: true })),
     ]);
@@ -203,6 +204,21 @@ export class ConmonRuntime implements ContainerRuntime {
     await rm(this.exitFile(id), { force: true });
     await rm(persist, { recursive: true, force: true });
     if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
+  }
+
+  async update(id: string, resources: ContainerResources): Promise<void> {
+    checkId(id);
+    const { cgroupV2 } = await this.prepare();
+    // runc reads the new limits (OCI LinuxResources) from a file; the persist dir is the container's own.
+    const file = join(this.persistDir(id), 'resources.json');
+    await writeFile(file, JSON.stringify(renderResources(resources, cgroupV2, 'update'))).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'ENOENT' ? new NotFoundError(`No such container: ${id}`) : err;
+    });
+    try {
+      await this.runc().run(['update', '--resources', file, id]);
+    } finally {
+      await rm(file, { force: true });
+    }
   }
 
   /** Stops waiting (daemon shutdown): pending waitExit calls reject; containers keep running. */

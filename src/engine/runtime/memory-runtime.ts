@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { basename } from 'node:path';
 import { ConflictError, InvalidArgumentError, NotFoundError, SystemError } from '../../lib/errors.js';
+import type { ContainerResources } from './oci-resources.js';
 import type { ContainerRuntime, ExitInfo, RuntimeSpec, RuntimeState } from './runtime.js';
 import { normalizeSignal } from './signal-name.js';
 import { RuntimeCreateError } from './start-failure.js';
@@ -157,6 +158,18 @@ export class MemoryRuntime implements ContainerRuntime {
     if (c.status !== 'stopped') this.end(c, 128 + SIGKILL);
     this.containers.delete(id);
     await rm(c.spec.bundleDir, { recursive: true, force: true });
+  }
+
+  /** Records the new limits in the container's spec, where `resources(id)` shows them. */
+  async update(id: string, resources: ContainerResources): Promise<void> {
+    const c = this.find(id);
+    if (c.status === 'stopped') throw new ConflictError(`Container ${id} is not running`);
+    c.spec = { ...c.spec, resources: { ...resources } };
+  }
+
+  /** The limits a container runs with (its create's, or its last update's). */
+  resources(id: string): ContainerResources | undefined {
+    return this.find(id).spec.resources;
   }
 
   /** Containers the runtime holds (for tests: nothing may be left behind). */

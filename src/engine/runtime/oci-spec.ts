@@ -3,6 +3,7 @@ import { FULL_HOST, renderSecurity, type SecurityHost } from './oci-security.js'
 import type { OciSeccomp } from './seccomp-profile.js';
 import { applyIsolation } from './oci-namespaces.js';
 import type { OciDevice } from './host-devices.js';
+import { renderResources, renderRlimits, type OciLinuxResources, type OciRlimit } from './oci-resources.js';
 
 /**
  * Turns a RuntimeSpec into an OCI runtime config.json, with the defaults Docker gives a container:
@@ -24,6 +25,7 @@ export interface OciSpec {
     oomScoreAdj: number;
     noNewPrivileges: boolean;
     apparmorProfile?: string;
+    rlimits?: OciRlimit[];
   };
   root: { path: string; readonly: boolean };
   hostname?: string;
@@ -48,11 +50,8 @@ export interface OciMount {
   options?: string[];
 }
 
-export interface OciResources {
+export interface OciResources extends OciLinuxResources {
   devices: { allow: boolean; type?: string; major?: number; minor?: number; access: string }[];
-  memory?: { limit: number; swap?: number };
-  cpu?: { quota: number; period: number };
-  pids?: { limit: number };
 }
 
 export interface HostFacts {
@@ -87,8 +86,6 @@ const DEVICE_RULES: OciResources['devices'] = [
   { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' }, // /dev/ptmx
   { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' }, // /dev/net/tun
 ];
-
-const CPU_PERIOD = 100_000; // microseconds, the kernel's and Docker's default
 
 function defaultMounts(readonlySys: boolean): OciMount[] {
   const ro = readonlySys ? 'ro' : 'rw';
@@ -149,7 +146,7 @@ export function buildOciSpec(spec: RuntimeSpec, host: HostFacts): OciSpec {
     linux: {
       namespaces,
       cgroupsPath: `${host.cgroupParent.replace(/\/+$/, '')}/${spec.id}`,
-      resources: buildResources(spec.resources),
+      resources: buildResources(spec.resources, host.cgroupV2),
       maskedPaths: security.maskedPaths,
       readonlyPaths: security.readonlyPaths,
     },
@@ -168,20 +165,12 @@ export function buildOciSpec(spec: RuntimeSpec, host: HostFacts): OciSpec {
     result.linux.sysctl = { 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647' };
   }
   applyIsolation(result, spec.isolation ?? {}, spec.id, host.cgroupV2);
-  // No rlimits: the container inherits conmon's (the daemon's) limits. Asking for more than the
-  // daemon's hard limits fails with EPERM on hosts with low hard limits.
+  // Without --ulimit the container inherits conmon's (the daemon's) limits; the container layer
+  // refuses a ulimit above the daemon's hard limits, which runc would fail to set (EPERM).
+  if (spec.rlimits?.length) result.process.rlimits = renderRlimits(spec.rlimits);
   return result;
 }
 
-function buildResources(resources: RuntimeSpec['resources']): OciResources {
-  const out: OciResources = { devices: DEVICE_RULES.map((d) => ({ ...d })) };
-  if (resources?.memoryBytes) {
-    out.memory = { limit: resources.memoryBytes };
-    if (resources.memorySwapBytes !== undefined) out.memory.swap = resources.memorySwapBytes;
-  }
-  if (resources?.nanoCpus) {
-    out.cpu = { quota: Math.round((resources.nanoCpus * CPU_PERIOD) / 1e9), period: CPU_PERIOD };
-  }
-  if (resources?.pidsLimit && resources.pidsLimit > 0) out.pids = { limit: resources.pidsLimit };
-  return out;
+function buildResources(resources: RuntimeSpec['resources'], cgroupV2: boolean): OciResources {
+  return { devices: DEVICE_RULES.map((d) => ({ ...d })), ...renderResources(resources, cgroupV2) };
 }

@@ -5,6 +5,7 @@ import type { IsolationSpec } from './oci-namespaces.js';
  * The contract between the container manager and the code that runs containers (conmon + runc).
  * Only src/engine/runtime spawns runtime processes; everything else goes through this interface.
  */
+import type { ContainerResources } from './oci-resources.js';
 
 /** What the container's process is and sees. The runtime turns this into an OCI config.json. */
 export interface RuntimeSpec {
@@ -35,11 +36,10 @@ export interface RuntimeSpec {
    * namespace to join (`/proc/<pid>/ns/net` of another container).
    */
   network: 'new' | 'host' | { path: string };
-  /**
-   * Limits. memorySwapBytes is memory plus swap (-1 unlimited), as Docker's MemorySwap; left out, the
-   * kernel default applies (Docker sets twice the memory limit when the host accounts swap).
-   */
-  resources?: { memoryBytes?: number; memorySwapBytes?: number; nanoCpus?: number; pidsLimit?: number };
+  /** cgroup limits (oci-resources.ts); a field left out leaves the kernel default. */
+  resources?: ContainerResources;
+  /** Process rlimits (`--ulimit`), already checked against the daemon's own hard limits. */
+  rlimits?: { Name: string; Soft: number; Hard: number }[];
   /** Capabilities, seccomp, no_new_privs, masked paths, --privileged; left out, Docker's defaults. */
   security?: RuntimeSecurity;
   /** Namespaces shared with the host or other containers, /dev/shm, sysctls, devices, init (oci-namespaces.ts). */
@@ -101,4 +101,10 @@ export interface ContainerRuntime {
   readExit(id: string): Promise<ExitInfo | undefined>;
   /** Removes runc's and conmon's state for the container (runc delete --force); idempotent. */
   delete(id: string): Promise<void>;
+  /**
+   * Applies new limits to a live container's cgroups (`runc update`); fields left out (or 0) stay as
+   * they are. NotFoundError for an unknown container; SystemError with the kernel's reason when a
+   * limit cannot be set (a memory limit below the current usage).
+   */
+  update(id: string, resources: ContainerResources): Promise<void>;
 }

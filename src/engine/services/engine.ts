@@ -65,6 +65,7 @@ export class Engine {
       const runtime = new ConmonRuntime({ execRoot: config.execRoot, log });
       const containers = await open(ContainerManager.open({
         dataRoot: config.dataRoot, execRoot: config.execRoot, log, runtime, images, volumes, network, defaultInit: config.init,
+        defaultUlimits: config.defaultUlimits,
       }));
       const execs = await open(new ExecManager({ config, log, containers }));
       const distribution = await open(Distribution.open({ config, log, images }));
