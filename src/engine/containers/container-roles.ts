@@ -3,6 +3,7 @@ import type { Logger } from '../base/log.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ImageRecord, UsageCheck } from '../images/image-store.js';
 import type { ContainerNetworkSpec, PreparedNetwork } from '../network/network-manager.js';
+import type { EventPublisher } from '../events/event-types.js';
 import type { VolumeStore } from '../volumes/volume-store.js';
 import { ContainerStore } from './container-store.js';
 import { mountPoints, mountRootfs, unmountRootfs, type RootfsDirs } from './rootfs.js';
@@ -67,6 +68,8 @@ export interface ContainerManagerDeps {
   network: ContainerNetworking;
   /** Default: overlayfs (rootfs.ts). */
   rootfs?: ContainerRootfs;
+  /** Where container events go (the engine's event bus); default: nowhere. */
+  events?: EventPublisher;
 }
 
 /** What the manager's modules share: the dependencies plus the store and the bundle paths. */
