@@ -127,16 +127,33 @@ export class EventJournal {
     this.writing = this.pending;
     this.pending = [];
     try {
-      const text = this.writing.map(formatLine).join('');
-      const bytes = Buffer.byteLength(text);
-      if (this.segments.length === 0 || this.segmentSize + bytes > this.limits.segmentBytes) await this.beginSegment(this.writing[0].seq);
-      await appendFile(join(this.dir, segmentName(this.segments.at(-1)!)), text, { mode: 0o600 });
-      this.segmentSize += bytes;
+      // One append per segment the batch reaches: a segment ends before the line that would overfill it.
+      let chunk = '';
+      let chunkBytes = 0;
+      for (const e of this.writing) {
+        const line = formatLine(e);
+        const bytes = Buffer.byteLength(line);
+        if (this.segments.length === 0 || this.segmentSize + chunkBytes + bytes > this.limits.segmentBytes) {
+          await this.write(chunk, chunkBytes);
+          await this.beginSegment(e.seq);
+          chunk = '';
+          chunkBytes = 0;
+        }
+        chunk += line;
+        chunkBytes += bytes;
+      }
+      await this.write(chunk, chunkBytes);
     } catch (err) {
       this.log.error(`event journal: writing ${this.writing.length} events: ${errorMessage(err)}`);
     } finally {
       this.writing = [];
     }
+  }
+
+  private async write(text: string, bytes: number): Promise<void> {
+    if (bytes === 0) return;
+    await appendFile(join(this.dir, segmentName(this.segments.at(-1)!)), text, { mode: 0o600 });
+    this.segmentSize += bytes;
   }
 
   private async beginSegment(firstSeq: number): Promise<void> {

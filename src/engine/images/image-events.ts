@@ -1,6 +1,5 @@
 import { NotFoundError } from '../../lib/errors.js';
 import type { EventPublisher } from '../events/event-types.js';
-import type { ImageStore } from './image-store.js';
 
 /**
  * Image events as dockerd reports them: `tag` (name: the new reference), `untag` and `delete` (name:
@@ -8,6 +7,12 @@ import type { ImageStore } from './image-store.js';
  * `pull` and `push` (the reference, familiar form, as actor and name). Attributes: the image's labels
  * and `name`.
  */
+/** What the events need of the image store: an image by reference, and its config's labels. */
+export interface ImageLookup {
+  resolveId(ref: string): string;
+  get(imageId: string): { config: { config?: { Labels?: Record<string, string> } } };
+}
+
 export type ImageAction = 'tag' | 'untag' | 'delete' | 'import' | 'load' | 'save' | 'pull' | 'push';
 
 /**
@@ -15,13 +20,13 @@ export type ImageAction = 'tag' | 'untag' | 'delete' | 'import' | 'load' | 'save
  * the image `id` names, when there still is one (a deleted image's are given by the caller).
  */
 export function publishImageEvent(
-  store: Pick<ImageStore, 'resolveId' | 'get'>, events: EventPublisher, action: ImageAction, id: string,
+  store: ImageLookup, events: EventPublisher, action: ImageAction, id: string,
   name = id, labels = labelsOf(store, id),
 ): void {
   events.publish('image', action, { ID: id, Attributes: { ...labels, name } });
 }
 
-export function labelsOf(store: Pick<ImageStore, 'resolveId' | 'get'>, ref: string): Record<string, string> {
+export function labelsOf(store: ImageLookup, ref: string): Record<string, string> {
   try {
     return store.get(store.resolveId(ref)).config.config?.Labels ?? {};
   } catch (err) {
