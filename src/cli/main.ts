@@ -10,6 +10,7 @@ import { registerContainerOpsCommands, registerContainerPrune } from './commands
 import { registerExecCommands } from './commands/exec.js';
 import { registerCpCommand } from './commands/cp.js';
 import { registerStatsCommand } from './commands/stats.js';
+import { registerEventsCommand } from './commands/events.js';
 import { registerNetworkCommands } from './commands/networks.js';
 import { registerVolumeCommands } from './commands/volumes.js';
 import { registerRegistryCommands } from './commands/registry.js';
@@ -88,6 +89,7 @@ function buildProgram(cli: Cli): Command {
   registerImageArchiveCommands(program, cli);
   registerBuildCommand(program, cli);
   registerSystemCommands(program, cli);
+  registerEventsCommand(program, cli);
 
   // Management commands: `berth container ls`, `berth image rm`, ... as in docker.
   const container = program.command('container').description('Manage containers');
@@ -114,6 +116,7 @@ function buildProgram(cli: Cli): Command {
 
   const system = program.command('system').description('Manage Berth');
   registerSystemCommands(system, cli);
+  registerEventsCommand(system, cli);
 
   registerNetworkCommands(program, cli);
   registerVolumeCommands(program, cli);

@@ -20,6 +20,7 @@ const ORDER: string[][] = [
   ['lib'],
   ['engine/base'],
   ['engine/store'],
+  ['engine/events'],
   ['engine/runtime', 'engine/volumes', 'engine/network', 'engine/layers', 'engine/progress'],
   ['engine/images'],
   ['engine/distribution', 'engine/containers'],

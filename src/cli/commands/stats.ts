@@ -10,7 +10,8 @@ import { truncateId } from '../base/units.js';
 
 const enc = encodeURIComponent;
 
-async function* jsonLines(body: AsyncIterable<unknown>): AsyncGenerator<unknown> {
+/** The non-empty lines of a streamed body (a JSON document per line), trimmed. */
+export async function* textLines(body: AsyncIterable<unknown>): AsyncGenerator<string> {
   let pending = '';
   for await (const chunk of body) {
     pending += (chunk as Buffer).toString('utf8');
@@ -18,10 +19,14 @@ async function* jsonLines(body: AsyncIterable<unknown>): AsyncGenerator<unknown>
     while ((nl = pending.indexOf('\n')) >= 0) {
       const line = pending.slice(0, nl).trim();
       pending = pending.slice(nl + 1);
-      if (line) yield JSON.parse(line);
+      if (line) yield line;
     }
   }
-  if (pending.trim()) yield JSON.parse(pending);
+  if (pending.trim()) yield pending.trim();
+}
+
+async function* jsonLines(body: AsyncIterable<unknown>): AsyncGenerator<unknown> {
+  for await (const line of textLines(body)) yield JSON.parse(line);
 }
 
 export function registerStatsCommand(program: Command, cli: Cli): void {

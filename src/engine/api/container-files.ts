@@ -90,7 +90,9 @@ async function getContainersExport(ctx: RequestContext): Promise<void> {
 
 async function getContainersTop(ctx: RequestContext): Promise<void> {
   const c = ctx.engine.containers.get(ctx.params.id);
-  sendJson(ctx, 200, await containerTop(c, ctx.query.get('ps_args') || '-ef'));
+  const top = await containerTop(c, ctx.query.get('ps_args') || '-ef');
+  ctx.engine.containers.events.action(c, 'top');
+  sendJson(ctx, 200, top);
 }
 
 async function postCommit(ctx: RequestContext): Promise<void> {

@@ -194,5 +194,6 @@ async function postContainersResize(ctx: RequestContext): Promise<void> {
   const c = ctx.engine.containers.get(ctx.params.id);
   if (!c.state.running || c.state.restarting) throw containerNotRunning(c.id);
   await resizeTerminal(ctx.engine.containers.bundleDir(c.id), c.record.config.Tty, size, () => containerNotRunning(c.id));
+  ctx.engine.containers.events.action(c, 'resize', { height: String(size.height), width: String(size.width) });
   sendJson(ctx, 200, undefined);
 }

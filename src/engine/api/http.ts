@@ -118,9 +118,9 @@ export function queryInt(ctx: RequestContext, name: string): number | undefined 
 
 /**
  * Parses Docker's `filters` query parameter: `{"name":["a"],"label":{"k=v":true}}` (both the list form
- * and the old map form) into name -> values.
+ * and the old map form) into name -> values. A name not `allowed` is refused (`'any'`: all are taken).
  */
-export function queryFilters(ctx: RequestContext, allowed: readonly string[]): Map<string, string[]> {
+export function queryFilters(ctx: RequestContext, allowed: readonly string[] | 'any'): Map<string, string[]> {
   const raw = ctx.query.get('filters');
   const filters = new Map<string, string[]>();
   if (!raw) return filters;
@@ -132,7 +132,7 @@ export function queryFilters(ctx: RequestContext, allowed: readonly string[]): M
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidArgumentError('invalid filter: not an object');
   for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
-    if (!allowed.includes(key)) throw new InvalidArgumentError(`invalid filter '${key}'`);
+    if (allowed !== 'any' && !allowed.includes(key)) throw new InvalidArgumentError(`invalid filter '${key}'`);
     const values = Array.isArray(value) ? value.map(String)
       : typeof value === 'object' && value !== null ? Object.keys(value) : [String(value)];
     filters.set(key, values);

@@ -38,6 +38,7 @@ export async function readContainerPath(
     const source = p.resolved.replace(/\/\.$/, '').replace(/\/+$/, '') || fs.root;
     await send(stat, packPath(source, { name }));
   });
+  engine.containers.events.action(c, 'archive-path');
 }
 
 export interface WriteOptions {
@@ -73,6 +74,7 @@ export async function writeContainerPath(
     }
     await unpackLayer(tar, target, { mode: 'copy', noOverwriteDirNonDir: options.noOverwriteDirNonDir, owner });
   });
+  engine.containers.events.action(c, 'extract-to-dir');
 }
 
 /** The container's mount that holds `containerPath`, if any (the deepest one). */

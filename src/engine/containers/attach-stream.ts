@@ -30,6 +30,7 @@ export interface AttachOptions {
 export async function attachContainer(engine: ContainerServices, c: Container, conn: Duplex, opts: AttachOptions): Promise<SessionEnd> {
   const tty = c.record.config.Tty;
   const framed = opts.framed && !tty;
+  engine.containers.events.action(c, 'attach');
   if (opts.logs) {
     const ac = new AbortController();
     const stop = () => ac.abort();
@@ -52,10 +53,12 @@ export async function attachContainer(engine: ContainerServices, c: Container, c
   }
   const stdinSocket = opts.stdin && c.record.config.OpenStdin
     ? join(engine.containers.bundleDir(c.id), 'attach') : undefined;
-  return runSession({
+  const end = await runSession({
     conn, tty, stdout: opts.stdout, stderr: opts.stderr, logPath: c.record.logPath, offset: run.offset,
     ended: runEnded(c, run.runId, conn), stdinSocket, detachKeys: opts.detachKeys, log: engine.log, framed,
   });
+  if (end === 'detached') engine.containers.events.action(c, 'detach');
+  return end;
 }
 
 /**

@@ -2,7 +2,7 @@
 // config made from the container's (plus Dockerfile-style changes) and one more history entry.
 import type { ContainerServices } from './container-services.js';
 import type { Container } from './container.js';
-import type { ImageReference } from '../../lib/image-reference.js';
+import { familiarString, withDefaultTag, type ImageReference } from '../../lib/image-reference.js';
 import { NotFoundError } from '../../lib/errors.js';
 import { applyChanges } from '../images/config-changes.js';
 import { hostPlatform, type ImageConfig, type ImageRuntimeConfig } from '../images/image-config.js';
@@ -42,6 +42,9 @@ export async function commitContainer(engine: ContainerServices, c: Container, o
   };
   const image = await images.addImage(config, { parent: c.record.image });
   if (options.ref) await images.tag(image.id, options.ref);
+  engine.containers.events.action(c, 'commit', {
+    comment: options.comment ?? '', imageID: image.id, imageRef: options.ref ? familiarString(withDefaultTag(options.ref)) : '',
+  });
   return image.id;
 }
 

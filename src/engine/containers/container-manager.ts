@@ -17,6 +17,8 @@ import type { ContainerStore } from './container-store.js';
 import { stateName } from './container-state.js';
 import { ContainerSupervisor } from './container-supervisor.js';
 import { ContainerTransitions, type TransitionListener } from './container-transitions.js';
+import { ContainerEvents } from './container-events.js';
+import { NO_EVENTS } from '../events/event-types.js';
 import { initialBackoff, signalCancelsRestart } from './lifecycle-rules.js';
 import { labelMatches } from '../../lib/label-filter.js';
 import { releaseMounts, restoreMountRefs } from './mounts.js';
@@ -49,9 +51,13 @@ export class ContainerManager {
   private readonly runner: ContainerRunner;
   private readonly supervisor: ContainerSupervisor;
   private readonly pauser: ContainerPauser;
+  /** Reports container events: every transition, and the actions that are none (attach, exec, top...). */
+  readonly events: ContainerEvents;
 
   private constructor(private readonly ctx: ContainerContext) {
     this.transitions = new ContainerTransitions(ctx.store, this.index, ctx.log, (c) => this.autoRemove(c));
+    this.events = new ContainerEvents(ctx.events ?? NO_EVENTS);
+    this.transitions.onTransition(this.events.transition);
     this.runner = new ContainerRunner(ctx, this.transitions, (ref) => this.index.get(ref));
     this.supervisor = new ContainerSupervisor(ctx, this.runner, this.transitions);
     this.pauser = new ContainerPauser(ctx, this.transitions);
@@ -211,9 +217,11 @@ export class ContainerManager {
     const timeout = opts.timeout ?? c.record.config.StopTimeout ?? 10;
     await this.sendSignalUnlessStopped(c, signal, ref);
     const stopped = await waitWithTimeout((s) => c.whenNotRunning(s), timeout < 0 ? undefined : timeout * 1000);
-    if (stopped) return;
-    await this.sendSignalUnlessStopped(c, SIGKILL, ref);
-    await c.whenNotRunning();
+    if (!stopped) {
+      await this.sendSignalUnlessStopped(c, SIGKILL, ref);
+      await c.whenNotRunning();
+    }
+    this.events.action(c, 'stop');
   }
 
   /** A container that stopped meanwhile is what a stop wants: its ConflictError is no failure. */
@@ -234,6 +242,7 @@ export class ContainerManager {
     } catch (err) {
       if (!(err instanceof NotModifiedError)) throw err;
     }
+    this.events.action(c, 'restart');
   }
 
   // ---- pause / unpause (container-pause.ts) ----
@@ -348,8 +357,11 @@ export class ContainerManager {
   }
 
   /** POST /containers/{id}/update: new limits (live, when it runs) and restart policy, kept in the record. */
-  update(ref: string, body: unknown): Promise<{ Warnings: string[] }> {
-    return updateContainer(this.ctx.runtime, this.ctx.store, this.get(ref), body);
+  async update(ref: string, body: unknown): Promise<{ Warnings: string[] }> {
+    const c = this.get(ref);
+    const result = await updateContainer(this.ctx.runtime, this.ctx.store, c, body);
+    this.events.action(c, 'update');
+    return result;
   }
 
   // ---- daemon stop ----

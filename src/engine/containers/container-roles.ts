@@ -4,6 +4,7 @@ import type { Ulimit } from '../../lib/ulimit.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ImageRecord, UsageCheck } from '../images/image-store.js';
 import type { ContainerNetworkSpec, PreparedNetwork } from '../network/network-manager.js';
+import type { EventPublisher } from '../events/event-types.js';
 import type { VolumeStore } from '../volumes/volume-store.js';
 import { ContainerStore } from './container-store.js';
 import { mountPoints, mountRootfs, unmountRootfs, type RootfsDirs } from './rootfs.js';
@@ -72,6 +73,8 @@ export interface ContainerManagerDeps {
   defaultInit?: boolean;
   /** The daemon's `--default-ulimit`s, by name; a container's own ulimit of the same name wins. */
   defaultUlimits?: Record<string, Ulimit>;
+  /** Where container events go (the engine's event bus); default: nowhere. */
+  events?: EventPublisher;
 }
 
 /** What the manager's modules share: the dependencies plus the store and the bundle paths. */

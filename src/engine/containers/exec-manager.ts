@@ -11,6 +11,7 @@ import { parseExecConfig, type ExecConfig } from './exec-config.js';
 import type { Container } from './container.js';
 import { rootfsDirs } from './rootfs.js';
 import { resolveUser } from './user-lookup.js';
+import { execAction } from './container-events.js';
 
 /** One `docker exec`: created, then started once; kept in memory only, as Docker keeps them. */
 export class ExecInstance {
@@ -66,6 +67,7 @@ export class ExecManager {
     if (c.state.paused) throw new ConflictError(`Container ${ref} is paused, unpause the container before exec`);
     const id = randomBytes(32).toString('hex');
     this.execs.set(id, new ExecInstance(id, c, config));
+    this.deps.containers.events.action(c, execAction('exec_create', config.Cmd), { execID: id });
     return { Id: id };
   }
 
@@ -97,6 +99,7 @@ export class ExecManager {
    */
   async start(e: ExecInstance, consoleSize?: { height: number; width: number }): Promise<void> {
     const c = e.container;
+    this.deps.containers.events.action(c, execAction('exec_start', e.config.Cmd), { execID: e.id });
     try {
       const process = await this.processFor(e, consoleSize);
       const { pid } = await this.runtime.start(c.id, e.id, process, e.config.AttachStdin);
@@ -104,6 +107,7 @@ export class ExecManager {
       e.running = true;
     } catch (err) {
       e.exitCode = 126;
+      this.execDied(e);
       this.forgetLater(e);
       await this.runtime.remove(e.id);
       throw err;
@@ -116,8 +120,13 @@ export class ExecManager {
       },
     ).finally(() => {
       e.running = false;
+      this.execDied(e);
       this.forgetLater(e);
     });
+  }
+
+  private execDied(e: ExecInstance): void {
+    this.deps.containers.events.action(e.container, 'exec_die', { execID: e.id, exitCode: String(e.exitCode) });
   }
 
   /** Removes the exec's files once its output has been read. */

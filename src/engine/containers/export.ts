@@ -11,4 +11,5 @@ import { packPath } from '../layers/archive-pack.js';
  */
 export async function exportContainer(engine: ContainerServices, c: Container, send: (tar: Readable) => Promise<void>): Promise<void> {
   await withContainerFs(engine, c, (fs) => send(packPath(fs.merged, { name: '' })));
+  engine.containers.events.action(c, 'export');
 }

@@ -101,7 +101,7 @@ export class LayerIo {
     const record = await this.store.addImage(this.parseConfig(bytes), { configBytes: bytes });
     const id = digestOf(bytes);
     if (record.id !== id) throw new RegistryContentError(`image registered as ${record.id}, expected ${id}`);
-    for (const ref of refs) await this.store.tag(record.id, ref);
+    for (const ref of refs) await this.store.setReference(record.id, ref);
     return record.id;
   }
 }

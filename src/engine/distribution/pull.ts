@@ -103,6 +103,7 @@ export async function pullImage(engine: RegistryServices, options: PullOptions):
   progress.message(`Digest: ${resolved.digest}`);
   const changed = downloaded > 0 || previous !== imageId;
   progress.message(`Status: ${changed ? 'Downloaded newer image' : 'Image is up to date'} for ${familiarString(ref)}`);
+  engine.images.publishEvent('pull', familiarString(ref));
   return { imageId, digest: resolved.digest, changed };
 }
 

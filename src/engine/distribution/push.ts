@@ -10,7 +10,7 @@ import {
   DOCKER_CONFIG, DOCKER_MANIFEST, OCI_CONFIG, OCI_MANIFEST, type Descriptor,
 } from '../../lib/oci-media-types.js';
 import { NotFoundError } from '../../lib/errors.js';
-import { parseReference, type ImageReference } from '../../lib/image-reference.js';
+import { familiarString, parseReference, type ImageReference } from '../../lib/image-reference.js';
 import type { ImageRecord } from '../images/image-store.js';
 import type { AuthConfig } from './credentials.js';
 import type { Distribution, RegistryServices } from './distribution.js';
@@ -58,6 +58,7 @@ export async function pushImage(engine: RegistryServices, options: PushOptions):
       pushed.push(await pushTag(engine, dist, io, client, image, tag, options));
     }
   }).catch((err) => { throw describePushError(err, options.credentials); });
+  engine.images.publishEvent('push', familiarString(ref));
   return pushed;
 }
 
@@ -101,7 +102,7 @@ async function pushTag(
   options.signal?.throwIfAborted();
   await client.putManifest(tag, manifest.mediaType, bytes);
   const digest = digestOf(bytes);
-  await engine.images.tag(image.id, { domain: client.endpoint.registry, path: client.repository, digest });
+  await engine.images.setReference(image.id, { domain: client.endpoint.registry, path: client.repository, digest });
   progress.message(`${tag}: digest: ${digest} size: ${bytes.length}`);
   progress.aux({ Tag: tag, Digest: digest, Size: bytes.length });
   return { tag, digest, size: bytes.length };

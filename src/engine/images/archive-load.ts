@@ -110,9 +110,10 @@ async function loadOne(engine: ImageServices, dir: string, entry: ArchiveImage, 
     if (old && old !== imageId) {
       say({ stream: `The image ${familiarString(ref)} already exists, renaming the old one with ID ${old} to empty string\n` });
     }
-    await store.tag(imageId, ref);
+    await store.setReference(imageId, ref);
     say({ stream: `Loaded image: ${familiarString(ref)}\n` });
   }
+  store.publishEvent('load', imageId);
   return imageId;
 }
 

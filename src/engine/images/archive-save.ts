@@ -93,6 +93,7 @@ export async function saveImages(engine: ImageServices, targets: SaveTarget[], o
     await writeArchive(engine, targets, layers, pack);
     pack.finalize();
     await piped;
+    for (const id of new Set(targets.map((t) => t.imageId))) store.publishEvent('save', id);
   } finally {
     await rm(spoolDir, { recursive: true, force: true });
   }

@@ -40,13 +40,13 @@ export async function deleteImage(store: ImageStore, name: string, options: { fo
     }
     const ref = withDefaultTag(parseReference(name));
     await store.refs.remove(ref);
-    records.push({ Untagged: familiarString(ref) });
+    untagged(store, records, imageId, ref);
     refs = store.refs.referencesOf(imageId);
     // The last tag of a repository takes that repository's digest references with it.
     if (!ref.digest && !refs.some((r) => !r.digest && repositoryName(r) === repositoryName(ref))) {
       for (const r of refs.filter((r) => r.digest && repositoryName(r) === repositoryName(ref))) {
         await store.refs.remove(r);
-        records.push({ Untagged: familiarString(r) });
+        untagged(store, records, imageId, r);
       }
       refs = store.refs.referencesOf(imageId);
     }
@@ -58,7 +58,7 @@ export async function deleteImage(store: ImageStore, name: string, options: { fo
     if (conflict) throw conflict;
     for (const r of refs) {
       await store.refs.remove(r);
-      records.push({ Untagged: familiarString(r) });
+      untagged(store, records, imageId, r);
     }
   }
 
@@ -74,7 +74,7 @@ export async function deleteImage(store: ImageStore, name: string, options: { fo
 
 /** Deletes the image and its names; with `prune`, then its parents that nothing else holds. */
 async function deleteWithRefs(store: ImageStore, imageId: string, records: DeleteRecord[], force: boolean, prune: boolean): Promise<void> {
-  for (const r of store.refs.referencesOf(imageId)) records.push({ Untagged: familiarString(r) });
+  for (const r of store.refs.referencesOf(imageId)) untagged(store, records, imageId, r);
   const parent = store.get(imageId).parent;
   // Forced past a stopped container: the container keeps its layers until it is removed.
   const removedLayers = await store.deleteImage(imageId, force && store.usage(imageId).length > 0);
@@ -84,6 +84,12 @@ async function deleteWithRefs(store: ImageStore, imageId: string, records: Delet
   // Parents go quietly, never by force: any conflict (a name, a container, another child) keeps them.
   if (checkConflict(store, parent, HARD | SOFT)) return;
   await deleteWithRefs(store, parent, records, false, true);
+}
+
+/** Records an untagged name and reports it (dockerd names the image by its ID in the event). */
+function untagged(store: ImageStore, records: DeleteRecord[], imageId: string, ref: ImageReference): void {
+  records.push({ Untagged: familiarString(ref) });
+  store.publishEvent('untag', imageId);
 }
 
 function checkConflict(store: ImageStore, imageId: string, mask: number): ImageDeleteConflict | undefined {

@@ -49,5 +49,6 @@ export async function importImage(store: ImageStore, options: ImportOptions): Pr
   };
   const image = await store.addImage(config);
   if (options.ref) await store.tag(image.id, options.ref);
+  store.publishEvent('import', image.id);
   return store.get(image.id);
 }

@@ -13,6 +13,8 @@ import { ContentStore } from '../store/content-store.js';
 import { LayerStore, chainIdOf, type LayerInfo, type RegisterOptions } from './layer-store.js';
 import { ReferenceStore } from './reference-store.js';
 import { parseImageConfig, type ImageConfig } from './image-config.js';
+import { NO_EVENTS, type EventPublisher } from '../events/event-types.js';
+import { labelsOf, publishImageEvent, type ImageAction } from './image-events.js';
 
 /** One image as the rest of the engine sees it. */
 export interface ImageRecord {
@@ -93,18 +95,20 @@ export class ImageStore {
     readonly content: ContentStore,
     readonly layerStore: LayerStore,
     readonly refs: ReferenceStore,
+    /** Where image events go (the engine's event bus). */
+    readonly events: EventPublisher,
   ) {
     this.imageMeta = imageRecords(root, log);
     this.retainedDocument = retainedImagesDocument(root, log);
   }
 
   /** Opens the store at `root` (`<data-root>/image`); layers live beside it in `<data-root>/layers`. */
-  static async open(root: string, log: Logger): Promise<ImageStore> {
+  static async open(root: string, log: Logger, events: EventPublisher = NO_EVENTS): Promise<ImageStore> {
     await mkdir(join(root, 'images'), { recursive: true, mode: 0o700 });
     const content = await ContentStore.open(join(root, 'content'));
     const layers = await LayerStore.open(join(dirname(root), 'layers'), log);
     const refs = await ReferenceStore.open(join(root, 'repositories.json'), log);
-    const store = new ImageStore(root, log, content, layers, refs);
+    const store = new ImageStore(root, log, content, layers, refs, events);
     await store.load();
     return store;
   }
@@ -232,10 +236,21 @@ export class ImageStore {
     return this.record(id);
   }
 
-  /** Points a tag at an image (moving the tag if it named another image). */
+  /** Points a tag at an image (moving the tag if it named another image), and reports a `tag` event. */
   async tag(imageId: string, ref: ImageReference): Promise<void> {
+    await this.setReference(imageId, ref);
+    this.publishEvent('tag', imageId, familiarString(withDefaultTag(ref)));
+  }
+
+  /** Points a reference at an image with no event (as pull, push and load name what they bring). */
+  async setReference(imageId: string, ref: ImageReference): Promise<void> {
     if (!this.images.has(imageId)) throw new NotFoundError(`No such image: ${imageId}`);
     await this.refs.add(withDefaultTag(ref), imageId);
+  }
+
+  /** Reports an image event (see image-events.ts): the image's labels and `name` as attributes. */
+  publishEvent(action: ImageAction, id: string, name = id): void {
+    publishImageEvent(this, this.events, action, id, name);
   }
 
   /** Images whose Parent is `imageId`. */
@@ -251,6 +266,7 @@ export class ImageStore {
   async deleteImage(imageId: string, retainLayers: boolean): Promise<string[]> {
     const loaded = this.images.get(imageId);
     if (!loaded) throw new NotFoundError(`No such image: ${imageId}`);
+    const labels = labelsOf(this, imageId);
     await this.refs.forgetImage(imageId);
     if (retainLayers) {
       this.retained.push({ id: imageId, layers: loaded.layers });
@@ -259,6 +275,7 @@ export class ImageStore {
     await this.imageMeta.delete(hexOf(imageId));
     this.images.delete(imageId);
     await this.content.delete(imageId);
+    publishImageEvent(this, this.events, 'delete', imageId, imageId, labels);
     return this.removeUnusedLayers();
   }
 

@@ -24,6 +24,8 @@ import { NetworkViews, type PortSummary } from './network-views.js';
 import { enableForwarding } from './plumbing.js';
 import { PortPublishing } from './port-publishing.js';
 import { PortReservations } from './port-reservations.js';
+import { NO_EVENTS, type EventPublisher } from '../events/event-types.js';
+import { NotFoundError } from '../../lib/errors.js';
 
 /**
  * Networks and the containers on them: bridges, addresses, veths, NAT and published ports, embedded
@@ -48,7 +50,11 @@ export class NetworkManager {
   private readonly containerLife: ContainerNetworking;
   private readonly views = new NetworkViews(this.networks, this.containers);
 
-  private constructor(readonly config: DaemonConfig, readonly log: Logger) {
+  private constructor(
+    readonly config: DaemonConfig, readonly log: Logger,
+    /** Where network events go: create, destroy, connect, disconnect. */
+    private readonly events: EventPublisher,
+  ) {
     this.store = new NetworkStore(join(config.dataRoot, 'network'), log);
     this.dns = new DnsServers(this.dnsNames.resolve, log);
     this.bridges = new Bridges(config, this.networks, this.store);
@@ -67,8 +73,8 @@ export class NetworkManager {
     });
   }
 
-  static async open(config: DaemonConfig, log: Logger): Promise<NetworkManager> {
-    const m = new NetworkManager(config, log);
+  static async open(config: DaemonConfig, log: Logger, events: EventPublisher = NO_EVENTS): Promise<NetworkManager> {
+    const m = new NetworkManager(config, log, events);
     await m.restore();
     return m;
   }
@@ -135,11 +141,15 @@ export class NetworkManager {
   }
 
   async create(opts: CreateNetworkOptions): Promise<{ Id: string; Warning: string }> {
-    return this.queue.run(() => this.networkLife.create(opts));
+    const created = await this.queue.run(() => this.networkLife.create(opts));
+    this.publish('create', this.get(created.Id));
+    return created;
   }
 
   async remove(idOrName: string): Promise<void> {
+    const n = this.get(idOrName);
     await this.queue.run(() => this.networkLife.remove(idOrName));
+    this.publish('destroy', n);
   }
 
   /** Removes unused user-defined networks (optionally only those matching `match`); returns their names. */
@@ -205,24 +215,50 @@ export class NetworkManager {
    */
   async connect(id: string, pid: number): Promise<void> {
     await this.queue.run(() => this.containerLife.connect(id, pid));
+    for (const n of this.containerNetworks(id)) this.publish('connect', this.get(n.id), id);
   }
 
   /** After the container's process exited (or a start failed): frees everything `prepare`/`connect` took. Idempotent. */
   async disconnect(id: string): Promise<void> {
-    await this.queue.run(async () => {
+    const left = await this.queue.run(async () => {
       const c = this.containers.byId(id);
-      if (c) await this.containerLife.release(c);
+      if (!c) return [];
+      const connected = c.pid !== undefined ? this.containerNetworks(id).flatMap((n) => this.networks.find(n.id) ?? []) : [];
+      await this.containerLife.release(c);
+      return connected;
     });
+    for (const n of left) this.publish('disconnect', n, id);
   }
 
   // ---- network connect / disconnect of a container ----
 
   async connectContainer(networkIdOrName: string, containerIdOrName: string, ep?: EndpointConfig): Promise<void> {
     await this.queue.run(() => this.containerLife.connectContainer(networkIdOrName, containerIdOrName, ep));
+    this.publish('connect', this.get(networkIdOrName), this.containers.get(containerIdOrName).id);
   }
 
   async disconnectContainer(networkIdOrName: string, containerIdOrName: string, force = false): Promise<void> {
+    const n = this.get(networkIdOrName);
+    const c = this.containerIdOf(containerIdOrName);
     await this.queue.run(() => this.containerLife.disconnectContainer(networkIdOrName, containerIdOrName, force));
+    if (c) this.publish('disconnect', n, c);
+  }
+
+  /** The ID of a container known to the network side, or undefined (a forced disconnect of a gone one). */
+  private containerIdOf(idOrName: string): string | undefined {
+    try {
+      return this.containers.get(idOrName).id;
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  /** A network event: the network's name and driver, and the container for connect and disconnect. */
+  private publish(action: 'create' | 'destroy' | 'connect' | 'disconnect', n: NetworkRecord, container?: string): void {
+    this.events.publish('network', action, {
+      ID: n.id, Attributes: { ...(container ? { container } : {}), name: n.name, type: n.driver },
+    });
   }
 
   // ---- what inspect and list show ----

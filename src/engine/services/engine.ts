@@ -12,6 +12,7 @@ import { NetworkManager } from '../network/network-manager.js';
 import { ConmonRuntime } from '../runtime/conmon-runtime.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { VolumeStore } from '../volumes/volume-store.js';
+import { EventBus } from '../events/event-bus.js';
 
 /** A part of the daemon that holds resources of this process (timers, sockets, pools) until closed. */
 interface Service {
@@ -24,7 +25,7 @@ interface Service {
  * object; the services themselves take only the narrow parts they use (ContainerServices,
  * RegistryServices, ImageServices, BuildServices, the container manager's roles), never the Engine.
  *
- * Start order: images, volumes, network, the container runtime, containers (which reconcile with what
+ * Start order: the event bus (every service below publishes to it), images, volumes, network, the container runtime, containers (which reconcile with what
  * ran while the daemon was down), exec instances, distribution (its download area emptied), builds.
  */
 export class Engine {
@@ -44,6 +45,8 @@ export class Engine {
     readonly execs: ExecManager,
     readonly distribution: Distribution,
     readonly builds: BuildService,
+    /** Every event of the daemon (GET /events), with its journal under `<data-root>/events`. */
+    readonly events: EventBus,
     /** In start order; closed in reverse. */
     private readonly services: Service[],
   ) {}
@@ -59,18 +62,19 @@ export class Engine {
       return s;
     };
     try {
-      const images = await open(ImageStore.open(join(config.dataRoot, 'image'), log));
-      const volumes = await open(VolumeStore.open(join(config.dataRoot, 'volumes'), log));
-      const network = await open(NetworkManager.open(config, log));
+      const events = await open(EventBus.open(join(config.dataRoot, 'events'), log));
+      const images = await open(ImageStore.open(join(config.dataRoot, 'image'), log, events));
+      const volumes = await open(VolumeStore.open(join(config.dataRoot, 'volumes'), log, events));
+      const network = await open(NetworkManager.open(config, log, events));
       const runtime = new ConmonRuntime({ execRoot: config.execRoot, log });
       const containers = await open(ContainerManager.open({
-        dataRoot: config.dataRoot, execRoot: config.execRoot, log, runtime, images, volumes, network, defaultInit: config.init,
-        defaultUlimits: config.defaultUlimits,
+        dataRoot: config.dataRoot, execRoot: config.execRoot, log, runtime, images, volumes, network, events,
+        defaultInit: config.init, defaultUlimits: config.defaultUlimits,
       }));
       const execs = await open(new ExecManager({ config, log, containers }));
       const distribution = await open(Distribution.open({ config, log, images }));
       const builds = await open(BuildService.open({ config, log }));
-      return new Engine(config, log, images, volumes, network, runtime, containers, execs, distribution, builds, opened);
+      return new Engine(config, log, images, volumes, network, runtime, containers, execs, distribution, builds, events, opened);
     } catch (err) {
       await closeAll(opened, log);
       throw err;

@@ -14,6 +14,7 @@ import { validateVolumeName } from './volume-name.js';
 import { parseLocalOptions } from './local-options.js';
 import { ANONYMOUS_LABEL, pruneFilters, volumeMatcher } from './volume-filters.js';
 import { dirSize } from './dir-size.js';
+import { NO_EVENTS, type EventPublisher } from '../events/event-types.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -71,11 +72,15 @@ export class VolumeStore {
   private readonly removing = new Map<string, Promise<void>>();
   private pruning = false;
 
-  private constructor(readonly root: string, private readonly log: Logger, private readonly records: RecordStore<VolumeRecord>) {}
+  private constructor(
+    readonly root: string, private readonly log: Logger, private readonly records: RecordStore<VolumeRecord>,
+    /** Where volume events (create, destroy) go. */
+    private readonly events: EventPublisher,
+  ) {}
 
-  static async open(root: string, log: Logger): Promise<VolumeStore> {
+  static async open(root: string, log: Logger, events: EventPublisher = NO_EVENTS): Promise<VolumeStore> {
     const records = volumeRecords(root, log);
-    const store = new VolumeStore(root, log, records);
+    const store = new VolumeStore(root, log, records, events);
     await mkdir(root, { recursive: true, mode: 0o701 });
     for (const entry of await readdir(root, { withFileTypes: true })) {
       if (!entry.isDirectory() || !entry.name.startsWith(REMOVING)) continue;
@@ -148,6 +153,7 @@ export class VolumeStore {
     } finally {
       this.removing.delete(name);
     }
+    this.events.publish('volume', 'destroy', { ID: name, Attributes: { driver: record.Driver } });
   }
 
   /**
@@ -268,6 +274,7 @@ export class VolumeStore {
         throw new SystemError(`create ${name}: ${errorMessage(err)}`);
       }
       this.volumes.set(name, record);
+      this.events.publish('volume', 'create', { ID: name, Attributes: { driver: driver } });
       return record;
     })();
     this.creating.set(name, work);

@@ -4,7 +4,7 @@
  * html, urlquery); and the neutral set docker renders table headers with.
  */
 import { TemplateError } from './lexer.js';
-import { isMap, printValue, truth, type JsonMarshaler, type Value } from './values.js';
+import { isMap, printValue, truth, type JsonMarshaler, type RawJson, type Value } from './values.js';
 
 /** Go's json.Marshal with sorted map keys and HTML escaping (used for formatter contexts). */
 function goMarshal(v: Value): string {
@@ -19,6 +19,7 @@ function goMarshal(v: Value): string {
 }
 
 function jsonFunc(v: Value): string {
+  if (isMap(v) && typeof (v as unknown as RawJson).toRawJSON === 'function') return (v as unknown as RawJson).toRawJSON();
   if (isMap(v) && typeof (v as unknown as JsonMarshaler).toGoJSON === 'function') {
     return goMarshal((v as unknown as JsonMarshaler).toGoJSON());
   }

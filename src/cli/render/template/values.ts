@@ -6,6 +6,11 @@ import { formatFloatV } from '../../base/units.js';
 
 export type Value = unknown;
 
+/** Values that are their own JSON text for `{{json .}}` (an event as the daemon sent it). */
+export interface RawJson {
+  toRawJSON(): string;
+}
+
 /** Values that render themselves for `{{json .}}` (docker's formatter contexts). */
 export interface JsonMarshaler {
   toGoJSON(): unknown;
