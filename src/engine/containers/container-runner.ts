@@ -110,6 +110,7 @@ export class ContainerRunner {
       id, bundleDir: this.ctx.bundleDir(id), rootfs, readonlyRootfs: hostConfig.ReadonlyRootfs,
       args: [c.record.path, ...c.record.args], env: runtimeEnv(config, net.hostname, net.env), cwd,
       user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }, hostname: net.hostname,
+      ...(config.Domainname ? { domainname: config.Domainname } : {}),
       terminal: config.Tty, openStdin: config.OpenStdin, mounts, network: net.network,
       // Docker closes stdin when the (first) client's input ends only without a TTY.
       stdinOnce: config.StdinOnce && !config.Tty, consoleSize: consoleSizeOf(hostConfig.ConsoleSize),

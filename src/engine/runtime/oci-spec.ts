@@ -165,6 +165,9 @@ export function buildOciSpec(spec: RuntimeSpec, host: HostFacts): OciSpec {
     result.linux.sysctl = { 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647' };
   }
   applyIsolation(result, spec.isolation ?? {}, spec.id, host.cgroupV2);
+  // runc sets no domain name of its own; Docker sets it as the UTS namespace's sysctl (only a
+  // namespace of the container's own has one to set).
+  if (spec.domainname && result.hostname !== undefined) result.linux.sysctl = { ...result.linux.sysctl, 'kernel.domainname': spec.domainname };
   // Without --ulimit the container inherits conmon's (the daemon's) limits; the container layer
   // refuses a ulimit above the daemon's hard limits, which runc would fail to set (EPERM).
   if (spec.rlimits?.length) result.process.rlimits = renderRlimits(spec.rlimits);

@@ -22,6 +22,8 @@ export interface RuntimeSpec {
   /** Numeric ids resolved by the caller from the image's /etc/passwd and /etc/group. */
   user: { uid: number; gid: number; additionalGids?: number[] };
   hostname: string;
+  /** The NIS domain name of the container's UTS namespace (`--domainname`), when set. */
+  domainname?: string;
   terminal: boolean;
   /** The terminal's initial size (rows, columns), so `stty size` is right from the start. */
   consoleSize?: { height: number; width: number };
