@@ -4,8 +4,9 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError } from '../base/errors.js';
+import { addHealthFlags, healthcheckBody, type HealthFlags } from './health-flags.js';
 
-export interface CreateFlags {
+export interface CreateFlags extends HealthFlags {
   detach?: boolean;
   interactive?: boolean;
   tty?: boolean;
@@ -39,7 +40,7 @@ import { collect } from './flags.js';
 
 /** Declares the flags shared by `run` and `create` on a commander command. */
 export function addCreateFlags(cmd: Command): Command {
-  return cmd
+  return addHealthFlags(cmd)
     .option('-a, --attach <stream>', 'Attach to STDIN, STDOUT or STDERR', collect, [])
     .option('-i, --interactive', 'Keep STDIN open even if not attached')
     .option('-t, --tty', 'Allocate a pseudo-TTY')
@@ -191,6 +192,7 @@ export function buildCreateRequest(image: string, args: string[], flags: CreateF
     ...(Object.keys(exposed).length ? { ExposedPorts: exposed } : {}),
     ...(flags.stopSignal ? { StopSignal: flags.stopSignal } : {}),
     ...(stopTimeout !== undefined ? { StopTimeout: stopTimeout } : {}),
+    ...healthcheckBody(flags),
     HostConfig: {
       Binds: binds.length ? binds : null,
       NetworkMode: flags.network ?? 'default',

@@ -9,6 +9,7 @@ import type { ContainerTransitions } from './container-transitions.js';
 import type { ContainerRecord } from './container-types.js';
 import { initialState } from './container-state.js';
 import { parseCreateBody } from './create-body.js';
+import { checkHealthcheck } from './health-config.js';
 import { entrypointAndArgs, mergeImageConfig } from './image-merge.js';
 import { claimMounts, planMounts, releaseMounts, type ApiMount } from './mounts.js';
 import { validateName } from './names.js';
@@ -21,6 +22,9 @@ export async function createContainer(
   ctx: ContainerContext, index: ContainerIndex, transitions: ContainerTransitions, name: string | undefined, body: unknown,
 ): Promise<{ Id: string; Warnings: string[] }> {
   const req = parseCreateBody(body);
+  const healthcheck = checkHealthcheck(req.config.Healthcheck);
+  if (healthcheck) req.config.Healthcheck = healthcheck;
+  else delete req.config.Healthcheck;
   const wanted = name ? validateName(name) : undefined;
   const image = await ctx.images.resolve(req.config.Image);
   const config = req.config;

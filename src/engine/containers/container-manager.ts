@@ -15,6 +15,7 @@ import type { ContainerStore } from './container-store.js';
 import { stateName } from './container-state.js';
 import { ContainerSupervisor } from './container-supervisor.js';
 import { ContainerTransitions, type TransitionListener } from './container-transitions.js';
+import { HealthMonitor } from './health-monitor.js';
 import { initialBackoff, signalCancelsRestart } from './lifecycle-rules.js';
 import { labelMatches } from '../../lib/label-filter.js';
 import { releaseMounts, restoreMountRefs } from './mounts.js';
@@ -45,11 +46,14 @@ export class ContainerManager {
   private readonly transitions: ContainerTransitions;
   private readonly runner: ContainerRunner;
   private readonly supervisor: ContainerSupervisor;
+  private readonly health: HealthMonitor;
 
   private constructor(private readonly ctx: ContainerContext) {
     this.transitions = new ContainerTransitions(ctx.store, this.index, ctx.log, (c) => this.autoRemove(c));
     this.runner = new ContainerRunner(ctx, this.transitions);
     this.supervisor = new ContainerSupervisor(ctx, this.runner, this.transitions);
+    // Listening before the reconciliation, so containers adopted at daemon start are probed again.
+    this.health = new HealthMonitor(ctx, this.transitions);
   }
 
   /**
@@ -327,6 +331,7 @@ export class ContainerManager {
 
   /** Stops the manager's own work (watchers, timers) at daemon shutdown; containers keep running. */
   async close(): Promise<void> {
+    await this.health.close();
     this.supervisor.close(this.index.all());
   }
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from '../base/log.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
+import type { ProbeRunner } from '../runtime/health-probe.js';
 import type { ImageRecord, UsageCheck } from '../images/image-store.js';
 import type { ContainerNetworkSpec, PreparedNetwork } from '../network/network-manager.js';
 import type { VolumeStore } from '../volumes/volume-store.js';
@@ -67,6 +68,8 @@ export interface ContainerManagerDeps {
   network: ContainerNetworking;
   /** Default: overlayfs (rootfs.ts). */
   rootfs?: ContainerRootfs;
+  /** Runs health-check probes inside containers (the engine's: runc exec). */
+  probes?: ProbeRunner;
 }
 
 /** What the manager's modules share: the dependencies plus the store and the bundle paths. */

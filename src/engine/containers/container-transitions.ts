@@ -16,6 +16,7 @@ import type { ExitDecision, ExitFacts } from './lifecycle-rules.js';
  * - `die`: a run ended (`restarting`: a restart follows); `stop`: a pending restart was cancelled.
  * - `restore`: at daemon start, a process still running was followed again.
  * - `rename`.
+ * - `health_status`: a health check changed State.Health.Status (health-monitor.ts).
  */
 export type Transition =
   | { kind: 'create' }
@@ -26,6 +27,7 @@ export type Transition =
   | { kind: 'stop' }
   | { kind: 'restore' }
   | { kind: 'rename'; oldName: string }
+  | { kind: 'health_status'; status: 'healthy' | 'unhealthy' }
   | { kind: 'destroy' };
 
 export type TransitionListener = (container: Container, transition: Transition) => void;
@@ -166,6 +168,12 @@ export class ContainerTransitions {
     }
     this.index.releaseName(oldName, c.id);
     this.notify(c, { kind: 'rename', oldName });
+  }
+
+  /** A probe's result changed the health status: saved (so a daemon restart keeps it), then told. */
+  async healthChanged(c: Container, status: 'healthy' | 'unhealthy'): Promise<void> {
+    await this.saveOrLog(c, 'health status');
+    this.notify(c, { kind: 'health_status', status });
   }
 
   /** The container's record and files are gone: it leaves the index, and waiters for removal resolve. */

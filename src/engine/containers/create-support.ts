@@ -12,7 +12,7 @@ const NOT_YET = 'not supported by berthd yet';
 export const CONFIG_SUPPORT: Support = {
   Hostname: null, Domainname: null, User: null, AttachStdin: null, AttachStdout: null, AttachStderr: null,
   ExposedPorts: null, Tty: null, OpenStdin: null, StdinOnce: null, Env: null, Cmd: null,
-  Healthcheck: 'health checks are not supported by berthd yet',
+  Healthcheck: null,
   // Windows only: dockerd on Linux ignores it too.
   ArgsEscaped: null,
   Image: null, Volumes: null, WorkingDir: null, Entrypoint: null,
