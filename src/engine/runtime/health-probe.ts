@@ -101,7 +101,9 @@ export class RuncProbeRunner implements ProbeRunner {
         child.once('error', reject);
         child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 255)));
       });
-      await Promise.race([closed, new Promise((r) => setTimeout(r, DRAIN_MS))]);
+      let drain: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise((r) => { drain = setTimeout(r, DRAIN_MS); })]);
+      clearTimeout(drain);
     } catch (err) {
       return { kind: 'failed', message: errorMessage(err) };
     } finally {
