@@ -4,8 +4,9 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError } from '../base/errors.js';
+import { addHealthFlags, healthcheckBody, type HealthFlags } from './health-flags.js';
 
-export interface CreateFlags extends EndpointVolumeFlags, SecurityFlags, NamespaceFlags, ResourceFlags {
+export interface CreateFlags extends EndpointVolumeFlags, SecurityFlags, NamespaceFlags, ResourceFlags, HealthFlags {
   detach?: boolean;
   interactive?: boolean;
   tty?: boolean;
@@ -43,7 +44,7 @@ import { addCreateResourceFlags, resourceFields, type ResourceFlags } from './re
 
 /** Declares the flags shared by `run` and `create` on a commander command. */
 export function addCreateFlags(cmd: Command): Command {
-  return addCreateResourceFlags(addNamespaceFlags(addSecurityFlags(addEndpointVolumeFlags(cmd))))
+  return addHealthFlags(addCreateResourceFlags(addNamespaceFlags(addSecurityFlags(addEndpointVolumeFlags(cmd)))))
     .option('-a, --attach <stream>', 'Attach to STDIN, STDOUT or STDERR', collect, [])
     .option('-i, --interactive', 'Keep STDIN open even if not attached')
     .option('-t, --tty', 'Allocate a pseudo-TTY')
@@ -195,6 +196,7 @@ export function buildCreateRequest(image: string, args: string[], flags: CreateF
     ...(Object.keys(exposed).length ? { ExposedPorts: exposed } : {}),
     ...(flags.stopSignal ? { StopSignal: flags.stopSignal } : {}),
     ...(stopTimeout !== undefined ? { StopTimeout: stopTimeout } : {}),
+    ...healthcheckBody(flags),
     HostConfig: {
       Binds: binds.length ? binds : null,
       NetworkMode: flags.network ?? 'default',

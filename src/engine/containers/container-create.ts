@@ -12,6 +12,7 @@ import type { ContainerTransitions } from './container-transitions.js';
 import type { ContainerRecord } from './container-types.js';
 import { initialState } from './container-state.js';
 import { parseCreateBody } from './create-body.js';
+import { checkHealthcheck } from './health-config.js';
 import { entrypointAndArgs, mergeImageConfig } from './image-merge.js';
 import { claimMounts, planMounts, releaseMounts, type ApiMount } from './mounts.js';
 import { validateName } from './names.js';
@@ -35,6 +36,9 @@ export async function createContainer(
   opts: CreateOptions = {},
 ): Promise<{ Id: string; Warnings: string[] }> {
   const req = parseCreateBody(body);
+  const healthcheck = checkHealthcheck(req.config.Healthcheck);
+  if (healthcheck) req.config.Healthcheck = healthcheck;
+  else delete req.config.Healthcheck;
   const wanted = name ? validateName(name) : undefined;
   checkIsolationOptions(req.hostConfig, req.config, (ref) => index.get(ref));
   const config = req.config;

@@ -20,6 +20,8 @@ const TRANSITION_EVENTS: { [K in Transition['kind']]: (t: Extract<Transition, { 
   'rename': (t) => ['rename', { oldName: t.oldName }],
   'pause': () => ['pause'],
   'unpause': () => ['unpause'],
+  // dockerd names the new status in the action itself: `health_status: healthy`.
+  'health_status': (t) => [`health_status: ${t.status}`],
   'destroy': () => ['destroy'],
 };
 

@@ -4,12 +4,12 @@ import {
   ConflictError, InvalidArgumentError, NotFoundError, NotModifiedError, SystemError, errorMessage,
 } from '../../lib/errors.js';
 import { bestEffort } from '../../lib/best-effort.js';
-import { parseFilterTime } from '../../lib/time-filter.js';
 import { Container } from './container.js';
 import { createContainer, type CreateOptions } from './container-create.js';
 import { updateContainer } from './container-update.js';
 import { ContainerIndex } from './container-index.js';
 import { ContainerPauser } from './container-pause.js';
+import { pruneContainers, type PruneReport } from './container-prune.js';
 import { ContainerReconciler } from './container-reconciler.js';
 import { containerContext, type ContainerContext, type ContainerManagerDeps } from './container-roles.js';
 import { ContainerRunner } from './container-runner.js';
@@ -19,14 +19,13 @@ import { ContainerSupervisor } from './container-supervisor.js';
 import { ContainerTransitions, type TransitionListener } from './container-transitions.js';
 import { ContainerEvents } from './container-events.js';
 import { NO_EVENTS } from '../events/event-types.js';
+import { HealthMonitor } from './health-monitor.js';
 import { initialBackoff, signalCancelsRestart } from './lifecycle-rules.js';
-import { labelMatches } from '../../lib/label-filter.js';
 import { releaseMounts, restoreMountRefs } from './mounts.js';
 import { validateName } from './names.js';
 import { removalRefusal, signalResumes } from './pause-rules.js';
 import { rootfsDirs } from './rootfs.js';
 import { parseSignal, SIGKILL, SIGTERM } from './signals.js';
-import { dirSize } from '../volumes/dir-size.js';
 
 export interface StopOptions {
   /** Seconds to wait after the stop signal before SIGKILL; negative waits forever. */
@@ -53,6 +52,8 @@ export class ContainerManager {
   private readonly pauser: ContainerPauser;
   /** Reports container events: every transition, and the actions that are none (attach, exec, top...). */
   readonly events: ContainerEvents;
+  /** Runs the health checks of running containers (health-monitor.ts). */
+  private readonly health: HealthMonitor;
 
   private constructor(private readonly ctx: ContainerContext) {
     this.transitions = new ContainerTransitions(ctx.store, this.index, ctx.log, (c) => this.autoRemove(c));
@@ -61,6 +62,8 @@ export class ContainerManager {
     this.runner = new ContainerRunner(ctx, this.transitions, (ref) => this.index.get(ref));
     this.supervisor = new ContainerSupervisor(ctx, this.runner, this.transitions);
     this.pauser = new ContainerPauser(ctx, this.transitions);
+    // Listening before the reconciliation, so containers adopted at daemon start are probed again.
+    this.health = new HealthMonitor(ctx, this.transitions);
   }
 
   /**
@@ -304,33 +307,11 @@ export class ContainerManager {
     await bestEffort(this.ctx.log, 'removing unused layers', () => this.ctx.images.removeUnusedLayers());
   }
 
-  /**
-   * POST /containers/prune: removes every container that is not running and matches the filters
-   * (`until`, `label`, `label!`). Returns the IDs and the bytes their writable layers held.
-   */
-  async prune(filters: Map<string, string[]>): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }> {
-    const until = filters.get('until')?.map((v) => parseFilterTime(v));
-    const labels = filters.get('label') ?? [];
-    const notLabels = filters.get('label!') ?? [];
-    const deleted: string[] = [];
-    let reclaimed = 0;
-    for (const c of this.all()) {
-      if (c.state.running || c.state.removing) continue;
-      const created = Date.parse(c.record.created);
-      if (until && !until.every((t) => created < t)) continue;
-      const l = c.record.config.Labels ?? {};
-      if (!labels.every((f) => labelMatches(l, f)) || notLabels.some((f) => labelMatches(l, f))) continue;
-      const size = await dirSize(rootfsDirs(this.ctx.store.dir(c.id)).upper);
-      try {
-        await this.remove(c.id, {});
-      } catch (err) {
-        this.ctx.log.warn(`prune: container ${c.id}: ${errorMessage(err)}`);
-        continue;
-      }
-      deleted.push(c.id);
-      reclaimed += size;
-    }
-    return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
+  /** POST /containers/prune (container-prune.ts). */
+  prune(filters: Map<string, string[]>): Promise<PruneReport> {
+    return pruneContainers(this.all(), filters, {
+      upperDir: (id) => rootfsDirs(this.ctx.store.dir(id)).upper, remove: (id) => this.remove(id, {}), log: this.ctx.log,
+    });
   }
 
   /** POST /containers/{id}/rename. */
@@ -368,6 +349,7 @@ export class ContainerManager {
 
   /** Stops the manager's own work (watchers, timers) at daemon shutdown; containers keep running. */
   async close(): Promise<void> {
+    await this.health.close();
     this.supervisor.close(this.index.all());
   }
 }

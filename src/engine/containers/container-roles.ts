@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Logger } from '../base/log.js';
 import type { Ulimit } from '../../lib/ulimit.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
+import type { ProbeRunner } from '../runtime/health-probe.js';
 import type { ImageRecord, UsageCheck } from '../images/image-store.js';
 import type { ContainerNetworkSpec, PreparedNetwork } from '../network/network-manager.js';
 import type { EventPublisher } from '../events/event-types.js';
@@ -75,6 +76,8 @@ export interface ContainerManagerDeps {
   defaultUlimits?: Record<string, Ulimit>;
   /** Where container events go (the engine's event bus); default: nowhere. */
   events?: EventPublisher;
+  /** Runs health-check probes inside containers (the engine's: runc exec). */
+  probes?: ProbeRunner;
 }
 
 /** What the manager's modules share: the dependencies plus the store and the bundle paths. */

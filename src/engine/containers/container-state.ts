@@ -1,5 +1,6 @@
 import { ZERO_TIME, type ContainerState } from './container-types.js';
 import { humanDuration } from '../../lib/human-duration.js';
+import { healthText, startingHealth } from './health-rules.js';
 
 /** The State a new container starts with. */
 export function initialState(): ContainerState {
@@ -30,6 +31,7 @@ export function statusText(s: ContainerState, now = Date.now()): string {
   if (s.running) {
     if (s.paused) return `Up ${since(s.startedAt)} (Paused)`;
     if (s.restarting) return `Restarting (${s.exitCode}) ${since(s.finishedAt)} ago`;
+    if (s.health) return `Up ${since(s.startedAt)} (${healthText(s.health)})`;
     return `Up ${since(s.startedAt)}`;
   }
   if (s.removing) return 'Removal In Progress';
@@ -39,12 +41,13 @@ export function statusText(s: ContainerState, now = Date.now()): string {
   return `Exited (${s.exitCode}) ${since(s.finishedAt)} ago`;
 }
 
-/** The process runs: Docker's SetRunning. */
+/** The process runs: Docker's SetRunning; a health check starts over ("starting", log kept). */
 export function setRunning(s: ContainerState, pid: number, startedAt: Date): void {
   Object.assign(s, {
     running: true, paused: false, restarting: false, oomKilled: false, dead: false, pid, exitCode: 0, error: '',
     startedAt: startedAt.toISOString(),
   });
+  if (s.health) s.health = startingHealth(s.health);
 }
 
 /** The process ended and will not be restarted: Docker's SetStopped. */
@@ -53,6 +56,7 @@ export function setStopped(s: ContainerState, exit: { exitCode: number; finished
     running: false, paused: false, restarting: false, pid: 0, exitCode: exit.exitCode, oomKilled: exit.oomKilled,
     finishedAt: exit.finishedAt.toISOString(),
   });
+  stopHealth(s);
 }
 
 /** The process ended and a restart is scheduled: Docker's SetRestarting (still counts as running). */
@@ -61,4 +65,10 @@ export function setRestarting(s: ContainerState, exit: { exitCode: number; finis
     running: true, paused: false, restarting: true, pid: 0, exitCode: exit.exitCode, oomKilled: exit.oomKilled,
     finishedAt: exit.finishedAt.toISOString(),
   });
+  stopHealth(s);
+}
+
+/** No process to probe: the health status reads "unhealthy", as dockerd's stopped monitor leaves it. */
+function stopHealth(s: ContainerState): void {
+  if (s.health) s.health = { ...s.health, Status: 'unhealthy' };
 }

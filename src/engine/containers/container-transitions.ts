@@ -17,6 +17,7 @@ import type { ExitDecision, ExitFacts } from './lifecycle-rules.js';
  * - `pause`, `unpause`: the processes were frozen, thawed (also the thaw after a kill of a paused one).
  * - `restore`: at daemon start, a process still running was followed again.
  * - `rename`.
+ * - `health_status`: a health check changed State.Health.Status (health-monitor.ts).
  */
 export type Transition =
   | { kind: 'create' }
@@ -29,6 +30,7 @@ export type Transition =
   | { kind: 'unpause' }
   | { kind: 'restore' }
   | { kind: 'rename'; oldName: string }
+  | { kind: 'health_status'; status: 'healthy' | 'unhealthy' }
   | { kind: 'destroy' };
 
 export type TransitionListener = (container: Container, transition: Transition) => void;
@@ -183,6 +185,12 @@ export class ContainerTransitions {
     }
     this.index.releaseName(oldName, c.id);
     this.notify(c, { kind: 'rename', oldName });
+  }
+
+  /** A probe's result changed the health status: saved (so a daemon restart keeps it), then told. */
+  async healthChanged(c: Container, status: 'healthy' | 'unhealthy'): Promise<void> {
+    await this.saveOrLog(c, 'health status');
+    this.notify(c, { kind: 'health_status', status });
   }
 
   /** The container's record and files are gone: it leaves the index, and waiters for removal resolve. */

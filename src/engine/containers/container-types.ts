@@ -1,5 +1,6 @@
 // The shapes a container is made of: Docker's Config and HostConfig as the API sends them, and the
 // record the engine keeps per container (one JSON file, also the in-memory state).
+import type { HealthConfig } from '../images/image-config.js';
 import type { MountPoint } from './mount-point.js';
 
 /** Docker's container Config (`docker inspect` .Config). Fields the API may omit are optional. */
@@ -16,7 +17,7 @@ export interface ContainerConfig {
   StdinOnce: boolean;
   Env: string[] | null;
   Cmd: string[] | null;
-  Healthcheck?: unknown;
+  Healthcheck?: HealthConfig;
   ArgsEscaped?: boolean;
   Image: string;
   Volumes: Record<string, Record<string, never>> | null;
@@ -79,6 +80,24 @@ export interface ContainerState {
   error: string;
   startedAt: string;
   finishedAt: string;
+  /** Docker's State.Health: set at the first start of a container with a health check (health-rules.ts). */
+  health?: HealthState;
+}
+
+/** One probe's result in State.Health.Log. */
+export interface HealthLogEntry {
+  Start: string;
+  End: string;
+  ExitCode: number;
+  Output: string;
+}
+
+/** Docker's State.Health, as `docker inspect` shows it and the record keeps it. */
+export interface HealthState {
+  Status: 'starting' | 'healthy' | 'unhealthy';
+  FailingStreak: number;
+  /** The last five results, oldest first. */
+  Log: HealthLogEntry[];
 }
 
 /** Where the engine's networking put a started container's /etc files (for inspect). */

@@ -18,6 +18,7 @@ export function inspectJson(engine: ContainerServices, c: Container, withSize = 
     State: {
       Status: stateName(s), Running: s.running, Paused: s.paused, Restarting: s.restarting, OOMKilled: s.oomKilled,
       Dead: s.dead, Pid: s.pid, ExitCode: s.exitCode, Error: s.error, StartedAt: s.startedAt, FinishedAt: s.finishedAt,
+      ...(s.health ? { Health: s.health } : {}),
     },
     Image: r.image,
     ResolvConfPath: r.etcPaths?.resolvConf ?? '',

@@ -11,7 +11,7 @@ type Support = Record<string, string | null>;
 export const CONFIG_SUPPORT: Support = {
   Hostname: null, Domainname: null, User: null, AttachStdin: null, AttachStdout: null, AttachStderr: null,
   ExposedPorts: null, Tty: null, OpenStdin: null, StdinOnce: null, Env: null, Cmd: null,
-  Healthcheck: 'health checks are not supported by berthd yet',
+  Healthcheck: null,
   // Windows only: dockerd on Linux ignores it too.
   ArgsEscaped: null,
   Image: null, Volumes: null, WorkingDir: null, Entrypoint: null,
@@ -74,20 +74,8 @@ const UNSET_VALUES: Record<string, unknown[]> = {
 /** Fields whose empty list is a request of its own: `--security-opt systempaths=unconfined` sends []. */
 const EMPTY_IS_SET = new Set(['MaskedPaths', 'ReadonlyPaths']);
 
-/**
- * Values that ask for nothing berthd lacks: `--no-healthcheck` sends Healthcheck {Test: ["NONE"]},
- * which turns the image's health check off; berthd runs none anyway, and the record keeps it for inspect.
- */
-const NOTHING_ASKED: Record<string, (value: unknown) => boolean> = {
-  Healthcheck: (v) => {
-    const { Test, ...rest } = v as { Test?: unknown };
-    return Array.isArray(Test) && Test.length === 1 && Test[0] === 'NONE' && Object.values(rest).every((x) => !x);
-  },
-};
-
 export function isSet(field: string, value: unknown): boolean {
   if (value === undefined || value === null) return false;
-  if (NOTHING_ASKED[field]?.(value)) return false;
   if (EMPTY_IS_SET.has(field)) return true;
   if (value === '' || value === 0 || value === false) return false;
   if (Array.isArray(value) && value.length === 0) return false;

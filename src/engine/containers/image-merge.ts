@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../../lib/errors.js';
 import type { ImageRuntimeConfig } from '../images/image-config.js';
 import type { ContainerConfig } from './container-types.js';
+import { mergeHealthcheck } from './health-config.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -32,6 +33,8 @@ export function mergeImageConfig(config: ContainerConfig, image: ImageRuntimeCon
   if (!config.WorkingDir) config.WorkingDir = img.WorkingDir ?? '';
   if (img.Volumes && Object.keys(img.Volumes).length) config.Volumes = { ...img.Volumes, ...(config.Volumes ?? {}) };
   if (!config.StopSignal && img.StopSignal) config.StopSignal = img.StopSignal;
+  const healthcheck = mergeHealthcheck(config.Healthcheck, img.Healthcheck);
+  if (healthcheck) config.Healthcheck = healthcheck;
   if (config.Entrypoint && config.Entrypoint.length === 1 && config.Entrypoint[0] === '') config.Entrypoint = null;
   if ((!config.Entrypoint || config.Entrypoint.length === 0) && (!config.Cmd || config.Cmd.length === 0)) {
     throw new InvalidArgumentError('No command specified');

@@ -3,6 +3,7 @@ import { InvalidArgumentError } from '../../lib/errors.js';
 import { labelMatches } from '../../lib/label-filter.js';
 import type { Container } from './container.js';
 import { stateName } from './container-state.js';
+import { healthFilterValue } from './health-rules.js';
 
 /** The filters `docker ps` accepts. */
 export const LIST_FILTERS = [
@@ -61,7 +62,7 @@ export function selectContainers(engine: ContainerServices, containers: Containe
     if (exited.length && (state !== 'exited' || !exited.includes(r.state.exitCode))) continue;
     if (f.has('label') && !f.get('label')!.every((l) => labelMatches(r.config.Labels ?? {}, l))) continue;
     if (f.has('ancestor') && !ancestors.has(r.image) && !f.get('ancestor')!.includes(r.config.Image)) continue;
-    if (f.has('health') && !f.get('health')!.includes('none')) continue;
+    if (f.has('health') && !f.get('health')!.includes(healthFilterValue(r.state.health))) continue;
     if (f.has('is-task') && f.get('is-task')!.includes('true')) continue;
     if (f.has('volume') && !f.get('volume')!.some((v) => r.mounts.some((m) => m.Name === v || m.Destination === v || m.Source === v))) continue;
     if (f.has('network') && !networkMatches(engine, c, f.get('network')!)) continue;

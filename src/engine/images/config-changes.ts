@@ -2,6 +2,7 @@
 // `docker commit -c`. Only the instructions that change metadata are allowed, with Docker's messages.
 import { posix } from 'node:path';
 import { InvalidArgumentError } from '../../lib/errors.js';
+import { parseGoDuration } from '../../lib/go-duration.js';
 import type { HealthConfig, ImageRuntimeConfig } from './image-config.js';
 
 const ALLOWED = new Set(['cmd', 'entrypoint', 'healthcheck', 'env', 'expose', 'label', 'onbuild', 'stopsignal', 'user', 'volume', 'workdir']);
@@ -272,17 +273,17 @@ function healthcheck(rest: string): HealthConfig {
   return health;
 }
 
-const UNITS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-
-/** Go's duration syntax (`30s`, `1m30s`, `500ms`) into nanoseconds. */
+/**
+ * A HEALTHCHECK duration flag (`--interval=30s`) in nanoseconds, as the builder's parseOptInterval:
+ * Go's syntax; 0 means the default; anything else under 1ms is refused.
+ */
 export function parseDuration(flag: string, text: string): number {
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
-  let total = 0;
-  let pos = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    total += Number(m[1]) * UNITS[m[2]];
-    pos = re.lastIndex;
+  let ns: number;
+  try {
+    ns = text === '' ? 0 : parseGoDuration(text);
+  } catch {
+    throw new InvalidArgumentError(`time: invalid duration "${text}" for --${flag}`);
   }
-  if (text === '' || pos !== text.length) throw new InvalidArgumentError(`time: invalid duration "${text}" for --${flag}`);
-  return Math.round(total);
+  if (ns !== 0 && ns < 1e6) throw new InvalidArgumentError(`Interval "${flag}" cannot be less than 1ms`);
+  return ns;
 }

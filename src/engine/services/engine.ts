@@ -10,6 +10,7 @@ import { Distribution } from '../distribution/distribution.js';
 import { ImageStore } from '../images/image-store.js';
 import { NetworkManager } from '../network/network-manager.js';
 import { ConmonRuntime } from '../runtime/conmon-runtime.js';
+import { RuncProbeRunner } from '../runtime/health-probe.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { VolumeStore } from '../volumes/volume-store.js';
 import { EventBus } from '../events/event-bus.js';
@@ -70,6 +71,7 @@ export class Engine {
       const containers = await open(ContainerManager.open({
         dataRoot: config.dataRoot, execRoot: config.execRoot, log, runtime, images, volumes, network, events,
         defaultInit: config.init, defaultUlimits: config.defaultUlimits,
+        probes: new RuncProbeRunner({ execRoot: config.execRoot, log }),
       }));
       const execs = await open(new ExecManager({ config, log, containers }));
       const distribution = await open(Distribution.open({ config, log, images }));
