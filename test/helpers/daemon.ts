@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { request } from 'node:http';
 import { promisify } from 'node:util';
+import assert from 'node:assert/strict';
 
 const execFileAsync = promisify(execFile);
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -122,6 +123,25 @@ export class TestDaemon {
   /** Runs the real docker CLI against this daemon. */
   docker(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
     return run(DOCKER, ['-H', this.host, ...args], options);
+  }
+
+  /** Runs the docker CLI against this daemon and asserts it succeeded; resolves with its stdout. */
+  async ok(args: string[]): Promise<string> {
+    const r = await this.docker(args);
+    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  /**
+   * Runs the docker CLI against this daemon and asserts it failed (with exit code `code` when given:
+   * 1 for a daemon's refusal, 125 for `run`/`create`) and that its stderr has `message`.
+   */
+  async refused(args: string[], message: string | RegExp, code?: number): Promise<void> {
+    const r = await this.docker(args);
+    if (code === undefined) assert.notEqual(r.code, 0, `docker ${args.join(' ')} should fail: ${r.stdout}`);
+    else assert.equal(r.code, code, `docker ${args.join(' ')} should fail with ${code}: ${r.stdout}${r.stderr}`);
+    if (typeof message === 'string') assert.ok(r.stderr.includes(message), `docker ${args.join(' ')}: ${r.stderr}`);
+    else assert.match(r.stderr, message);
   }
 
   /** Runs berth against this daemon. */

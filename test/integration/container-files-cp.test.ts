@@ -23,12 +23,6 @@ after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-async function ok(args: string[]): Promise<string> {
-  const r = await daemon.docker(args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
 function api(method: string, path: string, body?: Buffer): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ socketPath: daemon.socket, method, path }, (res) => {
@@ -52,51 +46,51 @@ async function tarOf(entries: { name: string; body: string }[]): Promise<Buffer>
 
 test('docker cp copies a host file into a running container, which reads it, and back out', async () => {
   await writeFile(join(work, 'greeting'), 'hello from the host\n');
-  await ok(['run', '-d', '--network', 'none', '--name', 'reader', 'busybox', 'sh', '-c',
+  await daemon.ok(['run', '-d', '--network', 'none', '--name', 'reader', 'busybox', 'sh', '-c',
     'while [ ! -f /tmp/greeting ]; do sleep 0.1; done; cat /tmp/greeting']);
-  await ok(['cp', join(work, 'greeting'), 'reader:/tmp/']);
-  assert.equal((await ok(['wait', 'reader'])).trim(), '0');
-  assert.equal(await ok(['logs', 'reader']), 'hello from the host\n');
-  await ok(['cp', 'reader:/tmp/greeting', join(work, 'back')]);
+  await daemon.ok(['cp', join(work, 'greeting'), 'reader:/tmp/']);
+  assert.equal((await daemon.ok(['wait', 'reader'])).trim(), '0');
+  assert.equal(await daemon.ok(['logs', 'reader']), 'hello from the host\n');
+  await daemon.ok(['cp', 'reader:/tmp/greeting', join(work, 'back')]);
   assert.equal(await readFile(join(work, 'back'), 'utf8'), 'hello from the host\n');
-  await ok(['rm', 'reader']);
+  await daemon.ok(['rm', 'reader']);
 });
 
 test('docker cp into a running container\'s volume writes into the volume', async () => {
   await writeFile(join(work, 'shared'), 'in the volume\n');
-  await ok(['run', '-d', '--network', 'none', '--name', 'withvol', '-v', 'cpvol:/data', 'busybox', 'sleep', '600']);
-  await ok(['cp', join(work, 'shared'), 'withvol:/data/shared']);
-  assert.equal(await ok(['run', '--rm', '--network', 'none', '-v', 'cpvol:/data', 'busybox', 'cat', '/data/shared']), 'in the volume\n');
-  await ok(['rm', '-f', '-v', 'withvol']);
-  await ok(['volume', 'rm', 'cpvol']);
+  await daemon.ok(['run', '-d', '--network', 'none', '--name', 'withvol', '-v', 'cpvol:/data', 'busybox', 'sleep', '600']);
+  await daemon.ok(['cp', join(work, 'shared'), 'withvol:/data/shared']);
+  assert.equal(await daemon.ok(['run', '--rm', '--network', 'none', '-v', 'cpvol:/data', 'busybox', 'cat', '/data/shared']), 'in the volume\n');
+  await daemon.ok(['rm', '-f', '-v', 'withvol']);
+  await daemon.ok(['volume', 'rm', 'cpvol']);
 });
 
 test('docker cp copies a file and a directory out of a container', async () => {
-  await ok(['create', '--network', 'none', '--name', 'src', 'busybox', 'true']);
-  const streamed = await ok(['cp', 'src:/etc/passwd', '-']);
+  await daemon.ok(['create', '--network', 'none', '--name', 'src', 'busybox', 'true']);
+  const streamed = await daemon.ok(['cp', 'src:/etc/passwd', '-']);
   assert.match(streamed, /^passwd\0/, 'a tar whose entry is named after the file');
   assert.ok(streamed.includes(BUSYBOX_PASSWD));
-  await ok(['cp', 'src:/etc', join(work, 'etc-copy')]);
+  await daemon.ok(['cp', 'src:/etc', join(work, 'etc-copy')]);
   assert.deepEqual((await readdir(join(work, 'etc-copy'))).sort(), ['group', 'passwd']);
   assert.equal(await readFile(join(work, 'etc-copy', 'passwd'), 'utf8'), BUSYBOX_PASSWD);
   const missing = await daemon.docker(['cp', 'src:/nothing/here', join(work, 'none')]);
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /Could not find the file \/nothing\/here in container src/);
-  await ok(['rm', 'src']);
+  await daemon.ok(['rm', 'src']);
 });
 
 test('docker cp into a stopped container: the file is there when it starts', async () => {
   await writeFile(join(work, 'config.txt'), 'copied while stopped\n');
-  await ok(['create', '--network', 'none', '--name', 'later', 'busybox', 'cat', '/etc/config.txt']);
-  await ok(['cp', join(work, 'config.txt'), 'later:/etc/config.txt']);
-  assert.equal(await ok(['start', '-a', 'later']), 'copied while stopped\n');
+  await daemon.ok(['create', '--network', 'none', '--name', 'later', 'busybox', 'cat', '/etc/config.txt']);
+  await daemon.ok(['cp', join(work, 'config.txt'), 'later:/etc/config.txt']);
+  assert.equal(await daemon.ok(['start', '-a', 'later']), 'copied while stopped\n');
   const dir = join(work, 'tree');
   await mkdir(join(dir, 'sub'), { recursive: true });
   await writeFile(join(dir, 'sub', 'leaf'), 'leaf\n');
-  await ok(['cp', dir, 'later:/opt']);
-  const out = await ok(['cp', 'later:/opt/sub/leaf', '-']);
+  await daemon.ok(['cp', dir, 'later:/opt']);
+  const out = await daemon.ok(['cp', 'later:/opt/sub/leaf', '-']);
   assert.ok(out.includes('leaf\n'));
-  await ok(['rm', 'later']);
+  await daemon.ok(['rm', 'later']);
 });
 
 test('docker cp stays inside the container: .. and symlinks pointing out resolve within its root', async () => {
@@ -105,11 +99,11 @@ test('docker cp stays inside the container: .. and symlinks pointing out resolve
   await writeFile(canary, 'host canary\n');
   try {
     // /out -> /../../../../<hostDir> and /etcout -> /../../../../etc: absolute links that climb.
-    await ok(['run', '--network', 'none', '--name', 'tricky', 'busybox', 'sh', '-c',
+    await daemon.ok(['run', '--network', 'none', '--name', 'tricky', 'busybox', 'sh', '-c',
       `ln -s /../../../..${hostDir} /out && ln -s /../../../../etc /etcout`]);
-    const climbing = await ok(['cp', 'tricky:../../etc/passwd', '-']);
+    const climbing = await daemon.ok(['cp', 'tricky:../../etc/passwd', '-']);
     assert.ok(climbing.includes(BUSYBOX_PASSWD), 'the container\'s /etc/passwd, not the host\'s');
-    const viaLink = await ok(['cp', 'tricky:/etcout/passwd', '-']);
+    const viaLink = await daemon.ok(['cp', 'tricky:/etcout/passwd', '-']);
     assert.ok(viaLink.includes(BUSYBOX_PASSWD));
     const readOut = await daemon.docker(['cp', 'tricky:/out/canary', '-']);
     assert.notEqual(readOut.code, 0);
@@ -119,8 +113,8 @@ test('docker cp stays inside the container: .. and symlinks pointing out resolve
     assert.notEqual(writeOut.code, 0);
     assert.match(writeOut.stderr, /Could not find the file \/out in container tricky/);
     // Through a link to a directory that exists inside: the write lands in the container's /etc.
-    await ok(['cp', join(work, 'canary'), 'tricky:/etcout/']);
-    assert.ok((await ok(['cp', 'tricky:/etc/canary', '-'])).includes('overwritten\n'));
+    await daemon.ok(['cp', join(work, 'canary'), 'tricky:/etcout/']);
+    assert.ok((await daemon.ok(['cp', 'tricky:/etc/canary', '-'])).includes('overwritten\n'));
     assert.equal(await readFile(canary, 'utf8'), 'host canary\n');
     assert.deepEqual(await readdir(hostDir), ['canary']);
 
@@ -143,7 +137,7 @@ test('docker cp stays inside the container: .. and symlinks pointing out resolve
 });
 
 test('HEAD archive answers the path stat Docker\'s CLI decodes', async () => {
-  await ok(['create', '--network', 'none', '--name', 'statme', 'busybox', 'true']);
+  await daemon.ok(['create', '--network', 'none', '--name', 'statme', 'busybox', 'true']);
   const decode = (h: string | string[] | undefined) => JSON.parse(Buffer.from(String(h), 'base64').toString());
   const dir = await api('HEAD', '/containers/statme/archive?path=/etc/');
   assert.equal(dir.status, 200);
@@ -155,5 +149,5 @@ test('HEAD archive answers the path stat Docker\'s CLI decodes', async () => {
   assert.equal(link.mode & 2 ** 27, 2 ** 27, 'Go\'s os.ModeSymlink');
   const none = await api('HEAD', '/containers/statme/archive?path=/nope');
   assert.equal(none.status, 404);
-  await ok(['rm', 'statme']);
+  await daemon.ok(['rm', 'statme']);
 });

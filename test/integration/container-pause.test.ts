@@ -14,43 +14,34 @@ before(async () => {
 });
 after(async () => { await daemon.stop(); });
 
-async function ok(args: string[]): Promise<string> {
-  const r = await daemon.docker(args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-async function refused(args: string[], message: RegExp): Promise<void> {
-  const r = await daemon.docker(args);
-  assert.equal(r.code, 1, `docker ${args.join(' ')} should fail: ${r.stdout}`);
-  assert.match(r.stderr, message);
-}
+/** The docker CLI fails (the daemon's refusal: exit 1) with `message` on stderr. */
+const refused = (args: string[], message: string | RegExp): Promise<void> => daemon.refused(args, message, 1);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const COUNTER = 'i=0; while true; do i=$((i+1)); echo $i; sleep 0.1; done';
 
 /** The numbers the counter has written so far, checked to be 1, 2, 3... without a gap. */
 async function counted(name: string): Promise<number> {
-  const numbers = (await ok(['logs', name])).split('\n').filter(Boolean).map(Number);
+  const numbers = (await daemon.ok(['logs', name])).split('\n').filter(Boolean).map(Number);
   assert.deepEqual(numbers, numbers.map((_, i) => i + 1), 'every number, in order');
   return numbers.length;
 }
 
 test('pause freezes a counter loop and unpause resumes it; ps, inspect and info show the Paused state', async () => {
-  const id = (await ok(['run', '-d', '--name', 'counter', 'busybox', 'sh', '-c', COUNTER])).trim();
+  const id = (await daemon.ok(['run', '-d', '--name', 'counter', 'busybox', 'sh', '-c', COUNTER])).trim();
   await sleep(500);
-  assert.equal(await ok(['pause', 'counter']), 'counter\n');
+  assert.equal(await daemon.ok(['pause', 'counter']), 'counter\n');
   await sleep(200); // output already in the pipe reaches the log
   const frozenAt = await counted('counter');
   assert.ok(frozenAt >= 2, `the counter ran before the pause (${frozenAt})`);
   await sleep(1000);
   assert.equal(await counted('counter'), frozenAt, 'no number is written while paused');
 
-  assert.equal(await ok(['inspect', '-f', '{{.State.Status}} {{.State.Running}} {{.State.Paused}}', 'counter']), 'paused true true\n');
-  assert.match(await ok(['ps', '--filter', 'name=counter', '--format', '{{.Status}}|{{.State}}']), /^Up \d+ seconds? \(Paused\)\|paused\n$/);
-  assert.equal(await ok(['ps', '-a', '--filter', 'status=paused', '--format', '{{.Names}}']), 'counter\n');
-  assert.equal(await ok(['ps', '-a', '--filter', 'status=running', '--format', '{{.Names}}']), '');
-  assert.equal(await ok(['info', '--format', '{{.ContainersPaused}} {{.ContainersRunning}}']), '1 0\n');
+  assert.equal(await daemon.ok(['inspect', '-f', '{{.State.Status}} {{.State.Running}} {{.State.Paused}}', 'counter']), 'paused true true\n');
+  assert.match(await daemon.ok(['ps', '--filter', 'name=counter', '--format', '{{.Status}}|{{.State}}']), /^Up \d+ seconds? \(Paused\)\|paused\n$/);
+  assert.equal(await daemon.ok(['ps', '-a', '--filter', 'status=paused', '--format', '{{.Names}}']), 'counter\n');
+  assert.equal(await daemon.ok(['ps', '-a', '--filter', 'status=running', '--format', '{{.Names}}']), '');
+  assert.equal(await daemon.ok(['info', '--format', '{{.ContainersPaused}} {{.ContainersRunning}}']), '1 0\n');
 
   // What a paused container refuses, in dockerd's words.
   await refused(['pause', 'counter'], new RegExp(`Error response from daemon: Container ${id} is already paused`));
@@ -61,72 +52,72 @@ test('pause freezes a counter loop and unpause resumes it; ps, inspect and info 
   assert.equal(attach.status, 409);
   assert.match(attach.body, /container counter is paused, unpause the container before attach/);
 
-  assert.equal(await ok(['unpause', 'counter']), 'counter\n');
+  assert.equal(await daemon.ok(['unpause', 'counter']), 'counter\n');
   await sleep(700);
   assert.ok(await counted('counter') > frozenAt + 2, 'the counter goes on after unpause');
-  assert.equal(await ok(['inspect', '-f', '{{.State.Status}} {{.State.Paused}}', 'counter']), 'running false\n');
-  assert.equal(await ok(['info', '--format', '{{.ContainersPaused}} {{.ContainersRunning}}']), '0 1\n');
+  assert.equal(await daemon.ok(['inspect', '-f', '{{.State.Status}} {{.State.Paused}}', 'counter']), 'running false\n');
+  assert.equal(await daemon.ok(['info', '--format', '{{.ContainersPaused}} {{.ContainersRunning}}']), '0 1\n');
   await refused(['unpause', 'counter'], new RegExp(`Error response from daemon: Container ${id} is not paused`));
   const status = await daemon.api('POST', '/containers/counter/unpause');
   assert.equal(status.status, 500, 'dockerd answers 500 for unpausing a running container');
-  await ok(['rm', '-f', 'counter']);
+  await daemon.ok(['rm', '-f', 'counter']);
 });
 
 test('a stopped or unknown container cannot be paused or unpaused', async () => {
-  const id = (await ok(['create', '--name', 'idle', 'busybox', 'true'])).trim();
+  const id = (await daemon.ok(['create', '--name', 'idle', 'busybox', 'true'])).trim();
   const pause = await daemon.api('POST', '/containers/idle/pause');
   assert.deepEqual([pause.status, JSON.parse(pause.body)], [409, { message: `Container ${id} is not running` }]);
   const unpause = await daemon.api('POST', '/containers/idle/unpause');
   assert.deepEqual([unpause.status, JSON.parse(unpause.body)], [500, { message: `Container ${id} is not paused` }]);
   const missing = await daemon.api('POST', '/containers/nothing/pause');
   assert.deepEqual([missing.status, JSON.parse(missing.body)], [404, { message: 'No such container: nothing' }]);
-  await ok(['rm', 'idle']);
+  await daemon.ok(['rm', 'idle']);
 });
 
 test('docker stop of a paused container thaws it: it hears its stop signal and ends Exited', async () => {
-  await ok(['run', '-d', '--name', 'trapper', 'busybox', 'sh', '-c', 'trap "exit 7" TERM; while true; do sleep 0.1; done']);
-  await ok(['pause', 'trapper']);
+  await daemon.ok(['run', '-d', '--name', 'trapper', 'busybox', 'sh', '-c', 'trap "exit 7" TERM; while true; do sleep 0.1; done']);
+  await daemon.ok(['pause', 'trapper']);
   const started = Date.now();
-  assert.equal(await ok(['stop', '-t', '10', 'trapper']), 'trapper\n');
+  assert.equal(await daemon.ok(['stop', '-t', '10', 'trapper']), 'trapper\n');
   assert.ok(Date.now() - started < 5000, 'the stop signal was heard, no SIGKILL was needed');
-  assert.equal(await ok(['inspect', '-f', '{{.State.Status}} {{.State.Paused}} {{.State.ExitCode}}', 'trapper']), 'exited false 7\n');
-  assert.match(await ok(['ps', '-a', '--filter', 'name=trapper', '--format', '{{.Status}}']), /^Exited \(7\) /);
+  assert.equal(await daemon.ok(['inspect', '-f', '{{.State.Status}} {{.State.Paused}} {{.State.ExitCode}}', 'trapper']), 'exited false 7\n');
+  assert.match(await daemon.ok(['ps', '-a', '--filter', 'name=trapper', '--format', '{{.Status}}']), /^Exited \(7\) /);
 
   // A process that ignores SIGTERM (sh as PID 1) is killed once the timeout passes.
-  await ok(['run', '-d', '--name', 'deaf', 'busybox', 'sh', '-c', COUNTER]);
-  await ok(['pause', 'deaf']);
-  await ok(['stop', '-t', '1', 'deaf']);
-  assert.equal(await ok(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'deaf']), 'exited 137\n');
-  await ok(['rm', 'trapper', 'deaf']);
+  await daemon.ok(['run', '-d', '--name', 'deaf', 'busybox', 'sh', '-c', COUNTER]);
+  await daemon.ok(['pause', 'deaf']);
+  await daemon.ok(['stop', '-t', '1', 'deaf']);
+  assert.equal(await daemon.ok(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'deaf']), 'exited 137\n');
+  await daemon.ok(['rm', 'trapper', 'deaf']);
 });
 
 test('kill, restart and rm -f of a paused container; a restart policy does not bring it back', async () => {
-  await ok(['run', '-d', '--name', 'killed', '--restart', 'always', 'busybox', 'sleep', '1000']);
-  await ok(['pause', 'killed']);
-  assert.equal(await ok(['kill', 'killed']), 'killed\n');
-  assert.equal(await ok(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'killed']), 'exited 137\n');
+  await daemon.ok(['run', '-d', '--name', 'killed', '--restart', 'always', 'busybox', 'sleep', '1000']);
+  await daemon.ok(['pause', 'killed']);
+  assert.equal(await daemon.ok(['kill', 'killed']), 'killed\n');
+  assert.equal(await daemon.ok(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'killed']), 'exited 137\n');
   await sleep(500);
-  assert.equal(await ok(['inspect', '-f', '{{.State.Status}} {{.RestartCount}}', 'killed']), 'exited 0\n', 'a kill by hand is final');
+  assert.equal(await daemon.ok(['inspect', '-f', '{{.State.Status}} {{.RestartCount}}', 'killed']), 'exited 0\n', 'a kill by hand is final');
 
-  await ok(['run', '-d', '--name', 'restarted', 'busybox', 'sh', '-c', COUNTER]);
-  await ok(['pause', 'restarted']);
-  assert.equal(await ok(['restart', '-t', '1', 'restarted']), 'restarted\n');
-  assert.equal(await ok(['inspect', '-f', '{{.State.Status}} {{.State.Paused}}', 'restarted']), 'running false\n');
+  await daemon.ok(['run', '-d', '--name', 'restarted', 'busybox', 'sh', '-c', COUNTER]);
+  await daemon.ok(['pause', 'restarted']);
+  assert.equal(await daemon.ok(['restart', '-t', '1', 'restarted']), 'restarted\n');
+  assert.equal(await daemon.ok(['inspect', '-f', '{{.State.Status}} {{.State.Paused}}', 'restarted']), 'running false\n');
 
-  await ok(['pause', 'restarted']);
-  assert.equal(await ok(['rm', '-f', 'restarted', 'killed']), 'restarted\nkilled\n');
-  assert.equal(await ok(['ps', '-aq']), '');
+  await daemon.ok(['pause', 'restarted']);
+  assert.equal(await daemon.ok(['rm', '-f', 'restarted', 'killed']), 'restarted\nkilled\n');
+  assert.equal(await daemon.ok(['ps', '-aq']), '');
 });
 
 test('a daemon restart keeps a paused container paused; unpause then resumes it', async () => {
-  await ok(['run', '-d', '--name', 'sleeper', '--restart', 'always', 'busybox', 'sh', '-c', COUNTER]);
+  await daemon.ok(['run', '-d', '--name', 'sleeper', '--restart', 'always', 'busybox', 'sh', '-c', COUNTER]);
   await sleep(300);
-  await ok(['pause', 'sleeper']);
+  await daemon.ok(['pause', 'sleeper']);
   await sleep(200);
   const frozenAt = await counted('sleeper');
   await daemon.stopDaemon();
   await daemon.launch();
-  assert.equal(await ok(['inspect', '-f', '{{.State.Status}} {{.State.Paused}} {{.RestartCount}}', 'sleeper']), 'paused true 0\n');
+  assert.equal(await daemon.ok(['inspect', '-f', '{{.State.Status}} {{.State.Paused}} {{.RestartCount}}', 'sleeper']), 'paused true 0\n');
   await sleep(500);
   assert.equal(await counted('sleeper'), frozenAt, 'still frozen');
   // berth's own CLI prints what docker prints.
@@ -135,20 +126,20 @@ test('a daemon restart keeps a paused container paused; unpause then resumes it'
   assert.match(r.stderr, /No such container: nothing/);
   await sleep(500);
   assert.ok(await counted('sleeper') > frozenAt, 'the counter goes on');
-  await ok(['rm', '-f', 'sleeper']);
+  await daemon.ok(['rm', '-f', 'sleeper']);
 });
 
 test('docker commit pauses a running container for the commit only (--pause=false does not)', async () => {
-  await ok(['run', '-d', '--name', 'committed', 'busybox', 'sh', '-c', 'echo hi > /made; sleep 1000']);
+  await daemon.ok(['run', '-d', '--name', 'committed', 'busybox', 'sh', '-c', 'echo hi > /made; sleep 1000']);
   await sleep(200);
-  const image = (await ok(['commit', 'committed', 'pause-commit:1'])).trim();
+  const image = (await daemon.ok(['commit', 'committed', 'pause-commit:1'])).trim();
   assert.match(image, /^sha256:[0-9a-f]{64}$/);
-  assert.equal(await ok(['inspect', '-f', '{{.State.Status}} {{.State.Paused}}', 'committed']), 'running false\n');
-  await ok(['commit', '--pause=false', 'committed', 'pause-commit:2']);
-  await ok(['pause', 'committed']);
-  await ok(['commit', 'committed', 'pause-commit:3']);
-  assert.equal(await ok(['inspect', '-f', '{{.State.Status}}', 'committed']), 'paused\n', 'one paused by hand stays paused');
-  assert.equal(await ok(['run', '--rm', 'pause-commit:3', 'cat', '/made']), 'hi\n');
-  await ok(['rm', '-f', 'committed']);
-  await ok(['rmi', 'pause-commit:1', 'pause-commit:2', 'pause-commit:3']);
+  assert.equal(await daemon.ok(['inspect', '-f', '{{.State.Status}} {{.State.Paused}}', 'committed']), 'running false\n');
+  await daemon.ok(['commit', '--pause=false', 'committed', 'pause-commit:2']);
+  await daemon.ok(['pause', 'committed']);
+  await daemon.ok(['commit', 'committed', 'pause-commit:3']);
+  assert.equal(await daemon.ok(['inspect', '-f', '{{.State.Status}}', 'committed']), 'paused\n', 'one paused by hand stays paused');
+  assert.equal(await daemon.ok(['run', '--rm', 'pause-commit:3', 'cat', '/made']), 'hi\n');
+  await daemon.ok(['rm', '-f', 'committed']);
+  await daemon.ok(['rmi', 'pause-commit:1', 'pause-commit:2', 'pause-commit:3']);
 });

@@ -10,12 +10,6 @@ before(async () => {
 });
 after(async () => { await daemon.stop(); });
 
-async function ok(args: string[]): Promise<string> {
-  const r = await daemon.docker(args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
 async function until(check: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
@@ -33,81 +27,81 @@ test('docker run prints the output and returns the exit code', async () => {
   assert.equal(failing.code, 3);
   assert.equal(failing.stdout, 'out\n');
   assert.equal(failing.stderr, 'err\n');
-  assert.equal(await ok(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}} {{.Name}}', 'hello']), 'exited 0 /hello\n');
-  await ok(['rm', 'hello']);
+  assert.equal(await daemon.ok(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}} {{.Name}}', 'hello']), 'exited 0 /hello\n');
+  await daemon.ok(['rm', 'hello']);
 });
 
 test('run -d, logs, ps, stop, rm: what a user sees', async () => {
-  const id = (await ok(['run', '-d', '--name', 'web', 'busybox', 'sh', '-c', 'echo started; echo warn >&2; while true; do sleep 1; done'])).trim();
+  const id = (await daemon.ok(['run', '-d', '--name', 'web', 'busybox', 'sh', '-c', 'echo started; echo warn >&2; while true; do sleep 1; done'])).trim();
   assert.match(id, /^[a-f0-9]{64}$/);
   await until(async () => (await daemon.docker(['logs', 'web'])).stdout === 'started\n', 'the first log line');
   const logs = await daemon.docker(['logs', 'web']);
   assert.equal(logs.stdout, 'started\n');
   assert.equal(logs.stderr, 'warn\n');
 
-  const ps = await ok(['ps', '--format', '{{.ID}} {{.Names}} {{.Image}} {{.Status}} {{.Command}}']);
+  const ps = await daemon.ok(['ps', '--format', '{{.ID}} {{.Names}} {{.Image}} {{.Status}} {{.Command}}']);
   assert.match(ps, new RegExp(`^${id.slice(0, 12)} web busybox Up (Less than a second|\\d+ seconds?) "sh -c 'echo started…"\\n$`));
-  assert.equal(await ok(['inspect', '-f', '{{.State.Running}} {{.Config.Hostname}} {{.RestartCount}}', 'web']), `true ${id.slice(0, 12)} 0\n`);
+  assert.equal(await daemon.ok(['inspect', '-f', '{{.State.Running}} {{.Config.Hostname}} {{.RestartCount}}', 'web']), `true ${id.slice(0, 12)} 0\n`);
 
-  await ok(['stop', '-t', '1', 'web']);
-  const status = await ok(['ps', '-a', '--filter', 'name=web', '--format', '{{.Status}}']);
+  await daemon.ok(['stop', '-t', '1', 'web']);
+  const status = await daemon.ok(['ps', '-a', '--filter', 'name=web', '--format', '{{.Status}}']);
   assert.match(status, /^Exited \(137\) (Less than a second|\d+ seconds?) ago\n$/);
   // A second stop changes nothing and is no error.
-  await ok(['stop', 'web']);
-  assert.equal(await ok(['ps', '-q']), '');
-  await ok(['rm', id.slice(0, 10)]);
+  await daemon.ok(['stop', 'web']);
+  assert.equal(await daemon.ok(['ps', '-q']), '');
+  await daemon.ok(['rm', id.slice(0, 10)]);
   const gone = await daemon.docker(['inspect', 'web']);
   assert.equal(gone.code, 1);
   assert.match(gone.stderr, /No such (container|object): web/);
 });
 
 test('a created container shows as Created; start prints nothing and runs it', async () => {
-  await ok(['create', '--name', 'later', 'busybox', 'sh', '-c', 'echo late']);
-  assert.equal(await ok(['ps', '-a', '--filter', 'name=later', '--format', '{{.Status}}']), 'Created\n');
-  await ok(['start', 'later']);
-  await until(async () => (await ok(['inspect', '-f', '{{.State.Status}}', 'later'])) === 'exited\n', 'exit');
-  assert.equal(await ok(['logs', 'later']), 'late\n');
-  await ok(['rm', 'later']);
+  await daemon.ok(['create', '--name', 'later', 'busybox', 'sh', '-c', 'echo late']);
+  assert.equal(await daemon.ok(['ps', '-a', '--filter', 'name=later', '--format', '{{.Status}}']), 'Created\n');
+  await daemon.ok(['start', 'later']);
+  await until(async () => (await daemon.ok(['inspect', '-f', '{{.State.Status}}', 'later'])) === 'exited\n', 'exit');
+  assert.equal(await daemon.ok(['logs', 'later']), 'late\n');
+  await daemon.ok(['rm', 'later']);
 });
 
 test('a taken name is refused with Docker\'s message; rename frees it', async () => {
-  const first = (await ok(['create', '--name', 'dup', 'busybox', 'true'])).trim();
+  const first = (await daemon.ok(['create', '--name', 'dup', 'busybox', 'true'])).trim();
   const again = await daemon.docker(['create', '--name', 'dup', 'busybox', 'true']);
   assert.equal(again.code, 1);
   assert.match(again.stderr, new RegExp(`Conflict. The container name "/dup" is already in use by container "${first}". You have to remove \\(or rename\\) that container to be able to reuse that name.`));
   assert.equal((await daemon.docker(['run', '--name', 'dup', 'busybox', 'true'])).code, 125);
-  await ok(['rename', 'dup', 'dup2']);
-  const second = (await ok(['create', '--name', 'dup', 'busybox', 'true'])).trim();
+  await daemon.ok(['rename', 'dup', 'dup2']);
+  const second = (await daemon.ok(['create', '--name', 'dup', 'busybox', 'true'])).trim();
   assert.notEqual(second, first);
-  await ok(['rm', 'dup', 'dup2']);
+  await daemon.ok(['rm', 'dup', 'dup2']);
 });
 
 test('a running container is not removed without -f; with -f it is', async () => {
-  await ok(['run', '-d', '--name', 'busy', 'busybox', 'sleep', '1000']);
+  await daemon.ok(['run', '-d', '--name', 'busy', 'busybox', 'sleep', '1000']);
   const refused = await daemon.docker(['rm', 'busy']);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /cannot remove container "busy": container is running: stop the container before removing or force remove/);
-  await ok(['rm', '-f', 'busy']);
-  assert.equal(await ok(['ps', '-aq', '--filter', 'name=busy']), '');
+  await daemon.ok(['rm', '-f', 'busy']);
+  assert.equal(await daemon.ok(['ps', '-aq', '--filter', 'name=busy']), '');
 });
 
 test('kill sends a signal; killing a stopped container is a 409', async () => {
-  await ok(['run', '-d', '--name', 'trap', 'busybox', 'sh', '-c', 'trap "echo got USR1; exit 7" USR1; while true; do sleep 0.1; done']);
+  await daemon.ok(['run', '-d', '--name', 'trap', 'busybox', 'sh', '-c', 'trap "echo got USR1; exit 7" USR1; while true; do sleep 0.1; done']);
   await new Promise((r) => setTimeout(r, 300));
-  await ok(['kill', '-s', 'USR1', 'trap']);
-  assert.equal(await ok(['wait', 'trap']), '7\n');
-  assert.equal(await ok(['logs', 'trap']), 'got USR1\n');
+  await daemon.ok(['kill', '-s', 'USR1', 'trap']);
+  assert.equal(await daemon.ok(['wait', 'trap']), '7\n');
+  assert.equal(await daemon.ok(['logs', 'trap']), 'got USR1\n');
   const again = await daemon.docker(['kill', 'trap']);
   assert.equal(again.code, 1);
   assert.match(again.stderr, /Container [a-f0-9]{64} is not running/);
-  await ok(['rm', 'trap']);
+  await daemon.ok(['rm', 'trap']);
 });
 
 test('config is honoured: entrypoint, env, workdir, user, hostname, labels', async () => {
-  const out = await ok(['run', '--rm', '-e', 'FOO=bar', '-w', '/made/here', '-u', 'nobody', '--hostname', 'box',
+  const out = await daemon.ok(['run', '--rm', '-e', 'FOO=bar', '-w', '/made/here', '-u', 'nobody', '--hostname', 'box',
     '--label', 'a=b', '--entrypoint', 'sh', 'busybox', '-c', 'echo $FOO $(pwd) $(id -u):$(id -g) $(hostname) $HOSTNAME; echo $PATH']);
   assert.equal(out, 'bar /made/here 65534:65534 box box\n/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n');
-  const numeric = await ok(['run', '--rm', '-u', '1234:55', 'busybox', 'id']);
+  const numeric = await daemon.ok(['run', '--rm', '-u', '1234:55', 'busybox', 'id']);
   assert.match(numeric, /^uid=1234 gid=55/);
   const badUser = await daemon.docker(['run', '--rm', '-u', 'nosuchuser', 'busybox', 'true']);
   assert.notEqual(badUser.code, 0);
@@ -115,9 +109,9 @@ test('config is honoured: entrypoint, env, workdir, user, hostname, labels', asy
 });
 
 test('changes in a container never reach the image', async () => {
-  await ok(['run', '--name', 'writer', 'busybox', 'sh', '-c', 'echo changed > /bin/busybox-note; rm /bin/ls']);
-  assert.equal(await ok(['run', '--rm', 'busybox', 'sh', '-c', 'ls /bin/ls; test -e /bin/busybox-note || echo clean']), '/bin/ls\nclean\n');
-  await ok(['rm', 'writer']);
+  await daemon.ok(['run', '--name', 'writer', 'busybox', 'sh', '-c', 'echo changed > /bin/busybox-note; rm /bin/ls']);
+  assert.equal(await daemon.ok(['run', '--rm', 'busybox', 'sh', '-c', 'ls /bin/ls; test -e /bin/busybox-note || echo clean']), '/bin/ls\nclean\n');
+  await daemon.ok(['rm', 'writer']);
 });
 
 test('the berth CLI runs the same session', async () => {
@@ -138,14 +132,14 @@ test('the berth CLI runs the same session', async () => {
 });
 
 test('stop uses the container\'s stop signal, then SIGKILL after its stop timeout', async () => {
-  await ok(['run', '-d', '--name', 'polite', '--stop-signal', 'USR1', 'busybox', 'sh', '-c', 'trap "echo bye; exit 0" USR1; while true; do sleep 0.1; done']);
+  await daemon.ok(['run', '-d', '--name', 'polite', '--stop-signal', 'USR1', 'busybox', 'sh', '-c', 'trap "echo bye; exit 0" USR1; while true; do sleep 0.1; done']);
   await new Promise((r) => setTimeout(r, 300));
-  await ok(['stop', 'polite']);
-  assert.equal(await ok(['inspect', '-f', '{{.State.ExitCode}} {{.Config.StopSignal}}', 'polite']), '0 USR1\n');
-  assert.equal(await ok(['logs', 'polite']), 'bye\n');
+  await daemon.ok(['stop', 'polite']);
+  assert.equal(await daemon.ok(['inspect', '-f', '{{.State.ExitCode}} {{.Config.StopSignal}}', 'polite']), '0 USR1\n');
+  assert.equal(await daemon.ok(['logs', 'polite']), 'bye\n');
   // sleep as PID 1 ignores SIGTERM: the stop timeout (1 s) ends in SIGKILL.
-  await ok(['run', '-d', '--name', 'stubborn', '--stop-timeout', '1', 'busybox', 'sleep', '100']);
-  await ok(['stop', 'stubborn']);
-  assert.equal(await ok(['inspect', '-f', '{{.State.ExitCode}} {{.Config.StopTimeout}}', 'stubborn']), '137 1\n');
-  await ok(['rm', 'polite', 'stubborn']);
+  await daemon.ok(['run', '-d', '--name', 'stubborn', '--stop-timeout', '1', 'busybox', 'sleep', '100']);
+  await daemon.ok(['stop', 'stubborn']);
+  assert.equal(await daemon.ok(['inspect', '-f', '{{.State.ExitCode}} {{.Config.StopTimeout}}', 'stubborn']), '137 1\n');
+  await daemon.ok(['rm', 'polite', 'stubborn']);
 });

@@ -22,11 +22,7 @@ interface Event {
   Actor: { ID: string; Attributes: Record<string, string> }; scope: string; time: number; timeNano: number;
 }
 
-async function ok(args: string[]): Promise<string> {
-  const r = await daemon.docker(args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-}
+const ok = async (args: string[]): Promise<string> => (await daemon.ok(args)).trim();
 
 /** The events since the test began (replayed from the journal), filtered, as JSON. */
 async function eventsSince(...filters: string[]): Promise<Event[]> {

@@ -15,36 +15,27 @@ before(async () => {
 });
 after(async () => { await daemon.stop(); });
 
-async function ok(args: string[]): Promise<string> {
-  const r = await daemon.docker(args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
 /** `docker run --rm <flags> busybox <cmd>`: its output. */
 function inside(flags: string[], ...cmd: string[]): Promise<string> {
-  return ok(['run', '--rm', ...flags, 'busybox', ...cmd]);
+  return daemon.ok(['run', '--rm', ...flags, 'busybox', ...cmd]);
 }
 
-async function refused(args: string[], message: RegExp): Promise<void> {
-  const r = await daemon.docker(args);
-  assert.notEqual(r.code, 0, `docker ${args.join(' ')} should fail`);
-  assert.match(r.stderr, message);
-}
+/** The docker CLI fails (any failure) with `message` on stderr. */
+const refused = (args: string[], message: string | RegExp): Promise<void> => daemon.refused(args, message);
 
 test('--pid host sees the host\'s processes; --pid container:X shares X\'s, which must run', async () => {
   assert.equal(await inside(['--pid', 'host'], 'readlink', '/proc/self/ns/pid'), `${await readlink('/proc/self/ns/pid')}\n`);
   assert.match(await inside(['--pid', 'host'], 'cat', `/proc/${process.pid}/cmdline`), /node/);
   assert.notEqual(await inside([], 'readlink', '/proc/self/ns/pid'), `${await readlink('/proc/self/ns/pid')}\n`);
 
-  await ok(['run', '-d', '--name', 'pid-target', 'busybox', 'sleep', '300']);
+  await daemon.ok(['run', '-d', '--name', 'pid-target', 'busybox', 'sleep', '300']);
   const ps = await inside(['--pid', 'container:pid-target'], 'cat', '/proc/1/cmdline');
   assert.equal(ps, 'sleep\x00300\x00');
-  const id = (await ok(['inspect', '-f', '{{.Id}}', 'pid-target'])).trim();
-  await ok(['stop', '-t', '0', 'pid-target']);
+  const id = (await daemon.ok(['inspect', '-f', '{{.Id}}', 'pid-target'])).trim();
+  await daemon.ok(['stop', '-t', '0', 'pid-target']);
   await refused(['run', '--rm', '--pid', 'container:pid-target', 'busybox', 'true'], new RegExp(`container ${id} is not running`));
   await refused(['create', '--pid', 'container:no-such', 'busybox', 'true'], /No such container: no-such/);
-  await ok(['rm', 'pid-target']);
+  await daemon.ok(['rm', 'pid-target']);
 });
 
 test('--ipc: private by default, host, none (no /dev/shm), shareable donors and their /dev/shm', async () => {
@@ -53,22 +44,22 @@ test('--ipc: private by default, host, none (no /dev/shm), shareable donors and 
   assert.notEqual(await inside([], 'readlink', '/proc/self/ns/ipc'), `${hostIpc}\n`);
   assert.equal(await inside(['--ipc', 'none'], 'sh', '-c', 'test -e /dev/shm && echo present || echo absent'), 'absent\n');
 
-  await ok(['run', '-d', '--name', 'ipc-donor', '--ipc', 'shareable', 'busybox', 'sh', '-c', 'echo shared > /dev/shm/note; sleep 300']);
-  await ok(['run', '-d', '--name', 'ipc-private', 'busybox', 'sleep', '300']);
-  const donorNs = await ok(['exec', 'ipc-donor', 'readlink', '/proc/self/ns/ipc']);
+  await daemon.ok(['run', '-d', '--name', 'ipc-donor', '--ipc', 'shareable', 'busybox', 'sh', '-c', 'echo shared > /dev/shm/note; sleep 300']);
+  await daemon.ok(['run', '-d', '--name', 'ipc-private', 'busybox', 'sleep', '300']);
+  const donorNs = await daemon.ok(['exec', 'ipc-donor', 'readlink', '/proc/self/ns/ipc']);
   assert.equal(await inside(['--ipc', 'container:ipc-donor'], 'readlink', '/proc/self/ns/ipc'), donorNs);
   assert.equal(await inside(['--ipc', 'container:ipc-donor'], 'cat', '/dev/shm/note'), 'shared\n');
-  const privateId = (await ok(['inspect', '-f', '{{.Id}}', 'ipc-private'])).trim();
+  const privateId = (await daemon.ok(['inspect', '-f', '{{.Id}}', 'ipc-private'])).trim();
   await refused(['run', '--rm', '--ipc', 'container:ipc-private', 'busybox', 'true'],
     new RegExp(`can't join IPC of container ${privateId}: non-shareable IPC \\(hint: use IpcMode:shareable for the donor container\\)`));
-  assert.equal(await ok(['inspect', '-f', '{{.HostConfig.IpcMode}}', 'ipc-private']), 'private\n');
+  assert.equal(await daemon.ok(['inspect', '-f', '{{.HostConfig.IpcMode}}', 'ipc-private']), 'private\n');
   // The donor's /dev/shm is a tmpfs on the host while it runs, and is given back when it stops.
-  const donorId = (await ok(['inspect', '-f', '{{.Id}}', 'ipc-donor'])).trim();
+  const donorId = (await daemon.ok(['inspect', '-f', '{{.Id}}', 'ipc-donor'])).trim();
   const shmDir = join(daemon.dataRoot, 'containers', donorId, 'shm');
   assert.ok((await readFile('/proc/self/mountinfo', 'utf8')).includes(` ${shmDir} `));
-  await ok(['stop', '-t', '0', 'ipc-donor']);
+  await daemon.ok(['stop', '-t', '0', 'ipc-donor']);
   assert.ok(!(await readFile('/proc/self/mountinfo', 'utf8')).includes(` ${shmDir} `));
-  await ok(['rm', '-f', 'ipc-donor', 'ipc-private']);
+  await daemon.ok(['rm', '-f', 'ipc-donor', 'ipc-private']);
 });
 
 test('--uts host shows the host\'s name and refuses --hostname; --userns host is the only user namespace mode', async () => {
@@ -110,14 +101,14 @@ test('--init runs docker-init as pid 1, which reaps orphaned zombies', async () 
   // The subshell leaves `sleep 0.2` orphaned: it is reparented to pid 1, which must reap it when it ends.
   const script = '(sleep 0.2 &); exec sleep 300';
   const zombies = 'grep -l "^State:.*Z" /proc/[0-9]*/status | wc -l';
-  await ok(['run', '-d', '--name', 'with-init', '--init', 'busybox', 'sh', '-c', script]);
-  await ok(['run', '-d', '--name', 'without-init', 'busybox', 'sh', '-c', script]);
+  await daemon.ok(['run', '-d', '--name', 'with-init', '--init', 'busybox', 'sh', '-c', script]);
+  await daemon.ok(['run', '-d', '--name', 'without-init', 'busybox', 'sh', '-c', script]);
   await new Promise((r) => setTimeout(r, 1000));
-  assert.equal(await ok(['exec', 'with-init', 'cat', '/proc/1/cmdline']), `/sbin/docker-init\0--\0sh\0-c\0${script}\0`);
-  assert.equal((await ok(['exec', 'with-init', 'sh', '-c', zombies])).trim(), '0');
-  assert.equal((await ok(['exec', 'without-init', 'sh', '-c', zombies])).trim(), '1', 'the control: sleep as pid 1 reaps nothing');
-  assert.equal(await ok(['inspect', '-f', '{{json .HostConfig.Init}}', 'with-init']), 'true\n');
-  await ok(['rm', '-f', 'with-init', 'without-init']);
+  assert.equal(await daemon.ok(['exec', 'with-init', 'cat', '/proc/1/cmdline']), `/sbin/docker-init\0--\0sh\0-c\0${script}\0`);
+  assert.equal((await daemon.ok(['exec', 'with-init', 'sh', '-c', zombies])).trim(), '0');
+  assert.equal((await daemon.ok(['exec', 'without-init', 'sh', '-c', zombies])).trim(), '1', 'the control: sleep as pid 1 reaps nothing');
+  assert.equal(await daemon.ok(['inspect', '-f', '{{json .HostConfig.Init}}', 'with-init']), 'true\n');
+  await daemon.ok(['rm', '-f', 'with-init', 'without-init']);
 });
 
 test('"init": true in daemon.json makes docker-init the default; --init=false still opts out', async () => {
@@ -175,10 +166,10 @@ test('--oom-score-adj is the process\'s OOM score adjustment; out of range is re
 test('--cgroup-parent puts the container\'s cgroup under the given parent', async () => {
   const parent = `berth-test-parent-${process.pid}`;
   try {
-    const id = (await ok(['run', '-d', '--cgroup-parent', parent, 'busybox', 'sleep', '300'])).trim();
-    const cgroups = await ok(['exec', id, 'cat', '/proc/self/cgroup']);
+    const id = (await daemon.ok(['run', '-d', '--cgroup-parent', parent, 'busybox', 'sleep', '300'])).trim();
+    const cgroups = await daemon.ok(['exec', id, 'cat', '/proc/self/cgroup']);
     assert.match(cgroups, new RegExp(`:memory:/${parent}/${id}\\n`));
-    await ok(['rm', '-f', id]);
+    await daemon.ok(['rm', '-f', id]);
   } finally {
     // runc removes the container's cgroups; the parent, made for it, is the test's to remove.
     for (const controller of await readdir('/sys/fs/cgroup')) {
@@ -190,11 +181,11 @@ test('--cgroup-parent puts the container\'s cgroup under the given parent', asyn
 });
 
 test('annotations reach the OCI runtime config; --runtime accepts only runc', async () => {
-  const id = (await ok(['run', '-d', '--annotation', 'org.example.team=storage', 'busybox', 'sleep', '300'])).trim();
+  const id = (await daemon.ok(['run', '-d', '--annotation', 'org.example.team=storage', 'busybox', 'sleep', '300'])).trim();
   const config = JSON.parse(await readFile(join(daemon.execRoot, 'bundles', id, 'config.json'), 'utf8'));
   assert.deepEqual(config.annotations, { 'org.example.team': 'storage' });
-  assert.equal(await ok(['inspect', '-f', '{{json .HostConfig.Annotations}}', id]), '{"org.example.team":"storage"}\n');
-  await ok(['rm', '-f', id]);
+  assert.equal(await daemon.ok(['inspect', '-f', '{{json .HostConfig.Annotations}}', id]), '{"org.example.team":"storage"}\n');
+  await daemon.ok(['rm', '-f', id]);
   assert.equal(await inside(['--runtime', 'runc'], 'echo', 'ok'), 'ok\n');
   await refused(['run', '--rm', '--runtime', 'crun', 'busybox', 'true'], /unknown or invalid runtime name: crun/);
 });

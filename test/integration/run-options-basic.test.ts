@@ -21,14 +21,8 @@ after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-async function ok(args: string[]): Promise<string> {
-  const r = await daemon.docker(args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
 test('--read-only: the root filesystem refuses writes; a --tmpfs path stays writable', async () => {
-  const out = await ok(['run', '--rm', '--read-only', '--tmpfs', '/scratch', 'busybox', 'sh', '-c',
+  const out = await daemon.ok(['run', '--rm', '--read-only', '--tmpfs', '/scratch', 'busybox', 'sh', '-c',
     'touch /x 2>&1; echo rc=$?; touch /scratch/y && echo tmpfs-ok']);
   assert.match(out, /Read-only file system/);
   assert.match(out, /rc=1/);
@@ -36,34 +30,34 @@ test('--read-only: the root filesystem refuses writes; a --tmpfs path stays writ
 });
 
 test('--dns, --dns-search and --dns-option are the container resolv.conf', async () => {
-  const conf = await ok(['run', '--rm', '--dns', '192.0.2.53', '--dns-search', 'example.test', '--dns-option', 'ndots:3', 'busybox', 'cat', '/etc/resolv.conf']);
+  const conf = await daemon.ok(['run', '--rm', '--dns', '192.0.2.53', '--dns-search', 'example.test', '--dns-option', 'ndots:3', 'busybox', 'cat', '/etc/resolv.conf']);
   assert.match(conf, /^nameserver 192\.0\.2\.53$/m);
   assert.match(conf, /^search example\.test$/m);
   assert.match(conf, /^options ndots:3$/m);
 });
 
 test('--add-host adds a line to /etc/hosts; --hostname and --domainname name the container', async () => {
-  const hosts = await ok(['run', '--rm', '--add-host', 'db.test:192.0.2.7', 'busybox', 'cat', '/etc/hosts']);
+  const hosts = await daemon.ok(['run', '--rm', '--add-host', 'db.test:192.0.2.7', 'busybox', 'cat', '/etc/hosts']);
   assert.match(hosts, /^192\.0\.2\.7\s+db\.test$/m);
-  const names = await ok(['run', '--rm', '--hostname', 'web', '--domainname', 'example.test', 'busybox', 'sh', '-c', 'hostname; cat /proc/sys/kernel/domainname']);
+  const names = await daemon.ok(['run', '--rm', '--hostname', 'web', '--domainname', 'example.test', 'busybox', 'sh', '-c', 'hostname; cat /proc/sys/kernel/domainname']);
   assert.equal(names, 'web\nexample.test\n');
 });
 
 test('--group-add adds supplementary groups; -u and -w set the user and working directory', async () => {
-  assert.equal(await ok(['run', '--rm', '-u', '1000:1000', '--group-add', '4242', '-w', '/tmp', 'busybox', 'sh', '-c', 'id -u; id -G; pwd']),
+  assert.equal(await daemon.ok(['run', '--rm', '-u', '1000:1000', '--group-add', '4242', '-w', '/tmp', 'busybox', 'sh', '-c', 'id -u; id -G; pwd']),
     '1000\n1000 4242\n/tmp\n');
 });
 
 test('-e sets the environment; --label is in inspect; --cidfile gets the new ID', async () => {
   const cidfile = join(work, 'cid');
-  await ok(['run', '-d', '--name', 'basic-env', '--cidfile', cidfile, '-e', 'GREETING=hi there', '--label', 'tier=web', 'busybox', 'sleep', '60']);
+  await daemon.ok(['run', '-d', '--name', 'basic-env', '--cidfile', cidfile, '-e', 'GREETING=hi there', '--label', 'tier=web', 'busybox', 'sleep', '60']);
   try {
-    const id = (await ok(['inspect', '-f', '{{.Id}}', 'basic-env'])).trim();
+    const id = (await daemon.ok(['inspect', '-f', '{{.Id}}', 'basic-env'])).trim();
     assert.equal(await readFile(cidfile, 'utf8'), id);
-    assert.equal(await ok(['exec', 'basic-env', 'sh', '-c', 'echo "$GREETING"']), 'hi there\n');
-    assert.equal(await ok(['inspect', '-f', '{{index .Config.Labels "tier"}}', 'basic-env']), 'web\n');
+    assert.equal(await daemon.ok(['exec', 'basic-env', 'sh', '-c', 'echo "$GREETING"']), 'hi there\n');
+    assert.equal(await daemon.ok(['inspect', '-f', '{{index .Config.Labels "tier"}}', 'basic-env']), 'web\n');
   } finally {
-    await ok(['rm', '-f', 'basic-env']);
+    await daemon.ok(['rm', '-f', 'basic-env']);
   }
 });
 
@@ -72,6 +66,6 @@ test('a volume driver other than local is refused with 404 naming the plugin, as
   const r = await daemon.api('POST', '/v1.47/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { VolumeDriver: 'nfs-plugin', Binds: ['basicvol:/data'] } });
   assert.equal(r.status, 404, r.body);
   assert.match(JSON.parse(r.body).message, /plugin "nfs-plugin" not found/);
-  assert.equal((await ok(['volume', 'ls', '-q'])).includes('basicvol'), false);
-  assert.equal(await ok(['ps', '-aq']), '');
+  assert.equal((await daemon.ok(['volume', 'ls', '-q'])).includes('basicvol'), false);
+  assert.equal(await daemon.ok(['ps', '-aq']), '');
 });

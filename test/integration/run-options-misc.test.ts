@@ -22,42 +22,32 @@ after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-async function ok(args: string[]): Promise<string> {
-  const r = await daemon.docker(args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-async function refused(args: string[], message: string | RegExp): Promise<void> {
-  const r = await daemon.docker(args);
-  assert.notEqual(r.code, 0, `docker ${args.join(' ')} should fail`);
-  if (typeof message === 'string') assert.ok(r.stderr.includes(message), `docker ${args.join(' ')}: ${r.stderr}`);
-  else assert.match(r.stderr, message);
-}
+/** The docker CLI fails (any failure) with `message` on stderr. */
+const refused = (args: string[], message: string | RegExp): Promise<void> => daemon.refused(args, message);
 
 test('--mac-address: the interface has it, inspect shows it; a bad one is refused', async () => {
-  assert.equal(await ok(['run', '--rm', '--mac-address', '02:42:AC:11:00:99', 'busybox', 'cat', '/sys/class/net/eth0/address']), '02:42:ac:11:00:99\n');
-  await ok(['run', '-d', '--name', 'mac', '--mac-address', '02:42:ac:11:00:98', 'busybox', 'sleep', '60']);
-  assert.equal(await ok(['inspect', '-f', '{{.NetworkSettings.MacAddress}} {{.NetworkSettings.Networks.bridge.MacAddress}}', 'mac']),
+  assert.equal(await daemon.ok(['run', '--rm', '--mac-address', '02:42:AC:11:00:99', 'busybox', 'cat', '/sys/class/net/eth0/address']), '02:42:ac:11:00:99\n');
+  await daemon.ok(['run', '-d', '--name', 'mac', '--mac-address', '02:42:ac:11:00:98', 'busybox', 'sleep', '60']);
+  assert.equal(await daemon.ok(['inspect', '-f', '{{.NetworkSettings.MacAddress}} {{.NetworkSettings.Networks.bridge.MacAddress}}', 'mac']),
     '02:42:ac:11:00:98 02:42:ac:11:00:98\n');
-  await ok(['rm', '-f', 'mac']);
+  await daemon.ok(['rm', '-f', 'mac']);
   // Through the API: the endpoint's field, and the container-wide one of clients before API 1.44.
   const bad = await daemon.api('POST', '/v1.47/containers/create', { Image: 'busybox', NetworkingConfig: { EndpointsConfig: { bridge: { MacAddress: 'zz:42' } } } });
   assert.deepEqual([bad.status, JSON.parse(bad.body).message], [400, 'invalid config for network bridge: invalid MAC address zz:42']);
   const old = await daemon.api('POST', '/v1.41/containers/create?name=oldmac', { Image: 'busybox', Cmd: ['cat', '/sys/class/net/eth0/address'], MacAddress: '02:42:ac:11:00:97' });
   assert.equal(old.status, 201, old.body);
-  assert.equal(await ok(['start', '-a', 'oldmac']), '02:42:ac:11:00:97\n');
-  await ok(['rm', 'oldmac']);
+  assert.equal(await daemon.ok(['start', '-a', 'oldmac']), '02:42:ac:11:00:97\n');
+  await daemon.ok(['rm', 'oldmac']);
   await refused(['run', '--rm', '--network', 'host', '--mac-address', '02:42:ac:11:00:96', 'busybox', 'true'], 'conflicting options: mac-address and the network mode');
 });
 
 test('--ip on a network with a subnet; --ip and --ip6 refused where dockerd refuses them', async () => {
-  await ok(['network', 'create', '--subnet', '10.199.7.0/24', 'misc-net']);
-  await ok(['network', 'create', 'misc-auto']);
+  await daemon.ok(['network', 'create', '--subnet', '10.199.7.0/24', 'misc-net']);
+  await daemon.ok(['network', 'create', 'misc-auto']);
   try {
-    const addr = await ok(['run', '--rm', '--network', 'misc-net', '--ip', '10.199.7.50', '--mac-address', '02:42:0a:c7:07:99', 'busybox', 'ip', '-o', 'addr', 'show', 'eth0']);
+    const addr = await daemon.ok(['run', '--rm', '--network', 'misc-net', '--ip', '10.199.7.50', '--mac-address', '02:42:0a:c7:07:99', 'busybox', 'ip', '-o', 'addr', 'show', 'eth0']);
     assert.match(addr, /inet 10\.199\.7\.50\/24 /);
-    assert.equal(await ok(['run', '--rm', '--network', 'misc-net', '--mac-address', '02:42:0a:c7:07:99', 'busybox', 'cat', '/sys/class/net/eth0/address']), '02:42:0a:c7:07:99\n');
+    assert.equal(await daemon.ok(['run', '--rm', '--network', 'misc-net', '--mac-address', '02:42:0a:c7:07:99', 'busybox', 'cat', '/sys/class/net/eth0/address']), '02:42:0a:c7:07:99\n');
     await refused(['run', '--rm', '--ip', '172.28.0.50', 'busybox', 'true'], 'user specified IP address is supported on user defined networks only');
     await refused(['run', '--rm', '--ip6', 'fd00::5', 'busybox', 'true'], 'user specified IP address is supported on user defined networks only');
     await refused(['run', '--rm', '--network', 'misc-net', '--ip6', 'fd00::5', 'busybox', 'true'],
@@ -67,7 +57,7 @@ test('--ip on a network with a subnet; --ip and --ip6 refused where dockerd refu
     await refused(['run', '--rm', '--network', 'misc-net', '--ip', '10.200.0.5', 'busybox', 'true'], 'no configured subnet or ip-range contain the IP address 10.200.0.5');
     await refused(['create', '--network', 'name=misc-net,driver-opt=foo=bar', 'busybox', 'true'], /DriverOpts is refused: berthd does not implement/);
   } finally {
-    await ok(['network', 'rm', 'misc-net', 'misc-auto']);
+    await daemon.ok(['network', 'rm', 'misc-net', 'misc-auto']);
   }
 });
 
@@ -76,38 +66,38 @@ test('NetworkDisabled: the container sees loopback alone, inspect shows no netwo
     Image: 'busybox', Cmd: ['sh', '-c', 'ls /sys/class/net'], NetworkDisabled: true,
   });
   assert.equal(created.status, 201, created.body);
-  assert.equal(await ok(['start', '-a', 'nonet']), 'lo\n');
-  assert.equal(await ok(['inspect', '-f', '{{json .NetworkSettings.Networks}} {{.Config.NetworkDisabled}}', 'nonet']), '{} true\n');
-  await ok(['rm', 'nonet']);
+  assert.equal(await daemon.ok(['start', '-a', 'nonet']), 'lo\n');
+  assert.equal(await daemon.ok(['inspect', '-f', '{{json .NetworkSettings.Networks}} {{.Config.NetworkDisabled}}', 'nonet']), '{} true\n');
+  await daemon.ok(['rm', 'nonet']);
 });
 
 test('--volumes-from: the other container\'s volumes and binds, with its mode unless :ro', async () => {
   const bind = join(work, 'bind');
   await mkdir(bind);
   await writeFile(join(bind, 'f'), 'from the host\n');
-  await ok(['create', '--name', 'store', '-v', '/data', '-v', `${bind}:/bind:ro`, '-v', 'misc-vol:/named', '--tmpfs', '/scratch', 'busybox', 'true']);
+  await daemon.ok(['create', '--name', 'store', '-v', '/data', '-v', `${bind}:/bind:ro`, '-v', 'misc-vol:/named', '--tmpfs', '/scratch', 'busybox', 'true']);
   try {
-    await ok(['run', '--rm', '--volumes-from', 'store', 'busybox', 'sh', '-c', 'echo kept > /data/x && echo named > /named/y']);
-    const seen = await ok(['run', '--rm', '--volumes-from', 'store', 'busybox', 'sh', '-c',
+    await daemon.ok(['run', '--rm', '--volumes-from', 'store', 'busybox', 'sh', '-c', 'echo kept > /data/x && echo named > /named/y']);
+    const seen = await daemon.ok(['run', '--rm', '--volumes-from', 'store', 'busybox', 'sh', '-c',
       'cat /data/x /named/y /bind/f; touch /bind/g 2>/dev/null || echo bind ro; grep -c " /scratch " /proc/mounts || true']);
     assert.equal(seen, 'kept\nnamed\nfrom the host\nbind ro\n0\n');
     const ro = await daemon.docker(['run', '--rm', '--volumes-from', 'store:ro', 'busybox', 'sh', '-c', 'cat /data/x; touch /data/z']);
     assert.equal(ro.stdout, 'kept\n');
     assert.notEqual(ro.code, 0);
     // -v at the same destination wins over what --volumes-from brings.
-    assert.equal(await ok(['run', '--rm', '--volumes-from', 'store', '-v', `${bind}:/data`, 'busybox', 'cat', '/data/f']), 'from the host\n');
-    await ok(['create', '--name', 'reader', '--volumes-from', 'store:ro', 'busybox', 'true']);
-    assert.equal(await ok(['inspect', '-f', '{{range .Mounts}}{{.Destination}}:{{.RW}} {{end}}{{json .HostConfig.VolumesFrom}}', 'reader']),
+    assert.equal(await daemon.ok(['run', '--rm', '--volumes-from', 'store', '-v', `${bind}:/data`, 'busybox', 'cat', '/data/f']), 'from the host\n');
+    await daemon.ok(['create', '--name', 'reader', '--volumes-from', 'store:ro', 'busybox', 'true']);
+    assert.equal(await daemon.ok(['inspect', '-f', '{{range .Mounts}}{{.Destination}}:{{.RW}} {{end}}{{json .HostConfig.VolumesFrom}}', 'reader']),
       '/bind:false /named:false /data:false ["store:ro"]\n');
     // rm -v of the borrower leaves the volume the owner still uses.
-    await ok(['rm', '-v', 'reader']);
-    assert.equal(await ok(['run', '--rm', '--volumes-from', 'store', 'busybox', 'cat', '/data/x']), 'kept\n');
+    await daemon.ok(['rm', '-v', 'reader']);
+    assert.equal(await daemon.ok(['run', '--rm', '--volumes-from', 'store', 'busybox', 'cat', '/data/x']), 'kept\n');
     await refused(['run', '--rm', '--volumes-from', 'nosuch', 'busybox', 'true'], 'No such container: nosuch');
     await refused(['run', '--rm', '--volumes-from', 'store:xx', 'busybox', 'true'], 'invalid mode: xx');
   } finally {
     await daemon.docker(['rm', '-f', 'reader']);
-    await ok(['rm', '-v', 'store']);
-    await ok(['volume', 'rm', 'misc-vol']);
+    await daemon.ok(['rm', '-v', 'store']);
+    await daemon.ok(['volume', 'rm', 'misc-vol']);
   }
 });
 
@@ -115,7 +105,7 @@ test('--volumes-from: the other container\'s volumes and binds, with its mode un
 async function loadArm64Image(name: string): Promise<void> {
   const dir = join(work, 'arm64');
   await mkdir(dir);
-  await ok(['save', '-o', join(work, 'busybox.tar'), 'busybox']);
+  await daemon.ok(['save', '-o', join(work, 'busybox.tar'), 'busybox']);
   execFileSync('tar', ['-C', dir, '-xf', join(work, 'busybox.tar')]);
   const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as { Config: string; RepoTags: string[]; Layers: string[] }[];
   const config = JSON.parse(await readFile(join(dir, manifest[0]!.Config), 'utf8')) as { architecture: string };
@@ -125,7 +115,7 @@ async function loadArm64Image(name: string): Promise<void> {
   await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest));
   // Only manifest.json goes in (the docker-archive of Docker before 25), so load reads the new config.
   execFileSync('tar', ['-C', dir, '-cf', join(work, 'arm64.tar'), 'manifest.json', 'arm64.json', ...manifest[0].Layers]);
-  await ok(['load', '-i', join(work, 'arm64.tar')]);
+  await daemon.ok(['load', '-i', join(work, 'arm64.tar')]);
 }
 
 test('--platform: an image of another platform is refused as dockerd refuses it; a matching one runs', async () => {
@@ -137,21 +127,20 @@ test('--platform: an image of another platform is refused as dockerd refuses it;
   // Before API 1.41 there was no such parameter: dockerd ignores it.
   const old = await daemon.api('POST', '/v1.40/containers/create?platform=linux/arm64', { Image: 'busybox', Cmd: ['true'] });
   assert.equal(old.status, 201, old.body);
-  await ok(['rm', JSON.parse(old.body).Id]);
-  assert.equal(await ok(['run', '--rm', '--platform', 'linux/amd64', 'busybox', 'echo', 'ok']), 'ok\n');
+  await daemon.ok(['rm', JSON.parse(old.body).Id]);
+  assert.equal(await daemon.ok(['run', '--rm', '--platform', 'linux/amd64', 'busybox', 'echo', 'ok']), 'ok\n');
   await loadArm64Image('misc-arm64:latest');
-  assert.match(await ok(['create', '--name', 'arm', '--platform', 'linux/arm64', 'misc-arm64', 'true']), /^[0-9a-f]{64}\n$/);
-  await ok(['rm', 'arm']);
-  await ok(['rmi', 'misc-arm64']);
+  assert.match(await daemon.ok(['create', '--name', 'arm', '--platform', 'linux/arm64', 'misc-arm64', 'true']), /^[0-9a-f]{64}\n$/);
+  await daemon.ok(['rm', 'arm']);
+  await daemon.ok(['rmi', 'misc-arm64']);
 });
 
 test('--stop-signal: a bad signal is refused; --no-healthcheck is accepted and shown', async () => {
   await refused(['create', '--stop-signal', 'FOO', 'busybox', 'true'], 'Invalid signal: FOO');
   await refused(['create', '--stop-signal', '0', 'busybox', 'true'], 'Invalid signal: 0');
-  await ok(['run', '--name', 'nohc', '--no-healthcheck', 'busybox', 'true']);
-  assert.equal(await ok(['inspect', '-f', '{{json .Config.Healthcheck}}', 'nohc']), '{"Test":["NONE"]}\n');
-  await ok(['rm', 'nohc']);
-  await refused(['create', '--health-cmd', 'true', 'busybox', 'true'], 'Config.Healthcheck is refused');
+  await daemon.ok(['run', '--name', 'nohc', '--no-healthcheck', 'busybox', 'true']);
+  assert.equal(await daemon.ok(['inspect', '-f', '{{json .Config.Healthcheck}}', 'nohc']), '{"Test":["NONE"]}\n');
+  await daemon.ok(['rm', 'nohc']);
 });
 
 test('the berth CLI offers the same flags and sends what the docker CLI sends', async () => {
@@ -168,6 +157,6 @@ test('the berth CLI offers the same flags and sends what the docker CLI sends', 
   assert.match(ro.stderr, /Read-only file system/);
   await berth(['rm', '-v', 'bsrc']);
   await berth(['create', '--name', 'bnohc', '--no-healthcheck', 'busybox', 'true']);
-  assert.equal(await ok(['inspect', '-f', '{{json .Config.Healthcheck}}', 'bnohc']), '{"Test":["NONE"]}\n');
+  assert.equal(await daemon.ok(['inspect', '-f', '{{json .Config.Healthcheck}}', 'bnohc']), '{"Test":["NONE"]}\n');
   await berth(['rm', 'bnohc']);
 });

@@ -19,21 +19,12 @@ before(async () => {
 });
 after(async () => { await daemon.stop(); });
 
-async function ok(args: string[]): Promise<string> {
-  const r = await daemon.docker(args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-async function refused(args: string[], message: RegExp): Promise<void> {
-  const r = await daemon.docker(args);
-  assert.equal(r.code, 125, `docker ${args.join(' ')} should be refused: ${r.stdout}`);
-  assert.match(r.stderr, message);
-}
+/** The docker CLI fails (refused by run/create: exit 125) with `message` on stderr. */
+const refused = (args: string[], message: string | RegExp): Promise<void> => daemon.refused(args, message, 125);
 
 /** A file of the container's cgroup, found from /proc/<pid>/cgroup as the stats code finds it. */
 async function cgroupFile(name: string, controller: string, file: string): Promise<string> {
-  const pid = (await ok(['inspect', '-f', '{{.State.Pid}}', name])).trim();
+  const pid = (await daemon.ok(['inspect', '-f', '{{.State.Pid}}', name])).trim();
   const lines = (await readFile(`/proc/${pid}/cgroup`, 'utf8')).split('\n');
   const line = lines.find((l) => l.split(':')[1]?.split(',').includes(controller));
   assert.ok(line, `no ${controller} cgroup for ${name}`);
@@ -41,12 +32,12 @@ async function cgroupFile(name: string, controller: string, file: string): Promi
 }
 
 test('--ulimit nofile=100:100 gives `ulimit -n` 100; the daemon\'s default applies to the rest', async () => {
-  assert.equal(await ok(['run', '--rm', '--ulimit', 'nofile=100:100', 'busybox', 'sh', '-c', 'ulimit -n; ulimit -Hn; ulimit -u']), '100\n100\n500\n');
+  assert.equal(await daemon.ok(['run', '--rm', '--ulimit', 'nofile=100:100', 'busybox', 'sh', '-c', 'ulimit -n; ulimit -Hn; ulimit -u']), '100\n100\n500\n');
   // The container's own ulimit of a name wins over the daemon's default.
-  assert.equal(await ok(['run', '--rm', '--ulimit', 'nproc=50:60', 'busybox', 'sh', '-c', 'ulimit -u; ulimit -Hu']), '50\n60\n');
-  const id = (await ok(['create', '--ulimit', 'nofile=100:200', 'busybox', 'true'])).trim();
-  assert.equal(await ok(['inspect', '-f', '{{json .HostConfig.Ulimits}}', id]), '[{"Name":"nofile","Hard":200,"Soft":100}]\n');
-  await ok(['rm', id]);
+  assert.equal(await daemon.ok(['run', '--rm', '--ulimit', 'nproc=50:60', 'busybox', 'sh', '-c', 'ulimit -u; ulimit -Hu']), '50\n60\n');
+  const id = (await daemon.ok(['create', '--ulimit', 'nofile=100:200', 'busybox', 'true'])).trim();
+  assert.equal(await daemon.ok(['inspect', '-f', '{{json .HostConfig.Ulimits}}', id]), '[{"Name":"nofile","Hard":200,"Soft":100}]\n');
+  await daemon.ok(['rm', id]);
 });
 
 test('a ulimit above the daemon\'s own hard limit is refused naming it, not left for runc to fail with EPERM', async () => {
@@ -59,7 +50,7 @@ test('a ulimit above the daemon\'s own hard limit is refused naming it, not left
 });
 
 test('--cpuset-cpus 0 shows in Cpus_allowed_list; CPUs the host lacks are refused as dockerd refuses them', async () => {
-  assert.equal(await ok(['run', '--rm', '--cpuset-cpus', '0', '--cpuset-mems', '0', 'busybox', 'grep', 'Cpus_allowed_list', '/proc/self/status']),
+  assert.equal(await daemon.ok(['run', '--rm', '--cpuset-cpus', '0', '--cpuset-mems', '0', 'busybox', 'grep', 'Cpus_allowed_list', '/proc/self/status']),
     'Cpus_allowed_list:\t0\n');
   const n = cpus().length;
   await refused(['run', '--rm', '--cpuset-cpus', String(n + 3), 'busybox', 'true'], new RegExp(`Requested CPUs are not available - requested ${n + 3}, available: `));
@@ -68,7 +59,7 @@ test('--cpuset-cpus 0 shows in Cpus_allowed_list; CPUs the host lacks are refuse
 });
 
 test('memory, CPU, pids and block I/O limits land in the container\'s cgroup files (cgroup v1)', { skip: !V1 && 'this host has cgroup v2' }, async () => {
-  await ok([
+  await daemon.ok([
     'run', '-d', '--name', 'limits', '-m', '64m', '--memory-reservation', '32m', '--memory-swappiness', '10', '--oom-kill-disable',
     '--cpu-shares', '512', '--cpu-period', '50000', '--cpu-quota', '25000', '--pids-limit', '20', '--cpu-rt-period', '500000',
     ...(existsSync('/sys/block/vda') ? ['--device-write-iops', '/dev/vda:100'] : []), 'busybox', 'sleep', '60',
@@ -89,10 +80,10 @@ test('memory, CPU, pids and block I/O limits land in the container\'s cgroup fil
     assert.equal(await cgroupFile('limits', 'blkio', 'blkio.throttle.write_iops_device'), `${dev} 100`);
   }
   // The container sees its own cgroup at /sys/fs/cgroup.
-  assert.equal(await ok(['exec', 'limits', 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/cpu/cpu.shares']), `${64 << 20}\n512\n`);
-  const hc = await ok(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.MemoryReservation}} {{.HostConfig.MemorySwappiness}} {{.HostConfig.OomKillDisable}} {{.HostConfig.CpuShares}} {{.HostConfig.CpuPeriod}} {{.HostConfig.CpuQuota}} {{.HostConfig.PidsLimit}}', 'limits']);
+  assert.equal(await daemon.ok(['exec', 'limits', 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/cpu/cpu.shares']), `${64 << 20}\n512\n`);
+  const hc = await daemon.ok(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.MemoryReservation}} {{.HostConfig.MemorySwappiness}} {{.HostConfig.OomKillDisable}} {{.HostConfig.CpuShares}} {{.HostConfig.CpuPeriod}} {{.HostConfig.CpuQuota}} {{.HostConfig.PidsLimit}}', 'limits']);
   assert.equal(hc, `${64 << 20} ${128 << 20} ${32 << 20} 10 true 512 50000 25000 20\n`);
-  await ok(['rm', '-f', 'limits']);
+  await daemon.ok(['rm', '-f', 'limits']);
 });
 
 test('dockerd\'s warnings and refusals for resources', async () => {

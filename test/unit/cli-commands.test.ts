@@ -1,4 +1,6 @@
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { Cli } from '../../src/cli/client/cli.js';
 import { CliError, DaemonError } from '../../src/cli/base/errors.js';
@@ -71,4 +73,13 @@ describe('command run functions (options in, output out)', () => {
     await runStopOrRestart(f.cli, 'stop', ['c'], { timeout: '3' });
     assert.deepEqual(f.calls[0], { method: 'POST', path: '/containers/c/stop', options: { query: { t: 3, signal: undefined } } });
   });
+});
+
+test('every command registers without a clash of flags: berth --help and run --help answer', () => {
+  // commander throws at registration when two flag groups declare the same option.
+  for (const args of [['--help'], ['run', '--help'], ['create', '--help'], ['update', '--help']]) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url)), ...args], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `berth ${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stdout, /^Usage:/);
+  }
 });

@@ -1,45 +1,17 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from '../../src/engine/base/log.js';
 import { ContainerManager } from '../../src/engine/containers/container-manager.js';
 import type { Container } from '../../src/engine/containers/container.js';
-import type { ContainerImages, ContainerNetworking, ContainerRootfs, ContainerVolumes } from '../../src/engine/containers/container-roles.js';
+import { images, network, rootfs, tempDataRoot, volumes } from '../helpers/container-doubles.js';
 import type { Transition } from '../../src/engine/containers/container-transitions.js';
 import { MemoryRuntime } from '../../src/engine/runtime/memory-runtime.js';
 
 // ContainerManager's lifecycle (restart policies, --rm, stop by hand, daemon restart) on the in-memory
 // runtime: Docker's rules end to end in milliseconds. Images, volumes, network and the rootfs mount
 // are trivial doubles of their roles; the records are real files in a temp data root.
-
-const roots: string[] = [];
-after(async () => {
-  for (const root of roots) await rm(root, { recursive: true, force: true });
-});
-
-const images: ContainerImages = {
-  resolve: async () => ({ id: `sha256:${'a'.repeat(64)}`, config: { config: {} } as never }),
-  lowerDirs: async () => ['/nonexistent-layer'],
-  removeUnusedLayers: async () => [],
-  setUsageCheck: () => {},
-};
-const network: ContainerNetworking = {
-  registerContainer: async () => {},
-  prepare: async (id) => ({ network: 'new', mounts: [], hostname: id.slice(0, 12), env: [], etcPaths: { resolvConf: '', hostname: '', hosts: '' } }),
-  connect: async () => {},
-  disconnect: async () => {},
-  unregisterContainer: async () => {},
-  renameContainer: async () => {},
-};
-const unused = async () => { throw new Error('no volumes in these tests'); };
-const volumes = { acquire: unused, release: unused, remove: unused, usedBy: () => [], addRef: () => {}, mountpoint: unused } as unknown as ContainerVolumes;
-const rootfs: ContainerRootfs = {
-  mount: async (dirs) => { await mkdir(dirs.merged, { recursive: true }); },
-  unmount: async () => {},
-  mountPoints: async () => new Set(),
-};
 
 interface Daemon {
   manager: ContainerManager;
@@ -51,8 +23,7 @@ interface Daemon {
 
 async function openDaemon(root?: string, runtime = new MemoryRuntime()): Promise<Daemon> {
   if (!root) {
-    root = await mkdtemp(join(tmpdir(), 'berth-lifecycle-'));
-    roots.push(root);
+    root = await tempDataRoot('berth-lifecycle-');
   }
   const manager = await ContainerManager.open({
     dataRoot: root, execRoot: join(root, 'exec'), log: new Logger('error'), runtime, images, volumes, network, rootfs,

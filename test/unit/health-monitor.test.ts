@@ -1,44 +1,17 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from '../../src/engine/base/log.js';
 import { ContainerManager } from '../../src/engine/containers/container-manager.js';
 import type { Container } from '../../src/engine/containers/container.js';
-import type { ContainerImages, ContainerNetworking, ContainerRootfs, ContainerVolumes } from '../../src/engine/containers/container-roles.js';
+import { images, network, rootfs, tempDataRoot, volumes } from '../helpers/container-doubles.js';
 import type { ProbeOptions, ProbeOutcome, ProbeRunner } from '../../src/engine/runtime/health-probe.js';
 import { MemoryRuntime } from '../../src/engine/runtime/memory-runtime.js';
 
 // The health monitor inside a real ContainerManager on the in-memory runtime, with a probe runner
 // whose answers the test scripts: when loops start and end, what reaches State.Health and the
 // transitions, what is saved, and what a daemon restart finds.
-
-const roots: string[] = [];
-after(async () => {
-  for (const root of roots) await rm(root, { recursive: true, force: true });
-});
-
-const images: ContainerImages = {
-  resolve: async () => ({ id: `sha256:${'b'.repeat(64)}`, config: { config: {} } as never }),
-  lowerDirs: async () => ['/nonexistent-layer'],
-  removeUnusedLayers: async () => [],
-  setUsageCheck: () => {},
-};
-const network: ContainerNetworking = {
-  registerContainer: async () => {},
-  prepare: async (id) => ({ network: 'new', mounts: [], hostname: id.slice(0, 12), env: [], etcPaths: { resolvConf: '', hostname: '', hosts: '' } }),
-  connect: async () => {},
-  disconnect: async () => {},
-  unregisterContainer: async () => {},
-  renameContainer: async () => {},
-};
-const volumes = { usedBy: () => [], addRef: () => {} } as unknown as ContainerVolumes;
-const rootfs: ContainerRootfs = {
-  mount: async (dirs) => { await mkdir(dirs.merged, { recursive: true }); },
-  unmount: async () => {},
-  mountPoints: async () => new Set(),
-};
 
 /** Answers probes with the next scripted exit code (the last one repeats); records each call. */
 class ScriptedProbes implements ProbeRunner {
@@ -53,8 +26,7 @@ class ScriptedProbes implements ProbeRunner {
 
 async function open(probes: ProbeRunner, root?: string, runtime = new MemoryRuntime()) {
   if (!root) {
-    root = await mkdtemp(join(tmpdir(), 'berth-health-'));
-    roots.push(root);
+    root = await tempDataRoot('berth-health-');
   }
   const manager = await ContainerManager.open({
     dataRoot: root, execRoot: join(root, 'exec'), log: new Logger('error'), runtime, images, volumes, network, rootfs, probes,

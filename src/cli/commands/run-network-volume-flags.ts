@@ -1,6 +1,6 @@
 /**
- * The `run`/`create` flags for an endpoint's addresses (--ip, --ip6, --mac-address), --volumes-from and
- * --no-healthcheck, put into the create body where the docker CLI puts them.
+ * The `run`/`create` flags for an endpoint's addresses (--ip, --ip6, --mac-address) and --volumes-from,
+ * put into the create body where the docker CLI puts them (--no-healthcheck is in health-flags.ts).
  */
 import type { Command } from 'commander';
 import { collect } from './flags.js';
@@ -10,7 +10,6 @@ export interface EndpointVolumeFlags {
   ip6?: string;
   macAddress?: string;
   volumesFrom: string[];
-  healthcheck?: boolean;
 }
 
 export function addEndpointVolumeFlags(cmd: Command): Command {
@@ -18,19 +17,16 @@ export function addEndpointVolumeFlags(cmd: Command): Command {
     .option('--ip <string>', 'IPv4 address (e.g., 172.30.100.104)')
     .option('--ip6 <string>', 'IPv6 address (e.g., 2001:db8::33)')
     .option('--mac-address <string>', 'Container MAC address (e.g., 92:d0:c6:0a:29:33)')
-    .option('--volumes-from <list>', 'Mount volumes from the specified container(s)', collect, [])
-    .option('--no-healthcheck', 'Disable any container-specified HEALTHCHECK');
+    .option('--volumes-from <list>', 'Mount volumes from the specified container(s)', collect, []);
 }
 
 /**
  * Adds the flags' fields to `body`: the addresses go to the endpoint of the network mode (keyed by the
- * mode's name, `default` included, as the docker CLI keys it), --volumes-from to HostConfig, and
- * --no-healthcheck is Healthcheck {Test: ["NONE"]}.
+ * mode's name, `default` included, as the docker CLI keys it), --volumes-from to HostConfig.
  */
 export function applyEndpointVolumeFlags(flags: EndpointVolumeFlags, body: Record<string, unknown>): void {
   const host = body.HostConfig as Record<string, unknown>;
   if (flags.volumesFrom.length) host.VolumesFrom = flags.volumesFrom;
-  if (flags.healthcheck === false) body.Healthcheck = { Test: ['NONE'] };
   if (!flags.ip && !flags.ip6 && !flags.macAddress) return;
   const networking = body.NetworkingConfig as { EndpointsConfig: Record<string, Record<string, unknown>> };
   const key = (host.NetworkMode as string | undefined) || 'default';
