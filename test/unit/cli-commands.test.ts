@@ -1,5 +1,8 @@
 import { describe, it, test } from 'node:test';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { Cli } from '../../src/cli/client/cli.js';
@@ -8,8 +11,19 @@ import { runVolumeCreate, runVolumeList } from '../../src/cli/commands/volumes.j
 import { runNetworkRemove } from '../../src/cli/commands/networks.js';
 import { runTag } from '../../src/cli/commands/images.js';
 import { runStopOrRestart } from '../../src/cli/commands/container-lifecycle.js';
+import { runPush, runSearch } from '../../src/cli/commands/registry.js';
+import { runStart } from '../../src/cli/commands/run.js';
+import { runInspect, runInspectAny } from '../../src/cli/commands/inspect.js';
+import { runImagePrune } from '../../src/cli/commands/image-archive.js';
+import { runStats } from '../../src/cli/commands/stats.js';
+import { runInfo, runVersion } from '../../src/cli/commands/system.js';
+import { runCp } from '../../src/cli/commands/cp.js';
 
 interface Call { method: string; path: string; options?: Record<string, unknown> }
+
+/** An empty --config directory, so that no test reads the credentials of the user running it. */
+const configDir = mkdtempSync(join(tmpdir(), 'berth-cli-commands-'));
+process.on('exit', () => rmSync(configDir, { recursive: true, force: true }));
 
 /** A Cli whose daemon answers with `reply`, recording the requests and what the command printed. */
 function fakeCli(reply: (call: Call) => unknown): { cli: Cli; calls: Call[]; out: () => string; err: () => string } {
@@ -22,7 +36,8 @@ function fakeCli(reply: (call: Call) => unknown): { cli: Cli; calls: Call[]; out
     return reply(call);
   };
   const cli = {
-    client: { json: answer, request: answer },
+    client: { json: answer, request: answer, apiVersion: async () => '1.47' },
+    configFlag: () => configDir,
     out: async (text: string) => { out += text; },
     err: async (text: string) => { err += text; },
   } as unknown as Cli;
@@ -72,6 +87,73 @@ describe('command run functions (options in, output out)', () => {
     await assert.rejects(runStopOrRestart(f.cli, 'stop', ['c'], { timeout: 'x' }), (err: unknown) => err instanceof CliError && err.exitCode === 125);
     await runStopOrRestart(f.cli, 'stop', ['c'], { timeout: '3' });
     assert.deepEqual(f.calls[0], { method: 'POST', path: '/containers/c/stop', options: { query: { t: 3, signal: undefined } } });
+  });
+  it('search refuses a --limit pflag would refuse before any request, and prints docker\'s table', async () => {
+    const f = fakeCli(() => [{ name: 'team/app', description: 'an app\nin two lines', star_count: 3, is_official: true }]);
+    await assert.rejects(runSearch(f.cli, 'app', { filter: [], limit: '5x', trunc: true }), {
+      message: 'invalid argument "5x" for "--limit" flag: strconv.ParseInt: parsing "5x": invalid syntax',
+    });
+    assert.equal(f.calls.length, 0);
+    await runSearch(f.cli, 'app', { filter: ['stars=2'], limit: '5', trunc: true });
+    assert.deepEqual((f.calls[0]!.options as { query: unknown }).query, { term: 'app', limit: '5', filters: '{"stars":{"2":true}}' });
+    assert.equal(f.out(), 'NAME       DESCRIPTION           STARS     OFFICIAL\nteam/app   an app in two lines   3         [OK]\n');
+  });
+
+  it('push refuses a tag with --all-tags and a digest, before any request', async () => {
+    const f = fakeCli(() => undefined);
+    await assert.rejects(runPush(f.cli, 'app:1', { allTags: true }), { message: 'tag can\'t be used with --all-tags/-a' });
+    await assert.rejects(runPush(f.cli, `app@sha256:${'a'.repeat(64)}`, { quiet: true }), { message: 'cannot push a digest reference' });
+    assert.equal(f.calls.length, 0);
+  });
+
+  it('start names the containers that failed after starting the others; it attaches to one container only', async () => {
+    const f = fakeCli((c) => { if (c.path.includes('/b/')) throw new DaemonError(404, 'No such container: b'); });
+    await assert.rejects(runStart(f.cli, ['a', 'b'], {}), { message: 'Error: failed to start containers: b' });
+    assert.equal(f.out(), 'a\n');
+    assert.equal(f.err(), 'Error response from daemon: No such container: b\n');
+    await assert.rejects(runStart(f.cli, ['a', 'b'], { attach: true }), { message: 'you cannot start and attach multiple containers at once' });
+  });
+
+  it('inspect looks for each kind of object in turn; what is found nowhere is reported after the others, exit 1', async () => {
+    const f = fakeCli((c) => {
+      if (c.path === '/images/app/json') return { Id: 'sha256:1' };
+      throw new DaemonError(404, 'not found');
+    });
+    await assert.rejects(runInspect(f.cli, ['app', 'gone'], { format: '{{.Id}}' }), { message: 'exit status 1' });
+    assert.equal(f.out(), 'sha256:1\n');
+    assert.equal(f.err(), 'Error: No such object: gone\n');
+    assert.deepEqual(f.calls.slice(0, 2).map((c) => c.path), ['/containers/app/json', '/images/app/json']);
+    await assert.rejects(runInspectAny(f.cli, ['app'], { type: 'plugin' }), { message: '"plugin" is not a valid value for --type' });
+  });
+
+  it('image prune --force sends the dangling filter and prints docker\'s report', async () => {
+    const f = fakeCli(() => ({ ImagesDeleted: [{ Untagged: 'app:1' }, { Deleted: 'sha256:1' }], SpaceReclaimed: 2048 }));
+    await runImagePrune(f.cli, { all: true, filter: ['until=1h'], force: true });
+    assert.deepEqual(f.calls[0]!.options, { query: { filters: '{"until":{"1h":true},"dangling":{"false":true}}' } });
+    assert.equal(f.out(), 'Deleted Images:\nuntagged: app:1\ndeleted: sha256:1\n\nTotal reclaimed space: 2.05kB\n');
+  });
+
+  it('stats --no-stream takes the running containers when none are named, one sample each', async () => {
+    const f = fakeCli((c) => (c.path === '/containers/json' ? [{ Id: 'a'.repeat(64) }] : { pids_stats: { current: 4 } }));
+    await runStats(f.cli, [], { format: '{{.Container}} {{.PIDs}}', stream: false, trunc: true });
+    assert.deepEqual(f.calls.map((c) => c.path), ['/containers/json', `/containers/${'a'.repeat(12)}/stats`]);
+    assert.equal(f.out(), `${'a'.repeat(12)} 4\n`);
+  });
+
+  it('version prints the client part even when the daemon cannot answer; info says what it could not print', async () => {
+    const f = fakeCli(() => { throw new CliError('Cannot connect to the Berth daemon'); });
+    await assert.rejects(runVersion(f.cli, { format: '{{.Client.Version}} {{.Client.ApiVersion}}' }), { message: 'Cannot connect to the Berth daemon' });
+    assert.equal(f.out(), '0.1.0 1.47\n');
+    const g = fakeCli(() => { throw new CliError('Cannot connect to the Berth daemon'); });
+    await assert.rejects(runInfo(g.cli, {}), { message: 'ERROR: Cannot connect to the Berth daemon\nerrors pretty printing info' });
+    assert.match(g.out(), /^Client:\n Version: {4}0\.1\.0\n.*\nServer:\n$/s);
+  });
+
+  it('cp needs exactly one container side, checked before any request', async () => {
+    const f = fakeCli(() => undefined);
+    await assert.rejects(runCp(f.cli, 'a:/x', 'b:/y', {}), { message: 'copying between containers is not supported' });
+    await assert.rejects(runCp(f.cli, './x', '/y', {}), { message: 'must specify at least one container source' });
+    assert.equal(f.calls.length, 0);
   });
 });
 

@@ -18,7 +18,7 @@ import { JsonStreamError, displayJsonMessages, terminalOptions, type JsonMessage
 import { humanSize } from '../base/units.js';
 import { collect, keyValues } from './flags.js';
 
-interface BuildFlags {
+export interface BuildFlags {
   tag: string[];
   file?: string;
   buildArg: string[];
@@ -138,6 +138,59 @@ async function contextTar(contextArg: string, file: string | undefined): Promise
   return { body: pack as unknown as Readable, dockerfile: dockerfileName };
 }
 
+export async function runBuild(cli: Cli, contextArg: string, flags: BuildFlags): Promise<void> {
+  const { body, dockerfile } = await contextTar(contextArg, flags.file);
+  let sent = 0;
+  const counted = body.pipe(new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      sent += chunk.length;
+      cb(null, chunk);
+    },
+  }));
+  const rm = !(flags.rm === 'false' || flags.rm === false);
+  const res = await cli.client.stream('POST', '/build', {
+    query: {
+      t: flags.tag.length ? flags.tag : undefined,
+      dockerfile,
+      buildargs: flags.buildArg.length ? JSON.stringify(buildArgs(flags.buildArg)) : undefined,
+      labels: flags.label.length ? JSON.stringify(keyValues(flags.label)) : undefined,
+      nocache: flags.cache ? undefined : true,
+      q: flags.quiet || undefined,
+      pull: flags.pull || undefined,
+      rm: rm ? undefined : false,
+      forcerm: flags.forceRm || undefined,
+      networkmode: flags.network,
+      target: flags.target,
+      platform: flags.platform,
+      version: '1',
+    },
+    headers: { 'Content-Type': 'application/x-tar' },
+    body: counted,
+  });
+  const out = flags.quiet ? new PassThrough() : process.stdout;
+  let quietText = '';
+  if (flags.quiet) out.on('data', (d: Buffer) => (quietText += d.toString()));
+  else await cli.out(`Sending build context to Berth daemon  ${humanSize(sent, 4)}\n`);
+  let imageId = '';
+  const onAux = (msg: JsonMessage): void => {
+    const aux = msg.aux as { ID?: string } | undefined;
+    if (aux?.ID) imageId = aux.ID;
+  };
+  try {
+    await displayJsonMessages(res, out, { ...terminalOptions(process.stdout), isTerminal: !flags.quiet && process.stdout.isTTY === true, onAux });
+  } catch (err) {
+    if (flags.quiet) await cli.err(quietText);
+    // docker exits with the failed step's code (a RUN's exit status), 1 when there is none
+    if (err instanceof JsonStreamError) throw new CliError(err.message, err.code || 1);
+    throw err;
+  }
+  if (flags.quiet) await cli.out(quietText);
+  if (flags.iidfile) {
+    const id = imageId || /Successfully built ([0-9a-f]+)/.exec(quietText)?.[1] || quietText.trim();
+    writeFileSync(flags.iidfile, id);
+  }
+}
+
 export function registerBuildCommand(program: Command, cli: Cli): void {
   program.command('build')
     .description('Build an image from a Dockerfile')
@@ -156,56 +209,5 @@ export function registerBuildCommand(program: Command, cli: Cli): void {
     .option('--rm [bool]', 'Remove intermediate containers after a successful build', 'true')
     .option('-t, --tag <list>', 'Name and optionally a tag in the "name:tag" format', collect, [])
     .option('--target <string>', 'Set the target build stage to build.')
-    .action(async (contextArg: string, flags: BuildFlags) => {
-      const { body, dockerfile } = await contextTar(contextArg, flags.file);
-      let sent = 0;
-      const counted = body.pipe(new Transform({
-        transform(chunk: Buffer, _e, cb) {
-          sent += chunk.length;
-          cb(null, chunk);
-        },
-      }));
-      const rm = !(flags.rm === 'false' || flags.rm === false);
-      const res = await cli.client.stream('POST', '/build', {
-        query: {
-          t: flags.tag.length ? flags.tag : undefined,
-          dockerfile,
-          buildargs: flags.buildArg.length ? JSON.stringify(buildArgs(flags.buildArg)) : undefined,
-          labels: flags.label.length ? JSON.stringify(keyValues(flags.label)) : undefined,
-          nocache: flags.cache ? undefined : true,
-          q: flags.quiet || undefined,
-          pull: flags.pull || undefined,
-          rm: rm ? undefined : false,
-          forcerm: flags.forceRm || undefined,
-          networkmode: flags.network,
-          target: flags.target,
-          platform: flags.platform,
-          version: '1',
-        },
-        headers: { 'Content-Type': 'application/x-tar' },
-        body: counted,
-      });
-      const out = flags.quiet ? new PassThrough() : process.stdout;
-      let quietText = '';
-      if (flags.quiet) out.on('data', (d: Buffer) => (quietText += d.toString()));
-      else await cli.out(`Sending build context to Berth daemon  ${humanSize(sent, 4)}\n`);
-      let imageId = '';
-      const onAux = (msg: JsonMessage): void => {
-        const aux = msg.aux as { ID?: string } | undefined;
-        if (aux?.ID) imageId = aux.ID;
-      };
-      try {
-        await displayJsonMessages(res, out, { ...terminalOptions(process.stdout), isTerminal: !flags.quiet && process.stdout.isTTY === true, onAux });
-      } catch (err) {
-        if (flags.quiet) await cli.err(quietText);
-        // docker exits with the failed step's code (a RUN's exit status), 1 when there is none
-        if (err instanceof JsonStreamError) throw new CliError(err.message, err.code || 1);
-        throw err;
-      }
-      if (flags.quiet) await cli.out(quietText);
-      if (flags.iidfile) {
-        const id = imageId || /Successfully built ([0-9a-f]+)/.exec(quietText)?.[1] || quietText.trim();
-        writeFileSync(flags.iidfile, id);
-      }
-    });
+    .action((contextArg: string, flags: BuildFlags) => runBuild(cli, contextArg, flags));
 }

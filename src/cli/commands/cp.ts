@@ -154,6 +154,30 @@ class Copier {
   }
 }
 
+export interface CpOptions {
+  archive?: boolean;
+  followLink?: boolean;
+  quiet?: boolean;
+}
+
+export async function runCp(cli: Cli, source: string, destination: string, flags: CpOptions): Promise<void> {
+  const [srcContainer, srcPath] = splitCpArg(source);
+  const [dstContainer, dstPath] = splitCpArg(destination);
+  if (source === '') throw new CliError('source can not be empty');
+  if (destination === '') throw new CliError('destination can not be empty');
+  if (srcContainer && dstContainer) throw new CliError('copying between containers is not supported');
+  if (!srcContainer && !dstContainer) throw new CliError('must specify at least one container source');
+  const copier = new Copier(cli, srcContainer || dstContainer);
+  let target: string;
+  if (srcContainer) {
+    await copier.fromContainer(srcPath, dstPath, Boolean(flags.followLink));
+    target = dstPath === '-' ? '' : resolveLocalPath(dstPath);
+  } else {
+    target = `${dstContainer}:${await copier.toContainer(srcPath, dstPath, Boolean(flags.followLink), Boolean(flags.archive))}`;
+  }
+  if (target && !flags.quiet && process.stderr.isTTY) await cli.err(`Successfully copied ${humanSize(copier.copied)} to ${target}\n`);
+}
+
 export function registerCpCommand(program: Command, cli: Cli): void {
   program.command('cp')
     .description('Copy files/folders between a container and the local filesystem')
@@ -163,21 +187,5 @@ export function registerCpCommand(program: Command, cli: Cli): void {
     .option('-a, --archive', 'Archive mode (copy all uid/gid information)')
     .option('-L, --follow-link', 'Always follow symbol link in SRC_PATH')
     .option('-q, --quiet', 'Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached to STDERR')
-    .action(async (source: string, destination: string, flags: { archive?: boolean; followLink?: boolean; quiet?: boolean }) => {
-      const [srcContainer, srcPath] = splitCpArg(source);
-      const [dstContainer, dstPath] = splitCpArg(destination);
-      if (source === '') throw new CliError('source can not be empty');
-      if (destination === '') throw new CliError('destination can not be empty');
-      if (srcContainer && dstContainer) throw new CliError('copying between containers is not supported');
-      if (!srcContainer && !dstContainer) throw new CliError('must specify at least one container source');
-      const copier = new Copier(cli, srcContainer || dstContainer);
-      let target: string;
-      if (srcContainer) {
-        await copier.fromContainer(srcPath, dstPath, Boolean(flags.followLink));
-        target = dstPath === '-' ? '' : resolveLocalPath(dstPath);
-      } else {
-        target = `${dstContainer}:${await copier.toContainer(srcPath, dstPath, Boolean(flags.followLink), Boolean(flags.archive))}`;
-      }
-      if (target && !flags.quiet && process.stderr.isTTY) await cli.err(`Successfully copied ${humanSize(copier.copied)} to ${target}\n`);
-    });
+    .action((source: string, destination: string, flags: CpOptions) => runCp(cli, source, destination, flags));
 }

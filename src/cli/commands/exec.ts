@@ -12,7 +12,7 @@ import { watchTerminalSize } from '../client/streams.js';
 import { collect } from './flags.js';
 const enc = encodeURIComponent;
 
-interface ExecFlags {
+export interface ExecOptions {
   detach?: boolean;
   detachKeys?: string;
   env: string[];
@@ -22,6 +22,12 @@ interface ExecFlags {
   tty?: boolean;
   user?: string;
   workdir?: string;
+}
+
+export interface AttachOptions {
+  detachKeys?: string;
+  sigProxy: string | boolean;
+  stdin: boolean;
 }
 
 interface ContainerState {
@@ -35,7 +41,7 @@ function checkTty(attachStdin: boolean, tty: boolean): void {
   if (attachStdin && tty && !process.stdin.isTTY) throw new CliError('the input device is not a TTY');
 }
 
-async function runExec(cli: Cli, container: string, command: string[], flags: ExecFlags): Promise<void> {
+export async function runExec(cli: Cli, container: string, command: string[], flags: ExecOptions): Promise<void> {
   const client = cli.client;
   const env = environment(flags.envFile, flags.env);
   // docker looks the container up first: a missing one is reported before anything else happens
@@ -83,7 +89,7 @@ async function runExec(cli: Cli, container: string, command: string[], flags: Ex
   if (code !== 0) throw new ExitStatus(code);
 }
 
-async function runAttach(cli: Cli, container: string, flags: { stdin: boolean; sigProxy: string | boolean; detachKeys?: string }): Promise<void> {
+export async function runAttach(cli: Cli, container: string, flags: AttachOptions): Promise<void> {
   const client = cli.client;
   const path = `/containers/${enc(container)}`;
   // docker starts waiting before it checks the state, so a quick exit is not missed
@@ -137,9 +143,7 @@ export function registerExecCommands(program: Command, cli: Cli): void {
     .option('-u, --user <string>', 'Username or UID (format: "<name|uid>[:<group|gid>]")')
     .option('-w, --workdir <string>', 'Working directory inside the container')
     .passThroughOptions()
-    .action(async (container: string, command: string[], flags: ExecFlags) => {
-      await runExec(cli, container, command, flags);
-    });
+    .action((container: string, command: string[], flags: ExecOptions) => runExec(cli, container, command, flags));
 
   program.command('attach')
     .description('Attach local standard input, output, and error streams to a running container')
@@ -148,7 +152,5 @@ export function registerExecCommands(program: Command, cli: Cli): void {
     .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
     .option('--no-stdin', 'Do not attach STDIN')
     .option('--sig-proxy [bool]', 'Proxy all received signals to the process', 'true')
-    .action(async (container: string, flags: { stdin: boolean; sigProxy: string | boolean; detachKeys?: string }) => {
-      await runAttach(cli, container, flags);
-    });
+    .action((container: string, flags: AttachOptions) => runAttach(cli, container, flags));
 }

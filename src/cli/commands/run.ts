@@ -58,7 +58,7 @@ async function createContainer(cli: Cli, image: string, args: string[], flags: C
   return created.Id;
 }
 
-interface AttachOptions {
+interface RunSessionOptions {
   stdin: boolean;
   tty: boolean;
   /** The wait condition: next-exit, or removed for --rm. */
@@ -75,7 +75,7 @@ interface AttachOptions {
  * Attach, wait, start, relay; resolves with the container's exit code, or 'detached' when the user
  * typed the detach keys (the container keeps running).
  */
-export async function attachAndRun(cli: Cli, id: string, opts: AttachOptions): Promise<number | 'detached'> {
+export async function attachAndRun(cli: Cli, id: string, opts: RunSessionOptions): Promise<number | 'detached'> {
   const client = cli.client;
   const hijacked = await client.hijack(`/containers/${encodeURIComponent(id)}/attach`, {
     query: { stream: true, stdin: opts.stdin || undefined, stdout: true, stderr: true, detachKeys: opts.detachKeys },
@@ -128,6 +128,83 @@ export async function attachAndRun(cli: Cli, id: string, opts: AttachOptions): P
   return status?.StatusCode ?? 0;
 }
 
+export interface RunOptions extends CreateFlags {
+  detachKeys?: string;
+  sigProxy: string | boolean;
+}
+
+/** `run`: create, then start detached or attached; `entrypointGiven` as buildCreateRequest takes it. */
+export async function runRun(cli: Cli, image: string, args: string[], flags: RunOptions, entrypointGiven: boolean): Promise<void> {
+  try {
+    const detach = Boolean(flags.detach);
+    const id = await createContainer(cli, image, args, flags, !detach, entrypointGiven);
+    if (detach) {
+      try {
+        await cli.client.request('POST', `/containers/${encodeURIComponent(id)}/start`);
+      } catch (err) {
+        if (err instanceof DaemonError) throw new RunError(cli, 'run', err.message, startFailureCode(err.daemonMessage));
+        throw err;
+      }
+      await cli.out(`${id}\n`);
+      return;
+    }
+    const code = await attachAndRun(cli, id, {
+      stdin: Boolean(flags.interactive),
+      tty: Boolean(flags.tty),
+      condition: flags.rm ? 'removed' : 'next-exit',
+      start: true,
+      cmd: 'run',
+      detachKeys: flags.detachKeys,
+      sigProxy: flags.sigProxy !== 'false' && flags.sigProxy !== false,
+    });
+    // detaching leaves the container running and is a success, as in docker
+    if (code !== 'detached' && code !== 0) throw new ExitStatus(code);
+  } catch (err) {
+    throw err instanceof ConnectError ? new RunError(cli, 'run', err.message) : asRunError(cli, 'run', err);
+  }
+}
+
+export async function runCreate(cli: Cli, image: string, args: string[], flags: CreateFlags, entrypointGiven: boolean): Promise<void> {
+  try {
+    const id = await createContainer(cli, image, args, flags, true, entrypointGiven);
+    await cli.out(`${id}\n`);
+  } catch (err) {
+    // unlike run, docker's create reports daemon errors plainly and exits 1
+    if (err instanceof DaemonError || err instanceof ConnectError) throw err;
+    throw asRunError(cli, 'create', err);
+  }
+}
+
+export interface StartOptions {
+  attach?: boolean;
+  detachKeys?: string;
+  interactive?: boolean;
+}
+
+export async function runStart(cli: Cli, names: string[], flags: StartOptions): Promise<void> {
+  if (flags.attach || flags.interactive) {
+    if (names.length > 1) throw new CliError('you cannot start and attach multiple containers at once');
+    const info = await cli.client.json<{ Id: string; Config: { Tty: boolean } }>('GET', `/containers/${encodeURIComponent(names[0]!)}/json`);
+    const code = await attachAndRun(cli, info.Id, {
+      stdin: Boolean(flags.interactive), tty: info.Config.Tty, condition: 'next-exit', start: true, cmd: 'start',
+      detachKeys: flags.detachKeys,
+    }).catch((err: unknown) => {
+      if (err instanceof RunError) throw new CliError(err.message.split('\n')[0]!.replace(/^berth: /, ''), err.exitCode === 125 ? 1 : err.exitCode);
+      throw err;
+    });
+    if (code !== 'detached' && code !== 0) throw new ExitStatus(code);
+    return;
+  }
+  const failed = await cli.forEach(names, async (name) => {
+    await cli.client.request('POST', `/containers/${encodeURIComponent(name)}/start`);
+    await cli.out(`${name}\n`);
+  });
+  if (failed.length > 0) throw new CliError(`Error: failed to start containers: ${failed.join(', ')}`);
+}
+
+/** --entrypoint typed on the command line, even empty (`--entrypoint ''` clears the image's). */
+const entrypointGiven = (cmd: Command): boolean => cmd.getOptionValueSource('entrypoint') === 'cli';
+
 export function registerRunCommands(program: Command, cli: Cli): void {
   addCreateFlags(
     program.command('run')
@@ -139,37 +216,7 @@ export function registerRunCommands(program: Command, cli: Cli): void {
       .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
       .option('--sig-proxy [bool]', 'Proxy received signals to the process', 'true')
       .passThroughOptions(),
-  ).action(async (image: string, args: string[], flags: CreateFlags & { detachKeys?: string; sigProxy: string | boolean }, cmd: Command) => {
-    const entrypointGiven = cmd.getOptionValueSource('entrypoint') === 'cli';
-    try {
-      const detach = Boolean(flags.detach);
-      const id = await createContainer(cli, image, args, flags, !detach, entrypointGiven);
-      if (detach) {
-        try {
-          await cli.client.request('POST', `/containers/${encodeURIComponent(id)}/start`);
-        } catch (err) {
-          if (err instanceof DaemonError) throw new RunError(cli, 'run', err.message, startFailureCode(err.daemonMessage));
-          throw err;
-        }
-        await cli.out(`${id}\n`);
-        return;
-      }
-      const code = await attachAndRun(cli, id, {
-        stdin: Boolean(flags.interactive),
-        tty: Boolean(flags.tty),
-        condition: flags.rm ? 'removed' : 'next-exit',
-        start: true,
-        cmd: 'run',
-        detachKeys: flags.detachKeys,
-        sigProxy: flags.sigProxy !== 'false' && flags.sigProxy !== false,
-      });
-      // detaching leaves the container running and is a success, as in docker
-      if (code !== 'detached' && code !== 0) throw new ExitStatus(code);
-    } catch (err) {
-      throw err instanceof ConnectError ? new RunError(cli, 'run', err.message) : asRunError(cli, 'run', err);
-    }
-  });
-
+  ).action((image: string, args: string[], flags: RunOptions, cmd: Command) => runRun(cli, image, args, flags, entrypointGiven(cmd)));
   addCreateFlags(
     program.command('create')
       .description('Create a new container')
@@ -177,17 +224,7 @@ export function registerRunCommands(program: Command, cli: Cli): void {
       .argument('<image>')
       .argument('[command...]')
       .passThroughOptions(),
-  ).action(async (image: string, args: string[], flags: CreateFlags, cmd: Command) => {
-    try {
-      const id = await createContainer(cli, image, args, flags, true, cmd.getOptionValueSource('entrypoint') === 'cli');
-      await cli.out(`${id}\n`);
-    } catch (err) {
-      // unlike run, docker's create reports daemon errors plainly and exits 1
-      if (err instanceof DaemonError || err instanceof ConnectError) throw err;
-      throw asRunError(cli, 'create', err);
-    }
-  });
-
+  ).action((image: string, args: string[], flags: CreateFlags, cmd: Command) => runCreate(cli, image, args, flags, entrypointGiven(cmd)));
   program.command('start')
     .description('Start one or more stopped containers')
     .usage('[OPTIONS] CONTAINER [CONTAINER...]')
@@ -195,24 +232,5 @@ export function registerRunCommands(program: Command, cli: Cli): void {
     .option('-a, --attach', "Attach STDOUT/STDERR and forward signals")
     .option('-i, --interactive', "Attach container's STDIN")
     .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
-    .action(async (names: string[], flags: { attach?: boolean; interactive?: boolean; detachKeys?: string }) => {
-      if (flags.attach || flags.interactive) {
-        if (names.length > 1) throw new CliError('you cannot start and attach multiple containers at once');
-        const info = await cli.client.json<{ Id: string; Config: { Tty: boolean } }>('GET', `/containers/${encodeURIComponent(names[0]!)}/json`);
-        const code = await attachAndRun(cli, info.Id, {
-          stdin: Boolean(flags.interactive), tty: info.Config.Tty, condition: 'next-exit', start: true, cmd: 'start',
-          detachKeys: flags.detachKeys,
-        }).catch((err: unknown) => {
-          if (err instanceof RunError) throw new CliError(err.message.split('\n')[0]!.replace(/^berth: /, ''), err.exitCode === 125 ? 1 : err.exitCode);
-          throw err;
-        });
-        if (code !== 'detached' && code !== 0) throw new ExitStatus(code);
-        return;
-      }
-      const failed = await cli.forEach(names, async (name) => {
-        await cli.client.request('POST', `/containers/${encodeURIComponent(name)}/start`);
-        await cli.out(`${name}\n`);
-      });
-      if (failed.length > 0) throw new CliError(`Error: failed to start containers: ${failed.join(', ')}`);
-    });
+    .action((names: string[], flags: StartOptions) => runStart(cli, names, flags));
 }

@@ -1,13 +1,17 @@
 /**
- * version, info and inspect.
+ * version and info (inspect, registered with them, is in inspect.ts).
  */
 import type { Command } from 'commander';
 import { CLIENT_API_VERSION, compareVersions } from '../client/api-client.js';
 import type { Cli } from '../client/cli.js';
-import { CliError, ConnectError, DaemonError, ExitStatus } from '../base/errors.js';
+import { CliError } from '../base/errors.js';
 import { compileTemplate, runTemplate } from '../render/formatter.js';
 import { tabwrite } from '../render/tabwriter.js';
 import { bytesSize } from '../base/units.js';
+import { registerInspectCommand } from './inspect.js';
+
+// the groups (network, volume, main's container and image) take their `inspect` from here
+export { registerInspectSubcommand } from './inspect.js';
 
 export const BERTH_VERSION = '0.1.0';
 
@@ -150,143 +154,56 @@ function renderInfo(client: Json, info: Json): string {
   return `${lines.join('\n')}\n${warnings.length ? '\n' : ''}`;
 }
 
-type InspectType = 'container' | 'image' | 'network' | 'volume';
-
-const INSPECT_PATHS: Record<InspectType, (n: string) => string> = {
-  container: (n) => `/containers/${encodeURIComponent(n)}/json`,
-  image: (n) => `/images/${encodeURIComponent(n)}/json`,
-  network: (n) => `/networks/${encodeURIComponent(n)}`,
-  volume: (n) => `/volumes/${encodeURIComponent(n)}`,
-};
-
-async function inspectOne(cli: Cli, name: string, type: InspectType | undefined, size: boolean, daemonErrors = false): Promise<unknown> {
-  // `docker container inspect` and its kin report the daemon's own message, `docker inspect` its own
-  if (daemonErrors && type) return cli.client.json('GET', INSPECT_PATHS[type](name), { query: { size: type === 'container' && size ? true : undefined } });
-  const types: InspectType[] = type ? [type] : ['container', 'image', 'network', 'volume'];
-  for (const t of types) {
-    try {
-      return await cli.client.json('GET', INSPECT_PATHS[t](name), { query: { size: t === 'container' && size ? true : undefined } });
-    } catch (err) {
-      if (!(err instanceof DaemonError) || err.status !== 404 || !type) {
-        if (err instanceof DaemonError && err.status === 404 && type) {
-          throw new CliError(`Error: No such ${type}: ${name}`);
-        }
-        if (!(err instanceof DaemonError && err.status === 404)) throw err;
-      }
-    }
+export async function runVersion(cli: Cli, flags: { format?: string }): Promise<void> {
+  let server: Json | undefined;
+  let failure: unknown;
+  let apiVersion = CLIENT_API_VERSION;
+  try {
+    apiVersion = await cli.client.apiVersion();
+    server = await cli.client.json<Json>('GET', '/version');
+  } catch (err) {
+    failure = err;
   }
-  throw new CliError(`Error: No such object: ${name}`);
-}
-
-/** docker inspect: a JSON array (4-space indent), or the template once per object. */
-async function runInspect(cli: Cli, names: string[], flags: { format?: string; size?: boolean }, type?: InspectType, daemonErrors = false): Promise<void> {
-  const template = flags.format && flags.format !== 'json' ? compileTemplate(flags.format) : undefined;
-  const results: unknown[] = [];
-  const errors: string[] = [];
-  for (const name of names) {
-    try {
-      results.push(await inspectOne(cli, name, type, Boolean(flags.size), daemonErrors));
-    } catch (err) {
-      if (err instanceof ConnectError || !(err instanceof CliError)) throw err;
-      errors.push(err.message);
-    }
-  }
-  const failed = errors.length > 0;
-  if (template) {
-    let out = '';
-    for (const r of results) {
-      try {
-        out += `${runTemplate(template, r)}\n`;
-      } catch (err) {
-        // docker ends the output it had with a newline before reporting the template error
-        await cli.out(`${out}\n`);
-        throw err;
-      }
-    }
-    await cli.out(out);
-  } else if (flags.format === 'json') {
-    await cli.out(results.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  const client = clientVersionInfo(apiVersion);
+  if (compareVersions(apiVersion, CLIENT_API_VERSION) > 0) client.ApiVersion = CLIENT_API_VERSION;
+  if (flags.format) {
+    const tmpl = compileTemplate(flags.format);
+    await cli.out(`${runTemplate(tmpl, { Client: client, Server: server ?? null })}\n`);
   } else {
-    await cli.out(`${JSON.stringify(results, null, 4)}\n`);
+    await cli.out(renderVersion(client, server));
   }
-  if (failed) {
-    await cli.err(errors.map((m) => `${m}\n`).join(''));
-    throw new ExitStatus(1);
-  }
+  if (failure) throw failure;
 }
 
+export async function runInfo(cli: Cli, flags: { format?: string }): Promise<void> {
+  const client = clientVersionInfo(CLIENT_API_VERSION);
+  if (flags.format) {
+    const info = await cli.client.json<Json>('GET', '/info');
+    const tmpl = compileTemplate(flags.format === 'json' ? '{{json .}}' : flags.format);
+    await cli.out(`${runTemplate(tmpl, { ...info, ClientInfo: client })}\n`);
+    return;
+  }
+  let info: Json;
+  try {
+    info = await cli.client.json<Json>('GET', '/info');
+  } catch (err) {
+    await cli.out(`Client:\n Version:    ${client.Version}\n Context:    ${client.Context}\n Debug Mode: false\n\nServer:\n`);
+    if (err instanceof CliError) throw new CliError(`ERROR: ${err.message}\nerrors pretty printing info`);
+    throw err;
+  }
+  await cli.out(renderInfo(client, info));
+  for (const w of (info.Warnings ?? []) as string[]) await cli.err(`${w}\n`);
+}
+
+/** version, info and inspect; the same three under `berth system`. */
 export function registerSystemCommands(program: Command, cli: Cli): void {
   program.command('version')
     .description('Show the Berth version information')
     .option('-f, --format <string>', 'Format output using a custom template')
-    .action(async (flags: { format?: string }) => {
-      let server: Json | undefined;
-      let failure: unknown;
-      let apiVersion = CLIENT_API_VERSION;
-      try {
-        apiVersion = await cli.client.apiVersion();
-        server = await cli.client.json<Json>('GET', '/version');
-      } catch (err) {
-        failure = err;
-      }
-      const client = clientVersionInfo(apiVersion);
-      if (compareVersions(apiVersion, CLIENT_API_VERSION) > 0) client.ApiVersion = CLIENT_API_VERSION;
-      if (flags.format) {
-        const tmpl = compileTemplate(flags.format);
-        await cli.out(`${runTemplate(tmpl, { Client: client, Server: server ?? null })}\n`);
-      } else {
-        await cli.out(renderVersion(client, server));
-      }
-      if (failure) throw failure;
-    });
-
+    .action((flags: { format?: string }) => runVersion(cli, flags));
   program.command('info')
     .description('Display system-wide information')
     .option('-f, --format <string>', 'Format output using a custom template')
-    .action(async (flags: { format?: string }) => {
-      const client = clientVersionInfo(CLIENT_API_VERSION);
-      if (flags.format) {
-        const info = await cli.client.json<Json>('GET', '/info');
-        const tmpl = compileTemplate(flags.format === 'json' ? '{{json .}}' : flags.format);
-        await cli.out(`${runTemplate(tmpl, { ...info, ClientInfo: client })}\n`);
-        return;
-      }
-      let info: Json;
-      try {
-        info = await cli.client.json<Json>('GET', '/info');
-      } catch (err) {
-        await cli.out(`Client:\n Version:    ${client.Version}\n Context:    ${client.Context}\n Debug Mode: false\n\nServer:\n`);
-        if (err instanceof CliError) throw new CliError(`ERROR: ${err.message}\nerrors pretty printing info`);
-        throw err;
-      }
-      await cli.out(renderInfo(client, info));
-      for (const w of (info.Warnings ?? []) as string[]) await cli.err(`${w}\n`);
-    });
-
-  const addInspect = (cmd: Command, type?: InspectType): Command =>
-    cmd.argument('<names...>')
-      .option('-f, --format <string>', 'Format output using a custom template')
-      .option('-s, --size', 'Display total file sizes if the type is container')
-      .action(async (names: string[], flags: { format?: string; size?: boolean; type?: string }) => {
-        const t = (flags.type ?? type) as InspectType | undefined;
-        if (t && !(t in INSPECT_PATHS)) throw new CliError(`"${t}" is not a valid value for --type`);
-        await runInspect(cli, names, flags, t);
-      });
-
-  addInspect(program.command('inspect')
-    .description('Return low-level information on Docker objects')
-    .usage('[OPTIONS] NAME|ID [NAME|ID...]')
-    .option('--type <string>', 'Only inspect objects of the given type'));
-  return;
-}
-
-export function registerInspectSubcommand(parent: Command, cli: Cli, type: InspectType): Command {
-  return parent.command('inspect')
-    .description(`Display detailed information on one or more ${type}s`)
-    .argument('<names...>')
-    .option('-f, --format <string>', 'Format output using a custom template')
-    .option('-s, --size', 'Display total file sizes')
-    .action(async (names: string[], flags: { format?: string; size?: boolean }) => {
-      await runInspect(cli, names, flags, type, true);
-    });
+    .action((flags: { format?: string }) => runInfo(cli, flags));
+  registerInspectCommand(program, cli);
 }
