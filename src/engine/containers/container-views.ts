@@ -4,6 +4,7 @@ import { stateName, statusText } from './container-state.js';
 import { rootfsDirs } from './rootfs.js';
 import { inspectMounts } from './mounts.js';
 import { dirSize } from '../volumes/dir-size.js';
+import { shownLogConfig, type LogConfig } from './log-drivers.js';
 
 /** GET /containers/{id}/json: Docker's ContainerInspectResponse. */
 export function inspectJson(engine: ContainerServices, c: Container, withSize = false, sizes?: { rw: number; rootFs: number }): Record<string, unknown> {
@@ -32,7 +33,7 @@ export function inspectJson(engine: ContainerServices, c: Container, withSize = 
     ProcessLabel: '',
     AppArmorProfile: '',
     ExecIDs: engine.execs.runningIds(r.id),
-    HostConfig: r.hostConfig,
+    HostConfig: { ...r.hostConfig, LogConfig: shownLogConfig(r.hostConfig.LogConfig as LogConfig) },
     GraphDriver: {
       Data: { LowerDir: r.lowerDirs.join(':'), MergedDir: dirs.merged, UpperDir: dirs.upper, WorkDir: dirs.work },
       Name: 'overlay2',

@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../../lib/errors.js';
 import type { ContainerConfig, HostConfig } from './container-types.js';
 import { validateRestartPolicy } from './restart-policy.js';
 import { refuseUnsupportedFields } from './create-support.js';
+import { validateLogConfig, DEFAULT_LOG_DRIVER } from './log-drivers.js';
 
 /** The JSON types a field may hold; `null` is always accepted and means "not set", as in Go. */
 type Kind = 'string' | 'bool' | 'int' | 'strslice' | 'strings' | 'object' | 'stringMap' | 'array';
@@ -157,7 +158,7 @@ export function parseCreateBody(body: unknown): CreateRequest {
 /** HostConfig as `docker inspect` shows it: the client's fields over Docker's defaults. */
 function withHostDefaults(raw: Record<string, unknown>): HostConfig {
   const defaults: HostConfig = {
-    Binds: null, ContainerIDFile: '', LogConfig: { Type: 'k8s-file', Config: {} }, NetworkMode: 'default',
+    Binds: null, ContainerIDFile: '', LogConfig: { Type: DEFAULT_LOG_DRIVER, Config: {} }, NetworkMode: 'default',
     PortBindings: {}, RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: false, VolumeDriver: '',
     VolumesFrom: null, ConsoleSize: [0, 0], CapAdd: null, CapDrop: null, CgroupnsMode: 'host', Dns: [], DnsOptions: [],
     DnsSearch: [], ExtraHosts: null, GroupAdd: null, IpcMode: 'private', Cgroup: '', Links: null, OomScoreAdj: 0,
@@ -181,9 +182,7 @@ function withHostDefaults(raw: Record<string, unknown>): HostConfig {
     if ((k === 'MaskedPaths' || k === 'ReadonlyPaths') && Array.isArray(v) && v.length === 0) continue;
     out[k] = v;
   }
-  if (out.LogConfig && typeof out.LogConfig === 'object' && !(out.LogConfig as { Type?: string }).Type) {
-    out.LogConfig = { Type: 'k8s-file', Config: (out.LogConfig as { Config?: unknown }).Config ?? {} };
-  }
+  out.LogConfig = validateLogConfig(out.LogConfig as Parameters<typeof validateLogConfig>[0]);
   if (out.NetworkMode === '') out.NetworkMode = 'default';
   if (out.PidsLimit === 0) out.PidsLimit = null;
   return out;
