@@ -1,5 +1,5 @@
 import type { RequestContext } from './router.js';
-import { queryBool } from './http.js';
+import { apiAtLeast, queryBool } from './http.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
 import { put } from '../containers/attach-session.js';
 import { frame } from '../containers/stream-frame.js';
@@ -55,8 +55,7 @@ function render(entry: LogEntry, tty: boolean, timestamps: boolean, details: str
 
 /** Docker names framed output `multiplexed-stream` from API 1.42 on; before, and with a TTY, `raw-stream`. */
 export function streamType(ctx: RequestContext, tty: boolean): string {
-  const [major, minor] = ctx.apiVersion.split('.').map(Number);
-  const framedName = major > 1 || minor >= 42;
+  const framedName = apiAtLeast(ctx, '1.42');
   return !tty && framedName ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream';
 }
 

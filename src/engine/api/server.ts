@@ -15,9 +15,11 @@ import * as containerFiles from './container-files.js';
 import * as exec from './exec.js';
 import * as build from './build.js';
 import * as imageArchives from './image-archives.js';
+import * as swarm from './swarm.js';
+import * as systemDf from './system-df.js';
 
 /** Every resource's route table. */
-const RESOURCES = [system, containers, images, volumes, networks, auth, containerFiles, build, exec, imageArchives];
+const RESOURCES = [system, containers, images, volumes, networks, auth, containerFiles, build, exec, imageArchives, swarm, systemDf];
 
 const VERSION_PREFIX = /^\/v(\d+)\.(\d+)(?=\/)/;
 
