@@ -32,6 +32,7 @@ const network: ContainerNetworking = {
   disconnect: async () => {},
   unregisterContainer: async () => {},
   renameContainer: async () => {},
+  removeLink: async () => {},
 };
 const unused = async () => { throw new Error('no volumes in these tests'); };
 const volumes = { acquire: unused, release: unused, remove: unused, usedBy: () => [], addRef: () => {}, mountpoint: unused } as unknown as ContainerVolumes;

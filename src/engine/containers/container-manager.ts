@@ -19,6 +19,7 @@ import { initialBackoff, signalCancelsRestart } from './lifecycle-rules.js';
 import { labelMatches } from '../../lib/label-filter.js';
 import { releaseMounts, restoreMountRefs } from './mounts.js';
 import { validateName } from './names.js';
+import { parseLink } from '../network/links.js';
 import { rootfsDirs } from './rootfs.js';
 import { parseSignal, SIGKILL, SIGTERM } from './signals.js';
 import { dirSize } from '../volumes/dir-size.js';
@@ -235,7 +236,7 @@ export class ContainerManager {
   async wait(c: Container, condition: string, signal?: AbortSignal): Promise<{ StatusCode: number; Error: { Message: string } | null } | undefined> {
     const done = condition === 'removed' ? c.whenRemoved(signal)
       : condition === 'next-exit' ? c.nextExit(signal)
-        : c.whenNotRunning(signal);
+        : c.untilRunEnds(signal);
     if (!(await done)) return undefined;
     return { StatusCode: c.state.exitCode, Error: c.state.error ? { Message: c.state.error } : null };
   }
@@ -323,6 +324,30 @@ export class ContainerManager {
     });
   }
 
+  /**
+   * DELETE /containers/{parent}/{alias}?link=1 (`docker rm --link`): forgets the parent's link named
+   * alias; both containers stay. Errors worded as dockerd's.
+   */
+  async removeLink(ref: string): Promise<void> {
+    const slash = ref.lastIndexOf('/');
+    if (slash < 0) throw new ConflictError('Conflict, cannot remove the default link name of the container');
+    const alias = ref.slice(slash + 1);
+    let c: Container;
+    try {
+      c = this.get(ref.slice(0, slash).replace(/^\//, ''));
+    } catch {
+      throw new NotFoundError(`No such container: ${ref}`);
+    }
+    await c.locked(async () => {
+      const links = c.record.hostConfig.Links ?? [];
+      const kept = links.filter((l) => parseLink(l).alias !== alias);
+      if (kept.length === links.length) throw new NotFoundError(`No such container: ${ref}`);
+      c.record.hostConfig.Links = kept.length ? kept : null;
+      await this.ctx.store.save(c.record);
+      await this.ctx.network.removeLink(c.id, alias);
+    });
+  }
+
   // ---- daemon stop ----
 
   /** Stops the manager's own work (watchers, timers) at daemon shutdown; containers keep running. */
@@ -331,8 +356,9 @@ export class ContainerManager {
   }
 }
 
+/** dockerd's wording, which clients match on ("You cannot remove a running container"). */
 function runningConflict(c: Container): ConflictError {
-  return new ConflictError(`cannot remove container "${c.record.name}": container is running: stop the container before removing or force remove`);
+  return new ConflictError(`You cannot remove a running container ${c.id}. Stop the container before attempting removal or force remove`);
 }
 
 /** The container's own stop signal (an unparseable one falls back to SIGTERM), else SIGTERM. */
