@@ -52,7 +52,7 @@ export const HOST_CONFIG_SUPPORT: Support = {
 
 export const ENDPOINT_SUPPORT: Support = {
   IPAMConfig: null, Links: null, Aliases: null, NetworkID: null,
-  MacAddress: NOT_YET, DriverOpts: NOT_YET,
+  MacAddress: NOT_YET, DriverOpts: null,
   // Set by the daemon; a client that echoes an inspect back sends them, and dockerd ignores them too.
   EndpointID: null, Gateway: null, IPAddress: null, IPPrefixLen: null, IPv6Gateway: null,
   GlobalIPv6Address: null, GlobalIPv6PrefixLen: null, DNSNames: null,

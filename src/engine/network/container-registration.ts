@@ -91,12 +91,15 @@ function asInvalid<T>(fn: () => T): T {
 export function attachmentFor(n: NetworkRecord, ep?: EndpointConfig): Attachment {
   const aliases = ep?.Aliases ?? [];
   const ip = ep?.IPAMConfig?.IPv4Address || undefined;
+  if (ep?.IPAMConfig?.IPv6Address) throw new InvalidArgumentError('IPv6 networks are not supported by Berth');
+  if (ep?.IPAMConfig?.LinkLocalIPs?.length) throw new InvalidArgumentError('link-local addresses (--link-local-ip) are not supported by berthd yet');
   if (n.isDefault && aliases.length) throw new InvalidArgumentError('network-scoped alias is supported only for containers in user defined networks');
   if (ip) {
     if (n.isDefault || !n.userSubnet) throw new InvalidArgumentError('user specified IP address is supported only when connecting to networks with user configured subnets');
     parseIp(ip);
   }
-  return { aliases: [...aliases], ipv4Address: ip, links: ep?.Links ?? undefined };
+  const driverOpts = ep?.DriverOpts && Object.keys(ep.DriverOpts).length ? { ...ep.DriverOpts } : undefined;
+  return { aliases: [...aliases], ipv4Address: ip, links: ep?.Links ?? undefined, ...(driverOpts ? { driverOpts } : {}) };
 }
 
 /**

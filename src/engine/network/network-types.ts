@@ -27,9 +27,11 @@ export interface ContainerNetworkSpec {
 }
 
 export interface EndpointConfig {
-  IPAMConfig?: { IPv4Address?: string } | null;
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] | null } | null;
   Aliases?: string[] | null;
   Links?: string[] | null;
+  /** Kept and shown back; the bridge driver reads none of them, as dockerd's 20.10 bridge. */
+  DriverOpts?: Record<string, string> | null;
 }
 
 /** What the runtime spec needs from networking, returned by `prepare`. */
