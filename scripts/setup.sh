@@ -4,17 +4,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# command -> Debian package that provides it
+# command (or a path it installs) -> Debian package that provides it
 packages=(
   runc:runc conmon:conmon iptables:iptables busybox:busybox-static socat:socat
   skopeo:skopeo docker-registry:docker-registry htpasswd:apache2-utils tmux:tmux curl:curl
   ip:iproute2 dockerd:docker.io containerd:containerd setfattr:attr zstd:zstd
-  ceph-mon:ceph-mon ceph-osd:ceph-osd radosgw:radosgw tini:tini
+  ceph-mon:ceph-mon ceph-osd:ceph-osd radosgw:radosgw tini:tini docker-compose:docker-compose
+  /usr/lib/python3/dist-packages/docker:python3-docker
 )
 missing=()
 for entry in "${packages[@]}"; do
   cmd=${entry%%:*} pkg=${entry#*:}
-  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || [ -x "/usr/bin/$cmd" ] || missing+=("$pkg")
+  command -v "$cmd" >/dev/null 2>&1 || [ -e "$cmd" ] || [ -x "/usr/sbin/$cmd" ] || [ -x "/usr/bin/$cmd" ] || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2

@@ -5,6 +5,7 @@
  */
 export const ERROR_KINDS = [
   'NOT_FOUND', 'INVALID_ARGUMENT', 'CONFLICT', 'NOT_MODIFIED', 'FORBIDDEN', 'UNAUTHORIZED', 'UNAVAILABLE', 'SYSTEM', 'UNKNOWN',
+  'NOT_IMPLEMENTED',
 ] as const;
 
 export type ErrorKind = (typeof ERROR_KINDS)[number];
@@ -51,6 +52,11 @@ export class UnauthorizedError extends BerthError {
 /** A dependency is not reachable or not ready (503). */
 export class UnavailableError extends BerthError {
   override readonly code = 'UNAVAILABLE';
+}
+
+/** The object cannot do this at all, e.g. reading the logs of a `none` log driver (501). */
+export class NotImplementedError extends BerthError {
+  override readonly code = 'NOT_IMPLEMENTED';
 }
 
 /** Something failed inside Berth or the system under it (500). */

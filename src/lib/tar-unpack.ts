@@ -82,12 +82,19 @@ export async function unpackLayer(
     if (err instanceof InvalidArgumentError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === undefined || !/^E[A-Z]+$/.test(code)) {
-      throw new InvalidArgumentError(`Error processing tar file: ${(err as Error).message}`, { cause: err });
+      throw new InvalidArgumentError(`Error processing tar file(exit status 1): ${goTarMessage((err as Error).message)}`, { cause: err });
     }
     throw err;
   }
   await unpacker.finish();
   return { diffId: digester.digest(), size: unpacker.size };
+}
+
+/** tar-stream's wording of a broken archive in Go's, which dockerd reports and clients expect. */
+function goTarMessage(message: string): string {
+  if (/^Unexpected end of data/.test(message)) return 'unexpected EOF';
+  if (/^Invalid tar header/.test(message)) return 'archive/tar: invalid tar header';
+  return message;
 }
 
 /**

@@ -23,6 +23,7 @@ export const network: ContainerNetworking = {
   disconnect: async () => {},
   unregisterContainer: async () => {},
   renameContainer: async () => {},
+  removeLink: async () => {},
 };
 
 const noVolumes = async (): Promise<never> => { throw new Error('no volumes in these tests'); };

@@ -47,7 +47,7 @@ test('pause freezes a counter loop and unpause resumes it; ps, inspect and info 
   await refused(['pause', 'counter'], new RegExp(`Error response from daemon: Container ${id} is already paused`));
   await refused(['exec', 'counter', 'true'], /Error response from daemon: Container counter is paused, unpause the container before exec/);
   await refused(['start', 'counter'], /cannot start a paused container, try unpause instead/);
-  await refused(['rm', 'counter'], /Error response from daemon: cannot remove container "counter": container is paused and must be unpaused first/);
+  await refused(['rm', 'counter'], /Error response from daemon: You cannot remove a paused container [0-9a-f]{64}\. Unpause and then stop the container before attempting removal or force remove/);
   const attach = await daemon.api('POST', '/containers/counter/attach?stream=1&stdout=1');
   assert.equal(attach.status, 409);
   assert.match(attach.body, /container counter is paused, unpause the container before attach/);

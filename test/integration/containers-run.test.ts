@@ -80,7 +80,7 @@ test('a running container is not removed without -f; with -f it is', async () =>
   await daemon.ok(['run', '-d', '--name', 'busy', 'busybox', 'sleep', '1000']);
   const refused = await daemon.docker(['rm', 'busy']);
   assert.equal(refused.code, 1);
-  assert.match(refused.stderr, /cannot remove container "busy": container is running: stop the container before removing or force remove/);
+  assert.match(refused.stderr, /You cannot remove a running container [0-9a-f]{64}\. Stop the container before attempting removal or force remove/);
   await daemon.ok(['rm', '-f', 'busy']);
   assert.equal(await daemon.ok(['ps', '-aq', '--filter', 'name=busy']), '');
 });

@@ -55,7 +55,8 @@ test('--ip on a network with a subnet; --ip and --ip6 refused where dockerd refu
     await refused(['run', '--rm', '--network', 'misc-auto', '--ip', '172.28.0.50', 'busybox', 'true'],
       'user specified IP address is supported only when connecting to networks with user configured subnets');
     await refused(['run', '--rm', '--network', 'misc-net', '--ip', '10.200.0.5', 'busybox', 'true'], 'no configured subnet or ip-range contain the IP address 10.200.0.5');
-    await refused(['create', '--network', 'name=misc-net,driver-opt=foo=bar', 'busybox', 'true'], /DriverOpts is refused: berthd does not implement/);
+    await refused(['create', '--network', 'name=misc-net,driver-opt=com.docker.network.endpoint.sysctls=net.ipv4.conf.IFNAME.log_martians=1', 'busybox', 'true'],
+      /endpoint driver option com\.docker\.network\.endpoint\.sysctls is refused: berthd does not implement/);
   } finally {
     await daemon.ok(['network', 'rm', 'misc-net', 'misc-auto']);
   }

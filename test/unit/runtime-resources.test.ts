@@ -1,11 +1,9 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '../../src/engine/base/log.js';
 import { ContainerManager } from '../../src/engine/containers/container-manager.js';
-import type { ContainerImages, ContainerNetworking, ContainerRootfs, ContainerVolumes } from '../../src/engine/containers/container-roles.js';
+import { images, network, rootfs, tempDataRoot, volumes } from '../helpers/container-doubles.js';
 import { parseUpdateBody } from '../../src/engine/containers/container-update.js';
 import type { HostResourceFacts } from '../../src/engine/containers/host-resources.js';
 import { checkResources, checkUlimits, effectiveUlimits, parseList, runtimeResources } from '../../src/engine/containers/resource-options.js';
@@ -184,28 +182,9 @@ function fails(fn: () => unknown, message: RegExp, what?: string): void {
 
 // ---- ContainerManager.update on the in-memory runtime ----
 
-const roots: string[] = [];
-after(async () => {
-  for (const root of roots) await rm(root, { recursive: true, force: true });
-});
-
 async function openManager(runtime: MemoryRuntime): Promise<ContainerManager> {
-  const root = await mkdtemp(join(tmpdir(), 'berth-resources-'));
-  roots.push(root);
-  const images: ContainerImages = {
-    resolve: async () => ({ id: `sha256:${'a'.repeat(64)}`, config: { config: {} } as never }),
-    lowerDirs: async () => ['/nonexistent-layer'], removeUnusedLayers: async () => [], setUsageCheck: () => {},
-  };
-  const network: ContainerNetworking = {
-    registerContainer: async () => {},
-    prepare: async (id) => ({ network: 'new', mounts: [], hostname: id.slice(0, 12), env: [], etcPaths: { resolvConf: '', hostname: '', hosts: '' } }),
-    connect: async () => {}, disconnect: async () => {}, unregisterContainer: async () => {}, renameContainer: async () => {},
-  };
-  const rootfs: ContainerRootfs = { mount: async (dirs) => { await mkdir(dirs.merged, { recursive: true }); }, unmount: async () => {}, mountPoints: async () => new Set() };
-  return ContainerManager.open({
-    dataRoot: root, execRoot: join(root, 'exec'), log: new Logger('error'), runtime, images, network, rootfs,
-    volumes: { usedBy: () => [] } as unknown as ContainerVolumes,
-  });
+  const root = await tempDataRoot('berth-resources-');
+  return ContainerManager.open({ dataRoot: root, execRoot: join(root, 'exec'), log: new Logger('error'), runtime, images, network, rootfs, volumes });
 }
 
 test('update: a running container\'s limits change live and in its record; a stopped one\'s record only', async () => {

@@ -24,6 +24,7 @@ export interface BuildFlags {
   buildArg: string[];
   label: string[];
   cache: boolean;
+  cacheFrom: string[];
   quiet?: boolean;
   pull?: boolean;
   rm: string | boolean;
@@ -155,6 +156,7 @@ export async function runBuild(cli: Cli, contextArg: string, flags: BuildFlags):
       buildargs: flags.buildArg.length ? JSON.stringify(buildArgs(flags.buildArg)) : undefined,
       labels: flags.label.length ? JSON.stringify(keyValues(flags.label)) : undefined,
       nocache: flags.cache ? undefined : true,
+      cachefrom: flags.cacheFrom.length ? JSON.stringify(flags.cacheFrom) : undefined,
       q: flags.quiet || undefined,
       pull: flags.pull || undefined,
       rm: rm ? undefined : false,
@@ -197,6 +199,7 @@ export function registerBuildCommand(program: Command, cli: Cli): void {
     .usage('[OPTIONS] PATH | URL | -')
     .argument('<context>')
     .option('--build-arg <list>', 'Set build-time variables', collect, [])
+    .option('--cache-from <strings>', 'Images to consider as cache sources', collect, [])
     .option('-f, --file <string>', "Name of the Dockerfile (Default is 'PATH/Dockerfile')")
     .option('--force-rm', 'Always remove intermediate containers')
     .option('--iidfile <string>', 'Write the image ID to the file')

@@ -35,6 +35,8 @@ export interface CreateFlags extends EndpointVolumeFlags, SecurityFlags, Namespa
   memory?: string;
   attach: string[];
   platform?: string;
+  logDriver?: string;
+  logOpt: string[];
 }
 import { collect } from './flags.js';
 import { addEndpointVolumeFlags, applyEndpointVolumeFlags, type EndpointVolumeFlags } from './run-network-volume-flags.js';
@@ -72,6 +74,8 @@ export function addCreateFlags(cmd: Command): Command {
     .option('--dns <list>', 'Set custom DNS servers', collect, [])
     .option('-m, --memory <bytes>', 'Memory limit')
     .option('--platform <string>', 'Set platform if server is multi-platform capable')
+    .option('--log-driver <string>', 'Logging driver for the container')
+    .option('--log-opt <list>', 'Log driver options', collect, [])
     .helpOption('--help', 'Print usage');
 }
 
@@ -137,6 +141,19 @@ function parseMemory(value: string): number {
   if (!m) throw new CliError(`invalid argument "${value}" for "-m, --memory" flag: invalid size: '${value}'`);
   const mult: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
   return Math.round(Number(m[1]) * mult[m[2]!.toLowerCase()]!);
+}
+
+/** `--log-driver` and `--log-opt key=value`, as docker sends them (options for `none` refused here as docker does). */
+function logConfig(driver: string | undefined, opts: string[]): { LogConfig?: { Type: string; Config: Record<string, string> } } {
+  if (!driver && !opts.length) return {};
+  const config: Record<string, string> = {};
+  for (const o of opts) {
+    const eq = o.indexOf('=');
+    if (eq < 0) config[o] = '';
+    else config[o.slice(0, eq)] = o.slice(eq + 1);
+  }
+  if (driver === 'none' && opts.length) throw new CliError('invalid logging opts for driver none');
+  return { LogConfig: { Type: driver ?? '', Config: config } };
 }
 
 export interface CreateRequest {
@@ -209,6 +226,7 @@ export function buildCreateRequest(image: string, args: string[], flags: CreateF
       Dns: flags.dns,
       ...securityFields(flags),
       ...(flags.init ? { Init: true } : {}),
+      ...logConfig(flags.logDriver, flags.logOpt),
       ...(flags.memory ? { Memory: parseMemory(flags.memory) } : {}),
       ...namespaceHostConfig(flags),
       ...resourceFields(flags, 125),

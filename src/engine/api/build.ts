@@ -71,6 +71,7 @@ export function parseBuildOptions(ctx: RequestContext): BuildOptions {
     tags,
     quiet: queryBool(ctx, 'q'),
     noCache: queryBool(ctx, 'nocache'),
+    ...cacheFrom(q.get('cachefrom')),
     remove: queryBool(ctx, 'rm', true),
     forceRemove: queryBool(ctx, 'forcerm'),
     pull: queryBool(ctx, 'pull'),
@@ -81,6 +82,20 @@ export function parseBuildOptions(ctx: RequestContext): BuildOptions {
     extraHosts: q.getAll('extrahosts').flatMap((h) => h.split(',')).filter(Boolean),
     registryAuth: decodeRegistryConfig(ctx.req.headers['x-registry-config']),
   };
+}
+
+/** `cachefrom`: a JSON list of image names, as the docker CLI sends it; an empty list is no list. */
+function cacheFrom(text: string | null): { cacheFrom?: string[] } {
+  if (!text) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidArgumentError(`invalid cachefrom: ${errorMessage(err)}`);
+  }
+  if (parsed === null) return {};
+  if (!Array.isArray(parsed) || parsed.some((x) => typeof x !== 'string')) throw new InvalidArgumentError('invalid cachefrom: not a JSON list of strings');
+  return parsed.length ? { cacheFrom: parsed as string[] } : {};
 }
 
 function jsonMap(text: string | null, name: string, nullable: boolean): Record<string, string | null> {

@@ -1,16 +1,19 @@
 import type { RequestContext } from './router.js';
-import { queryBool } from './http.js';
+import { apiAtLeast, queryBool } from './http.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
 import { put } from '../containers/attach-session.js';
 import { frame } from '../containers/stream-frame.js';
 import type { Container } from '../containers/container.js';
 import { formatRfc3339Nano, readK8sLog, type LogEntry } from '../runtime/k8s-log.js';
+import { checkLogsReadable, logAttributes, type LogConfig } from '../containers/log-drivers.js';
 
 export interface LogOptions {
   stdout: boolean;
   stderr: boolean;
   follow: boolean;
   timestamps: boolean;
+  /** `--details`: each line starts with the attributes the log options name (labels, env). */
+  details: boolean;
   /** Last N entries; undefined for all. */
   tail?: number;
   since?: bigint;
@@ -21,7 +24,7 @@ export interface LogOptions {
 export function parseLogOptions(ctx: RequestContext): LogOptions {
   const opts: LogOptions = {
     stdout: queryBool(ctx, 'stdout'), stderr: queryBool(ctx, 'stderr'), follow: queryBool(ctx, 'follow'),
-    timestamps: queryBool(ctx, 'timestamps'),
+    timestamps: queryBool(ctx, 'timestamps'), details: queryBool(ctx, 'details'),
   };
   if (!opts.stdout && !opts.stderr) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
   const tail = ctx.query.get('tail');
@@ -43,15 +46,16 @@ function parseUnixTime(value: string, name: string): bigint {
   return BigInt(m[1]) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
 }
 
-function render(entry: LogEntry, tty: boolean, timestamps: boolean): Buffer {
-  const body = timestamps ? Buffer.concat([Buffer.from(`${formatRfc3339Nano(entry.timeNs)} `), entry.data]) : entry.data;
+/** One entry as dockerd sends it: `[timestamp ][attributes ]line`, framed unless the container has a TTY. */
+function render(entry: LogEntry, tty: boolean, timestamps: boolean, details: string | undefined): Buffer {
+  const prefix = (timestamps ? `${formatRfc3339Nano(entry.timeNs)} ` : '') + (details === undefined ? '' : `${details} `);
+  const body = prefix ? Buffer.concat([Buffer.from(prefix), entry.data]) : entry.data;
   return tty ? body : frame(entry.stream, body);
 }
 
 /** Docker names framed output `multiplexed-stream` from API 1.42 on; before, and with a TTY, `raw-stream`. */
 export function streamType(ctx: RequestContext, tty: boolean): string {
-  const [major, minor] = ctx.apiVersion.split('.').map(Number);
-  const framedName = major > 1 || minor >= 42;
+  const framedName = apiAtLeast(ctx, '1.42');
   return !tty && framedName ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream';
 }
 
@@ -61,6 +65,9 @@ export function streamType(ctx: RequestContext, tty: boolean): string {
  */
 export async function logStream(ctx: RequestContext, c: Container, opts: LogOptions): Promise<void> {
   const res = ctx.res!;
+  const logConfig = c.record.hostConfig.LogConfig as LogConfig;
+  checkLogsReadable(logConfig);
+  const details = opts.details ? logAttributes(logConfig, c.record.config.Labels ?? {}, c.record.config.Env) : undefined;
   const tty = c.record.config.Tty;
   const ac = new AbortController();
   res.on('close', () => ac.abort());
@@ -74,7 +81,7 @@ export async function logStream(ctx: RequestContext, c: Container, opts: LogOpti
   });
   for await (const e of entries) {
     if (e.stream === 'stdout' ? !opts.stdout : !opts.stderr) continue;
-    if (!(await put(res, render(e, tty, opts.timestamps)))) return;
+    if (!(await put(res, render(e, tty, opts.timestamps, details)))) return;
   }
   res.end();
 }

@@ -32,7 +32,8 @@ export function routes(_engine: Engine): Route[] {
     { method: 'GET', path: '/containers/{id}/attach/ws', handler: getContainersAttachWs },
     { method: 'POST', path: '/containers/{id}/resize', handler: postContainersResize },
     { method: 'POST', path: '/containers/{id}/wait', handler: postContainersWait },
-    { method: 'DELETE', path: '/containers/{id}', handler: deleteContainers },
+    // {id:.*}: `rm --link` names a link as parent/alias
+    { method: 'DELETE', path: '/containers/{id:.*}', handler: deleteContainers },
   ];
 }
 
@@ -119,7 +120,11 @@ async function postContainersUnpause(ctx: RequestContext): Promise<void> {
 }
 
 async function deleteContainers(ctx: RequestContext): Promise<void> {
-  if (queryBool(ctx, 'link')) throw new InvalidArgumentError('links are not supported by this daemon');
+  if (queryBool(ctx, 'link')) {
+    await ctx.engine.containers.removeLink(ctx.params.id);
+    sendJson(ctx, 204, undefined);
+    return;
+  }
   await ctx.engine.containers.remove(ctx.params.id, { force: queryBool(ctx, 'force'), removeVolumes: queryBool(ctx, 'v') });
   sendJson(ctx, 204, undefined);
 }

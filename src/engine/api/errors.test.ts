@@ -19,6 +19,7 @@ const expected: Record<string, [Error, number]> = {
   UnavailableError: [new kinds.UnavailableError('x'), 503],
   SystemError: [new kinds.SystemError('x'), 500],
   UnknownError: [new kinds.UnknownError('x'), 500],
+  NotImplementedError: [new kinds.NotImplementedError('x'), 501],
   RegistryResponseError: [new registryErrors.RegistryResponseError(401, [], 'GET', 'http://r/v2/'), 500],
   RegistryAuthError: [new registryErrors.RegistryAuthError('login attempt to http://r/v2/ failed with status: 401 Unauthorized'), 500],
   RegistryUnauthorizedError: [new registryErrors.RegistryUnauthorizedError('unauthorized: incorrect username or password'), 401],
@@ -50,7 +51,7 @@ test('error classes elsewhere in the engine keep the status of their kind; plain
 });
 
 test('the status switch covers every error kind, and each class fixes one kind', () => {
-  const statuses = new Set([200, 304, 400, 401, 403, 404, 409, 500, 503]);
+  const statuses = new Set([200, 304, 400, 401, 403, 404, 409, 500, 501, 503]);
   for (const kind of kinds.ERROR_KINDS) assert.ok(statuses.has(statusForKind(kind)), `${kind} maps to a status`);
   assert.throws(() => statusForKind('NO_SUCH_KIND' as kinds.ErrorKind), /no HTTP status/);
   const seen = new Set(Object.values(expected).map(([err]) => (err as kinds.BerthError).code));

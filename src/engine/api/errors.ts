@@ -15,6 +15,7 @@ export function statusForKind(kind: ErrorKind): number {
     case 'UNAVAILABLE': return 503;
     case 'SYSTEM': return 500;
     case 'UNKNOWN': return 500;
+    case 'NOT_IMPLEMENTED': return 501;
     default: return unmapped(kind);
   }
 }

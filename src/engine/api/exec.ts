@@ -40,18 +40,19 @@ async function postExecStart(ctx: RequestContext): Promise<void> {
     sendJson(ctx, 200, undefined);
     return;
   }
-  const tty = e.config.Tty;
-  const conn = hijack(ctx, streamType(ctx, tty));
+  // Framing follows the start request's Tty, as dockerd's does (the process's TTY follows the create's).
+  const framed = body.Tty !== true;
+  const conn = hijack(ctx, streamType(ctx, !framed));
   try {
     await execs.start(e, size);
   } catch (err) {
     const text = Buffer.from(`${errorMessage(err)}\r\n`);
-    conn.end(tty ? text : Buffer.concat([streamHeader(1, text.length), text]));
+    conn.end(framed ? Buffer.concat([streamHeader(1, text.length), text]) : text);
     return;
   }
   const detachKeys = parseDetachKeys(e.config.DetachKeys || DEFAULT_DETACH_KEYS);
   await runSession({
-    conn, tty, stdout: e.config.AttachStdout, stderr: e.config.AttachStderr,
+    conn, tty: e.config.Tty, framed, stdout: e.config.AttachStdout, stderr: e.config.AttachStderr,
     logPath: execs.runtime.logPath(e.id), offset: 0, ended: e.ended!,
     stdinSocket: e.config.AttachStdin ? execs.runtime.attachSocketPath(e.id) : undefined,
     detachKeys, log: ctx.engine.log,

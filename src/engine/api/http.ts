@@ -10,8 +10,15 @@ export const MAX_JSON_BODY = 8 * 1024 * 1024;
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK', 201: 'Created', 204: 'No Content', 304: 'Not Modified', 400: 'Bad Request', 401: 'Unauthorized',
   403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 413: 'Payload Too Large',
-  500: 'Internal Server Error', 503: 'Service Unavailable',
+  500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable',
 };
+
+/** Whether the client asked for API version `wanted` (`1.42`) or later: rules that changed between versions. */
+export function apiAtLeast(ctx: Pick<RequestContext, 'apiVersion'>, wanted: string): boolean {
+  const [major, minor] = ctx.apiVersion.split('.').map(Number);
+  const [wMajor, wMinor] = wanted.split('.').map(Number);
+  return major > wMajor || (major === wMajor && minor >= wMinor);
+}
 
 /** Sends a JSON reply, on a plain response or raw on an upgrade-requested connection. */
 export function sendJson(ctx: RequestContext, status: number, body: unknown): void {

@@ -1,6 +1,6 @@
 import type { Engine } from '../services/engine.js';
 import type { RequestContext, Route } from './router.js';
-import { queryBool, queryFilters, sendJson, sendError } from './http.js';
+import { apiAtLeast, queryBool, queryFilters, sendJson, sendError } from './http.js';
 import { InvalidArgumentError, NotFoundError } from '../../lib/errors.js';
 import { parseTagTarget, type ImageReference } from '../../lib/image-reference.js';
 import { importImage } from '../images/image-import.js';
@@ -89,7 +89,7 @@ function checkPlatform(platform: string): void {
 
 async function getImagesInspect(ctx: RequestContext): Promise<void> {
   const store = ctx.engine.images;
-  sendJson(ctx, 200, imageInspect(store, await store.resolve(ctx.params.name)));
+  sendJson(ctx, 200, imageInspect(store, await store.resolve(ctx.params.name), !apiAtLeast(ctx, '1.45')));
 }
 
 async function getImagesHistory(ctx: RequestContext): Promise<void> {

@@ -76,9 +76,10 @@ export function routes(_engine: Engine): Route[] {
     { method: 'GET', path: '/networks', handler: getNetworks },
     { method: 'POST', path: '/networks/create', handler: postNetworksCreate },
     { method: 'POST', path: '/networks/prune', handler: postNetworksPrune },
-    { method: 'GET', path: '/networks/{id}', handler: getNetworksInspect },
-    { method: 'DELETE', path: '/networks/{id}', handler: deleteNetworks },
-    { method: 'POST', path: '/networks/{id}/connect', handler: postNetworksConnect },
-    { method: 'POST', path: '/networks/{id}/disconnect', handler: postNetworksDisconnect },
+    // {id:.*}: a network's name may hold slashes, as dockerd's routes allow
+    { method: 'GET', path: '/networks/{id:.*}', handler: getNetworksInspect },
+    { method: 'DELETE', path: '/networks/{id:.*}', handler: deleteNetworks },
+    { method: 'POST', path: '/networks/{id:.*}/connect', handler: postNetworksConnect },
+    { method: 'POST', path: '/networks/{id:.*}/disconnect', handler: postNetworksDisconnect },
   ];
 }

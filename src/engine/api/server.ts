@@ -16,9 +16,11 @@ import * as exec from './exec.js';
 import * as build from './build.js';
 import * as imageArchives from './image-archives.js';
 import * as events from './events.js';
+import * as swarm from './swarm.js';
+import * as systemDf from './system-df.js';
 
 /** Every resource's route table. */
-const RESOURCES = [system, containers, images, volumes, networks, auth, containerFiles, build, exec, imageArchives, events];
+const RESOURCES = [system, containers, images, volumes, networks, auth, containerFiles, build, exec, imageArchives, events, swarm, systemDf];
 
 const VERSION_PREFIX = /^\/v(\d+)\.(\d+)(?=\/)/;
 

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Engine } from '../services/engine.js';
 import type { RequestContext, Route } from './router.js';
 import { sendJson, sendText } from './http.js';
+import { DEFAULT_LOG_DRIVER, LOG_DRIVER_NAMES } from '../containers/log-drivers.js';
 
 export function routes(_engine: Engine): Route[] {
   return [
@@ -50,11 +51,11 @@ function getInfo(ctx: RequestContext): void {
     Images: e.images.count(),
     Driver: 'overlay2',
     DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true'], ['Using metacopy', 'false'], ['Native Overlay Diff', 'true']],
-    Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['k8s-file'] },
+    Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: LOG_DRIVER_NAMES },
     ...resourceInfo(),
     IPv4Forwarding: true, BridgeNfIptables: false, BridgeNfIp6tables: false,
     Debug: e.config.debug, NFd: 0, NGoroutines: 0,
-    SystemTime: new Date().toISOString(), LoggingDriver: 'k8s-file', CgroupDriver: 'cgroupfs',
+    SystemTime: new Date().toISOString(), LoggingDriver: DEFAULT_LOG_DRIVER, CgroupDriver: 'cgroupfs',
     CgroupVersion: cgroupVersion(), NEventsListener: 0, KernelVersion: release(), OperatingSystem: operatingSystem(),
     OSVersion: '', OSType: osType().toLowerCase(), Architecture: process.arch === 'x64' ? 'x86_64' : process.arch,
     IndexServerAddress: 'https://index.docker.io/v1/',

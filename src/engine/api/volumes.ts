@@ -1,6 +1,6 @@
 import type { Engine } from '../services/engine.js';
 import type { RequestContext, Route } from './router.js';
-import { queryBool, queryFilters, readJson, sendJson } from './http.js';
+import { apiAtLeast, queryBool, queryFilters, readJson, sendJson } from './http.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
 import { LIST_FILTERS, PRUNE_FILTERS } from '../volumes/volume-filters.js';
 
@@ -49,6 +49,8 @@ async function deleteVolumes(ctx: RequestContext): Promise<void> {
 
 async function postVolumesPrune(ctx: RequestContext): Promise<void> {
   const filters = queryFilters(ctx, PRUNE_FILTERS);
+  // Before API 1.42 prune removed named volumes too; dockerd keeps that rule for old clients.
+  if (!apiAtLeast(ctx, '1.42')) filters.set('all', ['true']);
   sendJson(ctx, 200, await ctx.engine.volumes.prune(filters));
 }
 

@@ -10,6 +10,8 @@ export interface BuildOptions {
   tags: ImageReference[];
   quiet: boolean;
   noCache: boolean;
+  /** `--cache-from`: only these images (and those they were built on) serve the cache; absent: the local cache. */
+  cacheFrom?: string[];
   remove: boolean;
   forceRemove: boolean;
   pull: boolean;

@@ -59,6 +59,8 @@ export class Builder {
     this.args = new BuildArgs(options.buildArgs);
   }
 
+  private sources?: Set<string>;
+
   /** Runs the build; returns the final image ID (tags applied). Errors are thrown for the caller to report. */
   async build(file: Dockerfile, stages: Stage[]): Promise<string> {
     this.total = file.metaArgs.length + stages.reduce((n, s) => n + 1 + s.instructions.length, 0);
@@ -297,10 +299,31 @@ export class Builder {
     await this.commit(state, config, createdBy, key, undefined, author);
   }
 
+  /**
+   * `--cache-from`: a cached step counts only when its image is one of these images or one they were
+   * built on. A name that is not here is skipped, as dockerd skips it, so none here means no cache.
+   */
+  private cacheSources(): Set<string> | undefined {
+    if (!this.options.cacheFrom || this.sources) return this.sources;
+    const images = this.engine.images;
+    const ids = new Set<string>();
+    for (const ref of this.options.cacheFrom) {
+      let id: string | undefined;
+      try {
+        id = images.resolveId(ref);
+      } catch {
+        continue; // not here (or not a name): no cache from it
+      }
+      for (; id && images.has(id) && !ids.has(id); id = images.get(id).parent || undefined) ids.add(id);
+    }
+    return (this.sources = ids);
+  }
+
   private fromCache(state: StageState, key: string): boolean {
     if (this.options.noCache) return false;
     const hit = this.cache.lookup(this.engine.images, key);
-    if (!hit) return false;
+    const sources = this.cacheSources();
+    if (!hit || (sources && !sources.has(hit))) return false;
     this.out.stream(' ---> Using cache\n');
     state.imageId = hit;
     state.image = this.engine.images.get(hit).config;
@@ -320,7 +343,8 @@ export class Builder {
       rootfs: { type: 'layers', diff_ids: layer ? [...base.rootfs.diff_ids, layer.diffId] : [...base.rootfs.diff_ids] },
     };
     const record = await this.engine.images.addImage(image, state.imageId ? { parent: state.imageId } : {});
-    await this.cache.record(key, record.id);
+    // A --cache-from build keeps the steps the index already has, so those images still serve later builds.
+    if (!this.options.cacheFrom || !this.cache.lookup(this.engine.images, key)) await this.cache.record(key, record.id);
     state.imageId = record.id;
     state.image = image;
     state.config = config;

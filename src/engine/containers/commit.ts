@@ -36,6 +36,8 @@ export async function commitContainer(engine: ContainerServices, c: Container, o
     ...(options.author ? { author: options.author } : {}),
     ...(options.comment ? { comment: options.comment } : {}),
     config: newConfig,
+    container: c.id,
+    container_config: { ...c.record.config },
     created,
     history: [...(base.history ?? []), history],
     rootfs: { type: 'layers', diff_ids: [...base.rootfs.diff_ids, layer.diffId] },

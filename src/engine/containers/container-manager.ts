@@ -24,6 +24,7 @@ import { initialBackoff, signalCancelsRestart } from './lifecycle-rules.js';
 import { releaseMounts, restoreMountRefs } from './mounts.js';
 import { validateName } from './names.js';
 import { removalRefusal, signalResumes } from './pause-rules.js';
+import { removeContainerLink } from './container-links.js';
 import { rootfsDirs } from './rootfs.js';
 import { parseSignal, SIGKILL, SIGTERM } from './signals.js';
 
@@ -271,7 +272,7 @@ export class ContainerManager {
   async wait(c: Container, condition: string, signal?: AbortSignal): Promise<{ StatusCode: number; Error: { Message: string } | null } | undefined> {
     const done = condition === 'removed' ? c.whenRemoved(signal)
       : condition === 'next-exit' ? c.nextExit(signal)
-        : c.whenNotRunning(signal);
+        : c.untilRunEnds(signal);
     if (!(await done)) return undefined;
     return { StatusCode: c.state.exitCode, Error: c.state.error ? { Message: c.state.error } : null };
   }
@@ -283,13 +284,13 @@ export class ContainerManager {
     const c = this.get(ref);
     if (c.state.removing) throw new ConflictError(`removal of container ${ref} is already in progress`);
     if (c.state.running) {
-      if (!opts.force) throw runningConflict(c, ref);
+      if (!opts.force) throw runningConflict(c);
       await this.sendSignalUnlessStopped(c, SIGKILL, ref);
       await c.whenNotRunning();
     }
     await c.locked(async () => {
       if (c.removed) return;
-      if (c.state.running) throw runningConflict(c, ref);
+      if (c.state.running) throw runningConflict(c);
       c.state.removing = true;
       try {
         this.supervisor.cancelRestart(c);
@@ -345,6 +346,11 @@ export class ContainerManager {
     return result;
   }
 
+  /** DELETE /containers/{parent}/{alias}?link=1 (`docker rm --link`): container-links.ts. */
+  removeLink(ref: string): Promise<void> {
+    return removeContainerLink(ref, (r) => this.get(r), this.ctx);
+  }
+
   // ---- daemon stop ----
 
   /** Stops the manager's own work (watchers, timers) at daemon shutdown; containers keep running. */
@@ -354,9 +360,9 @@ export class ContainerManager {
   }
 }
 
-/** Docker's refusal to remove a running (or paused, or restarting) container without force, naming it as given. */
-function runningConflict(c: Container, ref: string): ConflictError {
-  return removalRefusal(c.state, ref) ?? new ConflictError(`cannot remove container "${ref}": container is running`);
+/** dockerd's refusal to remove a running (or paused, or restarting) container without force. */
+function runningConflict(c: Container): ConflictError {
+  return removalRefusal(c.state, c.id) ?? new ConflictError(`You cannot remove a running container ${c.id}. Stop the container before attempting removal or force remove`);
 }
 
 /** The container's own stop signal (an unparseable one falls back to SIGTERM), else SIGTERM. */

@@ -60,7 +60,8 @@ export class ContainerReconciler {
         return false;
       case 'ended':
         await this.runner.releaseRun(c);
-        await this.transitions.exited(c, decision.exit, decision.decision);
+        // Started again by the daemon's start-up: RestartCount kept, not bumped (Docker's rule).
+        await this.transitions.exited(c, decision.exit, decision.decision, false);
         return decision.decision.action === 'restart';
       case 'settle': {
         if (decision.recordExit) await this.transitions.exitRecorded(c, decision.recordExit);

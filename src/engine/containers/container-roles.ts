@@ -28,6 +28,8 @@ export interface ContainerNetworking {
   unregisterContainer(id: string): Promise<void>;
   /** `newName` with Docker's leading slash. */
   renameContainer(id: string, newName: string): Promise<void>;
+  /** `docker rm --link`: the container's legacy link named `alias` is forgotten. */
+  removeLink(id: string, alias: string): Promise<void>;
 }
 
 /** The image store's part: the image a container is made from and its layers. */

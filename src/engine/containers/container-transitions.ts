@@ -112,13 +112,15 @@ export class ContainerTransitions {
    * A run ended and its resources are given back: it restarts (the caller schedules the run) or
    * stays stopped. An `--rm` container's stopped record is not written, as it is removed right after
    * (a crash in between leaves the running record, which daemon start ends and removes the same).
+   * `countRestart` false: the daemon's own start-up restarts it, which leaves RestartCount as it was
+   * (Docker counts only the restarts its monitor makes).
    */
-  async exited(c: Container, exit: ExitFacts, decision: ExitDecision): Promise<void> {
+  async exited(c: Container, exit: ExitFacts, decision: ExitDecision, countRestart = true): Promise<void> {
     c.backoff = decision.backoff;
     const r = c.record;
     if (decision.action === 'restart') {
       setRestarting(c.state, exit);
-      r.restartCount++;
+      if (countRestart) r.restartCount++;
       await this.store.save(r);
       this.endRun(c, { kind: 'die', exitCode: exit.exitCode, restarting: true });
       return;

@@ -4,6 +4,8 @@ import { stateName, statusText } from './container-state.js';
 import { rootfsDirs } from './rootfs.js';
 import { inspectMounts } from './mounts.js';
 import { dirSize } from '../volumes/dir-size.js';
+import { shownLogConfig, type LogConfig } from './log-drivers.js';
+import { parseLink } from '../network/links.js';
 
 /** GET /containers/{id}/json: Docker's ContainerInspectResponse. */
 export function inspectJson(engine: ContainerServices, c: Container, withSize = false, sizes?: { rw: number; rootFs: number }): Record<string, unknown> {
@@ -33,7 +35,7 @@ export function inspectJson(engine: ContainerServices, c: Container, withSize = 
     ProcessLabel: '',
     AppArmorProfile: '',
     ExecIDs: engine.execs.runningIds(r.id),
-    HostConfig: r.hostConfig,
+    HostConfig: { ...r.hostConfig, LogConfig: shownLogConfig(r.hostConfig.LogConfig as LogConfig), Links: shownLinks(r.name, r.hostConfig.Links) },
     GraphDriver: {
       Data: { LowerDir: r.lowerDirs.join(':'), MergedDir: dirs.merged, UpperDir: dirs.upper, WorkDir: dirs.work },
       Name: 'overlay2',
@@ -44,6 +46,15 @@ export function inspectJson(engine: ContainerServices, c: Container, withSize = 
     // NetworkDisabled runs like --network none, but dockerd shows no network at all.
     NetworkSettings: r.config.NetworkDisabled ? { ...engine.network.networkSettings(r.id), Networks: {} } : engine.network.networkSettings(r.id),
   };
+}
+
+/** HostConfig.Links as dockerd shows them: `/target:/container/alias`. */
+function shownLinks(name: string, links: string[] | null): string[] | null {
+  if (!links) return null;
+  return links.map((l) => {
+    const { target, alias } = parseLink(l);
+    return `/${target}:${name}/${alias}`;
+  });
 }
 
 /** One entry of GET /containers/json. */

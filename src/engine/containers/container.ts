@@ -51,6 +51,14 @@ export class Container extends EventEmitter {
     return this.waitFor(() => !this.state.running || this.removed, 'exit', signal);
   }
 
+  /**
+   * `docker wait`'s not-running: at once when the container is not running, else at the end of the
+   * current run, even when a restart policy starts it again (dockerd wakes its waiters on each exit).
+   */
+  untilRunEnds(signal?: AbortSignal): Promise<boolean> {
+    return this.waitFor(() => !this.state.running || this.removed, 'exit', signal, true);
+  }
+
   /** Resolves at the next end of a run (a stop or a restart). */
   nextExit(signal?: AbortSignal): Promise<boolean> {
     return this.waitFor(() => false, 'exit', signal, true);

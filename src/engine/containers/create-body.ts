@@ -6,6 +6,7 @@ import { applySecurityDefaults } from './security-options.js';
 import { defaultCgroupnsMode } from './namespace-options.js';
 import { hostResourceFacts } from './host-resources.js';
 import { applyResourceDefaults, checkResources, checkUlimits } from './resource-options.js';
+import { validateLogConfig, DEFAULT_LOG_DRIVER } from './log-drivers.js';
 
 /** The JSON types a field may hold; `null` is always accepted and means "not set", as in Go. */
 type Kind = 'string' | 'bool' | 'int' | 'strslice' | 'strings' | 'object' | 'stringMap' | 'array';
@@ -160,7 +161,7 @@ export function parseCreateBody(body: unknown): CreateRequest {
 /** HostConfig as `docker inspect` shows it: the client's fields over Docker's defaults. */
 function withHostDefaults(raw: Record<string, unknown>): HostConfig {
   const defaults: HostConfig = {
-    Binds: null, ContainerIDFile: '', LogConfig: { Type: 'k8s-file', Config: {} }, NetworkMode: 'default',
+    Binds: null, ContainerIDFile: '', LogConfig: { Type: DEFAULT_LOG_DRIVER, Config: {} }, NetworkMode: 'default',
     PortBindings: {}, RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: false, VolumeDriver: '',
     VolumesFrom: null, ConsoleSize: [0, 0], CapAdd: null, CapDrop: null, CgroupnsMode: defaultCgroupnsMode(), Dns: [], DnsOptions: [],
     DnsSearch: [], ExtraHosts: null, GroupAdd: null, IpcMode: 'private', Cgroup: '', Links: null, OomScoreAdj: 0,
@@ -179,9 +180,7 @@ function withHostDefaults(raw: Record<string, unknown>): HostConfig {
     if (v === null || v === '' || (k === 'ShmSize' && v === 0)) continue;
     out[k] = v;
   }
-  if (out.LogConfig && typeof out.LogConfig === 'object' && !(out.LogConfig as { Type?: string }).Type) {
-    out.LogConfig = { Type: 'k8s-file', Config: (out.LogConfig as { Config?: unknown }).Config ?? {} };
-  }
+  out.LogConfig = validateLogConfig(out.LogConfig as Parameters<typeof validateLogConfig>[0]);
   if (out.NetworkMode === '') out.NetworkMode = 'default';
   if (out.PidsLimit === 0) out.PidsLimit = null;
   return out;

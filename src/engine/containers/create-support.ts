@@ -4,7 +4,6 @@
 // clients send when the user gave no such option); set, it is refused with a 400 that names it.
 // Nothing is accepted and dropped.
 import { InvalidArgumentError } from '../../lib/errors.js';
-import { ENDPOINT_DRIVER_OPTS } from '../network/container-registration.js';
 
 type Support = Record<string, string | null>;
 
@@ -56,7 +55,9 @@ export const HOST_CONFIG_SUPPORT: Support = {
 
 export const ENDPOINT_SUPPORT: Support = {
   IPAMConfig: null, Links: null, Aliases: null, NetworkID: null,
-  MacAddress: null, DriverOpts: ENDPOINT_DRIVER_OPTS,
+  MacAddress: null,
+  // Kept and shown in inspect; an option dockerd acts on is refused where it is parsed (container-registration.ts).
+  DriverOpts: null,
   // Set by the daemon; a client that echoes an inspect back sends them, and dockerd ignores them too.
   EndpointID: null, Gateway: null, IPAddress: null, IPPrefixLen: null, IPv6Gateway: null,
   GlobalIPv6Address: null, GlobalIPv6PrefixLen: null, DNSNames: null,

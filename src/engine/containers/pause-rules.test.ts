@@ -46,12 +46,12 @@ test('signalResumes: a paused container is thawed after a signal that ends it, n
   }
 });
 
-test('removalRefusal: docker rm without force names why (moby 25+ words)', () => {
+test("removalRefusal: docker rm without force says why, in dockerd's words", () => {
   const table: [PauseFacts, string | undefined][] = [
     [created, undefined],
-    [running, 'ConflictError cannot remove container "web": container is running: stop the container before removing or force remove'],
-    [paused, 'ConflictError cannot remove container "web": container is paused and must be unpaused first'],
-    [restarting, 'ConflictError cannot remove container "web": container is restarting: stop the container before removing or force remove'],
+    [running, 'ConflictError You cannot remove a running container c1. Stop the container before attempting removal or force remove'],
+    [paused, 'ConflictError You cannot remove a paused container c1. Unpause and then stop the container before attempting removal or force remove'],
+    [restarting, 'ConflictError You cannot remove a restarting container c1. Stop the container before attempting removal or force remove'],
   ];
-  for (const [facts, want] of table) assert.equal(described(removalRefusal(state(facts), 'web')), want, JSON.stringify(facts));
+  for (const [facts, want] of table) assert.equal(described(removalRefusal(state(facts), 'c1')), want, JSON.stringify(facts));
 });

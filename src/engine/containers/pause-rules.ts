@@ -35,13 +35,13 @@ export function signalResumes(state: PauseFacts, signal: number, stopSignal: str
 }
 
 /**
- * Why `docker rm` without force refuses a container that runs (moby 25+'s words, 409, naming the
- * container as the client did): a paused one must be unpaused first; a running or restarting one
- * stopped. Undefined when it is not running.
+ * Why `docker rm` without force refuses a container that runs, in the words dockerd 20.10 uses and
+ * clients match on ("You cannot remove a running container"; 409): a paused one must be unpaused and
+ * stopped, a running or restarting one stopped. Undefined when it is not running.
  */
-export function removalRefusal(state: ContainerState, name: string): ConflictError | undefined {
+export function removalRefusal(state: ContainerState, id: string): ConflictError | undefined {
   if (!state.running) return undefined;
-  const why = state.paused ? 'container is paused and must be unpaused first'
-    : `container is ${stateName(state)}: stop the container before removing or force remove`;
-  return new ConflictError(`cannot remove container "${name}": ${why}`);
+  const procedure = state.paused ? 'Unpause and then stop the container before attempting removal or force remove'
+    : 'Stop the container before attempting removal or force remove';
+  return new ConflictError(`You cannot remove a ${stateName(state)} container ${id}. ${procedure}`);
 }

@@ -45,6 +45,9 @@ export interface ImageConfig {
   config?: ImageRuntimeConfig;
   rootfs: { type: 'layers'; diff_ids: string[] };
   history?: HistoryEntry[];
+  /** Set by `docker commit`: the container the image was made from, and that container's Config. */
+  container?: string;
+  container_config?: Record<string, unknown>;
 }
 
 /** The platform this engine runs images of, in OCI terms. */

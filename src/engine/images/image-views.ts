@@ -39,7 +39,19 @@ export function imageSummary(image: ImageRecord): Record<string, unknown> {
   };
 }
 
-export function imageInspect(store: ImageStore, image: ImageRecord): Record<string, unknown> {
+/** What API versions before 1.45 show as ContainerConfig for an image no container was committed to. */
+const EMPTY_CONTAINER_CONFIG = {
+  Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false,
+  OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null, WorkingDir: '', Entrypoint: null,
+  OnBuild: null, Labels: null,
+};
+
+/**
+ * `docker image inspect`. An image made by commit shows `Container` and `ContainerConfig` (the container
+ * it was made from and its Config), which clients read back; `legacy` (API < 1.45) shows them for every
+ * image, empty when no container made it, as dockerd 20.10 does.
+ */
+export function imageInspect(store: ImageStore, image: ImageRecord, legacy = false): Record<string, unknown> {
   const c = image.config;
   const dirs = image.layers.map((l) => store.layerStore.diffDir(l)).reverse();
   const data: Record<string, string> = {};
@@ -52,6 +64,7 @@ export function imageInspect(store: ImageStore, image: ImageRecord): Record<stri
     Parent: image.parent,
     Comment: c.comment ?? '',
     Created: image.created,
+    ...(legacy || c.container ? { Container: c.container ?? '', ContainerConfig: c.container_config ?? EMPTY_CONTAINER_CONFIG } : {}),
     DockerVersion: '',
     Author: c.author ?? '',
     Config: containerConfigView(c.config),

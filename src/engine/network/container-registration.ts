@@ -106,14 +106,20 @@ export function attachmentFor(n: NetworkRecord, ep?: EndpointConfig): Attachment
     throw new InvalidArgumentError('user specified IP address is supported only when connecting to networks with user configured subnets');
   }
   if (ipam.LinkLocalIPs?.length) throw new InvalidArgumentError('link-local IP addresses (--link-local-ip) are not supported by berthd');
-  if (ep?.DriverOpts && Object.keys(ep.DriverOpts).length) throw new InvalidArgumentError(`endpoint driver options (--driver-opt) are refused: ${ENDPOINT_DRIVER_OPTS}`);
+  const acted = Object.keys(ep?.DriverOpts ?? {}).filter((k) => k.startsWith('com.docker.network.endpoint.'));
+  if (acted.length) throw new InvalidArgumentError(`endpoint driver option ${acted[0]} is refused: ${ENDPOINT_DRIVER_OPTS}`);
   const mac = ep?.MacAddress ? parseMac(ep.MacAddress) : undefined;
-  return { aliases: [...aliases], ipv4Address: ip, ...(mac ? { macAddress: mac } : {}), links: ep?.Links ?? undefined };
+  const driverOpts = ep?.DriverOpts && Object.keys(ep.DriverOpts).length ? { ...ep.DriverOpts } : undefined;
+  return { aliases: [...aliases], ipv4Address: ip, ...(mac ? { macAddress: mac } : {}), links: ep?.Links ?? undefined, ...(driverOpts ? { driverOpts } : {}) };
 }
 
-/** Why an endpoint's DriverOpts are refused (create and `network connect --driver-opt` alike). */
-export const ENDPOINT_DRIVER_OPTS = 'berthd does not implement the ones dockerd acts on for a bridge network '
-  + '(com.docker.network.endpoint.sysctls; com.docker.network.endpoint.ifname in newer releases), and dockerd ignores any other';
+/**
+ * Why an endpoint driver option that dockerd acts on is refused (create and `network connect
+ * --driver-opt` alike). Any other option is kept and shown in inspect; the bridge acts on none, as
+ * dockerd's 20.10 bridge does with the same options.
+ */
+export const ENDPOINT_DRIVER_OPTS = 'berthd does not implement the options dockerd acts on for a bridge network '
+  + '(com.docker.network.endpoint.sysctls; com.docker.network.endpoint.ifname in newer releases)';
 
 /**
  * `docker rename`: the container answers to its new name, and links that named it by its old name

@@ -5,7 +5,6 @@ import type { NetworkRecord } from './network-store.js';
 import type { CreateNetworkOptions } from './network-types.js';
 
 const PREDEFINED = ['bridge', 'host', 'none'];
-const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 /**
  * The record of a new user-defined network, from the body of POST /networks/create: checks it
@@ -16,8 +15,9 @@ export async function newNetworkRecord(
   opts: CreateNetworkOptions, existing: NetworkRecord[], pickFree: () => Promise<Subnet>,
 ): Promise<NetworkRecord> {
   const name = opts.Name;
-  if (!name) throw new InvalidArgumentError('network name is required');
-  if (!NAME_PATTERN.test(name)) throw new InvalidArgumentError(`invalid network name "${name}": must match ${NAME_PATTERN.source}`);
+  // dockerd accepts any name but the empty one (spaces, slashes, colons, upper case...); it is only a
+  // key here (records, bridges and rules go by ID).
+  if (!name) throw new InvalidArgumentError('invalid name: ');
   if (PREDEFINED.includes(name)) throw new ForbiddenError(`operation is not permitted on predefined ${name} network`);
   if (existing.some((n) => n.name === name)) throw new ConflictError(`network with name ${name} already exists`);
   const driver = opts.Driver || 'bridge';

@@ -42,7 +42,7 @@ export function endpointJson(c: ContainerNetworkRecord, n: NetworkRecord, a: Att
     Links: a.links?.length ? a.links : null,
     Aliases: a.aliases.length ? a.aliases : null,
     MacAddress: running ? a.mac ?? '' : '',
-    DriverOpts: null,
+    DriverOpts: a.driverOpts ?? null,
     GwPriority: 0,
     NetworkID: n.id,
     EndpointID: a.endpointId ?? '',

@@ -200,6 +200,16 @@ export class NetworkManager {
     });
   }
 
+  /** `docker rm --link parent/alias`: the parent's next runs have no such link (dockerd's rule). */
+  async removeLink(id: string, alias: string): Promise<void> {
+    await this.queue.run(async () => {
+      const c = this.containers.byId(id);
+      if (!c) return;
+      c.links = c.links.filter((l) => l.alias !== alias);
+      await this.store.saveContainer(c);
+    });
+  }
+
   /**
    * Before the runtime creates the container: takes its addresses and host ports (refusing a busy
    * port with Docker's message), writes /etc/hosts, resolv.conf and hostname. Call `disconnect` to

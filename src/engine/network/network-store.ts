@@ -38,6 +38,8 @@ export interface Attachment {
   macAddress?: string;
   /** Links given for this network (user-defined networks: aliases seen only by this container). */
   links?: string[];
+  /** The endpoint's DriverOpts as given. */
+  driverOpts?: Record<string, string>;
   /** Set while the container runs. */
   endpointId?: string;
   ip?: string;

@@ -32,6 +32,7 @@ export interface EndpointConfig {
   Links?: string[] | null;
   /** `--mac-address`: the endpoint's interface gets it instead of the one made from its address. */
   MacAddress?: string;
+  /** Kept and shown back; the bridge driver reads none of them, as dockerd's 20.10 bridge. */
   DriverOpts?: Record<string, string> | null;
 }
 
