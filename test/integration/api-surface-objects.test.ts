@@ -90,7 +90,7 @@ test('networks: every name dockerd accepts, CheckDuplicate false accepted, endpo
   assert.deepEqual([ep.IPAMConfig, ep.DriverOpts, ep.IPAddress], [{ IPv4Address: '10.213.0.9' }, { foo: 'bar' }, '10.213.0.9']);
   await ok(['network', 'create', 'other']);
   const linkLocal = await daemon.docker(['network', 'connect', '--link-local-ip', '169.254.9.9', 'other', 'member']);
-  assert.match(linkLocal.stderr, /link-local addresses \(--link-local-ip\) are not supported by berthd yet/);
+  assert.match(linkLocal.stderr, /link-local IP addresses \(--link-local-ip\) are not supported by berthd/);
   await ok(['rm', '-f', 'member']);
   await ok(['network', 'rm', 'ipnet', 'other']);
 });
