@@ -11,6 +11,7 @@ import { registerExecCommands } from './commands/exec.js';
 import { registerCpCommand } from './commands/cp.js';
 import { registerStatsCommand } from './commands/stats.js';
 import { registerEventsCommand } from './commands/events.js';
+import { registerSystemDfCommand } from './commands/system-df.js';
 import { registerNetworkCommands } from './commands/networks.js';
 import { registerVolumeCommands } from './commands/volumes.js';
 import { registerRegistryCommands } from './commands/registry.js';
@@ -117,6 +118,7 @@ function buildProgram(cli: Cli): Command {
   const system = program.command('system').description('Manage Berth');
   registerSystemCommands(system, cli);
   registerEventsCommand(system, cli);
+  registerSystemDfCommand(system, cli);
 
   registerNetworkCommands(program, cli);
   registerVolumeCommands(program, cli);

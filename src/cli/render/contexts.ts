@@ -186,10 +186,10 @@ export class ImageContext {
     return this.img.Containers === undefined || this.img.Containers < 0 ? 'N/A' : String(this.img.Containers);
   }
   SharedSize(): string {
-    return this.img.SharedSize === undefined || this.img.SharedSize < 0 ? 'N/A' : humanSize(this.img.SharedSize);
+    return this.img.SharedSize === undefined || this.img.SharedSize < 0 ? 'N/A' : humanSize(this.img.SharedSize, 4);
   }
   UniqueSize(): string {
-    return this.img.SharedSize === undefined || this.img.SharedSize < 0 ? 'N/A' : humanSize(this.img.Size - this.img.SharedSize);
+    return this.img.SharedSize === undefined || this.img.SharedSize < 0 ? 'N/A' : humanSize(this.img.Size - this.img.SharedSize, 4);
   }
   toGoJSON(): Record<string, unknown> {
     return {

@@ -84,7 +84,7 @@ export class VolumeContext {
   Labels(): string { return sortedLabels(this.v.Labels); }
   Label(name: unknown): string { return this.v.Labels?.[String(name)] ?? ''; }
   Links(): string { return this.v.UsageData ? String(this.v.UsageData.RefCount) : 'N/A'; }
-  Size(): string { return this.v.UsageData && this.v.UsageData.Size >= 0 ? humanSize(this.v.UsageData.Size) : 'N/A'; }
+  Size(): string { return this.v.UsageData && this.v.UsageData.Size >= 0 ? humanSize(this.v.UsageData.Size, 4) : 'N/A'; }
   Availability(): string { return 'N/A'; }
   Group(): string { return 'N/A'; }
   Status(): string { return 'N/A'; }

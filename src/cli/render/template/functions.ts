@@ -100,7 +100,8 @@ export const FUNCS: Record<string, Func> = {
   lower: (s) => printValue(s).toLowerCase(),
   upper: (s) => printValue(s).toUpperCase(),
   title: (s) => goTitle(printValue(s)),
-  pad: (s, before, after) => ' '.repeat(Number(before)) + printValue(s) + ' '.repeat(Number(after)),
+  // docker's padWithSpace leaves an empty value empty
+  pad: (s, before, after) => (printValue(s) === '' ? '' : ' '.repeat(Number(before)) + printValue(s) + ' '.repeat(Number(after))),
   truncate: (s, n) => [...printValue(s)].slice(0, Number(n)).join(''),
   println: (...a) => a.map(printValue).join(' ') + '\n',
   print: (...a) => goSprint(a),
