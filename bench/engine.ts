@@ -10,9 +10,8 @@
  * seccomp figure alone.
  */
 import { execFileSync } from 'node:child_process';
-import { DOCKER, startDaemon } from '../test/helpers/daemon.js';
-import { importBusybox } from '../test/helpers/busybox.js';
-import { timeCommand, median, docker, memoryKb, printTable, startPeers, samplesFor, printRatios } from './lib.js';
+import { DOCKER } from '../test/helpers/daemon.js';
+import { timeCommand, median, docker, memoryKb, printTable, startPeers, samplesFor, printRatios, type Peer } from './lib.js';
 
 /** How long the daemon sits idle before its memory is read. */
 const IDLE_MS = 10_000;
@@ -28,7 +27,6 @@ export async function benchEngine(runs = 30, psContainers = 500): Promise<void> 
     console.log(`\n## docker run --rm --network none busybox true (${runs} runs each, interleaved)`);
     printTable([['daemon', 'median ms', 'min ms'], ...peers.map((p) => [p.name, median(times[p.name]).toFixed(1), Math.min(...times[p.name]).toFixed(1)])]);
     printRatios(times);
-    seccompDelta(peers[0]!.host, Math.min(runs, 20));
 
     // 2. memory: each berthd once it has served the runs above and gone idle (V8 shrinks its heap
     // some seconds after allocation stops), conmon per running container.
@@ -63,36 +61,42 @@ export async function benchEngine(runs = 30, psContainers = 500): Promise<void> 
       const ids = docker(p.host, ['ps', '-aq', '--filter', 'label=bench=ps']).split('\n').filter(Boolean);
       for (let i = 0; i < ids.length; i += 100) docker(p.host, ['rm', ...ids.slice(i, i + 100)]);
     }
+
+    // 4. the default seccomp profile's cost, last: its extra runs would change the memory figures above.
+    seccompDelta(peers, Math.min(runs, 20));
   } finally {
     await stop();
   }
 }
 
 /**
- * The default seccomp profile's cost: `docker run --rm` on one berthd with the filter and with
- * `seccomp=unconfined`, interleaved, printed as the difference of the medians.
+ * The default seccomp profile's cost: `docker run --rm` on each daemon with its default profile and
+ * with `seccomp=unconfined`, all interleaved, printed as the difference of the medians per daemon
+ * (dockerd runs the same runc with the same profile, so its difference is the reference).
  */
-function seccompDelta(host: string, runs: number): void {
+function seccompDelta(peers: Peer[], runs: number): void {
   const variants: Record<string, string[]> = { default: [], unconfined: ['--security-opt', 'seccomp=unconfined'] };
-  const times: Record<string, number[]> = { default: [], unconfined: [] };
-  const cmd = (opts: string[]) => [DOCKER, '-H', host, 'run', '--rm', '--network', 'none', ...opts, 'busybox', 'true'];
-  for (const opts of Object.values(variants)) timeCommand(cmd(opts));
+  const cmd = (host: string, opts: string[]) => [DOCKER, '-H', host, 'run', '--rm', '--network', 'none', ...opts, 'busybox', 'true'];
+  const times: Record<string, number[]> = {};
+  for (const p of peers) for (const [name, opts] of Object.entries(variants)) { timeCommand(cmd(p.host, opts)); times[`${p.name} ${name}`] = []; }
   for (let i = 0; i < runs; i++) {
-    for (const [name, opts] of Object.entries(variants)) times[name]!.push(timeCommand(cmd(opts)));
+    for (const p of peers) for (const [name, opts] of Object.entries(variants)) times[`${p.name} ${name}`]!.push(timeCommand(cmd(p.host, opts)));
   }
-  console.log(`\n## the default seccomp profile: docker run --rm --network none busybox true on berthd (${runs} runs each, interleaved)`);
-  printTable([['seccomp', 'median ms', 'min ms'], ...Object.keys(variants).map((n) => [n, median(times[n]!).toFixed(1), Math.min(...times[n]!).toFixed(1)])]);
-  console.log(`delta of the medians (default - unconfined): ${(median(times.default!) - median(times.unconfined!)).toFixed(1)} ms`);
+  console.log(`\n## the default seccomp profile: docker run --rm --network none busybox true (${runs} runs each, interleaved)`);
+  printTable([['daemon and seccomp', 'median ms', 'min ms'], ...Object.entries(times).map(([n, t]) => [n, median(t).toFixed(1), Math.min(...t).toFixed(1)])]);
+  for (const p of peers) {
+    const delta = median(times[`${p.name} default`]!) - median(times[`${p.name} unconfined`]!);
+    console.log(`${p.name}: the default profile adds ${delta.toFixed(1)} ms (difference of the medians)`);
+  }
 }
 
-/** The seccomp figure alone, on a berthd of its own. */
+/** The seccomp figure alone: berthd (and a baseline build, if named) beside dockerd. */
 export async function benchSeccomp(runs = 10): Promise<void> {
-  const berth = await startDaemon();
+  const { peers, stop } = await startPeers();
   try {
-    await importBusybox(berth);
-    seccompDelta(berth.host, runs);
+    seccompDelta(peers, runs);
   } finally {
-    await berth.stop();
+    await stop();
   }
 }
 
