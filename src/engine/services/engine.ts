@@ -26,8 +26,9 @@ interface Service {
  * object; the services themselves take only the narrow parts they use (ContainerServices,
  * RegistryServices, ImageServices, BuildServices, the container manager's roles), never the Engine.
  *
- * Start order: the event bus (every service below publishes to it), images, volumes, network, the container runtime, containers (which reconcile with what
- * ran while the daemon was down), exec instances, distribution (its download area emptied), builds.
+ * Start order: the event bus (every service below publishes to it), images, volumes, network, the
+ * container runtime, containers (which reconcile with what ran while the daemon was down, and own the
+ * health monitor), exec instances, distribution (its download area emptied), builds.
  */
 export class Engine {
   readonly version = BERTH_VERSION;
