@@ -5,6 +5,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { importBusybox } from '../helpers/busybox.js';
@@ -40,6 +42,19 @@ test('a default container: Docker\'s capabilities, seccomp filtering, unshare -U
   assert.equal(field(r.stdout, 'NoNewPrivs'), '0');
   assert.match(r.stdout, /unshare=1/);
   assert.match(r.stdout, /mount=[1-9]/);
+});
+
+test('keyctl is refused and ptrace of pid 1 allowed, as under Docker\'s profile; unconfined lets keyctl through', async () => {
+  // busybox has no tool for either call: a static probe, bind-mounted read-only. Under dockerd 20.10
+  // with the same profile: "keyctl Operation not permitted / ptrace ok"; unconfined: "keyctl ok".
+  const probe = join(dir, 'syscall-probe');
+  execFileSync('gcc', ['-static', '-O2', '-o', probe, fileURLToPath(new URL('./fixtures/syscall-probe.c', import.meta.url))]);
+  const mount = ['-v', `${probe}:/syscall-probe:ro`];
+  // '; true' keeps sh as pid 1 (alone, sh would exec the probe, and it cannot trace itself).
+  const filtered = await inContainer(mount, '/syscall-probe; true');
+  assert.equal(filtered.stdout, 'keyctl Operation not permitted\nptrace ok\n', filtered.stderr);
+  const unconfined = await inContainer([...mount, '--security-opt', 'seccomp=unconfined'], '/syscall-probe; true');
+  assert.equal(unconfined.stdout, 'keyctl ok\nptrace ok\n', unconfined.stderr);
 });
 
 test('--cap-drop ALL leaves no capability; --cap-add NET_ADMIN lets ip change the loopback MTU', async () => {
