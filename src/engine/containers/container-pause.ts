@@ -18,30 +18,26 @@ export class ContainerPauser {
   ) {}
 
   /** POST /containers/{id}/pause. */
-  async pause(c: Container): Promise<void> {
-    await c.locked(async () => {
-      const refused = pauseRefusal(c.state, c.id);
-      if (refused) throw refused;
-      try {
-        await this.ctx.runtime.pause(c.id);
-      } catch (err) {
-        throw new SystemError(`Cannot pause container ${c.id}: ${errorMessage(err)}`, { cause: err });
-      }
-      await this.transitions.pausedOrResumed(c, true);
-    });
+  pause(c: Container): Promise<void> {
+    return this.freeze(c, true);
   }
 
   /** POST /containers/{id}/unpause. */
-  async unpause(c: Container): Promise<void> {
+  unpause(c: Container): Promise<void> {
+    return this.freeze(c, false);
+  }
+
+  /** Freezes (`paused`) or thaws the container's processes, with dockerd's refusals and messages. */
+  private async freeze(c: Container, paused: boolean): Promise<void> {
     await c.locked(async () => {
-      const refused = unpauseRefusal(c.state, c.id);
+      const refused = paused ? pauseRefusal(c.state, c.id) : unpauseRefusal(c.state, c.id);
       if (refused) throw refused;
       try {
-        await this.ctx.runtime.resume(c.id);
+        await (paused ? this.ctx.runtime.pause(c.id) : this.ctx.runtime.resume(c.id));
       } catch (err) {
-        throw new SystemError(`Cannot unpause container ${c.id}: ${errorMessage(err)}`, { cause: err });
+        throw new SystemError(`Cannot ${paused ? 'pause' : 'unpause'} container ${c.id}: ${errorMessage(err)}`, { cause: err });
       }
-      await this.transitions.pausedOrResumed(c, false);
+      await this.transitions.pausedOrResumed(c, paused);
     });
   }
 
