@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, statfs, writeFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InvalidArgumentError, NotFoundError, SystemError, errorMessage } from '../../lib/errors.js';
+import { InvalidArgumentError, NotFoundError, SystemError, errorMessage, orIfMissing } from '../../lib/errors.js';
 import type { Logger } from '../base/log.js';
 import { spawnConmon } from './conmon-spawn.js';
 import { ExitWatcher } from './exit-watcher.js';
@@ -9,7 +9,6 @@ import { buildOciSpec } from './oci-spec.js';
 import { logWithheldCapabilities, readSecurityHost } from './oci-security.js';
 import { ociConfigJson, renderResources, type ContainerResources } from './oci-resources.js';
 import { normalizeSignal } from './signal-name.js';
-import { readTextIfExists } from './read-if-exists.js';
 import { Runc, findExecutable } from './runc.js';
 import type { ContainerRuntime, ExitInfo, RuntimeSpec, RuntimeState } from './runtime.js';
 import { ContainerStartError, RuntimeCreateError } from './start-failure.js';
@@ -188,7 +187,7 @@ export class ConmonRuntime implements ContainerRuntime {
   async delete(id: string): Promise<void> {
     checkId(id);
     const persist = this.persistDir(id);
-    const bundleDir = await readTextIfExists(join(persist, 'bundle'));
+    const bundleDir = await orIfMissing(readFile(join(persist, 'bundle'), 'utf8'), undefined);
     // runc keeps a container's state in <root>/<id>: without it there is nothing for runc to delete,
     // and callers that delete before each create save a spawn.
     if (await exists(join(this.runcRoot, id))) {
@@ -314,7 +313,7 @@ export class ConmonRuntime implements ContainerRuntime {
   }
 
   private async conmonPid(id: string): Promise<number | undefined> {
-    const text = await readTextIfExists(join(this.persistDir(id), 'conmon.pid'));
+    const text = await orIfMissing(readFile(join(this.persistDir(id), 'conmon.pid'), 'utf8'), undefined);
     const pid = text ? Number.parseInt(text, 10) : NaN;
     return Number.isInteger(pid) && pid > 0 && isConmonOf(pid, id) ? pid : undefined;
   }

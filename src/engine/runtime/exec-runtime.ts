@@ -1,12 +1,11 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SystemError, errorMessage } from '../../lib/errors.js';
+import { SystemError, errorMessage, orIfMissing } from '../../lib/errors.js';
 import type { Logger } from '../base/log.js';
 import { spawnConmon } from './conmon-spawn.js';
 import { ExitWatcher } from './exit-watcher.js';
 import { DEFAULT_CAPABILITIES, capabilitiesFor, logWithheldCapabilities, readSecurityHost } from './oci-security.js';
 import { findExecutable } from './runc.js';
-import { readTextIfExists } from './read-if-exists.js';
 
 /**
  * Processes run inside a running container (`docker exec`), each under a conmon of its own started
@@ -117,7 +116,7 @@ export class ExecRuntime {
   }
 
   async readExit(containerId: string, execId: string): Promise<number | undefined> {
-    const text = await readTextIfExists(join(this.dir(execId), 'exits', containerId));
+    const text = await orIfMissing(readFile(join(this.dir(execId), 'exits', containerId), 'utf8'), undefined);
     if (text === undefined) return undefined;
     const code = Number.parseInt(text.trim(), 10);
     return Number.isFinite(code) ? code : 255;

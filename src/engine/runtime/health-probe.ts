@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
-import { errorMessage } from '../../lib/errors.js';
+import { errorMessage, orIfMissing } from '../../lib/errors.js';
 import type { Logger } from '../base/log.js';
 import { ExecStartError } from './exec-runtime.js';
-import { readTextIfExists } from './read-if-exists.js';
 import { findExecutable, runcMessage } from './runc.js';
 
 export interface ProbeOptions {
@@ -126,7 +125,7 @@ export class RuncProbeRunner implements ProbeRunner {
    */
   private async kill(pidFile: string, runcAlive: () => boolean, killRunc: () => void): Promise<void> {
     for (let attempt = 0; attempt < 50 && runcAlive(); attempt++) {
-      const pid = Number.parseInt((await readTextIfExists(pidFile)) ?? '', 10);
+      const pid = Number.parseInt((await orIfMissing(readFile(pidFile, 'utf8'), undefined)) ?? '', 10);
       if (pid > 0) {
         try {
           process.kill(pid, 'SIGKILL');
