@@ -9,6 +9,7 @@ import { statSync } from 'node:fs';
 import { InvalidArgumentError } from '../../lib/errors.js';
 import { checkUlimit, type Ulimit } from '../../lib/ulimit.js';
 import type { ContainerResources, DeviceLimit } from '../runtime/oci-resources.js';
+import { splitDev } from '../layers/archive-pack.js';
 import type { HostConfig } from './container-types.js';
 import type { HostResourceFacts } from './host-resources.js';
 
@@ -186,7 +187,7 @@ export async function runtimeResources(hc: Resources): Promise<ContainerResource
     const out: DeviceLimit[] = [];
     for (const e of entries) {
       const { rdev } = blockDevice(e.path, field, await stat(e.path).then((st) => () => st, (err) => () => { throw err; }));
-      out.push({ major: Math.floor(rdev / 256) & 0xfff, minor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00), value: e.value });
+      out.push({ ...splitDev(rdev), value: e.value });
     }
     return out;
   };
