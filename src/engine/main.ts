@@ -13,6 +13,7 @@ import { bestEffort } from '../lib/best-effort.js';
 import { parseUlimit, type Ulimit } from '../lib/ulimit.js';
 import { hostResourceFacts } from './containers/host-resources.js';
 import { checkUlimits } from './containers/resource-options.js';
+import { parseAddRuntime } from './runtime/oci-runtimes.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -44,6 +45,8 @@ function parseArgs(argv: string[]) {
     .option('--console', 'serve the browser console on the API listeners')
     .option('--init', 'run an init in the container to forward signals and reap processes')
     .option('--default-ulimit <ulimit>', 'default ulimits for containers (name=soft[:hard])', collect)
+    .option('--add-runtime <runtime>', 'register an additional OCI compatible runtime (name=path)', collect)
+    .option('--default-runtime <name>', 'default OCI runtime for containers (default "runc")')
     .parse(argv);
   return { opts: program.opts(), explicitConfigFile: program.getOptionValueSource('configFile') === 'cli' };
 }
@@ -75,6 +78,8 @@ async function buildConfig(argv: string[]): Promise<DaemonConfig> {
   if (opts.console) config.console = true;
   if (opts.init) config.init = true;
   config.defaultUlimits = defaultUlimits(opts.defaultUlimit, config.defaultUlimits);
+  if (opts.addRuntime) config.runtimes = { ...config.runtimes, ...Object.fromEntries(opts.addRuntime.map(parseAddRuntime)) };
+  if (opts.defaultRuntime) config.defaultRuntime = opts.defaultRuntime;
   return config;
 }
 

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { tempPathFor } from '../../src/lib/atomic-file.js';
 import type { StoreLog } from '../../src/engine/store/record-file.js';
 
@@ -35,8 +35,9 @@ export interface StoreRegistration<V> {
    */
   legacy?(key: string, n: number): unknown;
   /**
-   * Every record lives in one document: a damaged one is refused (open throws an error naming it)
-   * instead of skipped, since skipping it would lose every record at the next save.
+   * Every record lives in one document: a damaged one is moved aside whole (so the next save cannot
+   * overwrite it) and the store starts empty; one a newer berthd wrote is refused (open throws an
+   * error naming it).
    */
   oneDocument?: boolean;
 }
@@ -58,6 +59,12 @@ async function filesUnder(dir: string): Promise<string[]> {
     else out.push(path);
   }
   return out;
+}
+
+/** The copies of `path` moved aside as damaged (`<file>.damaged-<time>` beside it). */
+async function setAsideOf(path: string): Promise<string[]> {
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  return names.filter((n) => n.startsWith(`${basename(path)}.damaged-`)).map((n) => join(dirname(path), n));
 }
 
 const exists = (path: string) => stat(path).then(() => true, (err: NodeJS.ErrnoException) => {
@@ -131,21 +138,26 @@ export function recordStoreSuite<V>(name: string, reg: StoreRegistration<V>): vo
       await after.delete(k2);
     });
 
-    it('a damaged record is reported with its path and left on disk; the others load', async () => {
+    it('a damaged record is reported with its path and moved aside; the others load; the next start is quiet', async () => {
       const store = await open();
       await store.put(k1, reg.sample(k1, 1));
       await store.put(k2, reg.sample(k2, 2));
       const damaged = store.pathOf(k2);
-      await writeFile(damaged, '{"schemaVersion": 1, "record": {"trunc');
-      if (reg.oneDocument) {
-        await assert.rejects(open(), (err: Error) => err.message.includes(damaged));
-      } else {
-        assert.deepEqual(await reopened(), new Map([[k1, reg.sample(k1, 1)]]));
-        assert.ok(reported(damaged), `the damaged ${damaged} was not reported: ${log.messages.join(' | ')}`);
-      }
-      assert.equal(await exists(damaged), true, 'a damaged record must be left for a person to look at');
-      await rm(damaged);
+      const text = '{"schemaVersion": 1, "record": {"trunc';
+      await writeFile(damaged, text);
+      // One document holds every record: all of them go aside with it, and the store starts empty.
+      assert.deepEqual(await reopened(), reg.oneDocument ? new Map() : new Map([[k1, reg.sample(k1, 1)]]));
+      assert.ok(reported(damaged), `the damaged ${damaged} was not reported: ${log.messages.join(' | ')}`);
+      assert.equal(await exists(damaged), false, 'the damaged record was not moved aside');
+      const aside = await setAsideOf(damaged);
+      assert.equal(aside.length, 1, `one copy of ${damaged} beside it: ${aside.join(', ')}`);
+      assert.ok(reported(aside[0]!), 'the log does not say where the damaged record went');
+      assert.equal(await readFile(aside[0]!, 'utf8'), text, 'the damaged record was not kept as it was');
+      log.messages.length = 0;
       const after = await open();
+      assert.deepEqual(after.loaded(), reg.oneDocument ? new Map() : new Map([[k1, reg.sample(k1, 1)]]));
+      assert.deepEqual(log.messages.filter((m) => m.includes(damaged)), [], 'a record moved aside was reported again');
+      await rm(aside[0]!);
       await after.delete(k1);
       await after.delete(k2);
     });

@@ -140,7 +140,6 @@ test('create refuses what dockerd refuses, in its words', () => {
     [{ NetworkMode: 'host', Sysctls: { 'net.ipv4.ip_forward': '0' } }, /^sysctl "net.ipv4.ip_forward" not allowed in host network namespace$/],
     [{ IpcMode: 'host', Sysctls: { 'kernel.shmmax': '1' } }, /^sysctl "kernel.shmmax" is not allowed in the hosts ipc namespace$/],
     [{ OomScoreAdj: 2000 }, /^Invalid value 2000, range for oom score adj is \[-1000, 1000\]$/],
-    [{ Runtime: 'crun' }, /^unknown or invalid runtime name: crun$/],
     [{ Annotations: { '': 'a' } }, /^invalid Annotations: the empty string is not permitted as an annotation key$/],
     [{ DeviceCgroupRules: ['bad'] }, /^invalid device cgroup rule format: 'bad'$/],
     [{ DeviceCgroupRules: ['c 1:3 rr'] }, /^invalid device cgroup rule format: 'c 1:3 rr'$/],

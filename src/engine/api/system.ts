@@ -66,7 +66,7 @@ function getInfo(ctx: RequestContext): void {
     NCPU: cpus().length, MemTotal: totalmem(), GenericResources: null,
     DockerRootDir: e.config.dataRoot, HttpProxy: '', HttpsProxy: '', NoProxy: '', Name: hostname(), Labels: [],
     ExperimentalBuild: false, ServerVersion: e.version,
-    Runtimes: { runc: { path: 'runc' } }, DefaultRuntime: 'runc',
+    Runtimes: e.ociRuntimes.info(), DefaultRuntime: e.ociRuntimes.defaultName,
     Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
     LiveRestoreEnabled: true, Isolation: '', InitBinary: '', ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' },
     InitCommit: { ID: '' }, SecurityOptions: securityOptions(), Warnings: [],

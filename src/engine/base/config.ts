@@ -35,6 +35,10 @@ export interface DaemonConfig {
   init: boolean;
   /** `--default-ulimit` / "default-ulimits": every container's ulimits unless it sets its own of that name. */
   defaultUlimits: Record<string, Ulimit>;
+  /** `--add-runtime name=path` / "runtimes": OCI runtimes besides runc (runtime/oci-runtimes.ts). */
+  runtimes: Record<string, { path: string; runtimeArgs?: string[] }>;
+  /** `--default-runtime` / "default-runtime": the runtime of containers that name none. */
+  defaultRuntime: string;
 }
 
 export const DEFAULT_SOCKET = 'unix:///var/run/berth.sock';
@@ -58,6 +62,8 @@ export function defaultConfig(): DaemonConfig {
     console: false,
     init: false,
     defaultUlimits: {},
+    runtimes: {},
+    defaultRuntime: 'runc',
   };
 }
 
@@ -69,6 +75,7 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   'registry-mirrors': 'registryMirrors', bridge: 'bridge', bip: 'bip',
   'default-address-pools': 'defaultAddressPools', iptables: 'iptables', 'userland-proxy': 'userlandProxy', 'audit-log': 'auditLog',
   console: 'console', init: 'init', 'default-ulimits': 'defaultUlimits',
+  runtimes: 'runtimes', 'default-runtime': 'defaultRuntime',
 };
 
 /** Reads daemon.json. A missing default file is fine; a missing named file, bad JSON or an unknown key is not. */

@@ -26,6 +26,9 @@ export interface CreateOptions {
   platform?: string;
 }
 import { checkIsolationOptions } from './namespace-options.js';
+import { OciRuntimes } from '../runtime/oci-runtimes.js';
+
+const STOCK_RUNTIMES = new OciRuntimes();
 
 /**
  * POST /containers/create: validates everything, takes the name, registers the network settings and
@@ -41,6 +44,8 @@ export async function createContainer(
   else delete req.config.Healthcheck;
   const wanted = name ? validateName(name) : undefined;
   checkIsolationOptions(req.hostConfig, req.config, (ref) => index.get(ref));
+  // dockerd records the runtime at create: the default runtime when none is named.
+  req.hostConfig.Runtime = (ctx.runtimes ?? STOCK_RUNTIMES).checkName(req.hostConfig.Runtime as string | undefined);
   const config = req.config;
   const hostConfig = req.hostConfig;
   if (config.StopSignal) parseSignal(config.StopSignal);

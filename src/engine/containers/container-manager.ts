@@ -294,7 +294,9 @@ export class ContainerManager {
       c.state.removing = true;
       try {
         this.supervisor.cancelRestart(c);
-        await bestEffort(this.ctx.log, `container ${c.id}: runtime delete`, () => this.ctx.runtime.delete(c.id));
+        // A runtime that cannot delete keeps the record: nothing of the container's runtime state is
+        // left without an owner, and a later rm retries.
+        await this.ctx.runtime.delete(c.id);
         await this.ctx.store.remove(c.id);
         await rm(this.bundleDir(c.id), { recursive: true, force: true });
         await bestEffort(this.ctx.log, `container ${c.id}: network`, () => this.ctx.network.unregisterContainer(c.id));

@@ -3,6 +3,7 @@ import type { Logger } from '../base/log.js';
 import type { Ulimit } from '../../lib/ulimit.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ProbeRunner } from '../runtime/health-probe.js';
+import type { OciRuntimes } from '../runtime/oci-runtimes.js';
 import type { ImageRecord, UsageCheck } from '../images/image-store.js';
 import type { ContainerNetworkSpec, PreparedNetwork } from '../network/network-manager.js';
 import type { EventPublisher } from '../events/event-types.js';
@@ -80,6 +81,8 @@ export interface ContainerManagerDeps {
   events?: EventPublisher;
   /** Runs health-check probes inside containers (the engine's: runc exec). */
   probes?: ProbeRunner;
+  /** The daemon's OCI runtimes: HostConfig.Runtime is checked against them (default: runc only). */
+  runtimes?: Pick<OciRuntimes, 'checkName'>;
 }
 
 /** What the manager's modules share: the dependencies plus the store and the bundle paths. */

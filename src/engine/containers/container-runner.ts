@@ -119,6 +119,7 @@ export class ContainerRunner {
       security: runtimeSecurity(hostConfig),
       isolation: await isolationFor(c.record, this.isolationDeps()),
       logPath: c.record.logPath,
+      ...(typeof hostConfig.Runtime === 'string' && hostConfig.Runtime ? { runtime: hostConfig.Runtime } : {}),
     };
   }
 }

@@ -39,7 +39,8 @@ export class ContainerStore {
   }
 
   /**
-   * Reads every record (a damaged one is reported and its directory left alone); removes the
+   * Reads every record (a damaged one is reported and moved aside, and its directory, with the log
+   * and the writable layer, left alone for a person to look at); removes the
    * directories of containers whose record was never written and returns their IDs as `leftovers`
    * (other subsystems may hold state for them).
    */

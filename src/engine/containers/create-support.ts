@@ -49,6 +49,7 @@ export const HOST_CONFIG_SUPPORT: Support = {
   PidMode: null, Privileged: null, PublishAllPorts: null, ReadonlyRootfs: null, SecurityOpt: null,
   StorageOpt: 'storage options need a storage driver with quotas; overlay here has none',
   Tmpfs: null, UTSMode: null, UsernsMode: null, ShmSize: null, Sysctls: null,
+  // One of the daemon's OCI runtimes (--add-runtime, runtime/oci-runtimes.ts); an unknown name is refused at create.
   Runtime: null, Isolation: 'Windows only',
   MaskedPaths: null, ReadonlyPaths: null,
 };

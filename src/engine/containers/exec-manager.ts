@@ -6,6 +6,7 @@ import type { Logger } from '../base/log.js';
 import type { ContainerManager } from './container-manager.js';
 import { ConflictError, NotFoundError, errorMessage } from '../../lib/errors.js';
 import { ExecRuntime, type ExecProcess } from '../runtime/exec-runtime.js';
+import type { OciRuntimes } from '../runtime/oci-runtimes.js';
 import { containerNotRunning, resizeTerminal } from './attach-resize.js';
 import { parseExecConfig, type ExecConfig } from './exec-config.js';
 import type { Container } from './container.js';
@@ -33,6 +34,8 @@ export interface ExecManagerDeps {
   readonly config: Pick<DaemonConfig, 'execRoot'>;
   readonly log: Logger;
   readonly containers: ContainerManager;
+  /** Where each container's runtime binary is found; default: runc only. */
+  readonly runtimes?: OciRuntimes;
 }
 
 /**
@@ -47,7 +50,7 @@ export class ExecManager {
   readonly runtime: ExecRuntime;
 
   constructor(private readonly deps: ExecManagerDeps) {
-    this.runtime = new ExecRuntime({ execRoot: deps.config.execRoot, log: deps.log });
+    this.runtime = new ExecRuntime({ execRoot: deps.config.execRoot, log: deps.log, runtimes: deps.runtimes });
   }
 
   /**

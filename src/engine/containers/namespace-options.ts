@@ -98,8 +98,6 @@ export function checkIsolationOptions(hc: HostConfig, config: ContainerConfig, l
   for (const [key, value] of Object.entries((hc.Sysctls ?? {}) as Record<string, string>)) checkSysctl(key, value, hc);
   const oom = typeof hc.OomScoreAdj === 'number' ? hc.OomScoreAdj : 0;
   if (oom < -1000 || oom > 1000) throw new InvalidArgumentError(`Invalid value ${oom}, range for oom score adj is [-1000, 1000]`);
-  const runtime = str(hc.Runtime);
-  if (runtime && runtime !== 'runc') throw new InvalidArgumentError(`unknown or invalid runtime name: ${runtime}`);
   if (Object.keys((hc.Annotations ?? {}) as object).includes('')) {
     throw new InvalidArgumentError('invalid Annotations: the empty string is not permitted as an annotation key');
   }

@@ -25,7 +25,8 @@ export function referenceDocument(path: string, log: StoreLog): RecordDocument<R
 /**
  * Tags and digest references of images, in one JSON document rewritten durably on every change (the
  * file is small: one line per reference). A reference names exactly one image; an image has any number.
- * A damaged document stops `open` with an error naming it, as dockerd refuses a bad repositories.json.
+ * A damaged document is reported and moved aside (RecordDocument): the images stay, untagged, where
+ * dockerd would refuse to start over a bad repositories.json.
  */
 export class ReferenceStore {
   private constructor(private readonly document: RecordDocument<ReferenceFile>, private readonly data: ReferenceFile) {}

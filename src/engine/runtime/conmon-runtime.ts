@@ -9,7 +9,8 @@ import { buildOciSpec } from './oci-spec.js';
 import { logWithheldCapabilities, readSecurityHost } from './oci-security.js';
 import { ociConfigJson, renderResources, type ContainerResources } from './oci-resources.js';
 import { normalizeSignal } from './signal-name.js';
-import { Runc, findExecutable } from './runc.js';
+import { Runc, RuncFailure, findExecutable } from './runc.js';
+import { OciRuntimes, type OciRuntime } from './oci-runtimes.js';
 import type { ContainerRuntime, ExitInfo, RuntimeSpec, RuntimeState } from './runtime.js';
 import { ContainerStartError, RuntimeCreateError } from './start-failure.js';
 
@@ -19,8 +20,8 @@ export interface ConmonRuntimeOptions {
   /** The daemon's exec root: all runtime state lives under it. */
   execRoot: string;
   log: Logger;
-  /** runc binary (default: `runc` found on PATH or in the sbin directories). */
-  runtimePath?: string;
+  /** The OCI runtimes a container may choose (RuntimeSpec.runtime); default: runc only. */
+  runtimes?: OciRuntimes;
   /** conmon binary (default: `conmon` found on PATH). */
   conmonPath?: string;
   /** Cgroup under which each container gets `<parent>/<id>` (default /berth). */
@@ -54,9 +55,9 @@ export class ConmonRuntime implements ContainerRuntime {
   readonly persistRoot: string;
   private readonly log: Logger;
   private readonly cgroupParent: string;
-  private runtimePathOpt?: string;
+  private readonly execRoot: string;
+  private readonly runtimes: OciRuntimes;
   private conmonPathOpt?: string;
-  private runcCache?: Runc;
   private prepared?: Promise<{ cgroupV2: boolean }>;
   private readonly exits: ExitWatcher<ExitInfo>;
 
@@ -67,7 +68,8 @@ export class ConmonRuntime implements ContainerRuntime {
     this.persistRoot = join(options.execRoot, 'persist');
     this.log = options.log;
     this.cgroupParent = options.cgroupParent ?? '/berth';
-    this.runtimePathOpt = options.runtimePath;
+    this.execRoot = options.execRoot;
+    this.runtimes = options.runtimes ?? new OciRuntimes();
     this.conmonPathOpt = options.conmonPath;
     this.exits = new ExitWatcher(this.exitDir, (id) => this.readExit(id), this.log);
   }
@@ -86,6 +88,7 @@ export class ConmonRuntime implements ContainerRuntime {
     checkId(spec.id);
     const { cgroupV2 } = await this.prepare();
     const { id, bundleDir } = spec;
+    const oci = this.runtimes.resolve(spec.runtime);
     const security = await readSecurityHost(spec.security?.privileged ?? false);
     logWithheldCapabilities(this.log, `container ${id}`, spec.security, security);
     const persist = this.persistDir(id);
@@ -95,13 +98,14 @@ export class ConmonRuntime implements ContainerRuntime {
     await Promise.all([mkdir(persist, { recursive: true }), mkdir(bundleDir, { recursive: true })]);
     await Promise.all([
       writeFile(join(persist, 'bundle'), bundleDir),
+      OciRuntimes.recordChoice(this.execRoot, id, oci),
       writeFile(join(bundleDir, 'config.json'), ociConfigJson(buildOciSpec(spec, { cgroupV2, cgroupParent: this.cgroupParent, security }))),
       // conmon creates these with mkfifo/bind, which fail when an earlier run left them.
       ...CONMON_BUNDLE_FILES.map((f) => rm(join(bundleDir, f), { force: true })),
     ]);
     try {
       const conmon = this.conmonPathOpt ??= findExecutable('conmon');
-      const pid = await spawnConmon(conmon, this.conmonArgs(spec), {
+      const pid = await spawnConmon(conmon, this.conmonArgs(spec, oci), {
         cwd: bundleDir,
         runtimeError: (message) => new RuntimeCreateError(message || 'runc create failed'),
       });
@@ -114,10 +118,12 @@ export class ConmonRuntime implements ContainerRuntime {
 
   async start(id: string): Promise<void> {
     checkId(id);
+    const runc = await this.runc(id);
     try {
-      await this.runc().run(['start', id]);
+      await runc.run(['start', id]);
     } catch (err) {
-      // runc's words on why the process could not start: classified once, here.
+      // runc's words on why the process could not start, in containerd's wording: classified once, here.
+      if (err instanceof RuncFailure) throw new ContainerStartError(err.dockerMessage);
       if (err instanceof SystemError) throw new ContainerStartError(err.message);
       throw err;
     }
@@ -125,24 +131,25 @@ export class ConmonRuntime implements ContainerRuntime {
 
   async kill(id: string, signal: string | number): Promise<void> {
     checkId(id);
-    await this.runc().run(['kill', id, normalizeSignal(signal)]);
+    const signalName = normalizeSignal(signal);
+    await (await this.runc(id)).run(['kill', id, signalName]);
   }
 
   async pause(id: string): Promise<void> {
     checkId(id);
-    await this.runc().run(['pause', id]);
+    await (await this.runc(id)).run(['pause', id]);
   }
 
   async resume(id: string): Promise<void> {
     checkId(id);
-    await this.runc().run(['resume', id]);
+    await (await this.runc(id)).run(['resume', id]);
   }
 
   async state(id: string): Promise<RuntimeState | undefined> {
     checkId(id);
     let out: string;
     try {
-      out = await this.runc().run(['state', id]);
+      out = await (await this.runc(id)).run(['state', id]);
     } catch (err) {
       if (err instanceof NotFoundError) return undefined;
       throw err;
@@ -191,9 +198,11 @@ export class ConmonRuntime implements ContainerRuntime {
     // runc keeps a container's state in <root>/<id>: without it there is nothing for runc to delete,
     // and callers that delete before each create save a spawn.
     if (await exists(join(this.runcRoot, id))) {
+      // A failure keeps the persist dir (with the runtime's choice): a later delete finishes the job.
       try {
-        await this.runc().run(['delete', '--force', id]);
+        await (await this.runc(id)).run(['delete', '--force', id]);
       } catch (err) {
+        if (err instanceof RuncFailure) throw new SystemError(err.dockerMessage, { cause: err });
         if (!(err instanceof NotFoundError)) throw err;
       }
     }
@@ -214,7 +223,7 @@ export class ConmonRuntime implements ContainerRuntime {
       throw err.code === 'ENOENT' ? new NotFoundError(`No such container: ${id}`) : err;
     });
     try {
-      await this.runc().run(['update', '--resources', file, id]);
+      await (await this.runc(id)).run(['update', '--resources', file, id]);
     } finally {
       await rm(file, { force: true });
     }
@@ -233,9 +242,10 @@ export class ConmonRuntime implements ContainerRuntime {
     return join(this.persistRoot, id);
   }
 
-  private runc(): Runc {
-    this.runcCache ??= new Runc(this.runtimePathOpt ??= findExecutable('runc'), this.runcRoot);
-    return this.runcCache;
+  /** The runtime binary of container `id`'s current run (runc unless it chose another). */
+  private async runc(id: string): Promise<Runc> {
+    const oci = await this.runtimes.ofContainer(this.execRoot, id);
+    return new Runc(oci.path, this.runcRoot, oci.args);
   }
 
   private prepare(): Promise<{ cgroupV2: boolean }> {
@@ -255,13 +265,12 @@ export class ConmonRuntime implements ContainerRuntime {
     return this.prepared;
   }
 
-  private conmonArgs(spec: RuntimeSpec): string[] {
+  private conmonArgs(spec: RuntimeSpec, oci: OciRuntime): string[] {
     const persist = this.persistDir(spec.id);
-    const runc = this.runc();
     const args = [
       '--api-version', '1',
       '-c', spec.id, '-u', spec.id, '-n', spec.id,
-      '-r', runc.path,
+      '-r', oci.path,
       '-b', spec.bundleDir,
       '-p', join(persist, 'pid'),
       '--conmon-pidfile', join(persist, 'conmon.pid'),
@@ -275,6 +284,8 @@ export class ConmonRuntime implements ContainerRuntime {
       // conmon fsyncs the log at exit before it writes the exit file, which delays every exit report;
       // Docker's log drivers do not fsync either.
       '--no-sync-log',
+      // The runtime's own options (daemon.json runtimeArgs) come first, as dockerd's wrapper puts them.
+      ...oci.args.flatMap((a) => ['--runtime-arg', a]),
       '--runtime-arg', '--root', '--runtime-arg', this.runcRoot,
       // runc's stderr is the container's: its warnings go to a file of their own instead. With a log
       // file runc still prints a fatal error on stderr, which conmon relays on the sync pipe.

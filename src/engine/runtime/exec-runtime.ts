@@ -5,7 +5,7 @@ import type { Logger } from '../base/log.js';
 import { spawnConmon } from './conmon-spawn.js';
 import { ExitWatcher } from './exit-watcher.js';
 import { DEFAULT_CAPABILITIES, capabilitiesFor, logWithheldCapabilities, readSecurityHost } from './oci-security.js';
-import { findExecutable } from './runc.js';
+import { OciRuntimes, findExecutable } from './oci-runtimes.js';
 
 /**
  * Processes run inside a running container (`docker exec`), each under a conmon of its own started
@@ -35,7 +35,8 @@ export interface ExecProcess {
 export interface ExecRuntimeOptions {
   execRoot: string;
   log: Logger;
-  runtimePath?: string;
+  /** Where each container's runtime is found (the one its run was created with); default: runc only. */
+  runtimes?: OciRuntimes;
   conmonPath?: string;
 }
 
@@ -50,14 +51,16 @@ export class ExecRuntime {
   private readonly root: string;
   private readonly runcRoot: string;
   private readonly log: Logger;
-  private runcPath?: string;
+  private readonly execRoot: string;
+  private readonly runtimes: OciRuntimes;
   private conmonPath?: string;
 
   constructor(options: ExecRuntimeOptions) {
     this.root = join(options.execRoot, 'execs');
     this.runcRoot = join(options.execRoot, 'runc');
     this.log = options.log;
-    this.runcPath = options.runtimePath;
+    this.execRoot = options.execRoot;
+    this.runtimes = options.runtimes ?? new OciRuntimes();
     this.conmonPath = options.conmonPath;
   }
 
@@ -89,13 +92,14 @@ export class ExecRuntime {
       caps = capabilitiesFor(asked, host).granted;
     }
     await writeFile(join(dir, 'process.json'), JSON.stringify(processSpec(process, caps)));
-    this.runcPath ??= findExecutable('runc');
+    const oci = await this.runtimes.ofContainer(this.execRoot, containerId);
     this.conmonPath ??= findExecutable('conmon');
     const args = [
-      '--api-version', '1', '-c', containerId, '-u', execId, '-n', execId, '-r', this.runcPath, '-b', dir,
+      '--api-version', '1', '-c', containerId, '-u', execId, '-n', execId, '-r', oci.path, '-b', dir,
       '-p', join(dir, 'pid'), '--exit-dir', join(dir, 'exits'), '--persist-dir', dir,
       '--socket-dir-path', join(this.root, '..', 'conmon'), '--full-attach',
       '-l', `k8s-file:${this.logPath(execId)}`, '--log-level', 'info',
+      ...oci.args.flatMap((a) => ['--runtime-arg', a]),
       '--runtime-arg', '--root', '--runtime-arg', this.runcRoot,
       '--runtime-arg', '--log-format=json', '--runtime-arg', `--log=${join(dir, 'runc.log')}`,
       '--exec', '--exec-process-spec', join(dir, 'process.json'),

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { errorMessage, orIfMissing } from '../../lib/errors.js';
 import type { Logger } from '../base/log.js';
 import { ExecStartError } from './exec-runtime.js';
-import { findExecutable, runcMessage } from './runc.js';
+import { runcMessage } from './runc.js';
+import { OciRuntimes, type OciRuntime } from './oci-runtimes.js';
 
 export interface ProbeOptions {
   /** The probe is killed (SIGKILL) after this long. */
@@ -36,7 +37,8 @@ export interface ProbeRunner {
 export interface RuncProbeRunnerOptions {
   execRoot: string;
   log: Logger;
-  runtimePath?: string;
+  /** Where each container's runtime is found (the one its run was created with); default: runc only. */
+  runtimes?: OciRuntimes;
 }
 
 /** How long output may still arrive after the probe's end (a child it left may hold the pipes open). */
@@ -56,31 +58,34 @@ export class RuncProbeRunner implements ProbeRunner {
   private readonly dir: string;
   private readonly runcRoot: string;
   private readonly log: Logger;
-  private runcPath?: string;
+  private readonly execRoot: string;
+  private readonly runtimes: OciRuntimes;
   private ready?: Promise<unknown>;
 
   constructor(options: RuncProbeRunnerOptions) {
     this.dir = join(options.execRoot, 'health');
     this.runcRoot = join(options.execRoot, 'runc');
     this.log = options.log;
-    this.runcPath = options.runtimePath;
+    this.execRoot = options.execRoot;
+    this.runtimes = options.runtimes ?? new OciRuntimes();
   }
 
   async probe(containerId: string, args: string[], options: ProbeOptions): Promise<ProbeOutcome> {
     if (options.signal?.aborted) return { kind: 'aborted' };
     if (args.length === 0 || args[0] === '') return { kind: 'failed', message: 'No exec command specified' };
     const pidFile = join(this.dir, `${containerId}.pid`);
+    let oci: OciRuntime;
     try {
       this.ready ??= mkdir(this.dir, { recursive: true, mode: 0o700 });
       await this.ready;
-      this.runcPath ??= findExecutable('runc');
+      oci = await this.runtimes.ofContainer(this.execRoot, containerId);
       // A pid file left by a daemon that died mid-probe must not name a process for this probe.
       await rm(pidFile, { force: true });
     } catch (err) {
       return { kind: 'failed', message: errorMessage(err) };
     }
-    const child = spawn(this.runcPath, [
-      '--root', this.runcRoot, '--log', '/dev/null', 'exec', '--pid-file', pidFile, containerId, ...args,
+    const child = spawn(oci.path, [
+      ...oci.args, '--root', this.runcRoot, '--log', '/dev/null', 'exec', '--pid-file', pidFile, containerId, ...args,
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
     const output = new LimitedOutput(options.maxOutputBytes);
     child.stdout!.on('data', (d: Buffer) => output.write(d));

@@ -1,18 +1,20 @@
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { NotFoundError, ConflictError, SystemError } from '../../lib/errors.js';
 
+export { findExecutable } from './oci-runtimes.js';
+
 /**
- * Runs `runc --root <root> --log-format json <args>` and turns its failures into error kinds.
- * With JSON logging runc's stderr is one JSON object per line: {"level":"error","msg":"..."}.
+ * Runs `runc [<runtime args>] --root <root> --log-format json <args>` and turns its failures into error
+ * kinds. With JSON logging runc's stderr is one JSON object per line: {"level":"error","msg":"..."}.
+ * `path` and `globalArgs` are the container's OCI runtime (oci-runtimes.ts): runc or another binary
+ * that speaks runc's command line.
  */
 export class Runc {
-  constructor(readonly path: string, readonly root: string) {}
+  constructor(readonly path: string, readonly root: string, readonly globalArgs: readonly string[] = []) {}
 
   run(args: string[]): Promise<string> {
     return new Promise((resolve, reject) => {
-      execFile(this.path, ['--root', this.root, '--log-format', 'json', ...args], { maxBuffer: 4 << 20 },
+      execFile(this.path, [...this.globalArgs, '--root', this.root, '--log-format', 'json', ...args], { maxBuffer: 4 << 20 },
         (err, stdout, stderr) => {
           if (!err) return resolve(stdout);
           reject(runcError(args[0] ?? 'runc', args[args.length - 1] ?? '', runcMessage(stderr) || err.message));
@@ -49,19 +51,17 @@ function runcError(command: string, id: string, message: string): Error {
   if (/does not exist|container not found/.test(message)) return new NotFoundError(`No such container: ${id}`);
   if (/not running|container not running/.test(message)) return new ConflictError(`Container ${id} is not running`);
   if (/container not paused/.test(message)) return new ConflictError(`Container ${id} is not paused`);
-  return new SystemError(`runc ${command} failed: ${message}`);
+  return new RuncFailure(command, message);
 }
 
-/** Finds an executable on PATH plus the sbin directories (which a daemon's PATH may lack). */
-export function findExecutable(name: string): string {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch { /* next */ }
+/** runc failed for another reason than a missing or stopped container; `runtimeMessage` is its own words. */
+export class RuncFailure extends SystemError {
+  constructor(readonly command: string, readonly runtimeMessage: string) {
+    super(`runc ${command} failed: ${runtimeMessage}`);
   }
-  throw new SystemError(`${name} not found in PATH: install it (Debian package ${name})`);
+
+  /** containerd's wording for the same failure, which dockerd passes on: `OCI runtime start failed: ...: unknown`. */
+  get dockerMessage(): string {
+    return `OCI runtime ${this.command} failed: ${this.runtimeMessage}: unknown`;
+  }
 }

@@ -48,6 +48,8 @@ export interface RuntimeSpec {
   isolation?: IsolationSpec;
   /** Where conmon writes the container's output (k8s-file format). */
   logPath: string;
+  /** The OCI runtime's name (HostConfig.Runtime, oci-runtimes.ts); absent, the daemon's default. */
+  runtime?: string;
 }
 
 export interface ExitInfo {
@@ -101,7 +103,11 @@ export interface ContainerRuntime {
   waitExit(id: string, signal?: AbortSignal): Promise<ExitInfo>;
   /** The recorded exit of a container that has ended, or undefined if it has not (yet). */
   readExit(id: string): Promise<ExitInfo | undefined>;
-  /** Removes runc's and conmon's state for the container (runc delete --force); idempotent. */
+  /**
+   * Removes runc's and conmon's state for the container (runc delete --force); idempotent. When the
+   * runtime fails, throws SystemError with its message in containerd's words (`OCI runtime delete
+   * failed: ...: unknown`) and keeps what it needs for a later delete to finish.
+   */
   delete(id: string): Promise<void>;
   /**
    * Applies new limits to a live container's cgroups (`runc update`); fields left out (or 0) stay as

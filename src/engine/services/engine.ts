@@ -11,6 +11,7 @@ import { ImageStore } from '../images/image-store.js';
 import { NetworkManager } from '../network/network-manager.js';
 import { ConmonRuntime } from '../runtime/conmon-runtime.js';
 import { RuncProbeRunner } from '../runtime/health-probe.js';
+import { OciRuntimes } from '../runtime/oci-runtimes.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { VolumeStore } from '../volumes/volume-store.js';
 import { EventBus } from '../events/event-bus.js';
@@ -49,12 +50,15 @@ export class Engine {
     readonly builds: BuildService,
     /** Every event of the daemon (GET /events), with its journal under `<data-root>/events`. */
     readonly events: EventBus,
+    /** The OCI runtimes containers may choose (`--add-runtime`, `--default-runtime`). */
+    readonly ociRuntimes: OciRuntimes,
     /** In start order; closed in reverse. */
     private readonly services: Service[],
   ) {}
 
   /** Opens every service under the data root, in start order; a failure closes what was opened. */
   static async start(config: DaemonConfig, log: Logger): Promise<Engine> {
+    const runtimes = new OciRuntimes(config.runtimes, config.defaultRuntime);
     await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
     await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
     const opened: Service[] = [];
@@ -68,16 +72,16 @@ export class Engine {
       const images = await open(ImageStore.open(join(config.dataRoot, 'image'), log, events));
       const volumes = await open(VolumeStore.open(join(config.dataRoot, 'volumes'), log, events));
       const network = await open(NetworkManager.open(config, log, events));
-      const runtime = new ConmonRuntime({ execRoot: config.execRoot, log });
+      const runtime = new ConmonRuntime({ execRoot: config.execRoot, log, runtimes });
       const containers = await open(ContainerManager.open({
         dataRoot: config.dataRoot, execRoot: config.execRoot, log, runtime, images, volumes, network, events,
         defaultInit: config.init, defaultUlimits: config.defaultUlimits,
-        probes: new RuncProbeRunner({ execRoot: config.execRoot, log }),
+        probes: new RuncProbeRunner({ execRoot: config.execRoot, log, runtimes }), runtimes,
       }));
-      const execs = await open(new ExecManager({ config, log, containers }));
+      const execs = await open(new ExecManager({ config, log, containers, runtimes }));
       const distribution = await open(Distribution.open({ config, log, images }));
       const builds = await open(BuildService.open({ config, log }));
-      return new Engine(config, log, images, volumes, network, runtime, containers, execs, distribution, builds, events, opened);
+      return new Engine(config, log, images, volumes, network, runtime, containers, execs, distribution, builds, events, runtimes, opened);
     } catch (err) {
       await closeAll(opened, log);
       throw err;

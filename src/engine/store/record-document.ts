@@ -2,8 +2,9 @@ import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isTempName, unlinkIfExists } from '../../lib/atomic-file.js';
 import { SerialQueue } from '../../lib/serial-queue.js';
+import { setAsideDamaged } from './damaged-record.js';
 import {
-  deleteRecordFile, encodeRecord, readRecordFile, writeRecordFile, type RecordSchema, type StoreLog,
+  DamagedRecordError, NewerRecordError, deleteRecordFile, encodeRecord, readRecordFile, writeRecordFile, type RecordSchema, type StoreLog,
 } from './record-file.js';
 
 export interface RecordDocumentOptions<T> extends RecordSchema<T> {
@@ -13,8 +14,10 @@ export interface RecordDocumentOptions<T> extends RecordSchema<T> {
 
 /**
  * A store kept as one JSON document (the image references, the build cache's index): the record
- * format, durability and write order of RecordStore, for a single record. A damaged document is not
- * skipped (that would lose all of it at the next save): `load` throws DamagedRecordError naming it.
+ * format, durability and write order of RecordStore, for a single record. A damaged document is
+ * reported and moved aside (damaged-record.ts), so the next save cannot overwrite it, and the store
+ * starts empty; one that cannot be moved aside, or that a newer berthd wrote, stops `load` with
+ * DamagedRecordError naming it.
  */
 export class RecordDocument<T> {
   private readonly writes = new SerialQueue();
@@ -26,7 +29,7 @@ export class RecordDocument<T> {
   }
 
   /**
-   * Reads the document (undefined when there is none yet) and removes leftovers of interrupted
+   * Reads the document (undefined when there is none yet, or when it was damaged and is moved aside) and removes leftovers of interrupted
    * writes beside it. Run it before the first save.
    */
   async load(): Promise<T | undefined> {
@@ -40,7 +43,13 @@ export class RecordDocument<T> {
       log.warn(`removing ${join(dirname(path), name)}, left by a ${kind} write that did not finish`);
       await unlinkIfExists(join(dirname(path), name));
     }
-    return readRecordFile(this.options, path);
+    try {
+      return await readRecordFile(this.options, path);
+    } catch (err) {
+      // A newer berthd's document stops the start: moving it aside would lose it for that berthd.
+      if (!(err instanceof DamagedRecordError) || err instanceof NewerRecordError || !(await setAsideDamaged(err, log))) throw err;
+      return undefined;
+    }
   }
 
   /**

@@ -35,6 +35,12 @@ export class RecordFileError extends SystemError {
 /** A record file exists but holds no usable record (torn by hand, bad JSON, unknown version). */
 export class DamagedRecordError extends RecordFileError {}
 
+/**
+ * A record a newer berthd wrote (its schema version is above ours): not damaged, only unreadable by
+ * this version, so it stays where it is for the newer berthd to find after an upgrade.
+ */
+export class NewerRecordError extends DamagedRecordError {}
+
 interface Envelope {
   schemaVersion: number;
   record: unknown;
@@ -58,7 +64,7 @@ export function decodeRecord<T>(schema: RecordSchema<T>, path: string, text: str
   const { version, stored } = isEnvelope(parsed) ? { version: parsed.schemaVersion, stored: parsed.record } : { version: 1, stored: parsed };
   if (!Number.isInteger(version) || version < 1) throw damaged(`schema version ${version} is not a version`);
   if (version > schema.version) {
-    throw damaged(`schema version ${version} is newer than this berthd's (${schema.version}); a newer berthd wrote it`);
+    throw new NewerRecordError(path, `${schema.kind} record ${path} is damaged: schema version ${version} is newer than this berthd's (${schema.version}); a newer berthd wrote it`);
   }
   if (stored === null || typeof stored !== 'object') throw damaged(`not a JSON object or array`);
   if (!schema.migrate) return stored as T;

@@ -3,8 +3,9 @@ import { dirname, join } from 'node:path';
 import { isTempName, syncDir, unlinkIfExists } from '../../lib/atomic-file.js';
 import { KeyedSerialQueue } from '../../lib/keyed-serial-queue.js';
 import { errorMessage } from '../../lib/errors.js';
+import { hasSetAside, setAsideDamaged } from './damaged-record.js';
 import {
-  RecordFileError, deleteRecordFile, encodeRecord, readRecordFile, writeRecordFile,
+  DamagedRecordError, RecordFileError, deleteRecordFile, encodeRecord, readRecordFile, writeRecordFile,
   type RecordSchema, type StoreLog,
 } from './record-file.js';
 
@@ -33,11 +34,15 @@ export interface PutOptions {
   durable?: boolean;
 }
 
-/** A record file that `loadAll` could not use; it stays on disk for a person to look at. */
+/**
+ * A record file that `loadAll` could not use. A damaged one (DamagedRecordError) is moved aside to
+ * `movedTo` (damaged-record.ts), for a person to look at; one that could not be read stays in place.
+ */
 export interface DamagedRecord {
   key: string;
   path: string;
   error: Error;
+  movedTo?: string;
 }
 
 export interface LoadedRecords<T> {
@@ -45,6 +50,11 @@ export interface LoadedRecords<T> {
   damaged: DamagedRecord[];
   /** Per-key layout only: key directories without a record (a create or a removal a crash cut short). */
   withoutRecord: string[];
+  /**
+   * Per-key layout only: key directories whose record was moved aside as damaged at an earlier start
+   * (not reported again); what else the directory holds is left as it is.
+   */
+  setAside: string[];
 }
 
 /**
@@ -69,13 +79,14 @@ export class RecordStore<T> {
   }
 
   /**
-   * Reads every record. Damaged records are reported to the log (with their path and why) and left
-   * out; leftovers of interrupted writes are removed. Run it before the first put or delete.
+   * Reads every record. Damaged records are reported to the log (with their path and why), moved
+   * aside and left out; records that cannot be read are reported and left out; leftovers of
+   * interrupted writes are removed. Run it before the first put or delete.
    */
   async loadAll(): Promise<LoadedRecords<T>> {
     const { dir, file, isKey, dirMode, log } = this.options;
     await mkdir(dir, { recursive: true, mode: dirMode });
-    const out: LoadedRecords<T> = { records: new Map(), damaged: [], withoutRecord: [] };
+    const out: LoadedRecords<T> = { records: new Map(), damaged: [], withoutRecord: [], setAside: [] };
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       const name = entry.name;
       // Per-key layout: a directory per key; one file per record otherwise.
@@ -95,11 +106,15 @@ export class RecordStore<T> {
       try {
         const record = await readRecordFile(this.options, path);
         if (record !== undefined) out.records.set(key, record);
-        else if (file) out.withoutRecord.push(key);
+        else if (file) (await hasSetAside(join(dir, key), file) ? out.setAside : out.withoutRecord).push(key);
       } catch (err) {
         if (!(err instanceof RecordFileError)) throw err;
-        log.error(`${err.message}; leaving it out`);
-        out.damaged.push({ key, path, error: err });
+        if (err instanceof DamagedRecordError) {
+          out.damaged.push({ key, path, error: err, movedTo: await setAsideDamaged(err, log) });
+        } else {
+          log.error(`${err.message}; leaving it out`);
+          out.damaged.push({ key, path, error: err });
+        }
       }
     }
     return out;

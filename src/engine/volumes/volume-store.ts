@@ -89,7 +89,10 @@ export class VolumeStore {
     }
     const loaded = await records.loadAll();
     for (const [name, record] of loaded.records) store.volumes.set(name, record);
-    for (const name of loaded.withoutRecord) {
+    // A damaged record is moved aside by the store; the volume's data is kept and the volume comes
+    // back as a plain local volume, as a directory without a record does.
+    const movedAside = loaded.damaged.filter((d) => d.movedTo).map((d) => d.key);
+    for (const name of [...loaded.withoutRecord, ...movedAside, ...loaded.setAside]) {
       const record = await store.adopt(name);
       if (record) store.volumes.set(name, record);
     }
