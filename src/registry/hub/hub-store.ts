@@ -13,6 +13,9 @@ export interface HubPlatform {
   os: string;
   architecture: string;
   variant?: string;
+  /** For an entry of an index: the image manifest's own digest and size (bytes of config and layers). */
+  digest?: string;
+  size?: number;
 }
 
 /** One tag of a repository as the hub knows it. */
