@@ -114,6 +114,21 @@ test('docker search shows alice/tool with its description; bob cannot change it 
   ]);
 });
 
+test('an anonymous docker search is refused as dockerd refuses it', async () => {
+  const anonymous = await mkdtemp(join(tmpdir(), 'berth-hub-anonymous-'));
+  try {
+    const ours = await daemon.docker(['search', `${registry.host}/tool`], { env: { DOCKER_CONFIG: anonymous } });
+    assert.equal(ours.code, 1);
+    assert.equal(ours.stderr.trim(), 'Error response from daemon: Unexpected status code 401');
+    if (reference) {
+      const theirs = await run(DOCKER, ['-H', reference, 'search', `${registry.host}/tool`], { env: { DOCKER_CONFIG: anonymous } });
+      assert.equal(theirs.stderr.trim(), ours.stderr.trim());
+    }
+  } finally {
+    await rm(anonymous, { recursive: true, force: true });
+  }
+});
+
 test('alice stars alice/tool and STARS says 1; bob stars it too', async () => {
   assert.equal((await hub('alice', 'POST', '/v2/repositories/alice/tool/stars/')).status, 201);
   assert.equal((await hub('alice', 'POST', '/v2/repositories/alice/tool/stars/')).status, 200);
@@ -146,6 +161,12 @@ test('--limit, --filter stars=N, --no-trunc and --format as docker search has th
   assert.match(await search('bob', ['--no-trunc', `${registry.host}/tool`]), /longer than forty-five chars/);
   const formatted = await search('bob', ['--format', '{{.Name}}|{{.StarCount}}|{{.IsOfficial}}', `${registry.host}/o`]);
   assert.deepEqual(formatted.trim().split('\n'), ['alice/tool|2|', 'busybox|0|[OK]']);
+  // berth's own search prints what docker's does.
+  for (const args of [['--limit', '1', `${registry.host}/o`], ['--filter', 'is-official=true', '--no-trunc', `${registry.host}/o`]]) {
+    const berth = await daemon.berth(['search', ...args], { env: { BERTH_CONFIG: configs.bob } });
+    assert.equal(berth.code, 0, berth.stderr);
+    assert.equal(berth.stdout, await search('bob', args));
+  }
 });
 
 test('pulls are counted; after a restart of the registry stars, descriptions and pull counts remain', async () => {
