@@ -69,6 +69,7 @@ health:
       REGISTRY_STORAGE: 's3', REGISTRY_STORAGE_S3_BUCKET: 'images', REGISTRY_STORAGE_S3_REGION: 'us-east-1',
       REGISTRY_STORAGE_S3_REGIONENDPOINT: 'http://127.0.0.1:7480', REGISTRY_STORAGE_S3_ACCESSKEY: 'ak',
       REGISTRY_STORAGE_S3_SECRETKEY: 'sk', REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: '/ignored',
+      REGISTRY_HUB_DATABASE: '/var/lib/berth-hub/hub.db',
     });
     assert.equal(config.storage.driver, 's3');
     assert.deepEqual(config.storage.driver === 's3' && config.storage.s3, {

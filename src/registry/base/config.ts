@@ -42,6 +42,8 @@ const SCHEMA: Schema = {
   tokenserver: {
     enabled: 'bool', key: 'string', certificate: 'string', htpasswd: 'string', expiration: 'int', acl: 'any',
   },
+  // The hub (docs/hub.md): search, stars, descriptions, namespaces.
+  hub: { enabled: 'bool', database: 'string', admins: 'any' },
   health: 'any',
   notifications: 'any',
   validation: 'any',
@@ -68,7 +70,16 @@ export interface RegistryConfig {
     | { kind: 'token'; realm: string; service: string; issuer: string; rootcertbundle: string };
   tokenserver?: { key: string; certificate: string; htpasswd?: string; expiration: number; acl: AclEntry[] };
   accessLog: boolean;
+  /** The hub; undefined when `hub.enabled` is false (a plain registry). */
+  hub?: HubConfig;
   warnings: string[];
+}
+
+export interface HubConfig {
+  /** The metadata database file: `hub.database`, default `<rootdirectory>/hub.db` (filesystem driver). */
+  database: string;
+  /** Users who push anywhere and mark repositories official. */
+  admins: string[];
 }
 
 type Tree = Record<string, unknown>;
@@ -243,7 +254,32 @@ function buildConfig(tree: Tree, warnings: string[]): RegistryConfig {
       expiration: typeof ts.expiration === 'number' ? ts.expiration : 300, acl,
     };
   }
+  config.hub = buildHubConfig((tree.hub ?? {}) as Tree, config);
   return config;
+}
+
+/**
+ * The hub is on unless `hub.enabled: false`. Its database lies beside the storage root's `docker/`
+ * tree (`<rootdirectory>/hub.db`), so a volume holding the registry's data holds it too; with S3 the
+ * instances share the bucket but the database is a local file, so `hub.database` must be named.
+ */
+function buildHubConfig(hub: Tree, config: RegistryConfig): HubConfig | undefined {
+  if (!isObject(hub)) throw new ConfigError('hub must be a section');
+  if (hub.enabled === false) return undefined;
+  let admins: string[] = [];
+  if (hub.admins !== undefined && hub.admins !== null) {
+    if (typeof hub.admins === 'string') admins = hub.admins.split(',').map((a) => a.trim()).filter(Boolean);
+    else if (Array.isArray(hub.admins)) admins = hub.admins.map(String);
+    else throw new ConfigError('hub.admins must be a list of user names');
+  }
+  let database = str(hub.database);
+  if (!database) {
+    if (config.storage.driver !== 'filesystem') {
+      throw new ConfigError('hub.database (a local file) is required with the s3 storage driver, or set hub.enabled: false');
+    }
+    database = `${config.storage.filesystem.rootdirectory.replace(/\/+$/, '')}/hub.db`;
+  }
+  return { database, admins };
 }
 
 /** Splits distribution's "host:port" / ":port" address. */

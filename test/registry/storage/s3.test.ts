@@ -31,6 +31,7 @@ describe('registries sharing one bucket', () => {
       REGISTRY_STORAGE: 's3', REGISTRY_STORAGE_S3_BUCKET: 'shared', REGISTRY_STORAGE_S3_REGION: s3.region,
       REGISTRY_STORAGE_S3_REGIONENDPOINT: s3.endpoint, REGISTRY_STORAGE_S3_ACCESSKEY: s3.accessKey,
       REGISTRY_STORAGE_S3_SECRETKEY: s3.secretKey, REGISTRY_STORAGE_S3_FORCEPATHSTYLE: 'true',
+      REGISTRY_HUB_ENABLED: 'false',
     };
     const a = await startTestRegistry(env);
     const b = await startTestRegistry(env);
