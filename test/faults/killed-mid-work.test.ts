@@ -13,7 +13,7 @@ import { importBusybox, makeBusyboxTar } from '../helpers/busybox.js';
 import { writeTree } from '../helpers/files.js';
 import { cleanUpInOrder } from '../helpers/distribution-peers.js';
 import { startTestRegistry, type TestRegistry } from '../registry/helpers/registry.js';
-import { checkListedImages, faultSeed, leftoversOnDisk, seededRandom } from './fault-checks.js';
+import { checkListedImages, faultSeed, leftoversOnDisk, seededRandom } from './killed-checks.js';
 
 const ROUNDS = 20;
 const LEGACY_BUILDER = { DOCKER_BUILDKIT: '0' };

@@ -38,8 +38,10 @@ export async function copyImageContent(rootfs: string, destination: string, volu
   await writeFileAtomic(marker, `${destination}\n`, { mode: 0o600 });
   try {
     // -a: recursive, no dereferencing, ownership/modes/times/xattrs kept; `src/.` copies the contents
-    // and gives the volume root the attributes of the image's directory.
-    await execFileAsync('cp', ['-a', '--', `${source}/.`, `${volumeDir}/`]);
+    // and gives the volume root the attributes of the image's directory. setpriv (util-linux) has the
+    // kernel kill cp when the daemon dies: a cp that outlived a kill -9 would go on filling the volume
+    // while the next daemon empties it.
+    await execFileAsync('setpriv', ['--pdeathsig', 'KILL', '--', 'cp', '-a', '--', `${source}/.`, `${volumeDir}/`]);
   } catch (err) {
     let message = `copying image content of ${destination} into volume: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`;
     try {
