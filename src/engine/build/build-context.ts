@@ -75,5 +75,8 @@ async function removeScratch(scratch: string, log: WarningSink): Promise<void> {
 
 /** Removes the contexts of builds a crash cut short (at daemon start, before any build). */
 export async function removeLeftovers(tmpRoot: string, log: WarningSink): Promise<void> {
-  for (const name of await orIfMissing(readdir(tmpRoot), [])) await removeScratch(join(tmpRoot, name), log);
+  for (const name of await orIfMissing(readdir(tmpRoot), [])) {
+    log.warn(`removing ${join(tmpRoot, name)}: the context and snapshots of a build that did not finish`);
+    await removeScratch(join(tmpRoot, name), log);
+  }
 }

@@ -66,19 +66,6 @@ export class LayerIo {
     return { ...local, open: () => createReadStream(path, { highWaterMark: 1 << 20 }) };
   }
 
-  /**
-   * Forgets kept layer blobs whose layer is gone from the store (after rmi). Run when no pull is
-   * between registering a layer and keeping its blob: at open.
-   */
-  async pruneLocalBlobs(): Promise<void> {
-    const diffIds = new Set(this.store.layerStore.all().map((l) => l.diffId));
-    for (const { diffId, blob } of await this.origins.allLocal()) {
-      if (diffIds.has(diffId)) continue;
-      await this.store.content.delete(blob.digest);
-      await this.origins.removeLocal(diffId);
-    }
-  }
-
   /** The image a reference points at now, if any. */
   imageIdOf(ref: ImageReference): string | undefined {
     return this.store.refs.get(ref);

@@ -15,6 +15,7 @@ import { ReferenceStore } from './reference-store.js';
 import { parseImageConfig, type ImageConfig } from './image-config.js';
 import { NO_EVENTS, type EventPublisher } from '../events/event-types.js';
 import { labelsOf, publishImageEvent, type ImageAction } from './image-events.js';
+import { sweepImageLeftovers } from './image-sweep.js';
 
 /** One image as the rest of the engine sees it. */
 export interface ImageRecord {
@@ -105,11 +106,12 @@ export class ImageStore {
   /** Opens the store at `root` (`<data-root>/image`); layers live beside it in `<data-root>/layers`. */
   static async open(root: string, log: Logger, events: EventPublisher = NO_EVENTS): Promise<ImageStore> {
     await mkdir(join(root, 'images'), { recursive: true, mode: 0o700 });
-    const content = await ContentStore.open(join(root, 'content'));
+    const content = await ContentStore.open(join(root, 'content'), log);
     const layers = await LayerStore.open(join(dirname(root), 'layers'), log);
     const refs = await ReferenceStore.open(join(root, 'repositories.json'), log);
     const store = new ImageStore(root, log, content, layers, refs, events);
     await store.load();
+    await sweepImageLeftovers({ root, content, layerStore: layers, imageIds: () => [...store.images.keys()] }, log);
     return store;
   }
 
@@ -132,7 +134,9 @@ export class ImageStore {
       }
     }
     this.retained = (await this.retainedDocument.load()) ?? [];
-    await this.removeUnusedLayers();
+    for (const chainId of await this.removeUnusedLayers()) {
+      this.log.warn(`removed layer ${chainId}: no image names it (left by an interrupted pull, import, load, build or commit, or a removal)`);
+    }
   }
 
   /** The container manager registers how to find the containers that use an image. */

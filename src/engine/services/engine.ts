@@ -80,7 +80,7 @@ export class Engine {
       }));
       const execs = await open(new ExecManager({ config, log, containers, runtimes }));
       const distribution = await open(Distribution.open({ config, log, images }));
-      const builds = await open(BuildService.open({ config, log }));
+      const builds = await open(BuildService.open({ config, log, images }));
       return new Engine(config, log, images, volumes, network, runtime, containers, execs, distribution, builds, events, runtimes, opened);
     } catch (err) {
       await closeAll(opened, log);

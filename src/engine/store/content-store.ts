@@ -1,21 +1,24 @@
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Digester, parseDigest } from '../../lib/oci-digest.js';
 import { InvalidArgumentError, NotFoundError } from '../../lib/errors.js';
 import { syncDir, unlinkIfExists, writeSynced } from '../../lib/atomic-file.js';
+import type { WarningSink } from '../../lib/best-effort.js';
+import { sweepLeftovers } from './leftovers.js';
 
 /**
  * Blobs named by their digest: image configs now, manifests and compressed layers later.
  * `<root>/sha256/<hex>`. Writes go to `<root>/ingest/` first, are digested while streaming, fsynced and
  * renamed into place only when the digest is right, and the directory is fsynced so that the blob
- * survives a crash once `ingest` returned; `open` clears leftovers of interrupted writes.
+ * survives a crash once `ingest` returned; `open` clears (and tells `log` of) leftovers of interrupted
+ * writes. Blobs nobody names any more are the owner's to find (`list`) and delete.
  */
 export class ContentStore {
   private constructor(readonly root: string) {}
 
-  static async open(root: string): Promise<ContentStore> {
-    await rm(join(root, 'ingest'), { recursive: true, force: true });
+  static async open(root: string, log: WarningSink): Promise<ContentStore> {
+    await sweepLeftovers(log, join(root, 'ingest'), () => true, 'a content write that did not finish');
     await mkdir(join(root, 'ingest'), { recursive: true, mode: 0o700 });
     await mkdir(join(root, 'sha256'), { recursive: true, mode: 0o700 });
     return new ContentStore(root);
@@ -78,6 +81,16 @@ export class ContentStore {
     // Without it a crash could lose the rename, and with it a blob an image record already names.
     await syncDir(dirname(path));
     return digest;
+  }
+
+  /** The digest of every blob in the store. */
+  async list(): Promise<string[]> {
+    const out: string[] = [];
+    for (const algorithm of await readdir(this.root)) {
+      if (algorithm === 'ingest') continue;
+      for (const hex of await readdir(join(this.root, algorithm))) out.push(`${algorithm}:${hex}`);
+    }
+    return out;
   }
 
   async delete(digest: string): Promise<void> {

@@ -14,6 +14,8 @@ import { validateVolumeName } from './volume-name.js';
 import { parseLocalOptions } from './local-options.js';
 import { ANONYMOUS_LABEL, pruneFilters, volumeMatcher } from './volume-filters.js';
 import { dirSize } from './dir-size.js';
+import { undoInterruptedCopies } from './copy-up.js';
+import { removeLeftover } from '../store/leftovers.js';
 import { NO_EVENTS, type EventPublisher } from '../events/event-types.js';
 
 const execFileAsync = promisify(execFile);
@@ -85,7 +87,7 @@ export class VolumeStore {
     for (const entry of await readdir(root, { withFileTypes: true })) {
       if (!entry.isDirectory() || !entry.name.startsWith(REMOVING)) continue;
       const dir = join(root, entry.name);
-      await bestEffort(log, `volume cleanup of ${dir}`, rm(dir, { recursive: true, force: true }));
+      await bestEffort(log, `volume cleanup of ${dir}`, removeLeftover(log, dir, 'a volume removal that did not finish'));
     }
     const loaded = await records.loadAll();
     for (const [name, record] of loaded.records) store.volumes.set(name, record);
@@ -96,6 +98,7 @@ export class VolumeStore {
       const record = await store.adopt(name);
       if (record) store.volumes.set(name, record);
     }
+    await undoInterruptedCopies(root, store.volumes.keys(), DATA, log);
     return store;
   }
 
