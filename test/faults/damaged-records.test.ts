@@ -62,7 +62,10 @@ test('a truncated container, image, network and volume record: the daemon starts
   // The others are listed and work.
   assert.deepEqual(lines(await daemon.ok(['ps', '-a', '--format', '{{.Names}}'])), ['frt-c1']);
   assert.equal((await daemon.docker(['start', '-a', 'frt-c1'])).stdout, 'c1 runs\n');
-  assert.deepEqual(lines(await daemon.ok(['images', '--format', '{{.Repository}}'])), ['busybox']);
+  // An image's record only adds to its content-addressed config: it is rebuilt, tag and layers kept.
+  assert.match(log, new RegExp(`image sha256:${img2}: its record was damaged; rebuilt it`));
+  assert.deepEqual(lines(await daemon.ok(['images', '--format', '{{.Repository}}'])), ['busybox', 'frt-img2']);
+  assert.equal(await daemon.ok(['run', '--rm', 'frt-img2', 'sh', '-c', 'echo $FRT']), '2\n');
   assert.deepEqual(lines(await daemon.ok(['network', 'ls', '--format', '{{.Name}}'])), ['bridge', 'frt-n1', 'host', 'none']);
   assert.equal(await daemon.ok(['run', '--rm', '--network', 'frt-n1', 'busybox', 'echo', 'n1 works']), 'n1 works\n');
   // A volume's data outlives its record: it comes back as a plain local volume, as a directory without
@@ -78,6 +81,7 @@ test('a truncated container, image, network and volume record: the daemon starts
   await daemon.ok(['rm', 'frt-c1']);
   await daemon.ok(['network', 'rm', 'frt-n1']);
   await daemon.ok(['volume', 'rm', 'frt-v1', 'frt-v2']);
+  await daemon.ok(['rmi', 'frt-img2']);
 });
 
 test('a truncated tags file: the daemon starts, the images stay (untagged) and run', async () => {

@@ -122,7 +122,18 @@ export class ImageStore {
 
   /** Loads every image whose record, config and layers are all there; reports and leaves out the others. */
   private async load(): Promise<void> {
-    for (const [hex, meta] of (await this.imageMeta.loadAll()).records) {
+    const loaded = await this.imageMeta.loadAll();
+    const records = new Map(loaded.records);
+    for (const { key } of loaded.damaged) {
+      // The record only adds the arrival time and the parent to the image's config, which is content
+      // addressed under the same digest: rebuild it, so the image and its layers are not lost.
+      const meta: ImageMeta = { id: `sha256:${key}`, added: new Date().toISOString() };
+      if (!(await this.content.has(meta.id))) continue;
+      await this.imageMeta.put(key, meta);
+      this.log.warn(`image ${meta.id}: its record was damaged; rebuilt it from the image's config (its parent is forgotten)`);
+      records.set(key, meta);
+    }
+    for (const [hex, meta] of records) {
       try {
         const config = parseImageConfig(await this.content.read(meta.id));
         const layers = chainOf(config);
