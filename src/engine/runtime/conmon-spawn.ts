@@ -11,7 +11,15 @@ export interface SpawnConmonOptions {
   cwd: string;
   /** The error for a failed `runc create`/`runc exec`; `message` is runc's own words ('' when it said nothing). */
   runtimeError: (message: string) => Error;
+  /** How long to wait for conmon's report before giving up on it (default CONMON_REPORT_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
+
+/**
+ * conmon reports once `runc create` or `runc exec` has finished, in milliseconds normally; a runc that
+ * hangs (a stuck mount, a frozen cgroup) must not hold the start, and the container's lock, forever.
+ */
+export const CONMON_REPORT_TIMEOUT_MS = 60_000;
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -38,9 +46,14 @@ export function spawnConmon(conmon: string, args: string[], options: SpawnConmon
     let settled = false;
     let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let syncEnded = false;
+    const timeoutMs = options.timeoutMs ?? CONMON_REPORT_TIMEOUT_MS;
+    const timer = setTimeout(() => {
+      finish(new SystemError(`conmon did not report within ${timeoutMs / 1000} s that runc had created the process: gave up on it`));
+    }, timeoutMs);
     const finish = (err: Error | undefined, pid?: number) => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
       sync.destroy();
       stdout.destroy();
       stderr.destroy();
