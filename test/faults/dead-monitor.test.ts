@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
@@ -142,4 +142,42 @@ test('a container whose process is stopped (SIGSTOP): stop -t 1 returns after it
   assert.equal(await ok(['inspect', '-f', '{{.State.ExitCode}}', 'fault-frozen']), '137');
   assert.equal(runs(pid), false);
   await ok(['rm', 'fault-frozen']);
+});
+
+test('kill -9 of an exec\'s conmon: the exec ends with 137 and its process is not left running', async () => {
+  await ok(['run', '-d', '--name', 'fault-exec', 'busybox', 'sleep', '1000']);
+  const execs = join(daemon.execRoot, 'execs');
+  const session = daemon.docker(['exec', 'fault-exec', 'sh', '-c', 'echo ready; sleep 1000']);
+  let execId = '';
+  for (const deadline = Date.now() + 5000; !execId; await new Promise((r) => setTimeout(r, 50))) {
+    assert.ok(Date.now() < deadline, 'the exec started');
+    const [name] = await readdir(execs).catch(() => []);
+    if (name && await readFile(join(execs, name, 'pid'), 'utf8').catch(() => '')) execId = name;
+  }
+  const pid = Number(await readFile(join(execs, execId, 'pid'), 'utf8'));
+  process.kill(Number(await readFile(join(execs, execId, 'conmon.pid'), 'utf8')), 'SIGKILL');
+  const r = await session;
+  assert.equal(r.code, 137, r.stderr);
+  assert.equal(r.stdout, 'ready\n');
+  assert.equal(runs(pid), false);
+  assert.equal((await daemon.api('GET', `/exec/${execId}/json`)).body.includes('"ExitCode":137'), true);
+  await ok(['rm', '-f', 'fault-exec']);
+});
+
+test('a monitor that is stopped (SIGSTOP) cannot report the exit: kill answers dockerd\'s error after 10 s', async () => {
+  await ok(['run', '-d', '--name', 'fault-stuck', 'busybox', 'sleep', '1000']);
+  const { id } = await idAndPid('fault-stuck');
+  const conmon = Number(await readFile(join(daemon.execRoot, 'persist', id, 'conmon.pid'), 'utf8'));
+  process.kill(conmon, 'SIGSTOP');
+  try {
+    const kill = await timed(['kill', 'fault-stuck']);
+    assert.equal(kill.code, 1);
+    assert.match(kill.stderr, /^Error response from daemon: tried to kill container, but did not receive an exit event\n$/);
+    assert.ok(kill.ms < 10_000 + 3000, `kill took ${kill.ms} ms`);
+  } finally {
+    process.kill(conmon, 'SIGCONT');
+  }
+  // Once the monitor runs again it records the exit it saw.
+  await statusWithin('fault-stuck', /^Exited \(137\) /, 2000);
+  await ok(['rm', 'fault-stuck']);
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/atomic-file.js';
 import { errorMessage, isErrno, orIfMissing } from '../../lib/errors.js';
 import type { Logger } from '../base/log.js';
-import { exitCodeOfWaitStatus, isAlive, isLiveState, readProcStat, type ProcStat, type ProcessIdentity } from './monitor-watch.js';
+import { exitCodeOfWaitStatus, isAlive, isLiveState, readProcStat, type ProcStat } from './monitor-watch.js';
 import type { Runc } from './runc.js';
 import type { ExitInfo } from './runtime.js';
 
@@ -58,12 +58,43 @@ export async function findContainerProcess(files: RuntimeFiles, id: string): Pro
     const stat = readProcStat(pid);
     return stat && stat.startTime === startTime ? { pid, stat } : undefined;
   }
-  const pid = Number.parseInt((await orIfMissing(readFile(join(files.persistDir(id), 'pid'), 'utf8'), '')).trim(), 10);
+  return processFromPidFile(join(files.persistDir(id), 'pid'), id);
+}
+
+/**
+ * The process a conmon pid file names, if it still exists (live or a zombie) and belongs to container
+ * `containerId` (its cgroup ends in the id), so that a recycled pid is not taken for it.
+ */
+export async function processFromPidFile(pidFile: string, containerId: string): Promise<{ pid: number; stat: ProcStat } | undefined> {
+  const pid = Number.parseInt((await orIfMissing(readFile(pidFile, 'utf8'), '')).trim(), 10);
   if (!(pid > 0)) return undefined;
   const stat = readProcStat(pid);
   if (!stat) return undefined;
   const cgroups = await orIfMissing(readFile(`/proc/${pid}/cgroup`, 'utf8'), '');
-  return cgroups.split('\n').some((line) => line.endsWith(`/${id}`)) ? { pid, stat } : undefined;
+  return cgroups.split('\n').some((line) => line.endsWith(`/${containerId}`)) ? { pid, stat } : undefined;
+}
+
+/**
+ * Ends a process whose monitor died (`kill`, then up to KILL_WAIT_MS for it to die) and says what
+ * became of it, for `lostMonitorExitCode`. `what` names it in the log.
+ */
+export async function endOrphan(
+  found: { pid: number; stat: ProcStat } | undefined, kill: () => Promise<void>, log: Logger, what: string,
+): Promise<LostProcess> {
+  if (!found) return { kind: 'gone' };
+  if (!isLiveState(found.stat.state)) {
+    return found.stat.waitStatus === undefined ? { kind: 'gone' } : { kind: 'ended', waitStatus: found.stat.waitStatus };
+  }
+  const p = { pid: found.pid, startTime: found.stat.startTime };
+  await kill();
+  for (const deadline = Date.now() + KILL_WAIT_MS; isAlive(p);) {
+    if (Date.now() > deadline) {
+      log.warn(`${what}: process ${p.pid} still runs ${KILL_WAIT_MS} ms after SIGKILL`);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { kind: 'killed' };
 }
 
 /**
@@ -90,14 +121,7 @@ export async function signalDirectly(files: RuntimeFiles, id: string, signal: No
  */
 export async function settleLostMonitor(files: RuntimeFiles, runc: Runc, log: Logger, id: string): Promise<ExitInfo> {
   const found = await findContainerProcess(files, id);
-  let lost: LostProcess = { kind: 'gone' };
-  if (found && isLiveState(found.stat.state)) {
-    const identity = { pid: found.pid, startTime: found.stat.startTime };
-    await killProcess(runc, log, id, identity);
-    lost = { kind: 'killed' };
-  } else if (found && found.stat.waitStatus !== undefined) {
-    lost = { kind: 'ended', waitStatus: found.stat.waitStatus };
-  }
+  const lost = await endOrphan(found, () => killContainer(runc, log, id, found!), log, `container ${id}`);
   const exitCode = lostMonitorExitCode(lost);
   log.warn(`container ${id}: its monitor (conmon) died without recording an exit; ${
     lost.kind === 'killed' ? `its process ${found!.pid} outlived it and was killed` : lost.kind === 'ended' ? 'its process had ended' : 'its process is gone'
@@ -108,19 +132,13 @@ export async function settleLostMonitor(files: RuntimeFiles, runc: Runc, log: Lo
   return { exitCode, finishedAt: (await stat(files.exitFile(id))).mtime, oomKilled };
 }
 
-async function killProcess(runc: Runc, log: Logger, id: string, p: ProcessIdentity): Promise<void> {
+/** runc first, which also reaches a frozen container and every process of it; the init itself when runc cannot. */
+async function killContainer(runc: Runc, log: Logger, id: string, found: { pid: number; stat: ProcStat }): Promise<void> {
   try {
     await runc.run(['kill', '--all', id, 'KILL']);
   } catch (err) {
-    log.warn(`container ${id}: runc kill: ${errorMessage(err)}; killing process ${p.pid} itself`);
-    if (isAlive(p)) process.kill(p.pid, 'SIGKILL');
-  }
-  for (const deadline = Date.now() + KILL_WAIT_MS; isAlive(p);) {
-    if (Date.now() > deadline) {
-      log.warn(`container ${id}: process ${p.pid} still runs ${KILL_WAIT_MS} ms after SIGKILL`);
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 20));
+    log.warn(`container ${id}: runc kill: ${errorMessage(err)}; killing process ${found.pid} itself`);
+    if (isAlive({ pid: found.pid, startTime: found.stat.startTime })) process.kill(found.pid, 'SIGKILL');
   }
 }
 

@@ -120,7 +120,8 @@ export class MonitorWatch {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.watchers.add(watcher);
-      this.timer ??= setInterval(() => this.look(), this.intervalMs).unref();
+      // Like the exit watch, it keeps the process alive only while someone waits.
+      this.timer ??= setInterval(() => this.look(), this.intervalMs);
     });
   }
 
