@@ -17,6 +17,8 @@ export interface RuntimeHarness {
   spec(args: string[]): Promise<RuntimeSpec>;
   /** Called once at the end: fails when the runtime kept anything of the suite's containers. */
   leftovers(ids: string[]): Promise<string[]>;
+  /** Kills the container's monitor as `kill -9` would (conmon; the in-memory runtime's stand-in). */
+  killMonitor(id: string): Promise<void>;
 }
 
 export function runtimeContractSuite(name: string, open: () => Promise<RuntimeHarness>): void {
@@ -135,6 +137,31 @@ export function runtimeContractSuite(name: string, open: () => Promise<RuntimeHa
       await assert.rejects(rt.resume(spec.id), (err: unknown) => err instanceof ConflictError && /is not paused/.test(err.message));
       await rt.pause(spec.id);
       await rt.kill(spec.id, 'SIGKILL');
+      assert.equal((await rt.waitExit(spec.id)).exitCode, 137);
+      await rt.delete(spec.id);
+    });
+
+    test('a monitor that dies is noticed: the process it leaves is ended, its exit recorded as 137', async () => {
+      const h = await setup();
+      const { rt, spec } = await specFor(['sleep', '100']);
+      await rt.create(spec);
+      await rt.start(spec.id);
+      const waiting = rt.waitExit(spec.id);
+      await h.killMonitor(spec.id);
+      const exit = await waiting;
+      assert.equal(exit.exitCode, 137);
+      assert.deepEqual(await rt.readExit(spec.id), exit, 'recorded as any exit');
+      assert.deepEqual(await rt.waitExit(spec.id), exit);
+      assert.equal((await rt.state(spec.id))?.status, 'stopped');
+      await rt.delete(spec.id);
+    });
+
+    test('a monitor that died while nobody waited: the next wait records the exit', async () => {
+      const h = await setup();
+      const { rt, spec } = await specFor(['sleep', '100']);
+      await rt.create(spec);
+      await rt.start(spec.id);
+      await h.killMonitor(spec.id);
       assert.equal((await rt.waitExit(spec.id)).exitCode, 137);
       await rt.delete(spec.id);
     });

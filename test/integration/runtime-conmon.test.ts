@@ -245,16 +245,57 @@ test('many containers are waited for at once', async () => {
   for (const s of specs) await runtime.delete(s.id);
 });
 
-test('a container whose conmon was killed is reported, not waited for forever, and delete still cleans up', async () => {
-  const spec = await specFor(['sleep', '100']);
-  await runtime.create(spec);
-  await runtime.start(spec.id);
-  const conmonPid = Number(await readFile(join(runtime.persistRoot, spec.id, 'conmon.pid'), 'utf8'));
+async function killConmon(id: string): Promise<void> {
+  const conmonPid = Number(await readFile(join(runtime.persistRoot, id, 'conmon.pid'), 'utf8'));
   process.kill(conmonPid, 'SIGKILL');
-  while (conmonsOf(spec.id).length) await new Promise((r) => setTimeout(r, 10));
-  await assert.rejects(runtime.waitExit(spec.id), /monitor \(conmon\) of container .* is gone/);
+  while (conmonsOf(id).length) await new Promise((r) => setTimeout(r, 10));
+}
+
+/** Whether a process still runs (a zombie waiting for its new parent to reap it does not). */
+function runs(pid: number): boolean {
+  try {
+    const stat = execFileSync('cat', [`/proc/${pid}/stat`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return !/^\S+ \(.*\) [ZX] /.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+test('a container whose conmon was killed: its process is ended, 137 recorded, delete cleans up', async () => {
+  const spec = await specFor(['sleep', '100']);
+  const { pid } = await runtime.create(spec);
+  await runtime.start(spec.id);
+  const waiting = runtime.waitExit(spec.id);
+  const killedAt = Date.now();
+  await killConmon(spec.id);
+  const exit = await waiting;
+  assert.ok(Date.now() - killedAt < 2000, `noticed after ${Date.now() - killedAt} ms`);
+  assert.equal(exit.exitCode, 137);
+  assert.equal(runs(pid), false, 'the process that outlived its monitor is not left running');
   await runtime.delete(spec.id);
   assert.deepEqual(await leftovers(spec), []);
+});
+
+test('a container whose runc state was removed: kill reaches its process, conmon records the exit, delete cleans up', async () => {
+  const spec = await specFor(['sleep', '100']);
+  const { pid } = await runtime.create(spec);
+  await runtime.start(spec.id);
+  await rm(join(runtime.runcRoot, spec.id), { recursive: true });
+  assert.deepEqual(await runtime.state(spec.id), { status: 'running', pid }, 'conmon still runs it');
+  const waiting = runtime.waitExit(spec.id);
+  await runtime.kill(spec.id, 'SIGKILL');
+  assert.equal((await waiting).exitCode, 137);
+  await runtime.delete(spec.id);
+  assert.deepEqual(await leftovers(spec), [], 'cgroups removed without runc');
+
+  // Deleted while it still runs: the process is ended, not orphaned.
+  const again = await specFor(['sleep', '100']);
+  const second = await runtime.create(again);
+  await runtime.start(again.id);
+  await rm(join(runtime.runcRoot, again.id), { recursive: true });
+  await runtime.delete(again.id);
+  assert.equal(runs(second.pid), false);
+  assert.deepEqual(await leftovers(again), []);
 });
 
 test('following the log until the exit gets every line the container wrote, the last ones too', async () => {
@@ -290,4 +331,5 @@ runtimeContractSuite('conmon + runc', async () => ({
     }
     return found;
   },
+  killMonitor: killConmon,
 }));

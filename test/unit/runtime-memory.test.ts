@@ -31,5 +31,8 @@ runtimeContractSuite('in-memory', async () => {
     async leftovers(ids) {
       return runtime.ids().filter((id) => ids.includes(id));
     },
+    async killMonitor(id) {
+      runtime.killMonitor(id);
+    },
   };
 });

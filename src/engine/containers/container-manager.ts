@@ -27,6 +27,7 @@ import { removalRefusal, signalResumes } from './pause-rules.js';
 import { removeContainerLink } from './container-links.js';
 import { rootfsDirs } from './rootfs.js';
 import { parseSignal, SIGKILL, SIGTERM } from './signals.js';
+import { untilKilled, waitWithTimeout } from './bounded-wait.js';
 
 export interface StopOptions {
   /** Seconds to wait after the stop signal before SIGKILL; negative waits forever. */
@@ -183,7 +184,7 @@ export class ContainerManager {
     const signal = parseSignal(signalName);
     const c = this.get(ref);
     await this.sendSignal(c, signal, ref);
-    if (signal === SIGKILL) await waitWithTimeout((s) => c.whenNotRunning(s), 10_000);
+    if (signal === SIGKILL) await untilKilled(c);
   }
 
   private async sendSignal(c: Container, signal: number, ref: string): Promise<void> {
@@ -223,7 +224,9 @@ export class ContainerManager {
     const stopped = await waitWithTimeout((s) => c.whenNotRunning(s), timeout < 0 ? undefined : timeout * 1000);
     if (!stopped) {
       await this.sendSignalUnlessStopped(c, SIGKILL, ref);
-      await c.whenNotRunning();
+      await untilKilled(c).catch((err: Error) => {
+        throw new SystemError(`cannot stop container: ${ref}: ${err.message}`);
+      });
     }
     this.events.action(c, 'stop');
   }
@@ -286,7 +289,9 @@ export class ContainerManager {
     if (c.state.running) {
       if (!opts.force) throw runningConflict(c);
       await this.sendSignalUnlessStopped(c, SIGKILL, ref);
-      await c.whenNotRunning();
+      await untilKilled(c).catch((err: Error) => {
+        throw new SystemError(`cannot remove container "${c.record.name}": could not kill: ${err.message}`);
+      });
     }
     await c.locked(async () => {
       if (c.removed) return;
@@ -375,16 +380,5 @@ function stopSignalOf(c: Container): number {
     return parseSignal(configured);
   } catch {
     return SIGTERM;
-  }
-}
-
-/** Runs a wait that takes an AbortSignal; false when `ms` passed first. */
-async function waitWithTimeout(wait: (signal: AbortSignal) => Promise<boolean>, ms: number | undefined): Promise<boolean> {
-  const ac = new AbortController();
-  const timer = ms === undefined ? undefined : setTimeout(() => ac.abort(), ms);
-  try {
-    return await wait(ac.signal);
-  } finally {
-    clearTimeout(timer);
   }
 }

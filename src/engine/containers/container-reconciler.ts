@@ -1,18 +1,18 @@
 import { stat } from 'node:fs/promises';
 import { bestEffort } from '../../lib/best-effort.js';
-import { errorMessage } from '../../lib/errors.js';
+import { NotFoundError, errorMessage } from '../../lib/errors.js';
 import type { Container } from './container.js';
 import type { ContainerContext } from './container-roles.js';
 import type { ContainerRunner } from './container-runner.js';
 import { lifecycleFacts, type ContainerSupervisor } from './container-supervisor.js';
 import type { ContainerTransitions } from './container-transitions.js';
-import { decideAtDaemonStart, needsExitRecord } from './lifecycle-rules.js';
+import { decideAtDaemonStart, needsExitRecord, type ExitFacts, type RuntimeStatus } from './lifecycle-rules.js';
 import { rootfsDirs } from './rootfs.js';
 
 /**
  * Brings records in line with what happened while no daemon watched (live restore): runs that still
- * go are followed again; runs that ended get their real exit code from conmon's exit file (255 when
- * none was left); then restart policies apply as on any exit, and `always` / `unless-stopped` (not
+ * go are followed again; runs that ended get their real exit code from conmon's exit file (as after
+ * any monitor's death when conmon died without one; 255 when the runtime knows nothing); then restart policies apply as on any exit, and `always` / `unless-stopped` (not
  * stopped by hand) containers are started, as dockerd does at boot. Leftovers of interrupted starts
  * (runc state of a never-started container, a rootfs still mounted) are cleaned.
  */
@@ -49,7 +49,7 @@ export class ContainerReconciler {
       ? await bestEffort(ctx.log, `container ${c.id}: runtime state`, () => ctx.runtime.state(c.id))
       : undefined;
     const exit = needsExitRecord(r.state, st?.status)
-      ? await bestEffort(ctx.log, `container ${c.id}: exit record`, () => ctx.runtime.readExit(c.id))
+      ? await bestEffort(ctx.log, `container ${c.id}: exit record`, () => this.exitOf(c.id, st?.status))
       : undefined;
     const decision = decideAtDaemonStart(lifecycleFacts(c), r.state, st?.status, exit, new Date());
     switch (decision.action) {
@@ -75,4 +75,24 @@ export class ContainerReconciler {
       }
     }
   }
+
+  /**
+   * The exit of a run that ended while no daemon watched: conmon's record, or, when its conmon died
+   * without writing one, what the runtime records for a dead monitor (the same code as while the
+   * daemon runs: 137 for a killed process). Undefined when the runtime knows nothing of the run
+   * (its state went with a reboot): the rules then record 255, as dockerd does.
+   */
+  private async exitOf(id: string, status: RuntimeStatus): Promise<ExitFacts | undefined> {
+    const recorded = await this.ctx.runtime.readExit(id);
+    if (recorded || (status !== 'stopped' && status !== undefined)) return recorded;
+    try {
+      return await this.ctx.runtime.waitExit(id, AbortSignal.timeout(LOST_EXIT_WAIT_MS));
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  }
 }
+
+/** How long daemon start waits for the exit of a run whose process is gone (a monitor still writing it). */
+const LOST_EXIT_WAIT_MS = 5_000;

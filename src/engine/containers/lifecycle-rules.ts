@@ -14,7 +14,7 @@ export interface ExitFacts {
   oomKilled: boolean;
 }
 
-/** Docker's code for a run whose end nobody recorded (its monitor died, or the daemon lost track). */
+/** Docker's code for a run whose end nobody recorded (the runtime knows nothing of it, as after a reboot). */
 export const UNKNOWN_EXIT_CODE = 255;
 
 /** The exit recorded when no exit is known: 255, now. */

@@ -57,7 +57,8 @@ export function selectContainers(engine: ContainerServices, containers: Containe
     if (before && !before.every((b) => Date.parse(r.created) < Date.parse(b.record.created))) continue;
     if (since && !since.every((s) => Date.parse(r.created) > Date.parse(s.record.created))) continue;
     if (f.has('id') && !matchAny(f.get('id')!, r.id)) continue;
-    if (f.has('name') && !matchAny(f.get('name')!, r.name)) continue;
+    // With or without the slash, as dockerd matches (`name=^web$` and `name=^/web$` both find /web).
+    if (f.has('name') && !matchAny(f.get('name')!, r.name) && !matchAny(f.get('name')!, r.name.slice(1))) continue;
     if (f.has('status') && !f.get('status')!.includes(state)) continue;
     if (exited.length && (state !== 'exited' || !exited.includes(r.state.exitCode))) continue;
     if (f.has('label') && !f.get('label')!.every((l) => labelMatches(r.config.Labels ?? {}, l))) continue;

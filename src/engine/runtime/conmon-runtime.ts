@@ -1,16 +1,17 @@
-import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, statfs, writeFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError, NotFoundError, SystemError, errorMessage, orIfMissing } from '../../lib/errors.js';
 import type { Logger } from '../base/log.js';
-import { spawnConmon } from './conmon-spawn.js';
+import { conmonArgs, spawnConmon } from './conmon-spawn.js';
 import { ExitWatcher } from './exit-watcher.js';
+import { findContainerProcess, removeCgroups, settleLostMonitor, signalDirectly, type RuntimeFiles } from './lost-monitor.js';
+import { MonitorWatch, identify, isConmonOf, type ProcessIdentity } from './monitor-watch.js';
 import { buildOciSpec } from './oci-spec.js';
 import { logWithheldCapabilities, readSecurityHost } from './oci-security.js';
 import { ociConfigJson, renderResources, type ContainerResources } from './oci-resources.js';
 import { normalizeSignal } from './signal-name.js';
 import { Runc, RuncFailure, findExecutable } from './runc.js';
-import { OciRuntimes, type OciRuntime } from './oci-runtimes.js';
+import { OciRuntimes } from './oci-runtimes.js';
 import type { ContainerRuntime, ExitInfo, RuntimeSpec, RuntimeState } from './runtime.js';
 import { ContainerStartError, RuntimeCreateError } from './start-failure.js';
 
@@ -60,6 +61,11 @@ export class ConmonRuntime implements ContainerRuntime {
   private conmonPathOpt?: string;
   private prepared?: Promise<{ cgroupV2: boolean }>;
   private readonly exits: ExitWatcher<ExitInfo>;
+  /** Notices a conmon that dies (killed, crashed) without writing the exit file. */
+  private readonly monitors = new MonitorWatch();
+  /** Exits being recorded for monitors that died, so concurrent waiters record one. */
+  private readonly settling = new Map<string, Promise<ExitInfo>>();
+  private readonly files: RuntimeFiles;
 
   constructor(options: ConmonRuntimeOptions) {
     this.runcRoot = join(options.execRoot, 'runc');
@@ -72,6 +78,10 @@ export class ConmonRuntime implements ContainerRuntime {
     this.runtimes = options.runtimes ?? new OciRuntimes();
     this.conmonPathOpt = options.conmonPath;
     this.exits = new ExitWatcher(this.exitDir, (id) => this.readExit(id), this.log);
+    this.files = {
+      runcRoot: this.runcRoot, cgroupParent: this.cgroupParent,
+      persistDir: (id) => this.persistDir(id), exitFile: (id) => this.exitFile(id),
+    };
   }
 
   /** Path of conmon's attach socket (SOCK_SEQPACKET; first byte of each packet names the stream). */
@@ -105,7 +115,7 @@ export class ConmonRuntime implements ContainerRuntime {
     ]);
     try {
       const conmon = this.conmonPathOpt ??= findExecutable('conmon');
-      const pid = await spawnConmon(conmon, this.conmonArgs(spec, oci), {
+      const pid = await spawnConmon(conmon, conmonArgs(spec, oci, { persistDir: this.persistDir(spec.id), exitDir: this.exitDir, socketDir: this.socketDir, runcRoot: this.runcRoot }), {
         cwd: bundleDir,
         runtimeError: (message) => new RuntimeCreateError(message || 'runc create failed'),
       });
@@ -131,8 +141,17 @@ export class ConmonRuntime implements ContainerRuntime {
 
   async kill(id: string, signal: string | number): Promise<void> {
     checkId(id);
-    const signalName = normalizeSignal(signal);
-    await (await this.runc(id)).run(['kill', id, signalName]);
+    const name = normalizeSignal(signal);
+    try {
+      await (await this.runc(id)).run(['kill', id, name]);
+    } catch (err) {
+      // runc lost the container (its state dir is gone) while conmon still runs it: the process is
+      // signalled directly, so that it can still be stopped and its exit recorded by conmon.
+      if (!(err instanceof NotFoundError) || (await this.monitorOf(id)) === undefined) throw err;
+      const sent = await signalDirectly(this.files, id, /^\d+$/.test(name) ? Number(name) : name as NodeJS.Signals);
+      if (!sent) throw err;
+      this.log.warn(`container ${id}: runc has no state for it; ${name} sent to its process directly`);
+    }
   }
 
   async pause(id: string): Promise<void> {
@@ -151,7 +170,7 @@ export class ConmonRuntime implements ContainerRuntime {
     try {
       out = await (await this.runc(id)).run(['state', id]);
     } catch (err) {
-      if (err instanceof NotFoundError) return undefined;
+      if (err instanceof NotFoundError) return this.stateWithoutRunc(id);
       throw err;
     }
     const parsed = JSON.parse(out) as { status: RuntimeState['status']; pid: number };
@@ -163,28 +182,58 @@ export class ConmonRuntime implements ContainerRuntime {
     const recorded = await this.readExit(id);
     if (recorded) return recorded;
     if (!(await exists(this.persistDir(id)))) throw new NotFoundError(`No such container: ${id}`);
-    if ((await this.conmonPid(id)) === undefined) {
-      // No monitor: it either just wrote the exit file and ended, or was killed and never will.
+    const monitor = await this.monitorOf(id);
+    if (monitor === undefined) {
+      // No monitor: it either just wrote the exit file and ended, or died and never will.
       const late = await this.readExit(id);
       if (late) return late;
-      if (await exists(join(this.persistDir(id), 'conmon.pid'))) {
-        throw new SystemError(`the monitor (conmon) of container ${id} is gone: its exit code is unknown`);
-      }
+      if (await exists(join(this.persistDir(id), 'conmon.pid'))) return this.settleLost(id);
+      return this.exits.wait(id, signal);
     }
-    return this.exits.wait(id, signal);
+    // The exit file, or the monitor's death (noticed within MONITOR_POLL_MS), whichever comes first.
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(signal!.reason);
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await Promise.race([
+        this.exits.wait(id, stop.signal),
+        this.monitors.whenGone(monitor, stop.signal).then(async () => (await this.readExit(id)) ?? this.settleLost(id)),
+      ]);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      stop.abort();
+    }
+  }
+
+  /** Records the exit of a container whose conmon died without recording one (lost-monitor.ts). */
+  private settleLost(id: string): Promise<ExitInfo> {
+    let settling = this.settling.get(id);
+    if (!settling) {
+      settling = this.runc(id)
+        .then((runc) => settleLostMonitor(this.files, runc, this.log, id))
+        .finally(() => this.settling.delete(id));
+      this.settling.set(id, settling);
+    }
+    return settling;
+  }
+
+  /**
+   * runc has no state for the container: it is still running when its conmon lives and so does its
+   * process (runc's state dir was removed under it), else unknown to the runtime.
+   */
+  private async stateWithoutRunc(id: string): Promise<RuntimeState | undefined> {
+    if ((await this.monitorOf(id)) === undefined) return undefined;
+    const found = await findContainerProcess(this.files, id);
+    return found && identify(found.pid) ? { status: 'running', pid: found.pid } : undefined;
   }
 
   async readExit(id: string): Promise<ExitInfo | undefined> {
     checkId(id);
     const file = this.exitFile(id);
-    let text: string;
-    let finishedAt: Date;
-    try {
-      [text, finishedAt] = await Promise.all([readFile(file, 'utf8'), stat(file).then((s) => s.mtime)]);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
+    const found = await orIfMissing(Promise.all([readFile(file, 'utf8'), stat(file)]), undefined);
+    if (!found) return undefined;
+    const [text, { mtime: finishedAt }] = found;
     const exitCode = Number.parseInt(text.trim(), 10);
     if (!Number.isFinite(exitCode)) throw new SystemError(`malformed exit file ${file}: ${JSON.stringify(text)}`);
     const oomKilled = await exists(join(this.persistDir(id), 'oom'));
@@ -197,7 +246,8 @@ export class ConmonRuntime implements ContainerRuntime {
     const bundleDir = await orIfMissing(readFile(join(persist, 'bundle'), 'utf8'), undefined);
     // runc keeps a container's state in <root>/<id>: without it there is nothing for runc to delete,
     // and callers that delete before each create save a spawn.
-    if (await exists(join(this.runcRoot, id))) {
+    const runcKnows = await exists(join(this.runcRoot, id));
+    if (runcKnows) {
       // A failure keeps the persist dir (with the runtime's choice): a later delete finishes the job.
       try {
         await (await this.runc(id)).run(['delete', '--force', id]);
@@ -205,10 +255,14 @@ export class ConmonRuntime implements ContainerRuntime {
         if (err instanceof RuncFailure) throw new SystemError(err.dockerMessage, { cause: err });
         if (!(err instanceof NotFoundError)) throw err;
       }
+    } else if ((await this.monitorOf(id)) !== undefined) {
+      // runc lost the container while conmon still runs it: end the process, as `delete --force` would.
+      await signalDirectly(this.files, id, 'SIGKILL');
     }
     // conmon is still recording the exit of a container runc just killed: wait, so that nothing is
     // written after the cleanup below.
     await this.waitConmonDone(id);
+    if (!runcKnows) await removeCgroups(this.files, this.log, id);
     await rm(this.exitFile(id), { force: true });
     await rm(persist, { recursive: true, force: true });
     if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
@@ -265,46 +319,12 @@ export class ConmonRuntime implements ContainerRuntime {
     return this.prepared;
   }
 
-  private conmonArgs(spec: RuntimeSpec, oci: OciRuntime): string[] {
-    const persist = this.persistDir(spec.id);
-    const args = [
-      '--api-version', '1',
-      '-c', spec.id, '-u', spec.id, '-n', spec.id,
-      '-r', oci.path,
-      '-b', spec.bundleDir,
-      '-p', join(persist, 'pid'),
-      '--conmon-pidfile', join(persist, 'conmon.pid'),
-      '--exit-dir', this.exitDir,
-      '--persist-dir', persist,
-      '--socket-dir-path', this.socketDir,
-      // The attach socket goes to <bundle>/attach whatever the path length (no sun_path truncation).
-      '--full-attach',
-      '-l', `k8s-file:${spec.logPath}`,
-      '--log-level', 'info',
-      // conmon fsyncs the log at exit before it writes the exit file, which delays every exit report;
-      // Docker's log drivers do not fsync either.
-      '--no-sync-log',
-      // The runtime's own options (daemon.json runtimeArgs) come first, as dockerd's wrapper puts them.
-      ...oci.args.flatMap((a) => ['--runtime-arg', a]),
-      '--runtime-arg', '--root', '--runtime-arg', this.runcRoot,
-      // runc's stderr is the container's: its warnings go to a file of their own instead. With a log
-      // file runc still prints a fatal error on stderr, which conmon relays on the sync pipe.
-      '--runtime-arg', '--log-format=json', '--runtime-arg', `--log=${join(persist, 'runc.log')}`,
-    ];
-    if (spec.terminal) args.push('-t');
-    if (spec.openStdin) {
-      args.push('-i');
-      if (!spec.stdinOnce) args.push('--leave-stdin-open');
-    }
-    return args;
-  }
-
   /**
    * Returns once the container's conmon is gone or has written the exit file (its last write to our
    * directories). A conmon that was killed never writes it, hence the liveness checks.
    */
   private async waitConmonDone(id: string): Promise<void> {
-    const pid = await this.conmonPid(id);
+    const pid = (await this.monitorOf(id))?.pid;
     if (pid === undefined) return;
     const abort = new AbortController();
     const recorded = this.exits.wait(id, abort.signal).catch(() => undefined);
@@ -314,7 +334,10 @@ export class ConmonRuntime implements ContainerRuntime {
         const done = await Promise.race([recorded.then(() => true), sleep(delay).then(() => false)]);
         if (done || !isConmonOf(pid, id)) return;
         if (Date.now() > deadline) {
-          this.log.warn(`conmon ${pid} of container ${id} did not record the exit in ${DELETE_WAIT_MS} ms`);
+          // A monitor that neither records the exit nor ends (stopped, stuck) is ended: the container
+          // is being deleted, and nothing may hold its files afterwards.
+          this.log.warn(`conmon ${pid} of container ${id} did not record the exit in ${DELETE_WAIT_MS} ms: killing it`);
+          if (isConmonOf(pid, id)) process.kill(pid, 'SIGKILL');
           return;
         }
       }
@@ -323,33 +346,13 @@ export class ConmonRuntime implements ContainerRuntime {
     }
   }
 
-  private async conmonPid(id: string): Promise<number | undefined> {
+  /** The container's live conmon, named with its start time; undefined when it is gone. */
+  private async monitorOf(id: string): Promise<ProcessIdentity | undefined> {
     const text = await orIfMissing(readFile(join(this.persistDir(id), 'conmon.pid'), 'utf8'), undefined);
     const pid = text ? Number.parseInt(text, 10) : NaN;
-    return Number.isInteger(pid) && pid > 0 && isConmonOf(pid, id) ? pid : undefined;
+    if (!(Number.isInteger(pid) && pid > 0 && isConmonOf(pid, id))) return undefined;
+    return identify(pid);
   }
-}
-
-/** True when `pid` is alive and is the conmon of container `id` (not a recycled pid). */
-function isConmonOf(pid: number, id: string): boolean {
-  const cmdline = readFileSyncSafe(`/proc/${pid}/cmdline`);
-  if (!cmdline) return false; // gone, or a zombie (whose cmdline reads empty)
-  const argv = cmdline.split('\0');
-  return argv[0]!.endsWith('conmon') && argv.includes(id) && !isZombie(pid);
-}
-
-function readFileSyncSafe(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-function isZombie(pid: number): boolean {
-  const stat = readFileSyncSafe(`/proc/${pid}/stat`);
-  if (!stat) return true;
-  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
 }
 
 function checkId(id: string): void {

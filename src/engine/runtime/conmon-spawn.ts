@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { SystemError } from '../../lib/errors.js';
+import { join } from 'node:path';
 import { runcMessage } from './runc.js';
+import type { OciRuntime } from './oci-runtimes.js';
+import type { RuntimeSpec } from './runtime.js';
 
 export interface SpawnConmonOptions {
   /**
@@ -11,7 +14,15 @@ export interface SpawnConmonOptions {
   cwd: string;
   /** The error for a failed `runc create`/`runc exec`; `message` is runc's own words ('' when it said nothing). */
   runtimeError: (message: string) => Error;
+  /** How long to wait for conmon's report before giving up on it (default CONMON_REPORT_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
+
+/**
+ * conmon reports once `runc create` or `runc exec` has finished, in milliseconds normally; a runc that
+ * hangs (a stuck mount, a frozen cgroup) must not hold the start, and the container's lock, forever.
+ */
+export const CONMON_REPORT_TIMEOUT_MS = 60_000;
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -38,9 +49,14 @@ export function spawnConmon(conmon: string, args: string[], options: SpawnConmon
     let settled = false;
     let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let syncEnded = false;
+    const timeoutMs = options.timeoutMs ?? CONMON_REPORT_TIMEOUT_MS;
+    const timer = setTimeout(() => {
+      finish(new SystemError(`conmon did not report within ${timeoutMs / 1000} s that runc had created the process: gave up on it`));
+    }, timeoutMs);
     const finish = (err: Error | undefined, pid?: number) => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
       sync.destroy();
       stdout.destroy();
       stderr.destroy();
@@ -78,4 +94,47 @@ export function spawnConmon(conmon: string, args: string[], options: SpawnConmon
     // reported once the sync pipe has ended too, in whichever order the two come.
     child.on('exit', (code, signal) => { exited = { code, signal }; failIfSilent(); });
   });
+}
+
+/** Where a container's conmon keeps and finds its files (conmon-runtime.ts describes the layout). */
+export interface ConmonDirs {
+  persistDir: string;
+  exitDir: string;
+  socketDir: string;
+  runcRoot: string;
+}
+
+/** conmon's command line for a container's run under the OCI runtime `oci`. */
+export function conmonArgs(spec: RuntimeSpec, oci: OciRuntime, dirs: ConmonDirs): string[] {
+  const persist = dirs.persistDir;
+  const args = [
+    '--api-version', '1',
+    '-c', spec.id, '-u', spec.id, '-n', spec.id,
+    '-r', oci.path,
+    '-b', spec.bundleDir,
+    '-p', join(persist, 'pid'),
+    '--conmon-pidfile', join(persist, 'conmon.pid'),
+    '--exit-dir', dirs.exitDir,
+    '--persist-dir', persist,
+    '--socket-dir-path', dirs.socketDir,
+    // The attach socket goes to <bundle>/attach whatever the path length (no sun_path truncation).
+    '--full-attach',
+    '-l', `k8s-file:${spec.logPath}`,
+    '--log-level', 'info',
+    // conmon fsyncs the log at exit before it writes the exit file, which delays every exit report;
+    // Docker's log drivers do not fsync either.
+    '--no-sync-log',
+    // The runtime's own options (daemon.json runtimeArgs) come first, as dockerd's wrapper puts them.
+    ...oci.args.flatMap((a) => ['--runtime-arg', a]),
+    '--runtime-arg', '--root', '--runtime-arg', dirs.runcRoot,
+    // runc's stderr is the container's: its warnings go to a file of their own instead. With a log
+    // file runc still prints a fatal error on stderr, which conmon relays on the sync pipe.
+    '--runtime-arg', '--log-format=json', '--runtime-arg', `--log=${join(persist, 'runc.log')}`,
+  ];
+  if (spec.terminal) args.push('-t');
+  if (spec.openStdin) {
+    args.push('-i');
+    if (!spec.stdinOnce) args.push('--leave-stdin-open');
+  }
+  return args;
 }

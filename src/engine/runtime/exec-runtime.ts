@@ -6,6 +6,8 @@ import { spawnConmon } from './conmon-spawn.js';
 import { ExitWatcher } from './exit-watcher.js';
 import { DEFAULT_CAPABILITIES, capabilitiesFor, logWithheldCapabilities, readSecurityHost } from './oci-security.js';
 import { OciRuntimes, findExecutable } from './oci-runtimes.js';
+import { endOrphan, lostMonitorExitCode, processFromPidFile } from './lost-monitor.js';
+import { MonitorWatch, identify, isConmonOf } from './monitor-watch.js';
 
 /**
  * Processes run inside a running container (`docker exec`), each under a conmon of its own started
@@ -54,6 +56,7 @@ export class ExecRuntime {
   private readonly execRoot: string;
   private readonly runtimes: OciRuntimes;
   private conmonPath?: string;
+  private readonly monitors = new MonitorWatch();
 
   constructor(options: ExecRuntimeOptions) {
     this.root = join(options.execRoot, 'execs');
@@ -96,7 +99,7 @@ export class ExecRuntime {
     this.conmonPath ??= findExecutable('conmon');
     const args = [
       '--api-version', '1', '-c', containerId, '-u', execId, '-n', execId, '-r', oci.path, '-b', dir,
-      '-p', join(dir, 'pid'), '--exit-dir', join(dir, 'exits'), '--persist-dir', dir,
+      '-p', join(dir, 'pid'), '--conmon-pidfile', join(dir, 'conmon.pid'), '--exit-dir', join(dir, 'exits'), '--persist-dir', dir,
       '--socket-dir-path', join(this.root, '..', 'conmon'), '--full-attach',
       '-l', `k8s-file:${this.logPath(execId)}`, '--log-level', 'info',
       ...oci.args.flatMap((a) => ['--runtime-arg', a]),
@@ -113,10 +116,45 @@ export class ExecRuntime {
     return { pid };
   }
 
-  /** The exit code once the process has ended (waits), 128 + signal for a signal, as Docker reports. */
-  waitExit(containerId: string, execId: string, signal?: AbortSignal): Promise<number> {
+  /**
+   * The exit code once the process has ended (waits), 128 + signal for a signal, as Docker reports.
+   * A conmon that dies without recording it is noticed (monitor-watch.ts): the process it leaves is
+   * killed (137), as for a container's.
+   */
+  async waitExit(containerId: string, execId: string, signal?: AbortSignal): Promise<number> {
     const watcher = new ExitWatcher<number>(join(this.dir(execId), 'exits'), (id) => this.readExit(id, execId), this.log);
-    return watcher.wait(containerId, signal).finally(() => watcher.close());
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(signal!.reason);
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const conmonPid = Number.parseInt((await orIfMissing(readFile(join(this.dir(execId), 'conmon.pid'), 'utf8'), '')).trim(), 10);
+    const monitor = conmonPid > 0 && isConmonOf(conmonPid, execId) ? identify(conmonPid) : undefined;
+    const waits = [watcher.wait(containerId, stop.signal)];
+    // No live conmon: it recorded the exit before it ended, or it died. (No pid file: conmon died
+    // before writing it, which its sync pipe reported; the exit watch alone is left.)
+    if (conmonPid > 0) {
+      waits.push(this.monitors.whenGone(monitor ?? { pid: conmonPid, startTime: -1 }, stop.signal)
+        .then(() => this.lostExit(containerId, execId)));
+    }
+    try {
+      return await Promise.race(waits);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      stop.abort();
+      watcher.close();
+    }
+  }
+
+  /** The exit of an exec whose conmon is gone: the one it recorded, else its process ended (lost-monitor.ts). */
+  private async lostExit(containerId: string, execId: string): Promise<number> {
+    const recorded = await this.readExit(containerId, execId);
+    if (recorded !== undefined) return recorded;
+    const found = await processFromPidFile(join(this.dir(execId), 'pid'), containerId);
+    const what = `exec ${execId}`;
+    const lost = await endOrphan(found, async () => { process.kill(found!.pid, 'SIGKILL'); }, this.log, what);
+    const code = lostMonitorExitCode(lost);
+    this.log.warn(`${what}: its monitor (conmon) died without recording an exit: exit code ${code}`);
+    return code;
   }
 
   async readExit(containerId: string, execId: string): Promise<number | undefined> {

@@ -189,6 +189,15 @@ export class MemoryRuntime implements ContainerRuntime {
     c.waiters.clear();
   }
 
+  /**
+   * Kills the container's monitor, as `kill -9` of its conmon does: the runtime notices, ends the
+   * process that outlived its monitor and records that exit (137), as the conmon runtime does.
+   */
+  killMonitor(id: string): void {
+    const c = this.find(id);
+    setImmediate(() => this.end(c, 128 + SIGKILL));
+  }
+
   private deliver(c: MemoryContainer, n: number): void {
     if (n === SIGKILL) this.end(c, 128 + SIGKILL);
     else if (c.status === 'running' && c.program.handles?.includes(n)) this.end(c, 128 + n);

@@ -12,15 +12,31 @@ export { findExecutable } from './oci-runtimes.js';
 export class Runc {
   constructor(readonly path: string, readonly root: string, readonly globalArgs: readonly string[] = []) {}
 
+  /**
+   * Runs runc; one that has not finished after `runcTimeoutMs(args)` (a frozen cgroup, a stuck mount)
+   * is killed and reported with its command, so that no caller (nor a lock it holds) waits forever.
+   */
   run(args: string[]): Promise<string> {
+    const timeout = runcTimeoutMs(args[0] ?? '');
     return new Promise((resolve, reject) => {
-      execFile(this.path, [...this.globalArgs, '--root', this.root, '--log-format', 'json', ...args], { maxBuffer: 4 << 20 },
+      execFile(this.path, [...this.globalArgs, '--root', this.root, '--log-format', 'json', ...args], { maxBuffer: 4 << 20, timeout, killSignal: 'SIGKILL' },
         (err, stdout, stderr) => {
           if (!err) return resolve(stdout);
+          if (err.killed && err.signal === 'SIGKILL') {
+            return reject(new SystemError(`runc ${args.join(' ')} did not finish within ${timeout / 1000} s and was killed`));
+          }
           reject(runcError(args[0] ?? 'runc', args[args.length - 1] ?? '', runcMessage(stderr) || err.message));
         });
     });
   }
+}
+
+/**
+ * How long a runc command may take: the ones that only read or signal answer in milliseconds; the
+ * ones that build or tear down a container (mounts, cgroups, waiting for processes to die) get more.
+ */
+export function runcTimeoutMs(command: string): number {
+  return ['state', 'kill', 'pause', 'resume', 'update', 'start'].includes(command) ? 10_000 : 30_000;
 }
 
 /** The message runc logged at level error in JSON (or logrus text) log lines, or '' when there is none. */

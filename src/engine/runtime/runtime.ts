@@ -97,6 +97,8 @@ export interface ContainerRuntime {
   /**
    * Resolves when the container's process has exited, with its exit code (from conmon's exit file).
    * Works for containers created by an earlier daemon process too (after a restart or kill -9).
+   * A monitor that dies without recording the exit is noticed within a second: the process it leaves
+   * is ended and the exit recorded (137 when killed), and the wait resolves with it.
    * Throws NotFoundError when the runtime has no record of the container; rejects with
    * `signal.reason` when the optional signal aborts the wait.
    */
