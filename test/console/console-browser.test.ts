@@ -89,6 +89,23 @@ test('UTF-8 split across writes renders as if it was sent whole', async () => {
   await waitTerminal(page, /^€ 😀 é!$/m);
 });
 
+test('yes in one terminal freezes neither its page nor another tab', async () => {
+  await openTerminal(page);
+  await typeLine(page, 'yes 0123456789abcdef0123456789abcdef | head -c 20000000; echo flood-$((8*8))');
+  await page.waitForFunction(() => window.berthTerminal.written > 1_000_000);
+  const other = await context.newPage();
+  try {
+    await openTerminal(other);
+    await typeLine(other, 'echo $((7*8))');
+    await waitTerminal(other, /^56$/m);
+    const during = await page.evaluate(() => window.berthTerminal.written);
+    assert.ok(during < 20_000_000, `the other tab answered while the flood ran (${during} bytes of it shown so far)`);
+    await waitTerminal(page, /flood-64$/m, 60_000);
+  } finally {
+    await other.close();
+  }
+});
+
 test('a second browser, invited, shares the session: it sees the output, types into it, and the terminal takes the smaller size', async () => {
   await openTerminal(page);
   await typeLine(page, 'echo first-$((1+1))');
