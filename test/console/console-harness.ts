@@ -14,7 +14,7 @@ export interface RunningConsole {
   stop(): Promise<void>;
 }
 
-export async function startConsole(daemon: TestDaemon, args: string[] = ['--listen', '127.0.0.1:0']): Promise<RunningConsole> {
+export async function startConsole(daemon: Pick<TestDaemon, 'host'>, args: string[] = ['--listen', '127.0.0.1:0']): Promise<RunningConsole> {
   const proc = spawn(process.execPath, ['--', BERTH, '-H', daemon.host, 'console', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
