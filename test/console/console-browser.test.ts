@@ -111,7 +111,8 @@ test('a second browser, invited, shares the session: it sees the output, types i
   await typeLine(page, 'echo first-$((1+1))');
   await waitTerminal(page, /^first-2$/m);
   await page.click('#share');
-  const invite = await page.locator('#share-url').textContent({ timeout: 5000 });
+  await page.waitForFunction(() => document.getElementById('share-url')?.textContent);
+  const invite = await page.locator('#share-url').textContent();
   assert.match(invite ?? '', /^http:\/\/.*\/login\?token=/);
   const other = await browser.newContext({ viewport: { width: 700, height: 500 } });
   try {
