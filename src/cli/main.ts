@@ -11,6 +11,7 @@ import { registerExecCommands } from './commands/exec.js';
 import { registerCpCommand } from './commands/cp.js';
 import { registerStatsCommand } from './commands/stats.js';
 import { registerEventsCommand } from './commands/events.js';
+import { registerConsoleCommand } from './commands/console.js';
 import { registerSystemDfCommand } from './commands/system-df.js';
 import { registerNetworkCommands } from './commands/networks.js';
 import { registerVolumeCommands } from './commands/volumes.js';
@@ -91,6 +92,7 @@ function buildProgram(cli: Cli): Command {
   registerBuildCommand(program, cli);
   registerSystemCommands(program, cli);
   registerEventsCommand(program, cli);
+  registerConsoleCommand(program, cli);
 
   // Management commands: `berth container ls`, `berth image rm`, ... as in docker.
   const container = program.command('container').description('Manage containers');

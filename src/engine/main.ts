@@ -14,6 +14,7 @@ import { parseUlimit, type Ulimit } from '../lib/ulimit.js';
 import { hostResourceFacts } from './containers/host-resources.js';
 import { checkUlimits } from './containers/resource-options.js';
 import { parseAddRuntime } from './runtime/oci-runtimes.js';
+import { corsWarning } from './api/cors.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -42,7 +43,7 @@ function parseArgs(argv: string[]) {
     .option('--userland-proxy [bool]', 'use a userland proxy for loopback traffic to published ports (default true)')
     .option('--live-restore', 'keep containers alive during daemon downtime (always on)')
     .option('--audit-log <file>', 'write one JSON line per API request to FILE ("-" for stderr)')
-    .option('--console', 'serve the browser console on the API listeners')
+    .option('--api-cors-header <origins>', 'set CORS headers in the Engine API ("*", an origin, or a comma-separated list of origins)')
     .option('--init', 'run an init in the container to forward signals and reap processes')
     .option('--default-ulimit <ulimit>', 'default ulimits for containers (name=soft[:hard])', collect)
     .option('--add-runtime <runtime>', 'register an additional OCI compatible runtime (name=path)', collect)
@@ -75,7 +76,7 @@ async function buildConfig(argv: string[]): Promise<DaemonConfig> {
   if (opts.iptables !== undefined) config.iptables = opts.iptables === true || opts.iptables === 'true';
   if (opts.userlandProxy !== undefined) config.userlandProxy = opts.userlandProxy === true || opts.userlandProxy === 'true';
   if (opts.auditLog) config.auditLog = opts.auditLog;
-  if (opts.console) config.console = true;
+  if (opts.apiCorsHeader !== undefined) config.corsHeaders = opts.apiCorsHeader;
   if (opts.init) config.init = true;
   config.defaultUlimits = defaultUlimits(opts.defaultUlimit, config.defaultUlimits);
   if (opts.addRuntime) config.runtimes = { ...config.runtimes, ...Object.fromEntries(opts.addRuntime.map(parseAddRuntime)) };
@@ -125,6 +126,7 @@ async function main(): Promise<void> {
   const log = new Logger(config.logLevel);
   await claimPidfile(config.pidfile);
   log.info(`Starting berthd ${BERTH_VERSION} (data root ${config.dataRoot}, exec root ${config.execRoot})`);
+  if (config.corsHeaders) log.warn(corsWarning(config.corsHeaders));
   const engine = await Engine.start(config, log);
   const listeners: Listener[] = await openListeners(config, new ApiServer(engine), log);
   log.info('Daemon has completed initialization');

@@ -38,6 +38,8 @@ const ORDER: string[][] = [
   ['cli/render/template'],
   ['cli/render'],
   ['cli/client'],
+  ['cli/console/web'],
+  ['cli/console'],
   ['cli/commands'],
   ['cli'],
 ];

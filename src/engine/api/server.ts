@@ -5,6 +5,7 @@ import { NotFoundError, InvalidArgumentError } from '../../lib/errors.js';
 import { Router, type RequestContext } from './router.js';
 import { apiHeaders, sendError } from './http.js';
 import { AuditLog } from './audit-log.js';
+import { CorsPolicy } from './cors.js';
 import * as system from './system.js';
 import * as containers from './containers.js';
 import * as images from './images.js';
@@ -28,10 +29,12 @@ const VERSION_PREFIX = /^\/v(\d+)\.(\d+)(?=\/)/;
 export class ApiServer {
   private readonly router = new Router();
   private readonly audit: AuditLog;
+  private readonly cors: CorsPolicy;
 
   constructor(private readonly engine: Engine) {
     for (const resource of RESOURCES) this.router.add(resource.routes(engine));
     this.audit = new AuditLog(engine.config.auditLog);
+    this.cors = new CorsPolicy(engine.config.corsHeaders);
   }
 
   handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -51,6 +54,7 @@ export class ApiServer {
     };
     if (res) {
       for (const [k, v] of Object.entries(apiHeaders(ctx))) res.setHeader(k, v);
+      for (const [k, v] of Object.entries(this.cors.headers(req.headers.origin))) res.setHeader(k, v);
       res.on('finish', () => this.audit.record(req, res.statusCode, started));
     } else {
       this.audit.record(req, 101, started);
@@ -62,6 +66,11 @@ export class ApiServer {
         ctx.apiVersion = `${prefix[1]}.${prefix[2]}`;
         this.checkVersion(ctx.apiVersion);
         path = path.slice(prefix[0].length);
+      }
+      if (req.method === 'OPTIONS' && res) {
+        // dockerd answers OPTIONS on any path (a browser's CORS preflight) with 200
+        res.writeHead(200, { 'Content-Length': 0 }).end();
+        return;
       }
       const found = this.router.match(req.method ?? 'GET', path);
       if (!found || found === 'method-not-allowed') throw new NotFoundError('page not found');

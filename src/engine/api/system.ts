@@ -1,4 +1,5 @@
 import { hostname, cpus, totalmem, release, type as osType } from 'node:os';
+import { corsWarning } from './cors.js';
 import { hostResourceFacts } from '../containers/host-resources.js';
 import { readFileSync } from 'node:fs';
 import type { Engine } from '../services/engine.js';
@@ -69,7 +70,7 @@ function getInfo(ctx: RequestContext): void {
     Runtimes: e.ociRuntimes.info(), DefaultRuntime: e.ociRuntimes.defaultName,
     Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
     LiveRestoreEnabled: true, Isolation: '', InitBinary: '', ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' },
-    InitCommit: { ID: '' }, SecurityOptions: securityOptions(), Warnings: [],
+    InitCommit: { ID: '' }, SecurityOptions: securityOptions(), Warnings: e.config.corsHeaders ? [corsWarning(e.config.corsHeaders)] : [],
   });
 }
 

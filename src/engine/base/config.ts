@@ -29,8 +29,8 @@ export interface DaemonConfig {
   userlandProxy: boolean;
   /** Write one JSON line per API request to this file ("-" for stderr). */
   auditLog?: string;
-  /** Serve the browser console on the API listeners. */
-  console: boolean;
+  /** `--api-cors-header`: CORS headers on API replies (one value as it is, or a comma-separated allowlist of origins). */
+  corsHeaders?: string;
   /** Run docker-init (tini) as pid 1 of containers that do not say otherwise (dockerd's `init`). */
   init: boolean;
   /** `--default-ulimit` / "default-ulimits": every container's ulimits unless it sets its own of that name. */
@@ -59,7 +59,6 @@ export function defaultConfig(): DaemonConfig {
     defaultAddressPools: [],
     iptables: true,
     userlandProxy: true,
-    console: false,
     init: false,
     defaultUlimits: {},
     runtimes: {},
@@ -74,7 +73,7 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   tlskey: 'tlsKey', 'live-restore': 'liveRestore', 'insecure-registries': 'insecureRegistries',
   'registry-mirrors': 'registryMirrors', bridge: 'bridge', bip: 'bip',
   'default-address-pools': 'defaultAddressPools', iptables: 'iptables', 'userland-proxy': 'userlandProxy', 'audit-log': 'auditLog',
-  console: 'console', init: 'init', 'default-ulimits': 'defaultUlimits',
+  'api-cors-header': 'corsHeaders', init: 'init', 'default-ulimits': 'defaultUlimits',
   runtimes: 'runtimes', 'default-runtime': 'defaultRuntime',
 };
 

@@ -1,0 +1,69 @@
+// Terminals outlive the network and the page: 30 s offline, then the page is back on the same
+// session with nothing lost (output made while it was away included); a new page on the session's URL
+// gets the screen back from the server's headless terminal; the end of the process shows its status.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { importBusybox } from '../helpers/busybox.js';
+import { launchBrowser } from '../helpers/browser.js';
+import { login, startConsole, waitTerminal, type RunningConsole } from './console-harness.js';
+
+let daemon: TestDaemon;
+let con: RunningConsole;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+
+before(async () => {
+  daemon = await startDaemon();
+  await importBusybox(daemon);
+  await daemon.ok(['run', '-d', '--name', 'steady', 'busybox', 'sleep', '600']);
+  con = await startConsole(daemon);
+  browser = await launchBrowser();
+  context = await browser.newContext({ viewport: { width: 900, height: 600 } });
+  page = await login(context, con.url);
+});
+after(async () => {
+  await browser?.close();
+  await con?.stop();
+  await daemon?.stop();
+});
+
+async function typeLine(p: Page, text: string): Promise<void> {
+  await p.keyboard.type(text);
+  await p.keyboard.press('Enter');
+}
+
+test('30 s offline, then online: the same session, its earlier output, and what it printed meanwhile', async () => {
+  await page.goto(`${con.origin}/containers/steady/terminal`);
+  await page.waitForFunction(() => window.berthTerminal?.connected);
+  await waitTerminal(page, /# *$/m);
+  const url = page.url();
+  await typeLine(page, 'echo before-$((3*3)); (sleep 10; echo during-$((4*4))) &');
+  await waitTerminal(page, /^before-9$/m);
+  await context.setOffline(true);
+  await page.waitForTimeout(30_000);
+  await context.setOffline(false);
+  await page.waitForFunction(() => window.berthTerminal.connected && window.berthTerminal.connects >= 2, null, { timeout: 20_000 });
+  assert.equal(page.url(), url, 'the page is on the same session');
+  const screen = await waitTerminal(page, /during-16$/m);
+  assert.match(screen, /^before-9$/m, 'the earlier output is still there');
+  assert.equal(screen.match(/^before-9$/gm)?.length, 1, 'nothing was replayed twice');
+  await typeLine(page, 'echo after-$((5*5))');
+  await waitTerminal(page, /^after-25$/m);
+});
+
+test('a new page on the session URL gets the screen back, and sees the exit status when the process ends', async () => {
+  const p = await context.newPage();
+  await p.goto(page.url());
+  await p.waitForFunction(() => window.berthTerminal?.connected);
+  const screen = await waitTerminal(p, /^after-25$/m);
+  assert.match(screen, /^before-9$/m);
+  await typeLine(p, 'exit 3');
+  await p.waitForFunction(() => window.berthTerminal.exit !== undefined);
+  assert.equal(await p.evaluate(() => window.berthTerminal.exit?.exitCode), 3);
+  assert.match(await p.locator('#status').textContent() ?? '', /exited with code 3/);
+  await page.waitForFunction(() => window.berthTerminal.exit?.exitCode === 3);
+  await p.close();
+});
