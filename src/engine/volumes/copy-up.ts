@@ -1,7 +1,8 @@
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { errorMessage, SystemError, orIfMissing } from '../../lib/errors.js';
+import { errorMessage, NoSpaceError, SystemError, orIfMissing } from '../../lib/errors.js';
 import { resolveInRoot } from '../../lib/root-path.js';
 
 const execFileAsync = promisify(execFile);
@@ -24,6 +25,12 @@ export async function copyImageContent(rootfs: string, destination: string, volu
     // and gives the volume root the attributes of the image's directory.
     await execFileAsync('cp', ['-a', '--', `${source}/.`, `${volumeDir}/`]);
   } catch (err) {
-    throw new SystemError(`copying image content of ${destination} into volume: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`);
+    // Half a copy would stay for good (a volume with content is never filled again): back to empty.
+    for (const name of await readdir(volumeDir)) await rm(join(volumeDir, name), { recursive: true, force: true });
+    const stderr = (err as { stderr?: string }).stderr?.trim();
+    // cp says `cp: error writing '<path>': No space left on device`: Docker's words name the path.
+    const full = stderr && /^cp: (?:error writing|cannot create [^']*) '(.*)': No space left on device$/m.exec(stderr);
+    if (full) throw new NoSpaceError('write', full[1], { cause: err });
+    throw new SystemError(`copying image content of ${destination} into volume: ${stderr || (err as Error).message}`);
   }
 }
