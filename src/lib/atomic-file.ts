@@ -1,6 +1,7 @@
 import { open, rename, unlink, mkdir, readFile, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, basename, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { noSpaceOr } from './errors.js';
 
 export interface AtomicWriteOptions {
   /** Mode of a new file. */
@@ -31,13 +32,22 @@ export function isTempName(name: string, of?: string): boolean {
  * parents of directories it had to make, so that the new path itself survives).
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  try {
+    await writeAtomically(path, data, options);
+  } catch (err) {
+    // A full disk names the file being replaced, not its temp file.
+    throw noSpaceOr(err, path);
+  }
+}
+
+async function writeAtomically(path: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<void> {
   const { mode = 0o644, dirMode, durable = true } = options;
   const dir = dirname(path);
   const madeFrom = await mkdir(dir, { recursive: true, mode: dirMode });
   const tmp = tempPathFor(path);
   if (!durable) {
-    await writeFile(tmp, data, { mode });
-    await rename(tmp, path).catch(async (err: unknown) => {
+    // A failed write (a full disk) must not leave its temp file either.
+    await writeFile(tmp, data, { mode }).then(() => rename(tmp, path)).catch(async (err: unknown) => {
       await unlinkIfExists(tmp);
       throw err;
     });

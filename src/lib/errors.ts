@@ -65,6 +65,18 @@ export class SystemError extends BerthError {
 }
 
 /**
+ * The disk is full (ENOSPC). The message is Docker's, Go's path error: `write <path>: no space left on
+ * device` (`<op>: no space left on device` when no path is known). Every ENOSPC becomes this error in
+ * `noSpaceOr`, so a full disk reads the same whatever store ran into it; a SystemError, so the engine
+ * answers 500 as dockerd does.
+ */
+export class NoSpaceError extends SystemError {
+  constructor(readonly op: string, readonly path?: string, options?: { cause?: unknown }) {
+    super(`${op}${path ? ` ${path}` : ''}: no space left on device`, options);
+  }
+}
+
+/**
  * Another party (a registry, a token server) failed or refused in a way dockerd passes on without a
  * kind of its own, as its errdefs.Unknown (500): a refused login, an unreachable host, bad content.
  */
@@ -101,4 +113,28 @@ export async function orIfMissing<T, F>(step: Promise<T>, fallback: F): Promise<
  */
 export function handledLater(promise: Promise<unknown>): void {
   promise.then(undefined, () => undefined);
+}
+
+/** Whether `err`, or an error it was caused by, is the disk being full (ENOSPC). */
+export function isNoSpace(err: unknown): boolean {
+  return noSpaceCause(err) !== undefined;
+}
+
+/**
+ * The one mapping of ENOSPC: `err` as a NoSpaceError when the disk is full (naming `path`, the file
+ * being written, when the system error does not name one itself), else `err` unchanged.
+ */
+export function noSpaceOr(err: unknown, path?: string): unknown {
+  const cause = noSpaceCause(err);
+  if (cause === undefined || err instanceof NoSpaceError) return err;
+  if (cause instanceof NoSpaceError) return cause;
+  const op = typeof cause.syscall === 'string' ? cause.syscall : 'write';
+  return new NoSpaceError(op, (typeof cause.path === 'string' ? cause.path : undefined) ?? path, { cause: err });
+}
+
+function noSpaceCause(err: unknown): NodeJS.ErrnoException | NoSpaceError | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof NoSpaceError || isErrno(e, 'ENOSPC')) return e;
+  }
+  return undefined;
 }

@@ -70,9 +70,14 @@ export async function unpackLayer(
     }
   }, extract);
   handledLater(feeding); // awaited below; this only keeps an early failure from going unhandled
+  // tar-stream does not end the entry being read when the source fails (a download that met a full
+  // disk): fail it here, or writing that entry would wait for its next bytes forever.
+  let current: { destroy(err?: Error): void } | undefined;
+  feeding.then(undefined, (err: Error) => current?.destroy(err));
   const unpacker = new LayerWriter(target, options);
   try {
     for await (const entry of extract) {
+      current = entry;
       await unpacker.apply(entry.header, entry as AsyncIterable<Buffer>);
       entry.resume();
     }
@@ -219,7 +224,15 @@ class LayerWriter {
     await this.parents(h.name, rel);
     await this.clear(rel, false);
     const fh = await open(this.abs(rel), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    await pipeline(body, fh.createWriteStream());
+    // Iterated, not piped: node's pipeline never settles on a tar-stream entry that was destroyed
+    // before it started (the source failed meanwhile), and a file left open holds its space.
+    try {
+      for await (const chunk of body) {
+        for (let off = 0; off < chunk.length;) off += (await fh.write(chunk, off)).bytesWritten;
+      }
+    } finally {
+      await fh.close();
+    }
     this.size += h.size ?? 0;
     await this.attributes(h, rel);
     await this.times(h, rel);

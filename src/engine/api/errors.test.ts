@@ -18,6 +18,7 @@ const expected: Record<string, [Error, number]> = {
   UnauthorizedError: [new kinds.UnauthorizedError('x'), 401],
   UnavailableError: [new kinds.UnavailableError('x'), 503],
   SystemError: [new kinds.SystemError('x'), 500],
+  NoSpaceError: [new kinds.NoSpaceError('write', '/x'), 500],
   UnknownError: [new kinds.UnknownError('x'), 500],
   NotImplementedError: [new kinds.NotImplementedError('x'), 501],
   RegistryResponseError: [new registryErrors.RegistryResponseError(401, [], 'GET', 'http://r/v2/'), 500],

@@ -1,6 +1,6 @@
 import type { RequestContext } from './router.js';
 import { Duplex } from 'node:stream';
-import { InvalidArgumentError, errorMessage } from '../../lib/errors.js';
+import { InvalidArgumentError, errorMessage, noSpaceOr } from '../../lib/errors.js';
 import { readCappedRequest } from '../../lib/read-capped.js';
 import { statusForError } from './errors.js';
 
@@ -30,7 +30,8 @@ export function sendText(ctx: RequestContext, status: number, text: string, cont
   sendRaw(ctx, status, text, contentType);
 }
 
-export function sendError(ctx: RequestContext, err: unknown): void {
+export function sendError(ctx: RequestContext, failure: unknown): void {
+  const err = noSpaceOr(failure); // a full disk in Docker's words, whichever store met it
   const status = statusForError(err);
   if (status === 500 && ctx.engine.log.debugEnabled) ctx.engine.log.debug(`500 on ${ctx.req.method} ${ctx.req.url}: ${(err as Error)?.stack ?? err}`);
   sendJson(ctx, status, { message: errorMessage(err) });

@@ -2,7 +2,7 @@
 // validate everything, then stream Docker's JSON progress. An error before the first message is an
 // HTTP error status; after it, an {"error"} message ends the stream, as dockerd does.
 import type { RequestContext } from './router.js';
-import { InvalidArgumentError, errorMessage } from '../../lib/errors.js';
+import { InvalidArgumentError, errorMessage, noSpaceOr } from '../../lib/errors.js';
 import { isDigest } from '../../lib/oci-digest.js';
 import { isValidTag, parseReference, withDefaultTag, type ImageReference } from '../../lib/image-reference.js';
 import { decodeRegistryAuth } from '../distribution/credentials.js';
@@ -52,7 +52,8 @@ async function streamProgress(ctx: RequestContext, what: string, work: (progress
   res.on('close', () => { if (!res.writableFinished) abort.abort(new Error('the client went away')); });
   try {
     await work(progress, abort.signal);
-  } catch (err) {
+  } catch (failure) {
+    const err = noSpaceOr(failure);
     ctx.engine.log.info(`${what} failed: ${errorMessage(err)}`);
     if (!output.started) throw err;
     progress.error(errorMessage(err));

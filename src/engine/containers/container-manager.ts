@@ -19,6 +19,7 @@ import { ContainerSupervisor } from './container-supervisor.js';
 import { ContainerTransitions, type TransitionListener } from './container-transitions.js';
 import { ContainerEvents } from './container-events.js';
 import { NO_EVENTS } from '../events/event-types.js';
+import { LogSpaceWatch } from './log-space-watch.js';
 import { HealthMonitor } from './health-monitor.js';
 import { initialBackoff, signalCancelsRestart } from './lifecycle-rules.js';
 import { releaseMounts, restoreMountRefs } from './mounts.js';
@@ -56,6 +57,8 @@ export class ContainerManager {
   readonly events: ContainerEvents;
   /** Runs the health checks of running containers (health-monitor.ts). */
   private readonly health: HealthMonitor;
+  /** Tells once when a running container's log can no longer be written (a full disk), and when again. */
+  private readonly logSpace: LogSpaceWatch;
 
   private constructor(private readonly ctx: ContainerContext) {
     this.transitions = new ContainerTransitions(ctx.store, this.index, ctx.log, (c) => this.autoRemove(c));
@@ -66,6 +69,8 @@ export class ContainerManager {
     this.pauser = new ContainerPauser(ctx, this.transitions);
     // Listening before the reconciliation, so containers adopted at daemon start are probed again.
     this.health = new HealthMonitor(ctx, this.transitions);
+    this.logSpace = new LogSpaceWatch(
+      () => this.index.all().filter((c) => c.state.running).map((c) => ({ id: c.id, logPath: c.record.logPath })), ctx.log);
   }
 
   /**
@@ -87,6 +92,7 @@ export class ContainerManager {
     }
     const reconciler = new ContainerReconciler(ctx, manager.runner, manager.supervisor, manager.transitions, (c) => manager.autoRemove(c));
     await reconciler.reconcile(manager.index.all());
+    manager.logSpace.start();
     return manager;
   }
 
@@ -363,6 +369,7 @@ export class ContainerManager {
   /** Stops the manager's own work (watchers, timers) at daemon shutdown; containers keep running. */
   async close(): Promise<void> {
     await this.health.close();
+    this.logSpace.close();
     this.supervisor.close(this.index.all());
   }
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Digester, parseDigest } from '../../lib/oci-digest.js';
 import type { Descriptor } from '../../lib/oci-media-types.js';
-import { UnknownError } from '../../lib/errors.js';
+import { UnknownError, noSpaceOr } from '../../lib/errors.js';
 import { RegistryContentError, RegistryResponseError, RegistryUnreachableError } from './errors.js';
 import type { RegistryClient } from './registry-client.js';
 
@@ -59,7 +59,7 @@ export class BlobDownloads {
         onBody: options.onBody,
       }).then(() => path, async (err) => {
         await rm(path, { force: true });
-        throw err;
+        throw noSpaceOr(err, path);
       });
       entry = { promise, users: 0, listeners };
       this.active.set(desc.digest, entry);

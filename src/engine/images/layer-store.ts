@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { syncDir, unlinkIfExists } from '../../lib/atomic-file.js';
-import { NotFoundError } from '../../lib/errors.js';
+import { NotFoundError, noSpaceOr } from '../../lib/errors.js';
 import {
   RecordFileError, encodeRecord, readRecordFile, writeRecordFile, type RecordSchema,
 } from '../store/record-file.js';
@@ -172,7 +172,9 @@ export class LayerStore {
     const tmp = join(this.root, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     await mkdir(join(tmp, 'diff'), { recursive: true, mode: 0o700 });
     try {
-      const { diffId, size } = await unpackLayer(tarStream, join(tmp, 'diff'));
+      const { diffId, size } = await unpackLayer(tarStream, join(tmp, 'diff')).catch((err: unknown) => {
+        throw noSpaceOr(err, join(tmp, 'diff'));
+      });
       await options.beforeCommit?.();
       checkParent();
       const chainId = chainIdOf(parent, diffId);

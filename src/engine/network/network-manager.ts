@@ -174,7 +174,12 @@ export class NetworkManager {
     await this.queue.run(async () => {
       const record = containerRecordFor(spec, { networks: this.networks, containers: this.containers });
       this.containers.set(record);
-      await this.store.saveContainer(record);
+      try {
+        await this.store.saveContainer(record);
+      } catch (err) {
+        this.containers.delete(spec.id); // not recorded (a full disk): not known either
+        throw err;
+      }
     });
   }
 

@@ -2,7 +2,7 @@ import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Digester, parseDigest } from '../../lib/oci-digest.js';
-import { InvalidArgumentError, NotFoundError } from '../../lib/errors.js';
+import { InvalidArgumentError, NotFoundError, noSpaceOr } from '../../lib/errors.js';
 import { syncDir, unlinkIfExists, writeSynced } from '../../lib/atomic-file.js';
 import type { WarningSink } from '../../lib/best-effort.js';
 import { sweepLeftovers } from './leftovers.js';
@@ -65,6 +65,8 @@ export class ContentStore {
         digester.update(chunk);
         await fh.write(chunk);
       }
+    }).catch((err: unknown) => {
+      throw noSpaceOr(err, tmp);
     });
     const digest = digester.digest();
     if (expected && digest !== expected) {

@@ -3,7 +3,7 @@
 // without that envelope was written before versions existed and is a version 1 record.
 import { readFile } from 'node:fs/promises';
 import { unlinkDurable, writeFileAtomic, type AtomicWriteOptions } from '../../lib/atomic-file.js';
-import { SystemError, errorMessage } from '../../lib/errors.js';
+import { NoSpaceError, SystemError, errorMessage } from '../../lib/errors.js';
 import type { WarningSink } from '../../lib/best-effort.js';
 
 /** What a store knows of the records it keeps. */
@@ -94,6 +94,8 @@ export async function writeRecordFile<T>(
   try {
     await writeFileAtomic(path, text, options);
   } catch (err) {
+    // A full disk answers as Docker's does: `write <path>: no space left on device`.
+    if (err instanceof NoSpaceError) throw err;
     throw new RecordFileError(path, `saving ${schema.kind} record ${path}: ${errorMessage(err)}`, { cause: err });
   }
 }

@@ -4,6 +4,7 @@ import { isTempName, syncDir, unlinkIfExists } from '../../lib/atomic-file.js';
 import { KeyedSerialQueue } from '../../lib/keyed-serial-queue.js';
 import { errorMessage } from '../../lib/errors.js';
 import { hasSetAside, setAsideDamaged } from './damaged-record.js';
+import { bestEffort } from '../../lib/best-effort.js';
 import {
   DamagedRecordError, RecordFileError, deleteRecordFile, encodeRecord, readRecordFile, writeRecordFile,
   type RecordSchema, type StoreLog,
@@ -124,7 +125,16 @@ export class RecordStore<T> {
   put(key: string, value: T, options: PutOptions = {}): Promise<void> {
     const text = encodeRecord(this.options, value);
     const { dirMode } = this.options;
-    return this.serially(key, () => writeRecordFile(this.options, this.path(key), text, { dirMode, durable: options.durable }));
+    return this.serially(key, async () => {
+      const path = this.path(key);
+      try {
+        await writeRecordFile(this.options, path, text, { dirMode, durable: options.durable });
+      } catch (err) {
+        // A first put that failed (a full disk) leaves no empty key directory behind.
+        if (this.options.file) await bestEffort(this.options.log, `removing ${dirname(path)}`, () => removeDirIfEmpty(dirname(path)));
+        throw err;
+      }
+    });
   }
 
   /**

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { dirname, join } from 'node:path';
 import { unlinkDurable, writeFileAtomic } from '../../lib/atomic-file.js';
 import type { WarningSink } from '../../lib/best-effort.js';
-import { errorMessage, SystemError, orIfMissing } from '../../lib/errors.js';
+import { errorMessage, NoSpaceError, SystemError, orIfMissing } from '../../lib/errors.js';
 import { resolveInRoot } from '../../lib/root-path.js';
 
 const execFileAsync = promisify(execFile);
@@ -43,15 +43,21 @@ export async function copyImageContent(rootfs: string, destination: string, volu
     // while the next daemon empties it.
     await execFileAsync('setpriv', ['--pdeathsig', 'KILL', '--', 'cp', '-a', '--', `${source}/.`, `${volumeDir}/`]);
   } catch (err) {
-    let message = `copying image content of ${destination} into volume: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`;
+    const stderr = (err as { stderr?: string }).stderr?.trim();
+    // cp says `cp: error writing '<path>': No space left on device`: Docker's words name the path.
+    const full = stderr && /^cp: (?:error writing|cannot create [^']*) '(.*)': No space left on device$/m.exec(stderr);
+    const failure = full
+      ? new NoSpaceError('write', full[1], { cause: err })
+      : new SystemError(`copying image content of ${destination} into volume: ${stderr || (err as Error).message}`, { cause: err });
+    // Half a copy would stay for good (a volume with content is never filled again): back to empty.
     try {
       await emptyDir(volumeDir);
       await unlinkDurable(marker);
     } catch (undo) {
       // The marker stays: the next daemon start empties the volume.
-      message += `; emptying the volume again failed too: ${errorMessage(undo)}`;
+      throw new SystemError(`${failure.message}; emptying the volume again failed too: ${errorMessage(undo)}`, { cause: failure });
     }
-    throw new SystemError(message, { cause: err });
+    throw failure;
   }
   await unlinkDurable(marker);
 }

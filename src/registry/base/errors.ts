@@ -1,5 +1,6 @@
 // The registry's errors: OCI distribution error codes, each with its HTTP status, in one place.
 // Handlers throw RegistryError; the server turns it into {"errors":[{code,message,detail}]}.
+import { noSpaceOr } from '../../lib/errors.js';
 
 export const ERROR_CODES = {
   BLOB_UNKNOWN: { status: 404, message: 'blob unknown to registry' },
@@ -74,7 +75,9 @@ export class InvalidOffsetError extends Error {
 }
 
 /** Turns any thrown value into a RegistryError for the response. */
-export function toRegistryError(err: unknown): RegistryError {
-  if (err instanceof RegistryError) return err;
+export function toRegistryError(failure: unknown): RegistryError {
+  if (failure instanceof RegistryError) return failure;
+  // A full disk: UNKNOWN (500) as distribution answers, the message in Docker's words.
+  const err = noSpaceOr(failure);
   return new RegistryError('UNKNOWN', err instanceof Error ? err.message : String(err), undefined, { cause: err });
 }

@@ -4,6 +4,8 @@ import { digestOf, parseDigest, type DigestAlgorithm } from '../../lib/oci-diges
 import { isTag } from '../../lib/oci-names.js';
 import { OCI_INDEX, type Descriptor } from '../../lib/oci-media-types.js';
 import { PathNotFoundError, RegistryError } from '../base/errors.js';
+import { registryLog } from '../base/log.js';
+import { bestEffort } from '../../lib/best-effort.js';
 import type { StorageDriver } from '../storage/driver.js';
 import type { BlobStore } from './blobs.js';
 import { layout, parseLink } from './layout.js';
@@ -97,11 +99,19 @@ export class ManifestStore {
     for (const tag of tags) if (!isTag(tag)) throw new RegistryError('TAG_INVALID', `invalid tag ${tag.slice(0, 200)}`);
 
     if ((await this.blobs.size(digest)) === undefined) await this.driver.putContent(layout.blobData(digest), content);
-    await this.driver.putContent(layout.manifestRevisionLink(name, digest), Buffer.from(digest));
-    if (parsed.subject) await this.driver.putContent(layout.referrerLink(name, parsed.subject.digest, digest), Buffer.from(digest));
-    for (const tag of tags) {
-      await this.driver.putContent(layout.tagIndexLink(name, tag, digest), Buffer.from(digest));
-      await this.driver.putContent(layout.tagCurrentLink(name, tag), Buffer.from(digest));
+    const revision = layout.manifestRevisionLink(name, digest);
+    const newRevision = !(await exists(this.driver, revision));
+    try {
+      await this.driver.putContent(revision, Buffer.from(digest));
+      if (parsed.subject) await this.driver.putContent(layout.referrerLink(name, parsed.subject.digest, digest), Buffer.from(digest));
+      for (const tag of tags) {
+        await this.driver.putContent(layout.tagIndexLink(name, tag, digest), Buffer.from(digest));
+        await this.driver.putContent(layout.tagCurrentLink(name, tag), Buffer.from(digest));
+      }
+    } catch (err) {
+      // Half a put (a full disk) leaves no new revision to fetch by digest; a tag moves only whole.
+      if (newRevision) await bestEffort(registryLog, `undoing manifest ${digest} in ${name}`, () => this.driver.delete(revision));
+      throw err;
     }
     this.remember(digest, parsed.mediaType, content);
     return { digest, subject: parsed.subject?.digest, tags };

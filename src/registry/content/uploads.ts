@@ -5,6 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { consume } from '../../lib/stream-batches.js';
 import { Digester, parseDigest, InvalidDigestError, type DigestAlgorithm } from '../../lib/oci-digest.js';
 import { PathNotFoundError, RegistryError } from '../base/errors.js';
+import { registryLog } from '../base/log.js';
+import { bestEffort } from '../../lib/best-effort.js';
+import { isNoSpace } from '../../lib/errors.js';
 import type { StorageDriver } from '../storage/driver.js';
 import type { BlobStore } from './blobs.js';
 import { layout } from './layout.js';
@@ -92,6 +95,8 @@ export class UploadStore {
         await writer.commit();
       } catch (err) {
         await writer.cancel();
+        // A full disk ends the upload (the client starts again, as docker push does after a 5xx).
+        if (isNoSpace(err)) await bestEffort(registryLog, `ending upload ${id} of ${name}`, () => this.abandon(name, id));
         throw err;
       }
       if (digester) this.digesters.set(key, digester);
@@ -135,6 +140,16 @@ export class UploadStore {
   async cancel(name: string, id: string): Promise<void> {
     await this.size(name, id);
     await this.remove(name, id);
+  }
+
+  /** Removes an upload, and its repository when nothing but this upload had made it. */
+  private async abandon(name: string, id: string): Promise<void> {
+    await this.remove(name, id);
+    const repository = layout.repository(name);
+    const [only, ...others] = await this.driver.list(repository);
+    if (others.length === 0 && only?.endsWith('/_uploads') && (await this.driver.list(only)).length === 0) {
+      await this.driver.delete(repository);
+    }
   }
 
   private async remove(name: string, id: string): Promise<void> {

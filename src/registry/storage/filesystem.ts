@@ -2,7 +2,7 @@
 // the same directory, are fsynced and renamed into place, so a reader never sees half a file.
 import { createReadStream, readSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
@@ -10,6 +10,7 @@ import { InvalidOffsetError, InvalidPathError, PathNotFoundError } from '../base
 import { checkPath, type FileInfo, type FileWriter, type StorageDriver } from './driver.js';
 import { registryLog } from '../base/log.js';
 import { bestEffort } from '../../lib/best-effort.js';
+import { NoSpaceError, isErrno, isNoSpace } from '../../lib/errors.js';
 
 const TEMP_PREFIX = '.berth-tmp-';
 const NAME = 'filesystem';
@@ -62,19 +63,25 @@ export class FilesystemDriver implements StorageDriver {
 
   async putContent(path: string, content: Uint8Array): Promise<void> {
     const file = this.full(path);
-    await mkdir(dirname(file), { recursive: true });
+    const made = await mkdir(dirname(file), { recursive: true }).catch((err: unknown) => { throw fullDisk(path, err); });
     const temp = join(dirname(file), TEMP_PREFIX + randomBytes(6).toString('hex'));
-    const fh = await open(temp, 'w');
     try {
-      await fh.writeFile(content);
-      await fh.sync();
-    } catch (err) {
+      const fh = await open(temp, 'w');
+      try {
+        await fh.writeFile(content);
+        await fh.sync();
+      } catch (err) {
+        await fh.close();
+        await bestEffort(registryLog, `removing ${temp}`, unlink(temp));
+        throw err;
+      }
       await fh.close();
-      await bestEffort(registryLog, `removing ${temp}`, unlink(temp));
-      throw err;
+      await rename(temp, file);
+    } catch (err) {
+      // A failed first write in a new place (a full disk) leaves no empty directory a listing would show.
+      await removeMadeDirs(dirname(file), made);
+      throw fullDisk(path, err);
     }
-    await fh.close();
-    await rename(temp, file);
   }
 
   async reader(path: string, offset = 0, length?: number): Promise<Readable> {
@@ -155,7 +162,7 @@ export class FilesystemDriver implements StorageDriver {
 
   async writer(path: string, append: boolean): Promise<FileWriter> {
     const file = this.full(path);
-    await mkdir(dirname(file), { recursive: true });
+    await mkdir(dirname(file), { recursive: true }).catch((err: unknown) => { throw fullDisk(path, err); });
     let existed = false;
     let startSize = 0;
     if (append) {
@@ -163,8 +170,8 @@ export class FilesystemDriver implements StorageDriver {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
     }
-    const fh = await open(file, append ? 'a' : 'w');
-    return new FilesystemWriter(fh, file, startSize, existed);
+    const fh = await open(file, append ? 'a' : 'w').catch((err: unknown) => { throw fullDisk(path, err); });
+    return new FilesystemWriter(fh, path, file, startSize, existed);
   }
 
   async stat(path: string): Promise<FileInfo> {
@@ -200,6 +207,28 @@ export class FilesystemDriver implements StorageDriver {
   }
 }
 
+/**
+ * ENOSPC as the one full-disk error, naming the driver's path (not the host's, which is the operator's
+ * business): `write /docker/registry/v2/...: no space left on device`. Anything else unchanged.
+ */
+function fullDisk(path: string, err: unknown): unknown {
+  return isNoSpace(err) && !(err instanceof NoSpaceError) ? new NoSpaceError('write', path, { cause: err }) : err;
+}
+
+/** Removes the directories `mkdir -p` made (`made`, the first, down to `dir`) while they are empty. */
+async function removeMadeDirs(dir: string, made: string | undefined): Promise<void> {
+  if (!made) return;
+  for (let d = dir; d.startsWith(made); d = dirname(d)) {
+    try {
+      await rmdir(d);
+    } catch (err) {
+      if (isErrno(err, 'ENOTEMPTY', 'EEXIST', 'ENOENT')) return; // another write uses it now
+      throw err;
+    }
+    if (d === made) return;
+  }
+}
+
 /** An in-place read slower than this came from the disk: go back to the thread pool. */
 const SLOW_READ_MS = 1;
 
@@ -213,7 +242,7 @@ class FilesystemWriter implements FileWriter {
   private flushError: unknown;
   private done = false;
 
-  constructor(private readonly fh: FileHandle, private readonly file: string,
+  constructor(private readonly fh: FileHandle, private readonly path: string, private readonly file: string,
     private readonly startSize: number, private readonly existed: boolean) {}
 
   get size(): number { return this.startSize + this.written; }
@@ -222,7 +251,9 @@ class FilesystemWriter implements FileWriter {
     if (this.done) throw new Error('write after commit or cancel');
     let off = 0;
     while (off < chunk.length) {
-      const { bytesWritten } = await this.fh.write(chunk, off, chunk.length - off);
+      const { bytesWritten } = await this.fh.write(chunk, off, chunk.length - off).catch((err: unknown) => {
+        throw fullDisk(this.path, err);
+      });
       off += bytesWritten;
     }
     this.written += chunk.length;
@@ -241,6 +272,8 @@ class FilesystemWriter implements FileWriter {
       await this.flushing;
       if (this.flushError) throw this.flushError;
       await this.fh.datasync();
+    } catch (err) {
+      throw fullDisk(this.path, err);
     } finally { await this.fh.close(); }
   }
 
