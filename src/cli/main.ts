@@ -12,6 +12,7 @@ import { registerCpCommand } from './commands/cp.js';
 import { registerStatsCommand } from './commands/stats.js';
 import { registerEventsCommand } from './commands/events.js';
 import { registerConsoleCommand } from './commands/console.js';
+import { registerContextCommands } from './commands/contexts.js';
 import { registerSystemDfCommand } from './commands/system-df.js';
 import { registerNetworkCommands } from './commands/networks.js';
 import { registerVolumeCommands } from './commands/volumes.js';
@@ -124,8 +125,9 @@ function buildProgram(cli: Cli): Command {
 
   registerNetworkCommands(program, cli);
   registerVolumeCommands(program, cli);
+  registerContextCommands(program, cli);
   const groups = [program, container, image, system,
-    ...['network', 'volume'].map((n) => program.commands.find((c) => c.name() === n)!)];
+    ...['network', 'volume', 'context'].map((n) => program.commands.find((c) => c.name() === n)!)];
   for (const cmd of groups) {
     for (const sub of cmd.commands) {
       sub.exitOverride().configureOutput({ outputError: (str, write) => write(usageError(sub, str)) });
@@ -139,7 +141,8 @@ async function main(argv: string[]): Promise<number> {
   let program: Command | undefined;
   const cli = new Cli(() => {
     const o = program!.opts<HostFlags & { host: string[] }>();
-    return { host: o.host, tls: o.tls, tlsverify: o.tlsverify, tlscacert: o.tlscacert, tlscert: o.tlscert, tlskey: o.tlskey };
+    return { host: o.host, tls: o.tls, tlsverify: o.tlsverify, tlscacert: o.tlscacert, tlscert: o.tlscert, tlskey: o.tlskey,
+      context: o.context, config: o.config };
   }, () => program!.opts<{ config?: string }>().config);
   program = buildProgram(cli);
   try {

@@ -1,51 +1,20 @@
 /**
  * berth's client configuration file: registry credentials saved by `berth login`, in docker's
  * config.json layout ({"auths": {"<registry>": {"auth": base64("user:password")}}}).
- * Location: the directory of the global `--config` flag, else $BERTH_CONFIG, else ~/.berth; the file
- * is config.json inside it. berth never reads or writes docker's own ~/.docker/config.json.
+ * Where the file is and how it is read and written: config-file.ts.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { Cli } from './cli.js';
-import { CliError } from '../base/errors.js';
+import { configPath, loadConfigFile as load, saveConfigFile as save } from './config-file.js';
+
+export { configDir, configPath } from './config-file.js';
 
 export const DEFAULT_INDEX = 'https://index.docker.io/v1/';
-
-interface ConfigFile {
-  auths?: Record<string, { auth?: string; identitytoken?: string }>;
-  [key: string]: unknown;
-}
 
 export interface AuthConfig {
   username?: string;
   password?: string;
   serveraddress?: string;
   identitytoken?: string;
-}
-
-export function configDir(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
-  return flag || env.BERTH_CONFIG || join(homedir(), '.berth');
-}
-
-export function configPath(flag?: string): string {
-  return join(configDir(flag), 'config.json');
-}
-
-function load(path: string): ConfigFile {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as ConfigFile;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new CliError(`loading config file: ${path}: ${(err as Error).message}`);
-  }
-}
-
-function save(path: string, config: ConfigFile): void {
-  mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.tmp${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600 });
-  renameSync(tmp, path);
 }
 
 /** The registry a repository name lives on, as docker keys credentials ("docker.io" -> the index URL). */

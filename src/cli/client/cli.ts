@@ -14,6 +14,11 @@ export class Cli {
 
   constructor(private readonly hostFlags: () => HostFlags, private readonly configOption: () => string | undefined = () => undefined) {}
 
+  /** The global flags that choose the daemon (-H, TLS, --context, --config). */
+  globalFlags(): HostFlags {
+    return this.hostFlags();
+  }
+
   /** The global --config directory, when given. */
   configFlag(): string | undefined {
     return this.configOption();

@@ -1,5 +1,7 @@
 /**
- * Where the daemon is: `-H`/`--host`, then BERTH_HOST, then DOCKER_HOST, then the default socket.
+ * Where the daemon is: the context in use (contexts.ts: --context, BERTH_CONTEXT/DOCKER_CONTEXT,
+ * config.json's currentContext), or for the "default" context `-H`/`--host`, then BERTH_HOST, then
+ * DOCKER_HOST, then the default socket.
  * TLS flags follow docker's: --tls (encrypt, no verification of the server without a CA),
  * --tlsverify (verify the server against --tlscacert), client certificate with --tlscert/--tlskey;
  * DOCKER_TLS_VERIFY and DOCKER_CERT_PATH as in docker.
@@ -8,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CliError } from '../base/errors.js';
+import { ContextStore, DEFAULT_CONTEXT, currentContextName } from './contexts.js';
 
 export const DEFAULT_HOST = 'unix:///var/run/berth.sock';
 
@@ -34,9 +37,14 @@ export interface HostFlags {
   tlscacert?: string;
   tlscert?: string;
   tlskey?: string;
+  /** The global --context: a context of the store (contexts.ts) instead of -H and the TLS flags. */
+  context?: string;
+  /** The global --config directory, where the contexts are. */
+  config?: string;
 }
 
-function pickHost(flags: HostFlags, env: NodeJS.ProcessEnv): string {
+/** The address of the "default" context. */
+export function pickHost(flags: HostFlags, env: NodeJS.ProcessEnv): string {
   const fromFlag = Array.isArray(flags.host) ? flags.host : flags.host ? [flags.host] : [];
   if (fromFlag.length > 1) throw new CliError('Please specify only one -H');
   return fromFlag[0] || env.BERTH_HOST || env.DOCKER_HOST || DEFAULT_HOST;
@@ -92,6 +100,28 @@ export function parseHost(raw: string, tls?: TlsOptions): DaemonTarget {
   return { display, hostname, port, tls: useTls };
 }
 
+/**
+ * A stored context's docker endpoint. Its TLS material and SkipTLSVerify decide TLS, as docker's do;
+ * the TLS flags belong to the default context and are refused beside another one (docker drops them).
+ */
+function contextTarget(flags: HostFlags, name: string, env: NodeJS.ProcessEnv): DaemonTarget {
+  const tlsFlag = (['tls', 'tlsverify', 'tlscacert', 'tlscert', 'tlskey'] as const).find((f) => flags[f]);
+  if (tlsFlag) throw new CliError(`--${tlsFlag} applies to the default context only; context "${name}" has its own TLS settings`);
+  const store = ContextStore.forFlags(flags, env);
+  let endpoint;
+  try {
+    endpoint = store.get(name).Endpoints.docker;
+  } catch (err) {
+    if (err instanceof CliError) throw new CliError(`Failed to initialize: unable to resolve docker endpoint: ${err.message}`);
+    throw err;
+  }
+  const material = store.tls(name);
+  const skip = Boolean(endpoint?.SkipTLSVerify);
+  return parseHost(endpoint?.Host || DEFAULT_HOST, material || skip ? { ...material, verify: !skip } : undefined);
+}
+
 export function resolveTarget(flags: HostFlags, env: NodeJS.ProcessEnv = process.env): DaemonTarget {
+  const context = currentContextName(flags, env);
+  if (context !== DEFAULT_CONTEXT) return contextTarget(flags, context, env);
   return parseHost(pickHost(flags, env), tlsOptions(flags, env));
 }
