@@ -16,9 +16,13 @@ import { RegistryError } from './base/errors.js';
 import { discardBody, hasBody, sendError, sendJSON } from './base/http.js';
 import type { Registry } from './content/registry.js';
 import { matchRoute } from './routes.js';
+import type { HubStore } from './hub/hub-store.js';
+import { HubPages } from './web/hub-pages.js';
 
 export interface ServerOptions {
   accessLog?: AccessLogSink;
+  /** The hub's metadata: with it the web pages are served (docs/hub.md). */
+  hubStore?: HubStore;
 }
 
 export interface RunningServer {
@@ -41,19 +45,20 @@ function checkParams(params: Record<string, string>): void {
   }
 }
 
-export function buildAuth(registry: Registry): { authorizer?: Authorizer; tokenServer?: TokenServer; warnings: string[] } {
+export function buildAuth(registry: Registry): { authorizer?: Authorizer; tokenServer?: TokenServer; users?: HtpasswdFile; warnings: string[] } {
   const { auth, tokenserver } = registry.config;
   const warnings: string[] = [];
   let authorizer: Authorizer | undefined;
   let tokenServer: TokenServer | undefined;
+  let users: HtpasswdFile | undefined;
   if (auth?.kind === 'htpasswd') {
-    const file = new HtpasswdFile(auth.path);
-    warnings.push(...file.warnings);
-    authorizer = new HtpasswdAuthorizer(auth.realm, file);
+    users = new HtpasswdFile(auth.path);
+    warnings.push(...users.warnings);
+    authorizer = new HtpasswdAuthorizer(auth.realm, users);
   } else if (auth?.kind === 'token') {
     authorizer = new TokenAuthorizer(auth);
     if (tokenserver) {
-      const users = tokenserver.htpasswd ? new HtpasswdFile(tokenserver.htpasswd) : undefined;
+      users = tokenserver.htpasswd ? new HtpasswdFile(tokenserver.htpasswd) : undefined;
       if (users) warnings.push(...users.warnings);
       tokenServer = new TokenServer({
         issuer: auth.issuer, service: auth.service, keyPath: tokenserver.key, certificatePath: tokenserver.certificate,
@@ -61,11 +66,12 @@ export function buildAuth(registry: Registry): { authorizer?: Authorizer; tokenS
       });
     }
   }
-  return { authorizer, tokenServer, warnings };
+  return { authorizer, tokenServer, users, warnings };
 }
 
 export function createRequestListener(registry: Registry, options: ServerOptions = {}) {
-  const { authorizer, tokenServer } = buildAuth(registry);
+  const { authorizer, tokenServer, users } = buildAuth(registry);
+  const pages = options.hubStore ? new HubPages({ store: options.hubStore, users, secure: registry.config.http.tls !== undefined }) : undefined;
   const sink = registry.config.accessLog ? (options.accessLog ?? stdoutSink) : undefined;
   const extraHeaders = registry.config.http.headers;
 
@@ -86,6 +92,7 @@ export function createRequestListener(registry: Registry, options: ServerOptions
         sendJSON(res, 200, body, { 'Cache-Control': 'no-store' });
         return;
       }
+      if (pages && await pages.handle(req, res, url.pathname, url.searchParams)) return;
       const { route, params, allowed } = matchRoute(method, url.pathname);
       if (!route) {
         if (allowed.length > 0) {
