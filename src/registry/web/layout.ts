@@ -65,13 +65,13 @@ function who(viewer: Viewer): SafeHtml {
   return html`<span class="who"><a href="/login?next=${encodeURIComponent(viewer.path)}">Sign in</a></span>`;
 }
 
-/** A whole page: the frame around `body`. `query` fills the header's search box. */
-export function layout(viewer: Viewer, title: string, body: SafeHtml, query = ''): SafeHtml {
+/** A whole page: the frame around `body`. `query` fills the header's search box; null leaves the box out (the home page has its own). */
+export function layout(viewer: Viewer, title: string, body: SafeHtml, query: string | null = ''): SafeHtml {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${title} · Berth Hub</title><style>${trustedHtml(CSS)}</style><script src="/assets/hub.js" defer></script></head>
 <body><header><a class="brand" href="/">Berth Hub</a>
-<form class="search" method="get" action="/search" role="search"><input type="search" name="q" value="${query}" placeholder="Search repositories" aria-label="Search repositories"><button type="submit">Search</button></form>
+${query === null ? '' : html`<form class="search" method="get" action="/search" role="search"><input type="search" name="q" value="${query}" placeholder="Search repositories" aria-label="Search repositories"><button type="submit">Search</button></form>`}
 ${who(viewer)}</header>
 <main>${body}</main></body></html>`;
 }

@@ -50,7 +50,7 @@ export function repositoryPage(viewer: Viewer, view: RepositoryView): SafeHtml {
     : html`<p class="note">No description yet.</p>`;
   return layout(viewer, displayName(repo), html`<h1>${displayName(repo)}${officialBadge(repo)}</h1>
 ${repo.description ? html`<p class="desc">${repo.description}</p>` : ''}
-${repositoryFacts(repo)}
+${repositoryFacts(repo, Date.now(), false)}
 ${starControl(viewer, view)}
 <div class="box"><label class="meta" for="pull">Pull this image</label>
 <div class="pull" data-copy><input id="pull" type="text" readonly value="${view.pullCommand}"></div></div>

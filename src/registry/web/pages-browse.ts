@@ -19,9 +19,9 @@ export function officialBadge(repo: HubRepository): SafeHtml {
   return repo.is_official ? html`<span class="badge" title="Official image">Official</span>` : html``;
 }
 
-/** One line of facts: stars, pulls, last push. */
-export function repositoryFacts(repo: HubRepository, now = Date.now()): SafeHtml {
-  return html`<span class="meta"><span title="stars">★ ${formatCount(repo.star_count)}</span> · ${formatCount(repo.pull_count)} pulls · updated ${timeAgo(repo.last_updated ?? undefined, now)}</span>`;
+/** One line of facts: stars (unless the page shows them itself), pulls, last push. */
+export function repositoryFacts(repo: HubRepository, now = Date.now(), stars = true): SafeHtml {
+  return html`<span class="meta">${stars ? html`<span title="stars">★ ${formatCount(repo.star_count)}</span> · ` : ''}${formatCount(repo.pull_count)} pulls · updated ${timeAgo(repo.last_updated ?? undefined, now)}</span>`;
 }
 
 export function repositoryList(repos: HubRepository[], empty: string, now = Date.now()): SafeHtml {
@@ -51,7 +51,7 @@ export function homePage(viewer: Viewer, lists: HomeLists, now = Date.now()): Sa
 <section><h2>Most starred</h2>${repositoryList(lists.mostStarred, 'No stars yet.', now)}</section>
 <section><h2>Most pulled</h2>${repositoryList(lists.mostPulled, 'No pulls yet.', now)}</section>
 <section><h2>Recently pushed</h2>${repositoryList(lists.recentlyPushed, 'Nothing pushed yet.', now)}</section>
-</div>`);
+</div>`, null);
 }
 
 export function searchPage(viewer: Viewer, query: string, page: number, pageSize: number, found: HubPage<HubRepository>, now = Date.now()): SafeHtml {
