@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig, type RegistryConfig } from './base/config.js';
 import { garbageCollect } from './gc.js';
 import { createDriver, Registry } from './content/registry.js';
-import { buildAuth, startServer } from './server.js';
+import { buildAuth, openRegistryHub, startServer } from './server.js';
 
 function load(path: string | undefined): RegistryConfig {
   const config = loadConfig(path ?? process.env.REGISTRY_CONFIGURATION_PATH);
@@ -20,7 +20,8 @@ async function serve(path: string | undefined): Promise<void> {
   const running = await startServer(registry);
   const where = config.storage.driver === 's3' ? `s3 bucket ${String(config.storage.s3.bucket)}` : config.storage.filesystem.rootdirectory;
   console.error(`berth-registry: listening on ${config.http.addr} (${config.http.tls ? 'https' : 'http'}), storage ${where}` +
-    `${config.auth ? `, auth ${config.auth.kind}` : ''}${config.deleteEnabled ? ', deletes enabled' : ''}`);
+    `${config.auth ? `, auth ${config.auth.kind}` : ''}${config.deleteEnabled ? ', deletes enabled' : ''}` +
+    `${config.hub ? `, hub ${config.hub.database}` : ', hub disabled'}`);
   const stop = () => {
     console.error('berth-registry: shutting down');
     void running.close().then(() => registry.driver.close?.()).then(() => process.exit(0));
@@ -37,7 +38,30 @@ async function collect(path: string | undefined, opts: { dryRun?: boolean; delet
   });
   console.log(`${opts.dryRun ? 'would delete' : 'deleted'} ${result.deletedBlobs.length} blobs, ${result.deletedManifests.length} manifests` +
     ` and ${result.purgedUploads.length} abandoned uploads`);
+  // Manifests deleted here may have taken tags or whole repositories with them: the hub follows.
+  if (!opts.dryRun && result.deletedManifests.length > 0) await reindexHub(registry, () => {});
   await registry.driver.close?.();
+}
+
+async function reindexHub(registry: Registry, progress: (line: string) => void): Promise<void> {
+  const hub = openRegistryHub(registry, buildAuth(registry));
+  if (!hub) throw new ConfigError('the hub is disabled (hub.enabled: false): nothing to reindex');
+  try {
+    const result = await hub.reindex(progress);
+    console.log(`hub: ${result.repositories} repositories, ${result.tags} tags indexed; ${result.removed.length} repositories removed`);
+  } finally {
+    hub.close();
+  }
+}
+
+async function reindex(path: string | undefined, opts: { quiet?: boolean }): Promise<void> {
+  const config = load(path);
+  const registry = new Registry(config, await createDriver(config));
+  try {
+    await reindexHub(registry, opts.quiet ? () => {} : (line) => console.log(line));
+  } finally {
+    await registry.driver.close?.();
+  }
 }
 
 const program = new Command('berth-registry')
@@ -52,6 +76,13 @@ program.command('garbage-collect')
   .option('-d, --dry-run', 'only print what would be deleted')
   .option('-m, --delete-untagged', 'also delete manifests that no tag reaches')
   .action((config: string | undefined, opts: { dryRun?: boolean; deleteUntagged?: boolean }) => collect(config, opts));
+
+const hubCommand = program.command('hub').description('the hub\'s metadata (stars, descriptions, search)');
+hubCommand.command('reindex')
+  .description('rebuild the hub\'s repositories and tags from storage; repositories storage no longer holds leave it')
+  .argument('[config]', 'configuration file (config.yml)')
+  .option('-q, --quiet', 'print only the totals')
+  .action((config: string | undefined, opts: { quiet?: boolean }) => reindex(config, opts));
 
 program.parseAsync(process.argv).catch((err) => {
   console.error(`berth-registry: ${err instanceof ConfigError ? err.message : (err as Error)?.stack ?? err}`);

@@ -16,17 +16,20 @@ import { RegistryError } from './base/errors.js';
 import { discardBody, hasBody, sendError, sendJSON } from './base/http.js';
 import type { Registry } from './content/registry.js';
 import { matchRoute } from './routes.js';
-import type { HubStore } from './hub/hub-store.js';
+import { matchHubRoute, serveHubRoute } from './hub-routes.js';
+import { openHub, type Hub } from './hub/hub.js';
+import { HubPolicy } from './hub/hub-policy.js';
+import { registryLog } from './base/log.js';
 import { HubPages } from './web/hub-pages.js';
 
 export interface ServerOptions {
   accessLog?: AccessLogSink;
-  /** The hub's metadata: with it the web pages are served (docs/hub.md). */
-  hubStore?: HubStore;
 }
 
 export interface RunningServer {
   server: Server;
+  /** The hub, when `hub.enabled`; closed with the server. */
+  hub?: Hub;
   port: number;
   url: string;
   close(): Promise<void>;
@@ -45,33 +48,56 @@ function checkParams(params: Record<string, string>): void {
   }
 }
 
-export function buildAuth(registry: Registry): { authorizer?: Authorizer; tokenServer?: TokenServer; users?: HtpasswdFile; warnings: string[] } {
-  const { auth, tokenserver } = registry.config;
+export interface RegistryAuth {
+  authorizer?: Authorizer;
+  tokenServer?: TokenServer;
+  /** The users' password file: htpasswd auth's, or the token server's. */
+  users?: HtpasswdFile;
+  warnings: string[];
+}
+
+export function buildAuth(registry: Registry): RegistryAuth {
+  const { auth, tokenserver, hub } = registry.config;
   const warnings: string[] = [];
   let authorizer: Authorizer | undefined;
   let tokenServer: TokenServer | undefined;
   let users: HtpasswdFile | undefined;
   if (auth?.kind === 'htpasswd') {
-    users = new HtpasswdFile(auth.path);
-    warnings.push(...users.warnings);
-    authorizer = new HtpasswdAuthorizer(auth.realm, users);
+    const file = new HtpasswdFile(auth.path);
+    warnings.push(...file.warnings);
+    users = file;
+    authorizer = new HtpasswdAuthorizer(auth.realm, file);
   } else if (auth?.kind === 'token') {
     authorizer = new TokenAuthorizer(auth);
     if (tokenserver) {
       users = tokenserver.htpasswd ? new HtpasswdFile(tokenserver.htpasswd) : undefined;
       if (users) warnings.push(...users.warnings);
+      // The hub's namespaces: push and delete only where the account may write.
+      const policy = hub ? new HubPolicy(hub.admins) : undefined;
       tokenServer = new TokenServer({
         issuer: auth.issuer, service: auth.service, keyPath: tokenserver.key, certificatePath: tokenserver.certificate,
         expiration: tokenserver.expiration, acl: tokenserver.acl, users,
+        restrict: policy && ((account, resource, actions) => (resource.type !== 'repository' || policy.mayWrite(account, resource.name)
+          ? actions : actions.filter((a) => a === 'pull'))),
       });
     }
   }
   return { authorizer, tokenServer, users, warnings };
 }
 
-export function createRequestListener(registry: Registry, options: ServerOptions = {}) {
-  const { authorizer, tokenServer, users } = buildAuth(registry);
-  const pages = options.hubStore ? new HubPages({ store: options.hubStore, users, secure: registry.config.http.tls !== undefined }) : undefined;
+/** The hub of the registry (undefined when hub.enabled is false), with the registry's users. */
+export function openRegistryHub(registry: Registry, auth: RegistryAuth): Hub | undefined {
+  return openHub(registry, {
+    authorizer: auth.authorizer, users: auth.users, basicIsNative: registry.config.auth?.kind === 'htpasswd',
+    enforce: registry.config.auth?.kind === 'htpasswd' || auth.tokenServer !== undefined,
+  }, registryLog);
+}
+
+export function createRequestListener(registry: Registry, options: ServerOptions = {}, auth: RegistryAuth = buildAuth(registry), hub?: Hub) {
+  const { authorizer, tokenServer } = auth;
+  const pages = hub ? new HubPages({
+    store: hub.store, users: auth.users, signInRequired: registry.config.auth !== undefined, secure: registry.config.http.tls !== undefined,
+  }) : undefined;
   const sink = registry.config.accessLog ? (options.accessLog ?? stdoutSink) : undefined;
   const extraHeaders = registry.config.http.headers;
 
@@ -94,6 +120,14 @@ export function createRequestListener(registry: Registry, options: ServerOptions
       }
       if (pages && await pages.handle(req, res, url.pathname, url.searchParams)) return;
       const { route, params, allowed } = matchRoute(method, url.pathname);
+      if (!route && allowed.length === 0 && hub) {
+        const found = matchHubRoute(method, url.pathname);
+        if (found.route) {
+          await serveHubRoute(found.route, found.params, hub, registry, req, res, url.searchParams, (u) => { user = u; });
+          return;
+        }
+        allowed.push(...found.allowed);
+      }
       if (!route) {
         if (allowed.length > 0) {
           throw new RegistryError('UNSUPPORTED', `${method} is not supported here`).withHeaders({ Allow: [...new Set(allowed)].join(', ') });
@@ -106,8 +140,9 @@ export function createRequestListener(registry: Registry, options: ServerOptions
         throw new RegistryError('NAME_INVALID', `invalid repository name ${JSON.stringify(from.slice(0, 300))}`);
       }
       if (authorizer) user = await authorizer.authorize(req, route.access(params, url.searchParams));
+      if (route.writes && hub && params.name !== undefined) hub.checkWrite(user, params.name);
       if (route.writes && registry.config.readOnly) throw new RegistryError('UNSUPPORTED', 'the registry is in read-only mode');
-      await route.handler({ req, res, registry, params, query: url.searchParams, user });
+      await route.handler({ req, res, registry, params, query: url.searchParams, user, hub });
     } catch (err) {
       const e = err instanceof RegistryError ? err : undefined;
       if (!e || e.status >= 500) console.error(`berth-registry: ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}`);
@@ -121,7 +156,9 @@ export function createRequestListener(registry: Registry, options: ServerOptions
 
 /** Starts serving on the configured address (http.addr, TLS when http.tls is set). */
 export async function startServer(registry: Registry, options: ServerOptions = {}): Promise<RunningServer> {
-  const listener = createRequestListener(registry, options);
+  const auth = buildAuth(registry);
+  const hub = openRegistryHub(registry, auth);
+  const listener = createRequestListener(registry, options, auth, hub);
   const tls = registry.config.http.tls;
   const server = tls
     ? createHttpsServer({ cert: readFileSync(tls.certificate), key: readFileSync(tls.key) }, listener)
@@ -130,18 +167,24 @@ export async function startServer(registry: Registry, options: ServerOptions = {
   server.headersTimeout = 60_000;
   server.keepAliveTimeout = 65_000;
   const { host, port } = parseAddr(registry.config.http.addr);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => { server.off('error', reject); resolve(); });
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => { server.off('error', reject); resolve(); });
+    });
+  } catch (err) {
+    hub?.close();
+    throw err;
+  }
   const actual = (server.address() as AddressInfo).port;
   const shownHost = host ?? '127.0.0.1';
   return {
     server,
+    hub,
     port: actual,
     url: `${tls ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${actual}`,
     close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
+      server.close(() => { hub?.close(); resolve(); });
       server.closeAllConnections();
     }),
   };

@@ -189,6 +189,8 @@ export async function busyboxLayer(): Promise<Buffer> {
 export async function startBerthRegistry(options: {
   users: Record<string, string>;
   acl: { account: string; name: string; actions: string[] }[];
+  /** The hub's admins, who push outside their own namespace (team/*). */
+  admins?: string[];
 }): Promise<RegistryPeer> {
   const { ROOT } = await import('./daemon.js');
   const dir = await mkdtemp(join(tmpdir(), 'berth-registry-peer-'));
@@ -204,7 +206,8 @@ export async function startBerthRegistry(options: {
     'auth:', '  token:', `    realm: http://127.0.0.1:${port}/token`, '    service: berth-test', '    issuer: berth-test-issuer',
     `    rootcertbundle: ${join(dir, 'token.crt')}`, 'tokenserver:', `  key: ${join(dir, 'token.key')}`,
     `  certificate: ${join(dir, 'token.crt')}`, `  htpasswd: ${join(dir, 'users')}`, '  acl:',
-    ...options.acl.map((a) => `    - { account: ${a.account}, name: "${a.name}", actions: [${a.actions.join(', ')}] }`), '',
+    ...options.acl.map((a) => `    - { account: ${a.account}, name: "${a.name}", actions: [${a.actions.join(', ')}] }`),
+    ...(options.admins ? ['hub:', `  admins: [${options.admins.join(', ')}]`] : []), '',
   ].join('\n'));
   return serveRegistry('berth-registry', process.execPath, [join(ROOT, 'dist', 'registry', 'main.js'), 'serve', join(dir, 'config.yml')], port, dir);
 }

@@ -22,6 +22,7 @@ before(async () => {
   registry = await startBerthRegistry({
     users: { alice: 'alice-pw', bob: 'bob-pw' },
     acl: [{ account: 'alice', name: 'team/*', actions: ['pull', 'push'] }, { account: 'bob', name: 'team/*', actions: ['pull'] }],
+    admins: ['alice'],
   });
   daemon = await startDaemon();
   await importBusybox(daemon);

@@ -54,6 +54,8 @@ tokenserver:
   acl:
     - { account: alice, name: "team/*", actions: [pull, push, delete] }
     - { account: bob, name: "team/*", actions: [pull] }
+hub:
+  admins: [alice]   # team/* is no one's own namespace
 `);
   reg = await spawnRegistry({}, [join(dir, 'config.yml')], port);
 });

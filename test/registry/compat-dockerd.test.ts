@@ -62,7 +62,9 @@ describe('Debian dockerd', () => {
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const htpasswd = join(dir, 'htpasswd');
     await exec('htpasswd', ['-Bbc', htpasswd, 'alice', 's3cret']);
-    const reg = await registry({ REGISTRY_AUTH: 'htpasswd', REGISTRY_AUTH_HTPASSWD_REALM: 'Berth Realm', REGISTRY_AUTH_HTPASSWD_PATH: htpasswd });
+    const reg = await registry({ REGISTRY_AUTH: 'htpasswd', REGISTRY_AUTH_HTPASSWD_REALM: 'Berth Realm', REGISTRY_AUTH_HTPASSWD_PATH: htpasswd,
+      // alice pushes team/*, outside her own namespace: as an admin of the hub.
+      REGISTRY_HUB_ADMINS: 'alice' });
 
     const anon = await fetch(`${reg.url}/v2/`);
     assert.equal(anon.status, 401);
@@ -102,6 +104,7 @@ describe('Debian dockerd', () => {
       REGISTRY_TOKENSERVER_KEY: join(dir, 'token.key'), REGISTRY_TOKENSERVER_CERTIFICATE: join(dir, 'token.crt'),
       REGISTRY_TOKENSERVER_HTPASSWD: join(dir, 'users'),
       REGISTRY_TOKENSERVER_ACL: '[{account: alice, name: "team/*", actions: [pull, push]}, {account: bob, name: "team/*", actions: [pull]}]',
+      REGISTRY_HUB_ADMINS: 'alice',
     }, port);
     const image = `${reg.host}/team/tokened:1.0`;
     await dockerd.docker(['tag', 'busybox:latest', image]);

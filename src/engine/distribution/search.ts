@@ -59,7 +59,10 @@ export async function searchImages(engine: RegistryServices, options: SearchOpti
     if (response.statusCode === 404 || response.statusCode === 405) {
       throw new InvalidArgumentError(`registry ${registry} does not offer search (its /v1/search answered ${response.statusCode})`);
     }
-    if (response.statusCode !== 200) throw new RegistryResponseError(response.statusCode, [], 'GET', url);
+    // dockerd's words for any other refusal (a 401 without credentials, a 500), answered as 500.
+    if (response.statusCode !== 200) {
+      throw new RegistryResponseError(response.statusCode, [], 'GET', url).withMessage(`Unexpected status code ${response.statusCode}`);
+    }
     let parsed: { results?: unknown };
     try {
       parsed = JSON.parse(text);

@@ -20,6 +20,8 @@ export interface TokenServerOptions {
   expiration: number;
   acl: AclEntry[];
   users?: HtpasswdFile;
+  /** Narrows what the ACL grants (the hub's namespaces): the actions `account` keeps on `resource`. */
+  restrict?: (account: string, resource: Access, actions: string[]) => string[];
 }
 
 /** Glob match where '*' matches any run of characters (including '/'). */
@@ -49,6 +51,11 @@ export class TokenServer {
 
   /** Actions the ACL grants `account` ("" when anonymous) on a resource. */
   granted(account: string, resource: Access): string[] {
+    const actions = this.grantedByAcl(account, resource);
+    return this.options.restrict ? this.options.restrict(account, resource, actions) : actions;
+  }
+
+  private grantedByAcl(account: string, resource: Access): string[] {
     if (this.options.acl.length === 0) {
       // Without an ACL: signed-in users may do everything, anonymous users nothing.
       return account ? resource.actions : [];

@@ -1,6 +1,7 @@
 // What every handler receives.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from '../content/registry.js';
+import type { Hub } from '../hub/hub.js';
 
 export interface RequestContext {
   req: IncomingMessage;
@@ -10,6 +11,8 @@ export interface RequestContext {
   params: Record<string, string>;
   query: URLSearchParams;
   user?: string;
+  /** The hub, when `hub.enabled` (the default). */
+  hub?: Hub;
 }
 
 export type Handler = (ctx: RequestContext) => Promise<void>;

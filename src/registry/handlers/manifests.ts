@@ -38,6 +38,7 @@ export async function getManifest(ctx: RequestContext): Promise<void> {
     ETag: `"${stored.digest}"`,
   });
   ctx.res.end(ctx.req.method === 'HEAD' ? undefined : stored.content);
+  if (ctx.req.method === 'GET') ctx.hub?.pulled(name);
 }
 
 export async function putManifest(ctx: RequestContext): Promise<void> {
@@ -52,6 +53,7 @@ export async function putManifest(ctx: RequestContext): Promise<void> {
   };
   if (result.subject) headers['OCI-Subject'] = result.subject;
   if (extraTags.length > 0) headers['OCI-Tag'] = extraTags;
+  await ctx.hub?.pushed(name, result.digest, result.tags);
   sendEmpty(ctx.res, 201, headers);
 }
 
@@ -60,5 +62,6 @@ export async function deleteManifest(ctx: RequestContext): Promise<void> {
   const { name, reference } = ctx.params;
   if (reference.includes(':')) await ctx.registry.manifests.delete(name, reference);
   else await ctx.registry.manifests.deleteTag(name, reference);
+  await ctx.hub?.deleted(name, reference);
   sendEmpty(ctx.res, 202);
 }

@@ -13,6 +13,9 @@ export interface HubPlatform {
   os: string;
   architecture: string;
   variant?: string;
+  /** For an entry of an index: the image manifest's own digest and size (bytes of config and layers). */
+  digest?: string;
+  size?: number;
 }
 
 /** One tag of a repository as the hub knows it. */
@@ -117,8 +120,9 @@ export interface HubStore {
 
   /**
    * Repositories matching `query`, best first: the exact name, then names starting with it, then names
-   * containing it, then descriptions containing each of its words; within each, more stars, then
-   * more pulls, then the name. An empty query lists every repository by stars and pulls.
+   * containing it, then descriptions having each of its words (as a word or the start of one); within
+   * each, more stars, then more pulls, then the name. An empty query lists every repository by stars
+   * and pulls.
    */
   search(query: string, page: PageRequest): HubPage<HubRepository>;
   /** The namespace's repositories by name (`library` lists the namespace-less ones and those under library/). */

@@ -1,6 +1,6 @@
-// HubStore on an embedded SQLite database (better-sqlite3, WAL). Search uses an FTS5 trigram index over
-// the repository name and description, so substring matches of 3 or more characters are found through
-// the index; shorter words fall back to a scan. Counts that lists sort by (stars, pulls, tags) are kept
+// HubStore on an embedded SQLite database (better-sqlite3, WAL). Search uses two FTS5 indexes: trigrams
+// of the repository name (substrings of 3 or more characters; shorter ones scan the names) and the
+// words of the description (with prefix indexes, so a word's start is found through the index). Counts that lists sort by (stars, pulls, tags) are kept
 // in the repository row, changed in the same transaction as what they count.
 //
 // Durability: WAL with synchronous=NORMAL. A committed change survives the registry process being
@@ -14,7 +14,15 @@ import {
   type HubPage, type HubRepository, type HubStore, type HubTag, type PageRequest, type RepositoryPatch, type TagRecord,
 } from './hub-store.js';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
+
+/** Version 1 had one trigram index over names and descriptions; version 2 indexes description words. */
+const MIGRATE_FROM_1 = `
+DROP TRIGGER IF EXISTS repositories_ai;
+DROP TRIGGER IF EXISTS repositories_ad;
+DROP TRIGGER IF EXISTS repositories_au;
+DROP TABLE IF EXISTS repository_search;
+`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS repositories (
@@ -52,19 +60,26 @@ CREATE TABLE IF NOT EXISTS stars (
   PRIMARY KEY (repo_id, user)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS stars_user ON stars(user, starred_at DESC);
-CREATE VIRTUAL TABLE IF NOT EXISTS repository_search USING fts5(
-  repository, description, content='repositories', content_rowid='id', tokenize='trigram'
+-- Names: substrings (3 characters or more) through trigrams. Descriptions: words and word prefixes.
+CREATE VIRTUAL TABLE IF NOT EXISTS repository_names USING fts5(
+  repository, content='repositories', content_rowid='id', tokenize='trigram'
 );
-CREATE TRIGGER IF NOT EXISTS repositories_ai AFTER INSERT ON repositories BEGIN
-  INSERT INTO repository_search(rowid, repository, description) VALUES (new.id, new.repository, new.description);
+CREATE VIRTUAL TABLE IF NOT EXISTS repository_descriptions USING fts5(
+  description, content='repositories', content_rowid='id', tokenize='unicode61', prefix='1 2 3'
+);
+CREATE TRIGGER IF NOT EXISTS repositories_search_ai AFTER INSERT ON repositories BEGIN
+  INSERT INTO repository_names(rowid, repository) VALUES (new.id, new.repository);
+  INSERT INTO repository_descriptions(rowid, description) VALUES (new.id, new.description);
 END;
-CREATE TRIGGER IF NOT EXISTS repositories_ad AFTER DELETE ON repositories BEGIN
-  INSERT INTO repository_search(repository_search, rowid, repository, description) VALUES ('delete', old.id, old.repository, old.description);
+CREATE TRIGGER IF NOT EXISTS repositories_search_ad AFTER DELETE ON repositories BEGIN
+  INSERT INTO repository_names(repository_names, rowid, repository) VALUES ('delete', old.id, old.repository);
+  INSERT INTO repository_descriptions(repository_descriptions, rowid, description) VALUES ('delete', old.id, old.description);
 END;
-CREATE TRIGGER IF NOT EXISTS repositories_au AFTER UPDATE OF repository, description ON repositories BEGIN
-  INSERT INTO repository_search(repository_search, rowid, repository, description) VALUES ('delete', old.id, old.repository, old.description);
-  INSERT INTO repository_search(rowid, repository, description) VALUES (new.id, new.repository, new.description);
+CREATE TRIGGER IF NOT EXISTS repositories_search_au AFTER UPDATE OF description ON repositories BEGIN
+  INSERT INTO repository_descriptions(repository_descriptions, rowid, description) VALUES ('delete', old.id, old.description);
+  INSERT INTO repository_descriptions(rowid, description) VALUES (new.id, new.description);
 END;
+CREATE INDEX IF NOT EXISTS repositories_name ON repositories(name);
 `;
 
 interface RepositoryRow {
@@ -128,8 +143,15 @@ export class SqliteHubStore implements HubStore {
       this.db.close();
       throw new Error(`hub database ${options.path} has schema version ${version}, newer than this registry's ${SCHEMA_VERSION}`);
     }
-    this.db.exec(SCHEMA);
-    this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    this.db.transaction(() => {
+      if (version === 1) this.db.exec(MIGRATE_FROM_1);
+      this.db.exec(SCHEMA);
+      if (version === 1) {
+        this.db.exec("INSERT INTO repository_names(repository_names) VALUES ('rebuild')");
+        this.db.exec("INSERT INTO repository_descriptions(repository_descriptions) VALUES ('rebuild')");
+      }
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
   }
 
   /** One prepared statement per SQL text, kept for the life of the store. */
@@ -295,26 +317,30 @@ export class SqliteHubStore implements HubStore {
         .all(limit, offset) as RepositoryRow[];
       return { count, results: rows.map(toRepository) };
     }
-    const words = q.split(/\s+/);
-    const rank = `CASE WHEN r.name = @q OR r.repository = @q THEN 0
-      WHEN r.name LIKE @prefix ESCAPE '\\' OR r.repository LIKE @prefix ESCAPE '\\' THEN 1
-      WHEN instr(r.repository, @q) > 0 THEN 2 ELSE 3 END`;
-    const order = `ORDER BY hub_rank, r.star_count DESC, r.pull_count DESC, r.repository LIMIT @limit OFFSET @offset`;
     const params: Record<string, unknown> = { q, prefix: `${likeEscape(q)}%`, limit, offset };
-    if (q.length >= 3 && words.every((w) => w.length >= 3)) {
-      // Through the trigram index: the name contains q, or the description contains every word.
-      params.match = `repository : ${phrase(q)} OR description : (${words.map(phrase).join(' AND ')})`;
-      const count = this.sql('SELECT count(*) FROM repository_search WHERE repository_search MATCH @match').pluck().get(params) as number;
-      const rows = this.sql(`SELECT ${COLUMNS}, ${rank} AS hub_rank FROM repository_search JOIN repositories r ON r.id = repository_search.rowid
-        WHERE repository_search MATCH @match ${order}`).all(params) as RepositoryRow[];
-      return { count, results: rows.map(toRepository) };
+    // The name contains q: through trigrams from 3 characters, else a scan of the names alone.
+    const byName = q.length >= 3
+      ? 'SELECT rowid AS id FROM repository_names WHERE repository_names MATCH @name'
+      : 'SELECT id FROM repositories WHERE instr(repository, @q) > 0';
+    if (q.length >= 3) params.name = `repository : ${phrase(q)}`;
+    // The description has every word of q (as a word or the start of one).
+    const words = q.split(/\s+/).filter((w) => /[\p{L}\p{N}]/u.test(w));
+    let matches = byName;
+    if (words.length > 0) {
+      params.words = words.map((w) => `${phrase(w)}*`).join(' AND ');
+      matches += ' UNION SELECT rowid FROM repository_descriptions WHERE repository_descriptions MATCH @words';
     }
-    // Words too short for trigrams: a scan (the same rule, case-insensitive on the description).
-    const described = words.map((_, i) => `instr(lower(r.description), @w${i}) > 0`).join(' AND ');
-    words.forEach((w, i) => { params[`w${i}`] = w; });
-    const where = `WHERE instr(r.repository, @q) > 0 OR (${described})`;
-    const count = this.sql(`SELECT count(*) FROM repositories r ${where}`).pluck().get(params) as number;
-    const rows = this.sql(`SELECT ${COLUMNS}, ${rank} AS hub_rank FROM repositories r ${where} ${order}`).all(params) as RepositoryRow[];
+    // Sort the matches on what ranking needs, then read the page's rows only.
+    const rows = this.sql(`WITH m(id) AS (${matches}),
+      top AS (SELECT r.id, CASE WHEN r.name = @q OR r.repository = @q THEN 0
+          WHEN r.name LIKE @prefix ESCAPE '\\' OR r.repository LIKE @prefix ESCAPE '\\' THEN 1
+          WHEN instr(r.repository, @q) > 0 THEN 2 ELSE 3 END AS hub_rank, r.star_count, r.pull_count, r.repository
+        FROM m JOIN repositories r ON r.id = m.id
+        ORDER BY hub_rank, r.star_count DESC, r.pull_count DESC, r.repository LIMIT @limit OFFSET @offset)
+      SELECT ${COLUMNS} FROM top JOIN repositories r ON r.id = top.id
+      ORDER BY top.hub_rank, top.star_count DESC, top.pull_count DESC, top.repository`).all(params) as RepositoryRow[];
+    const count = rows.length < limit && offset === 0 ? rows.length
+      : this.sql(`WITH m(id) AS (${matches}) SELECT count(*) FROM m`).pluck().get(params) as number;
     return { count, results: rows.map(toRepository) };
   }
 

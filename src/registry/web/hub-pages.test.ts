@@ -10,7 +10,10 @@ import { CONTENT_SECURITY_POLICY } from './layout.js';
 import { SESSION_COOKIE } from './sessions.js';
 
 let store: SqliteHubStore;
-let server: Server;
+const servers: Server[] = [];
+/** A registry without auth: open pages, no sign-in. */
+let openBase: string;
+/** A registry with users: pages for signed-in users. */
 let base: string;
 
 const tag = (name: string, i = 0) => ({
@@ -29,27 +32,35 @@ before(async () => {
   store.recordPush('busybox', tag('1.36'));
   store.updateRepository('busybox', { description: 'The smallest shell', is_official: true });
   for (let i = 0; i < PAGE_SIZE + 5; i++) store.recordPush('bob/many', tag(`v${i}`, i), new Date(Date.UTC(2025, 0, 1, 0, i)));
-  const pages = new HubPages({
-    store, secure: false, log: () => {},
+  openBase = await serve(new HubPages({ store, secure: false, signInRequired: false, log: () => {} }));
+  base = await serve(new HubPages({
+    store, secure: false, signInRequired: true, log: () => {},
     users: { verify: async (user, password) => user === 'alice' && password === 'alice-pw' },
-  });
-  server = createServer((req, res) => {
+  }));
+});
+after(async () => {
+  for (const server of servers) {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+  store.close();
+});
+
+/** Serves the pages, and answers every other path as the registry API would (here: a marker). */
+async function serve(pages: HubPages): Promise<string> {
+  const server = createServer((req, res) => {
     const [path, q = ''] = (req.url ?? '/').split('?');
     void pages.handle(req, res, path!, new URLSearchParams(q)).then((handled) => {
       if (!handled) { res.writeHead(404, { 'Content-Type': 'application/json' }); res.end('{"api":true}'); }
     });
   });
+  servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-after(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-  store.close();
-});
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
 
-async function get(path: string, cookie?: string): Promise<{ status: number; text: string; headers: Headers }> {
-  const res = await fetch(base + path, { headers: cookie ? { cookie } : {}, redirect: 'manual' });
+async function get(path: string, cookie?: string, at = cookie ? base : openBase): Promise<{ status: number; text: string; headers: Headers }> {
+  const res = await fetch(at + path, { headers: cookie ? { cookie } : {}, redirect: 'manual' });
   return { status: res.status, text: await res.text(), headers: res.headers };
 }
 
@@ -66,7 +77,7 @@ const cookieOf = (headers: Headers) => headers.get('set-cookie')!.split(';')[0]!
 
 /** Signs alice in; returns her session cookie and the CSRF token of her pages. */
 async function signIn(): Promise<{ cookie: string; csrf: string }> {
-  const form = await get('/login?next=/r/alice/tool');
+  const form = await get('/login?next=/r/alice/tool', undefined, base);
   const visitor = cookieOf(form.headers);
   const res = await post('/login', { csrf: csrfOf(form.text), username: 'alice', password: 'alice-pw', next: '/r/alice/tool' }, visitor);
   assert.equal(res.status, 303);
@@ -76,7 +87,7 @@ async function signIn(): Promise<{ cookie: string; csrf: string }> {
   return { cookie, csrf: csrfOf((await get('/r/alice/tool', cookie)).text) };
 }
 
-describe('pages', () => {
+describe('pages of a registry without auth (open, read-only)', () => {
   it('home shows the search box and the three lists, with the CSP and no-sniff headers', async () => {
     const res = await get('/');
     assert.equal(res.status, 200);
@@ -112,8 +123,7 @@ describe('pages', () => {
     assert.match(res.text, new RegExp(`value="docker pull 127.0.0.1:\\d+/alice/tool"`));
     assert.match(res.text, /<td><code>latest<\/code><\/td><td class="mono" title="sha256:a{63}1">sha256:aaaaaaaaaaaa<\/td><td>2.15 MB<\/td><td>linux\/amd64, linux\/arm\/v7<\/td>/);
     assert.match(res.text, /★ 0 stars/);
-    assert.match(res.text, /href="\/login\?next=%2Fr%2Falice%2Ftool">Sign in to star<\/a>/);
-    assert.doesNotMatch(res.text, /name="csrf"/, 'a visitor gets no form and no session');
+    assert.doesNotMatch(res.text, /name="csrf"|Sign in/, 'nobody to sign in as: no form, no session');
     assert.equal(res.headers.get('set-cookie'), null);
   });
 
@@ -156,9 +166,20 @@ describe('pages', () => {
   });
 });
 
-describe('sign-in, stars and forms', () => {
+describe('pages of a registry with users: sign-in, stars and forms', () => {
+  it('a visitor is sent to sign in from every page (the API needs a user too); a post is 403', async () => {
+    for (const path of ['/', '/search?q=tool', '/r/alice/tool', '/_/busybox', '/u/alice']) {
+      const res = await get(path, undefined, base);
+      assert.equal(res.status, 303, path);
+      assert.equal(res.headers.get('location'), `/login?next=${encodeURIComponent(path)}`);
+    }
+    assert.equal((await get('/assets/hub.js', undefined, base)).status, 200);
+    const form = await get('/login', undefined, base);
+    assert.equal((await post('/r/alice/tool', { csrf: csrfOf(form.text), action: 'star' }, cookieOf(form.headers))).status, 403);
+  });
+
   it('a wrong password is 401 with the form again; the right one signs in with a new HttpOnly SameSite=Strict cookie', async () => {
-    const form = await get('/login');
+    const form = await get('/login', undefined, base);
     assert.match(form.headers.get('set-cookie')!, new RegExp(`^${SESSION_COOKIE}=[\\w-]+; Max-Age=3600; Path=/; HttpOnly; SameSite=Strict$`));
     const res = await post('/login', { csrf: csrfOf(form.text), username: 'alice', password: 'nope' }, cookieOf(form.headers));
     assert.equal(res.status, 401);
@@ -207,9 +228,9 @@ describe('sign-in, stars and forms', () => {
     const res = await post('/logout', { csrf }, cookie);
     assert.equal(res.status, 303);
     assert.match(res.headers.get('set-cookie')!, new RegExp(`^${SESSION_COOKIE}=; Max-Age=0`));
-    assert.doesNotMatch((await get('/', cookie)).text, /Sign out/);
+    assert.equal((await get('/', cookie)).status, 303, 'signed out: sent to sign in again');
     assert.equal((await post('/r/alice/tool', { csrf, action: 'star' }, cookie)).status, 403);
-    const form = await get('/login?next=//evil.example/');
+    const form = await get('/login?next=//evil.example/', undefined, base);
     assert.match(form.text, /name="next" value="\/"/);
   });
 

@@ -24,6 +24,8 @@ export interface HubPagesOptions {
   store: HubStore;
   /** Who may sign in; without it the pages are read-only and offer no sign-in. */
   users?: PasswordCheck;
+  /** The registry has auth: its pages, like its API, are for signed-in users only (a visitor is sent to sign in). */
+  signInRequired: boolean;
   /** Served over TLS: cookies are Secure and the site's origin is https. */
   secure: boolean;
   sessions?: SessionStore;
@@ -44,6 +46,8 @@ interface PageRoute {
   methods: string[];
   pattern: RegExp;
   handler: (ctx: PageContext) => Promise<void> | void;
+  /** Served to visitors also where sign-in is required (the sign-in page itself, the script). */
+  open?: boolean;
 }
 
 export const PAGE_SIZE = 25;
@@ -72,6 +76,7 @@ export class HubPages {
   readonly sessions: SessionStore;
   private readonly store: HubStore;
   private readonly users?: PasswordCheck;
+  private readonly signInRequired: boolean;
   private readonly secure: boolean;
   private readonly log: (message: string) => void;
 
@@ -83,15 +88,16 @@ export class HubPages {
     { methods: ['GET', 'HEAD'], pattern: /^\/r\/(?<namespace>[^/]+)\/(?<name>[^?#]+)$/, handler: (c) => this.getRepository(c) },
     { methods: ['POST'], pattern: /^\/r\/(?<namespace>[^/]+)\/(?<name>[^?#]+)$/, handler: (c) => this.postRepositoryStar(c) },
     { methods: ['GET', 'HEAD'], pattern: /^\/u\/(?<user>[^/]+)$/, handler: (c) => this.getUser(c) },
-    { methods: ['GET', 'HEAD'], pattern: /^\/login$/, handler: (c) => this.getLogin(c) },
-    { methods: ['POST'], pattern: /^\/login$/, handler: (c) => this.postLogin(c) },
-    { methods: ['POST'], pattern: /^\/logout$/, handler: (c) => this.postLogout(c) },
-    { methods: ['GET', 'HEAD'], pattern: /^\/assets\/hub\.js$/, handler: (c) => sendScript(c.res) },
+    { methods: ['GET', 'HEAD'], pattern: /^\/login$/, handler: (c) => this.getLogin(c), open: true },
+    { methods: ['POST'], pattern: /^\/login$/, handler: (c) => this.postLogin(c), open: true },
+    { methods: ['POST'], pattern: /^\/logout$/, handler: (c) => this.postLogout(c), open: true },
+    { methods: ['GET', 'HEAD'], pattern: /^\/assets\/hub\.js$/, handler: (c) => sendScript(c.res), open: true },
   ];
 
   constructor(options: HubPagesOptions) {
     this.store = options.store;
     this.users = options.users;
+    this.signInRequired = options.signInRequired;
     this.secure = options.secure;
     this.sessions = options.sessions ?? new SessionStore();
     this.log = options.log ?? ((message) => console.error(`berth-registry: ${message}`));
@@ -112,6 +118,11 @@ export class HubPages {
       if (!route) {
         const allow = [...new Set(matches.flatMap((r) => r.methods))].join(', ');
         sendPage(res, 405, errorPage(viewer, 405, `${method} is not supported here`), { Allow: allow });
+        return true;
+      }
+      if (this.signInRequired && !route.open && !session?.user) {
+        if (method !== 'GET' && method !== 'HEAD') throw new ForbiddenError('sign in first');
+        redirect(res, `/login?next=${encodeURIComponent(viewer.path)}`);
         return true;
       }
       const params: Record<string, string> = {};
@@ -168,7 +179,7 @@ export class HubPages {
     checkFormPost(req, form, session, this.secure);
     const repo = this.repositoryOf(params);
     const path = repositoryPath(repo);
-    if (!session?.user) { redirect(res, `/login?next=${encodeURIComponent(path)}`); return; }
+    if (!session?.user) throw new ForbiddenError('sign in to star');
     const action = form.get('action');
     if (action === 'star') this.store.star(repo.repository, session.user);
     else if (action === 'unstar') this.store.unstar(repo.repository, session.user);

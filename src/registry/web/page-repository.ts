@@ -30,8 +30,7 @@ function starControl(viewer: Viewer, view: RepositoryView): SafeHtml {
     return html`<div class="stars">${count}<form method="post" action="${path}">${csrfField(viewer)}<input type="hidden" name="action" value="${action}">
 <button type="submit" class="plain">${view.starred ? '★ Unstar' : '☆ Star'}</button></form></div>`;
   }
-  const signIn = viewer.canSignIn ? html`<a href="/login?next=${encodeURIComponent(path)}">Sign in to star</a>` : '';
-  return html`<div class="stars">${count}${signIn}</div>`;
+  return html`<div class="stars">${count}</div>`;
 }
 
 function tagTable(view: RepositoryView): SafeHtml {
