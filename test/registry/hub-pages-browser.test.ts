@@ -20,7 +20,9 @@ import { launchBrowser, type TestBrowser } from './helpers/browser.js';
 import { ROOT, tempDir } from './helpers/registry.js';
 
 const exec = promisify(execFile);
-const DOCS = join(ROOT, 'docs');
+// The screenshots of docs/hub.md are taken on every run; they go to docs/ only when asked
+// (BERTH_HUB_SCREENSHOTS=1), so that a test run leaves the tree as it was.
+const SHOTS = process.env.BERTH_HUB_SCREENSHOTS ? join(ROOT, 'docs') : undefined;
 const HOSTILE = '# Tool\n\nA *small* tool.\n\n<script>window.pwned=1</script>\n\n<img src=x onerror="window.pwned=2">\n\n[click](javascript:window.pwned=3)';
 
 let dir: string;
@@ -79,7 +81,7 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const shot = (page: Page, name: string) => page.screenshot({ path: join(DOCS, `hub-${name}.png`), fullPage: true });
+const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS ?? dir, `hub-${name}.png`), fullPage: true });
 const starCount = async (page: Page) => Number(await page.locator('.stars-count').getAttribute('data-stars'));
 
 /** Signs alice in on the sign-in page the browser is at, and waits to be sent on. */
