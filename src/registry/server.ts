@@ -20,6 +20,7 @@ import { matchHubRoute, serveHubRoute } from './hub-routes.js';
 import { openHub, type Hub } from './hub/hub.js';
 import { HubPolicy } from './hub/hub-policy.js';
 import { registryLog } from './base/log.js';
+import { HubPages } from './web/hub-pages.js';
 
 export interface ServerOptions {
   accessLog?: AccessLogSink;
@@ -94,6 +95,9 @@ export function openRegistryHub(registry: Registry, auth: RegistryAuth): Hub | u
 
 export function createRequestListener(registry: Registry, options: ServerOptions = {}, auth: RegistryAuth = buildAuth(registry), hub?: Hub) {
   const { authorizer, tokenServer } = auth;
+  const pages = hub ? new HubPages({
+    store: hub.store, users: auth.users, signInRequired: registry.config.auth !== undefined, secure: registry.config.http.tls !== undefined,
+  }) : undefined;
   const sink = registry.config.accessLog ? (options.accessLog ?? stdoutSink) : undefined;
   const extraHeaders = registry.config.http.headers;
 
@@ -114,6 +118,7 @@ export function createRequestListener(registry: Registry, options: ServerOptions
         sendJSON(res, 200, body, { 'Cache-Control': 'no-store' });
         return;
       }
+      if (pages && await pages.handle(req, res, url.pathname, url.searchParams)) return;
       const { route, params, allowed } = matchRoute(method, url.pathname);
       if (!route && allowed.length === 0 && hub) {
         const found = matchHubRoute(method, url.pathname);

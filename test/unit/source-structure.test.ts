@@ -33,6 +33,7 @@ const ORDER: string[][] = [
   ['registry/content', 'registry/auth'],
   ['registry/hub'],
   ['registry/handlers'],
+  ['registry/web'],
   ['registry'],
   ['cli/base'],
   ['cli/render/template'],
