@@ -54,7 +54,9 @@ export async function serveHubRoute(
   req: IncomingMessage, res: ServerResponse, query: URLSearchParams, setUser: (user: string | undefined) => void,
 ): Promise<void> {
   try {
-    const user = route.public ? undefined : await hub.identity.identify(req);
+    // hub.public: reads without credentials are anonymous; credentials given are still checked.
+    const anonymousRead = registry.config.hub?.public === true && req.method === 'GET' && req.headers.authorization === undefined;
+    const user = route.public || anonymousRead ? undefined : await hub.identity.identify(req);
     setUser(user);
     await route.handler({ req, res, registry, params, query, user, hub });
   } catch (err) {

@@ -96,7 +96,7 @@ export function openRegistryHub(registry: Registry, auth: RegistryAuth): Hub | u
 export function createRequestListener(registry: Registry, options: ServerOptions = {}, auth: RegistryAuth = buildAuth(registry), hub?: Hub) {
   const { authorizer, tokenServer } = auth;
   const pages = hub ? new HubPages({
-    store: hub.store, users: auth.users, signInRequired: registry.config.auth !== undefined, secure: registry.config.http.tls !== undefined,
+    store: hub.store, users: auth.users, signInRequired: registry.config.auth !== undefined && registry.config.hub?.public !== true, secure: registry.config.http.tls !== undefined,
   }) : undefined;
   const sink = registry.config.accessLog ? (options.accessLog ?? stdoutSink) : undefined;
   const extraHeaders = registry.config.http.headers;

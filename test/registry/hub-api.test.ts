@@ -265,3 +265,33 @@ describe('hub.enabled: false', () => {
     }
   });
 });
+
+describe('hub.public: true', () => {
+  it('answers anonymous reads and pages as Docker Hub does; stars, edits and wrong passwords still need a user', async () => {
+    const users = join(dir, 'htpasswd');
+    const open = await startTestRegistry({
+      REGISTRY_AUTH: 'htpasswd', REGISTRY_AUTH_HTPASSWD_REALM: 'Open', REGISTRY_AUTH_HTPASSWD_PATH: users, REGISTRY_HUB_PUBLIC: 'true',
+    });
+    try {
+      const anyone = { url: open.url, headers: {} };
+      await pushImage({ url: open.url, headers: alice.headers }, 'alice/open-tool', '1.0');
+      const found = await json<{ results: { name: string }[] }>(await req(anyone, 'GET', '/v1/search?q=open-tool'));
+      assert.deepEqual(found.results.map((r) => r.name), ['alice/open-tool']);
+      assert.equal((await req(anyone, 'GET', '/v2/repositories/alice/open-tool/')).status, 200);
+      const page = await req(anyone, 'GET', '/r/alice/open-tool');
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /alice\/open-tool/);
+      // Pulls stay the registry's business: anonymous callers are still challenged there.
+      assert.equal((await req(anyone, 'GET', '/v2/alice/open-tool/manifests/1.0')).status, 401);
+      assert.equal((await req(anyone, 'POST', '/v2/repositories/alice/open-tool/stars/')).status, 401);
+      const wrong = { url: open.url, headers: { Authorization: `Basic ${Buffer.from('alice:nope').toString('base64')}` } };
+      assert.equal((await req(wrong, 'GET', '/v1/search?q=open-tool')).status, 401);
+    } finally {
+      await open.stop();
+    }
+  });
+
+  it('is off by default: anonymous search on a registry with auth is challenged', async () => {
+    assert.equal((await req(anonymous, 'GET', '/v1/search?q=tool')).status, 401);
+  });
+});

@@ -43,7 +43,7 @@ const SCHEMA: Schema = {
     enabled: 'bool', key: 'string', certificate: 'string', htpasswd: 'string', expiration: 'int', acl: 'any',
   },
   // The hub (docs/hub.md): search, stars, descriptions, namespaces.
-  hub: { enabled: 'bool', database: 'string', admins: 'any' },
+  hub: { enabled: 'bool', database: 'string', admins: 'any', public: 'bool' },
   health: 'any',
   notifications: 'any',
   validation: 'any',
@@ -80,6 +80,11 @@ export interface HubConfig {
   database: string;
   /** Users who push anywhere and mark repositories official. */
   admins: string[];
+  /**
+   * `hub.public`: with auth configured, search, repository and tag reads and the web pages answer
+   * anonymous callers too, as Docker Hub does (stars and edits still need a user). Default false.
+   */
+  public: boolean;
 }
 
 type Tree = Record<string, unknown>;
@@ -279,7 +284,7 @@ function buildHubConfig(hub: Tree, config: RegistryConfig): HubConfig | undefine
     }
     database = `${config.storage.filesystem.rootdirectory.replace(/\/+$/, '')}/hub.db`;
   }
-  return { database, admins };
+  return { database, admins, public: hub.public === true };
 }
 
 /** Splits distribution's "host:port" / ":port" address. */
