@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { writeFile, readFile } from 'node:fs/promises';
 import { SystemError } from '../../lib/errors.js';
-import { HostShell, chain, type FedCommand } from './host-shell.js';
+import { HOST_SCRIPT_TIMEOUT_MS, HostShell, chain, type FedCommand } from './host-shell.js';
 
 /**
  * The few host tools networking needs, each called once per batch of changes rather than once per
@@ -17,7 +17,8 @@ export interface CommandResult {
 
 export function runCommand(cmd: string, args: string[], input = ''): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Bounded as the networking shell is: a tool that hangs is killed and its status is -1.
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: HOST_SCRIPT_TIMEOUT_MS, killSignal: 'SIGKILL' });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -8,7 +8,12 @@ import { SerialQueue } from '../../lib/serial-queue.js';
  * from a small shell it costs about 1 ms, and several commands go in one round trip. Scripts run one at
  * a time; stdin of each command comes from a here-document. If the shell dies it is started again.
  */
+/** A networking script that has not finished in this long (a stuck `ip`, a held xtables lock) is ended. */
+export const HOST_SCRIPT_TIMEOUT_MS = 30_000;
+
 export class HostShell {
+  constructor(private readonly timeoutMs = HOST_SCRIPT_TIMEOUT_MS) {}
+
   private child?: ChildProcessWithoutNullStreams;
   private buffer = '';
   private waiting?: { token: string; resolve: (r: { code: number; output: string }) => void };
@@ -22,7 +27,8 @@ export class HostShell {
 
   private ensure(): ChildProcessWithoutNullStreams {
     if (this.child && this.child.exitCode === null && !this.child.killed) return this.child;
-    const child = spawn('/bin/sh', [], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Its own process group, so that a script that overruns is ended with the commands it started.
+    const child = spawn('/bin/sh', [], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (d: string) => this.onData(d));
     // Scripts run with 2>&1, so the shell's own stderr carries nothing to read; a write to a shell
@@ -45,7 +51,17 @@ export class HostShell {
     const token = `__berth_done_${randomBytes(8).toString('hex')}`;
     return new Promise((resolve) => {
       this.buffer = '';
-      this.waiting = { token, resolve };
+      const timer = setTimeout(() => {
+        // The exit handler answers the waiting script with what it printed; this says why.
+        this.buffer += `(did not finish within ${this.timeoutMs / 1000} s: ${script.split('\n')[0]} ...; ended)\n`;
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
+      }, this.timeoutMs);
+      timer.unref();
+      this.waiting = { token, resolve: (r) => { clearTimeout(timer); resolve(r); } };
       child.stdin.write(`{\n${script}\n} </dev/null 2>&1; echo "${token} $?"\n`);
     });
   }
