@@ -71,6 +71,9 @@ function tlsOptions(config: DaemonConfig) {
     ca: config.tlsCaCert ? readFileSync(config.tlsCaCert) : undefined,
     requestCert: config.tlsVerify,
     rejectUnauthorized: config.tlsVerify,
+    // as node:http's server does for TCP: a client that half-closes a hijacked stream (the docker CLI
+    // sends close_notify when its input ends) must still get the rest of the output
+    allowHalfOpen: true,
   };
 }
 
