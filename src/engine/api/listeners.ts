@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import type { Socket } from 'node:net';
 import type { DaemonConfig } from '../base/config.js';
 import type { Logger } from '../base/log.js';
-import { InvalidArgumentError, orIfMissing } from '../../lib/errors.js';
+import { InvalidArgumentError, errorMessage, orIfMissing } from '../../lib/errors.js';
 import { bestEffort } from '../../lib/best-effort.js';
 import type { ApiServer } from './server.js';
 import { setSocketGroup } from './socket-group.js';
@@ -66,15 +66,23 @@ export async function openListeners(config: DaemonConfig, api: ApiServer, log: L
 function tlsOptions(config: DaemonConfig) {
   if (!config.tlsCert || !config.tlsKey) throw new InvalidArgumentError('--tls needs --tlscert and --tlskey');
   return {
-    cert: readFileSync(config.tlsCert),
-    key: readFileSync(config.tlsKey),
-    ca: config.tlsCaCert ? readFileSync(config.tlsCaCert) : undefined,
+    cert: readTlsFile(config.tlsCert),
+    key: readTlsFile(config.tlsKey),
+    ca: config.tlsCaCert ? readTlsFile(config.tlsCaCert) : undefined,
     requestCert: config.tlsVerify,
     rejectUnauthorized: config.tlsVerify,
     // as node:http's server does for TCP: a client that half-closes a hijacked stream (the docker CLI
     // sends close_notify when its input ends) must still get the rest of the output
     allowHalfOpen: true,
   };
+}
+
+function readTlsFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new InvalidArgumentError(`could not read ${path}: ${errorMessage(err)} (\`berth tls init\` makes the CA, certificate and key)`);
+  }
 }
 
 function listen(server: Server, pathOrPort: string | number, host?: string): Promise<void> {
