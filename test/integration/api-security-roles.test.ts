@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDaemon, run, cleanupDir, BERTH, DOCKER, type TestDaemon } from '../helpers/daemon.js';
+import { startDaemon, run, cleanupDir, ROOT, BERTH, DOCKER, type TestDaemon } from '../helpers/daemon.js';
 import { importBusybox } from '../helpers/busybox.js';
 import { freePort } from '../helpers/ports.js';
 
@@ -22,6 +22,11 @@ let port: number;
 let opsGid: number;
 let userCreated = false;
 let groupCreated = false;
+
+const buildAddon = async () => {
+  const r = await run('bash', [join(ROOT, 'scripts', 'build-native.sh')]);
+  assert.equal(r.code, 0, r.stderr);
+};
 
 const must = async (cmd: string, args: string[]) => {
   const r = await run(cmd, args);
@@ -47,6 +52,7 @@ const auditLines = async () => (await readFile(join(work, 'audit.log'), 'utf8'))
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'berth-sec-roles-'));
+  await buildAddon(); // the unix peer's uid/gid (npm run build does it; a bare tsc does not)
   await chmod(work, 0o711); // the test user must reach the socket inside
   await mkdir(join(work, 'docker-config'), { mode: 0o755 });
   certs = join(work, 'certs');

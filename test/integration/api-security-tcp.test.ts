@@ -5,11 +5,16 @@ import { mkdtemp, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDaemon, run, cleanupDir, BERTHD, DOCKER, type TestDaemon } from '../helpers/daemon.js';
+import { startDaemon, run, cleanupDir, ROOT, BERTHD, DOCKER, type TestDaemon } from '../helpers/daemon.js';
 import { freePort } from '../helpers/ports.js';
 
 // The API on TCP without --tlsverify: refused at start with the fix in the message, unless
 // --tls=false asks for it (then a loud warning); and the audit log survives a rotation under load.
+
+const buildAddon = async () => {
+  const r = await run('bash', [join(ROOT, 'scripts', 'build-native.sh')]);
+  assert.equal(r.code, 0, r.stderr);
+};
 
 const dirs: string[] = [];
 const daemons: TestDaemon[] = [];
@@ -83,6 +88,7 @@ function ping(socket: string): Promise<void> {
 describe('audit log rotation', () => {
   it('keeps every request\'s line across rotations (rename + SIGHUP) under load', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'berth-sec-audit-'));
+    await buildAddon(); // the unix peer's uid/gid (npm run build does it; a bare tsc does not)
     dirs.push(dir);
     const log = join(dir, 'audit.log');
     const daemon = await startDaemon({ args: ['--audit-log', log] });
