@@ -11,7 +11,7 @@ packages=(
   ip:iproute2 dockerd:docker.io containerd:containerd setfattr:attr zstd:zstd
   ceph-mon:ceph-mon ceph-osd:ceph-osd radosgw:radosgw tini:tini docker-compose:docker-compose
   /usr/lib/python3/dist-packages/docker:python3-docker gcc:gcc /usr/lib/x86_64-linux-gnu/libc.a:libc6-dev
-  /usr/bin/chromium:chromium
+  /usr/bin/chromium:chromium openssl:openssl
 )
 missing=()
 for entry in "${packages[@]}"; do

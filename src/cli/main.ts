@@ -13,6 +13,7 @@ import { registerStatsCommand } from './commands/stats.js';
 import { registerEventsCommand } from './commands/events.js';
 import { registerConsoleCommand } from './commands/console.js';
 import { registerContextCommands } from './commands/contexts.js';
+import { registerTlsCommands } from './commands/tls.js';
 import { registerSystemDfCommand } from './commands/system-df.js';
 import { registerNetworkCommands } from './commands/networks.js';
 import { registerVolumeCommands } from './commands/volumes.js';
@@ -126,8 +127,9 @@ function buildProgram(cli: Cli): Command {
   registerNetworkCommands(program, cli);
   registerVolumeCommands(program, cli);
   registerContextCommands(program, cli);
+  registerTlsCommands(program, cli);
   const groups = [program, container, image, system,
-    ...['network', 'volume', 'context'].map((n) => program.commands.find((c) => c.name() === n)!)];
+    ...['network', 'volume', 'context', 'tls'].map((n) => program.commands.find((c) => c.name() === n)!)];
   for (const cmd of groups) {
     for (const sub of cmd.commands) {
       sub.exitOverride().configureOutput({ outputError: (str, write) => write(usageError(sub, str)) });

@@ -15,6 +15,8 @@ import { hostResourceFacts } from './containers/host-resources.js';
 import { checkUlimits } from './containers/resource-options.js';
 import { parseAddRuntime } from './runtime/oci-runtimes.js';
 import { corsWarning } from './api/cors.js';
+import { checkTcpHosts, withTlsDefaults } from './api/tcp-policy.js';
+import { checkAuthorization } from './api/authorization-check.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -29,8 +31,9 @@ function parseArgs(argv: string[]) {
     .option('--config-file <file>', 'daemon configuration file', '/etc/berth/daemon.json')
     .option('-D, --debug', 'enable debug mode')
     .addOption(new Option('-l, --log-level <level>', 'set the logging level').choices(['debug', 'info', 'warn', 'error', 'fatal']))
-    .option('--tls', 'use TLS; implied by --tlsverify')
-    .option('--tlsverify', 'use TLS and verify the remote')
+    .option('--tls [bool]', 'use TLS; implied by --tlsverify (--tls=false: accept the API on TCP without TLS)')
+    .option('--tlsverify [bool]', 'use TLS and verify the remote (--tlsverify=false: accept TCP clients without certificates)')
+    .option('-G, --group <group>', 'group for the unix socket (default "docker")')
     .option('--tlscacert <file>', 'trust certs signed only by this CA')
     .option('--tlscert <file>', 'path to TLS certificate file')
     .option('--tlskey <file>', 'path to TLS key file')
@@ -54,7 +57,8 @@ function parseArgs(argv: string[]) {
 
 async function buildConfig(argv: string[]): Promise<DaemonConfig> {
   const { opts, explicitConfigFile } = parseArgs(argv);
-  const config: DaemonConfig = { ...defaultConfig(), ...(await readConfigFile(opts.configFile, explicitConfigFile)) };
+  const fromFile = await readConfigFile(opts.configFile, explicitConfigFile);
+  const config: DaemonConfig = { ...defaultConfig(), ...fromFile };
   if (opts.host) config.hosts = opts.host;
   if (config.hosts.length === 0) config.hosts = [DEFAULT_SOCKET];
   if (opts.dataRoot) config.dataRoot = opts.dataRoot;
@@ -63,8 +67,12 @@ async function buildConfig(argv: string[]): Promise<DaemonConfig> {
   if (opts.debug) config.debug = true;
   if (opts.logLevel && isLogLevel(opts.logLevel)) config.logLevel = opts.logLevel;
   if (config.debug) config.logLevel = 'debug';
-  if (opts.tls) config.tls = true;
-  if (opts.tlsverify) config.tlsVerify = true;
+  if (fromFile.tls === false || fromFile.tlsVerify === false) config.plainTcp = true;
+  if (opts.tls !== undefined) config.tls = parseFlagBool('tls', opts.tls);
+  if (opts.tlsverify !== undefined) config.tlsVerify = parseFlagBool('tlsverify', opts.tlsverify);
+  if (opts.tls !== undefined && !config.tls) config.plainTcp = true;
+  if (opts.tlsverify !== undefined && !config.tlsVerify) config.plainTcp = true;
+  if (opts.group !== undefined) config.group = opts.group;
   if (opts.tlscacert) config.tlsCaCert = opts.tlscacert;
   if (opts.tlscert) config.tlsCert = opts.tlscert;
   if (opts.tlskey) config.tlsKey = opts.tlskey;
@@ -81,7 +89,14 @@ async function buildConfig(argv: string[]): Promise<DaemonConfig> {
   config.defaultUlimits = defaultUlimits(opts.defaultUlimit, config.defaultUlimits);
   if (opts.addRuntime) config.runtimes = { ...config.runtimes, ...Object.fromEntries(opts.addRuntime.map(parseAddRuntime)) };
   if (opts.defaultRuntime) config.defaultRuntime = opts.defaultRuntime;
-  return config;
+  return withTlsDefaults(config);
+}
+
+/** A boolean flag given as `--flag`, `--flag=true` or `--flag=false`, as Go's flag package reads them. */
+function parseFlagBool(name: string, value: string | boolean): boolean {
+  if (value === true || value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new Error(`invalid boolean value "${value}" for --${name}`);
 }
 
 function parsePool(text: string): { base: string; size: number } {
@@ -124,11 +139,14 @@ async function claimPidfile(path: string): Promise<void> {
 async function main(): Promise<void> {
   const config = await buildConfig(process.argv);
   const log = new Logger(config.logLevel);
+  checkTcpHosts(config, log);
+  checkAuthorization(config, log);
   await claimPidfile(config.pidfile);
   log.info(`Starting berthd ${BERTH_VERSION} (data root ${config.dataRoot}, exec root ${config.execRoot})`);
   if (config.corsHeaders) log.warn(corsWarning(config.corsHeaders));
   const engine = await Engine.start(config, log);
-  const listeners: Listener[] = await openListeners(config, new ApiServer(engine), log);
+  const api = new ApiServer(engine);
+  const listeners: Listener[] = await openListeners(config, api, log);
   log.info('Daemon has completed initialization');
 
   let stopping = false;
@@ -143,6 +161,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('terminated'));
   process.on('SIGINT', () => void stop('interrupt'));
+  // logrotate's postrotate: reopen the audit log under its name
+  process.on('SIGHUP', () => {
+    log.info('Processing signal \'hangup\': reopening the audit log');
+    try {
+      api.reopenAuditLog();
+    } catch (err) {
+      log.error(`reopening the audit log ${config.auditLog}: ${errorMessage(err)}`);
+    }
+  });
 }
 
 main().catch((err) => {

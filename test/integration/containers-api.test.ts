@@ -13,7 +13,7 @@ let daemon: TestDaemon;
 let tcpPort: number;
 before(async () => {
   tcpPort = await freePort();
-  daemon = await startDaemon({ args: ['-H', `tcp://127.0.0.1:${tcpPort}`] });
+  daemon = await startDaemon({ args: ['-H', `tcp://127.0.0.1:${tcpPort}`, '--tls=false'] });
   await importBusybox(daemon);
 });
 after(async () => { await daemon.stop(); });

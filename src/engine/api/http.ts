@@ -22,6 +22,7 @@ export function apiAtLeast(ctx: Pick<RequestContext, 'apiVersion'>, wanted: stri
 
 /** Sends a JSON reply, on a plain response or raw on an upgrade-requested connection. */
 export function sendJson(ctx: RequestContext, status: number, body: unknown): void {
+  if (ctx.redact && status < 300) body = ctx.redact(body);
   const text = status === 204 || status === 304 || body === undefined ? '' : JSON.stringify(body) + '\n';
   sendRaw(ctx, status, text, text ? 'application/json' : undefined);
 }

@@ -3,12 +3,13 @@ import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { chmod, unlink, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { isIP, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { DaemonConfig } from '../base/config.js';
 import type { Logger } from '../base/log.js';
-import { InvalidArgumentError, orIfMissing } from '../../lib/errors.js';
+import { InvalidArgumentError, errorMessage, orIfMissing } from '../../lib/errors.js';
 import { bestEffort } from '../../lib/best-effort.js';
 import type { ApiServer } from './server.js';
+import { setSocketGroup } from './socket-group.js';
 
 export interface Listener {
   address: string;
@@ -48,15 +49,12 @@ export async function openListeners(config: DaemonConfig, api: ApiServer, log: L
       await orIfMissing(unlink(parsed.path), undefined); // a socket left by a daemon that was killed
       await listen(server, parsed.path);
       await chmod(parsed.path, 0o660);
+      await setSocketGroup(parsed.path, config.group, log);
       listeners.push({ address: host, server, close: async () => {
         await close(server);
         await bestEffort(log, `removing the socket ${parsed.path}`, orIfMissing(unlink(parsed.path), undefined));
       } });
     } else {
-      if (!config.tlsVerify && !isLoopback(parsed.host)) {
-        log.warn(`Binding to IP address ${parsed.host} without --tlsverify is insecure and gives root access on this machine to everyone who has access to your network.`);
-        log.warn('You should not bind to non-loopback addresses without --tlsverify; use --tlsverify with client certificates.');
-      }
       await listen(server, parsed.port, parsed.host);
       listeners.push({ address: host, server, close: () => close(server) });
     }
@@ -68,16 +66,23 @@ export async function openListeners(config: DaemonConfig, api: ApiServer, log: L
 function tlsOptions(config: DaemonConfig) {
   if (!config.tlsCert || !config.tlsKey) throw new InvalidArgumentError('--tls needs --tlscert and --tlskey');
   return {
-    cert: readFileSync(config.tlsCert),
-    key: readFileSync(config.tlsKey),
-    ca: config.tlsCaCert ? readFileSync(config.tlsCaCert) : undefined,
+    cert: readTlsFile(config.tlsCert),
+    key: readTlsFile(config.tlsKey),
+    ca: config.tlsCaCert ? readTlsFile(config.tlsCaCert) : undefined,
     requestCert: config.tlsVerify,
     rejectUnauthorized: config.tlsVerify,
+    // as node:http's server does for TCP: a client that half-closes a hijacked stream (the docker CLI
+    // sends close_notify when its input ends) must still get the rest of the output
+    allowHalfOpen: true,
   };
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+function readTlsFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new InvalidArgumentError(`could not read ${path}: ${errorMessage(err)} (\`berth tls init\` makes the CA, certificate and key)`);
+  }
 }
 
 function listen(server: Server, pathOrPort: string | number, host?: string): Promise<void> {

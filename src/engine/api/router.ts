@@ -20,6 +20,8 @@ export interface RequestContext {
   query: URLSearchParams;
   /** The API version the client asked for (from the /v1.NN prefix), or the daemon's own. */
   apiVersion: string;
+  /** What a JSON reply goes through before it is sent (a viewer's view with secrets masked: viewer-redaction.ts). */
+  redact?: (body: unknown) => unknown;
 }
 
 export type Handler = (ctx: RequestContext) => Promise<void> | void;

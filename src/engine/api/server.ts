@@ -6,6 +6,8 @@ import { Router, type RequestContext } from './router.js';
 import { apiHeaders, sendError } from './http.js';
 import { AuditLog } from './audit-log.js';
 import { CorsPolicy } from './cors.js';
+import { AccessControl, refusalError, type AccessDecision } from './access-control.js';
+import { parseAuthorization } from '../base/access-roles.js';
 import * as system from './system.js';
 import * as containers from './containers.js';
 import * as images from './images.js';
@@ -21,7 +23,7 @@ import * as swarm from './swarm.js';
 import * as systemDf from './system-df.js';
 
 /** Every resource's route table. */
-const RESOURCES = [system, containers, images, volumes, networks, auth, containerFiles, build, exec, imageArchives, events, swarm, systemDf];
+export const RESOURCES = [system, containers, images, volumes, networks, auth, containerFiles, build, exec, imageArchives, events, swarm, systemDf];
 
 const VERSION_PREFIX = /^\/v(\d+)\.(\d+)(?=\/)/;
 
@@ -30,11 +32,18 @@ export class ApiServer {
   private readonly router = new Router();
   private readonly audit: AuditLog;
   private readonly cors: CorsPolicy;
+  private readonly access: AccessControl;
 
   constructor(private readonly engine: Engine) {
     for (const resource of RESOURCES) this.router.add(resource.routes(engine));
     this.audit = new AuditLog(engine.config.auditLog);
     this.cors = new CorsPolicy(engine.config.corsHeaders);
+    this.access = new AccessControl(parseAuthorization(engine.config.authorization), engine.log);
+  }
+
+  /** Reopens the audit log file (after it was rotated away). */
+  reopenAuditLog(): void {
+    this.audit.reopen();
   }
 
   handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -52,12 +61,12 @@ export class ApiServer {
     const ctx: RequestContext = {
       engine: this.engine, req, res, upgrade, params: {}, query: url.searchParams, apiVersion: this.engine.apiVersion,
     };
+    const who = this.access.identify(req.socket);
+    let decision: AccessDecision = { who, allowed: true };
     if (res) {
       for (const [k, v] of Object.entries(apiHeaders(ctx))) res.setHeader(k, v);
       for (const [k, v] of Object.entries(this.cors.headers(req.headers.origin))) res.setHeader(k, v);
-      res.on('finish', () => this.audit.record(req, res.statusCode, started));
-    } else {
-      this.audit.record(req, 101, started);
+      res.on('finish', () => this.audit.record(req, res.statusCode, started, decision));
     }
     try {
       let path = url.pathname;
@@ -73,9 +82,19 @@ export class ApiServer {
         return;
       }
       const found = this.router.match(req.method ?? 'GET', path);
-      if (!found || found === 'method-not-allowed') throw new NotFoundError('page not found');
-      ctx.params = found.params;
-      await found.route.handler(ctx);
+      const routed = found && found !== 'method-not-allowed' ? found : undefined;
+      decision = routed
+        ? this.access.decide(who, routed.route.method, routed.route.path, url.searchParams)
+        : this.access.decideUnrouted(who, req.method ?? 'GET', path);
+      if (!res) this.audit.record(req, decision.allowed ? 101 : 403, started, decision);
+      if (!decision.allowed) {
+        this.engine.log.warn(decision.refusal!);
+        throw refusalError(decision);
+      }
+      if (!routed) throw new NotFoundError('page not found');
+      ctx.params = routed.params;
+      ctx.redact = decision.redact;
+      await routed.route.handler(ctx);
     } catch (err) {
       sendError(ctx, err);
     }

@@ -16,6 +16,15 @@ export interface DaemonConfig {
   tlsCaCert?: string;
   tlsCert?: string;
   tlsKey?: string;
+  /**
+   * Plain or unauthenticated TCP accepted by name (`--tls=false` / `--tlsverify=false`, or false in
+   * daemon.json): without it a tcp:// host needs --tlsverify (api/tcp-policy.ts).
+   */
+  plainTcp: boolean;
+  /** `-G/--group`: the group that owns the unix sockets (dockerd's, default "docker" when it exists). */
+  group: string;
+  /** daemon.json's `authorization`: roles for identities (base/access-roles.ts); undefined: everyone is admin. */
+  authorization?: unknown;
   /** Keep containers running while the daemon is down (always on in Berth; kept for daemon.json compatibility). */
   liveRestore: boolean;
   insecureRegistries: string[];
@@ -53,6 +62,8 @@ export function defaultConfig(): DaemonConfig {
     logLevel: 'info',
     tls: false,
     tlsVerify: false,
+    plainTcp: false,
+    group: 'docker',
     liveRestore: true,
     insecureRegistries: [],
     registryMirrors: [],
@@ -74,7 +85,7 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   'registry-mirrors': 'registryMirrors', bridge: 'bridge', bip: 'bip',
   'default-address-pools': 'defaultAddressPools', iptables: 'iptables', 'userland-proxy': 'userlandProxy', 'audit-log': 'auditLog',
   'api-cors-header': 'corsHeaders', init: 'init', 'default-ulimits': 'defaultUlimits',
-  runtimes: 'runtimes', 'default-runtime': 'defaultRuntime',
+  runtimes: 'runtimes', 'default-runtime': 'defaultRuntime', group: 'group', authorization: 'authorization',
 };
 
 /** Reads daemon.json. A missing default file is fine; a missing named file, bad JSON or an unknown key is not. */
