@@ -64,7 +64,7 @@ export function mapsFromRanges(ranges: SubIdRange[]): IdMap[] {
 
 /**
  * Where dockerd starts a new range of DEFAULT_RANGE_LENGTH ids: from 100000, moved past every existing
- * range (taken in order of their start) that the candidate would touch.
+ * range (taken in order of their start) that the candidate would touch or contain.
  */
 export function nextRangeStart(existing: SubIdRange[]): number {
   let start = DEFAULT_RANGE_START;
@@ -72,7 +72,10 @@ export function nextRangeStart(existing: SubIdRange[]): number {
     const low = start;
     const high = start + DEFAULT_RANGE_LENGTH;
     const end = r.start + r.count;
-    if ((low >= r.start && low <= end) || (high <= end && high >= r.start)) start = end;
+    const touches = (low >= r.start && low <= end) || (high <= end && high >= r.start);
+    // dockerd's test misses a range wholly inside the candidate; such a range is skipped too here.
+    const inside = r.start >= low && end <= high;
+    if (touches || inside) start = end;
   }
   return start;
 }
