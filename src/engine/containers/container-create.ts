@@ -26,7 +26,7 @@ export interface CreateOptions {
   platform?: string;
 }
 import { checkIsolationOptions } from './namespace-options.js';
-import { checkUsernsOptions, prepareContainerDir } from './userns-options.js';
+import { prepareContainerDir } from './userns-options.js';
 import { rootfsDirs } from './rootfs.js';
 import { OciRuntimes } from '../runtime/oci-runtimes.js';
 
@@ -45,8 +45,7 @@ export async function createContainer(
   if (healthcheck) req.config.Healthcheck = healthcheck;
   else delete req.config.Healthcheck;
   const wanted = name ? validateName(name) : undefined;
-  checkIsolationOptions(req.hostConfig, req.config, (ref) => index.get(ref));
-  checkUsernsOptions(req.hostConfig, ctx.idMapping);
+  checkIsolationOptions(req.hostConfig, req.config, (ref) => index.get(ref), ctx.idMapping);
   // dockerd records the runtime at create: the default runtime when none is named.
   req.hostConfig.Runtime = (ctx.runtimes ?? STOCK_RUNTIMES).checkName(req.hostConfig.Runtime as string | undefined);
   const config = req.config;

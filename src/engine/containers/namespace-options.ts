@@ -10,7 +10,7 @@ import type { Container } from './container.js';
 import type { ContainerConfig, HostConfig } from './container-types.js';
 import { checkDeviceMappings, grantDevices, parseDeviceCgroupRule } from './device-options.js';
 import { unmountPath } from './rootfs.js';
-import { usernsOf } from './userns-options.js';
+import { checkUsernsOptions, usernsOf } from './userns-options.js';
 import type { IdMapping } from '../../lib/id-mapping.js';
 
 const execFileAsync = promisify(execFile);
@@ -75,7 +75,7 @@ export function checkSysctl(key: string, value: string, hc: { NetworkMode: strin
  * Checks the isolation options of a create body before anything is made: InvalidArgumentError with
  * dockerd's message (the docker CLI's where dockerd checks nothing). A container to join must exist.
  */
-export function checkIsolationOptions(hc: HostConfig, config: ContainerConfig, lookup: ContainerLookup): void {
+export function checkIsolationOptions(hc: HostConfig, config: ContainerConfig, lookup: ContainerLookup, idMapping?: IdMapping): void {
   const pid = str(hc.PidMode);
   if (pid && pid !== 'host' && !joined(pid)) throw new InvalidArgumentError(`invalid PID mode: ${pid}`);
   const ipc = str(hc.IpcMode);
@@ -89,6 +89,7 @@ export function checkIsolationOptions(hc: HostConfig, config: ContainerConfig, l
   const uts = str(hc.UTSMode);
   if (uts && uts !== 'host') throw new InvalidArgumentError(`invalid UTS mode: ${uts}`);
   if (uts === 'host' && config.Hostname) throw new InvalidArgumentError('conflicting options: hostname and the UTS mode');
+  checkUsernsOptions(hc, idMapping);
   const cgroupns = str(hc.CgroupnsMode);
   if (cgroupns && cgroupns !== 'host' && cgroupns !== 'private') {
     throw new InvalidArgumentError(`invalid cgroup namespace mode: ${cgroupns}`);
