@@ -124,3 +124,23 @@ test('--userns host runs as the host\'s root; what a remapped root cannot do is 
   await daemon.refused(['run', '--rm', '--network', 'host', 'busybox', 'true'], "cannot share the host's network namespace when user namespaces are enabled", 125);
   await daemon.refused(['run', '--rm', '--pid', 'host', 'busybox', 'true'], 'cannot share the host PID namespace when user namespaces are enabled', 125);
 });
+
+test('a user without a group of its name, or without subordinate ranges, is refused at start in dockerd\'s words', async (t) => {
+  const other = await mkdtemp(join(tmpdir(), 'berth-userns-refused-'));
+  t.after(() => rm(other, { recursive: true, force: true }));
+  await chmod(other, 0o711);
+  const refused = async (spec: string, message: string) => {
+    await assert.rejects(startDaemon({ dir: other, args: ['--userns-remap', spec] }), (err: Error) => err.message.includes(message));
+  };
+  await refused('berth-no-such-user', 'Error during uid lookup for "berth-no-such-user": no matching entries in passwd file');
+  await refused('nobody', 'Error during gid lookup for "nobody": no matching entries in group file');
+  await refused('nobody:nogroup', 'Can\'t create ID mappings: no subuid ranges found for user "nobody"');
+  await refused('a:b:c', 'Invalid user/group specification in --userns-remap: "a:b:c"');
+});
+
+test('berth info shows the remap as docker info does', async () => {
+  const r = await daemon.berth(['info']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Security Options:[\s\S]*userns/);
+  assert.ok(r.stdout.includes(`Docker Root Dir: ${join(daemon.dataRoot, `${rootUid}.${rootGid}`)}`), r.stdout);
+});
