@@ -17,6 +17,7 @@ import { parseAddRuntime } from './runtime/oci-runtimes.js';
 import { corsWarning } from './api/cors.js';
 import { checkTcpHosts, withTlsDefaults } from './api/tcp-policy.js';
 import { checkAuthorization } from './api/authorization-check.js';
+import { applyUsernsRemap } from './base/userns-remap.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -51,6 +52,7 @@ function parseArgs(argv: string[]) {
     .option('--default-ulimit <ulimit>', 'default ulimits for containers (name=soft[:hard])', collect)
     .option('--add-runtime <runtime>', 'register an additional OCI compatible runtime (name=path)', collect)
     .option('--default-runtime <name>', 'default OCI runtime for containers (default "runc")')
+    .option('--userns-remap <user/group>', 'user/group setting for user namespaces')
     .parse(argv);
   return { opts: program.opts(), explicitConfigFile: program.getOptionValueSource('configFile') === 'cli' };
 }
@@ -89,6 +91,7 @@ async function buildConfig(argv: string[]): Promise<DaemonConfig> {
   config.defaultUlimits = defaultUlimits(opts.defaultUlimit, config.defaultUlimits);
   if (opts.addRuntime) config.runtimes = { ...config.runtimes, ...Object.fromEntries(opts.addRuntime.map(parseAddRuntime)) };
   if (opts.defaultRuntime) config.defaultRuntime = opts.defaultRuntime;
+  if (opts.usernsRemap !== undefined) config.usernsRemap = opts.usernsRemap;
   return withTlsDefaults(config);
 }
 
@@ -144,6 +147,7 @@ async function main(): Promise<void> {
   await claimPidfile(config.pidfile);
   log.info(`Starting berthd ${BERTH_VERSION} (data root ${config.dataRoot}, exec root ${config.execRoot})`);
   if (config.corsHeaders) log.warn(corsWarning(config.corsHeaders));
+  await applyUsernsRemap(config, log);
   const engine = await Engine.start(config, log);
   const api = new ApiServer(engine);
   const listeners: Listener[] = await openListeners(config, api, log);

@@ -17,6 +17,7 @@ import { InvalidArgumentError, handledLater, orIfMissing } from './errors.js';
 import { Digester } from './oci-digest.js';
 import { decompress } from './tar-decompress.js';
 import { mknod, setXattr } from './fs-special.js';
+import type { OwnerShift } from './id-mapping.js';
 
 /** tar-stream loads at the first unpack, not at daemon start. */
 const tarStream = lazyModule<typeof tar>('tar-stream');
@@ -44,6 +45,11 @@ export interface UnpackOptions {
   noOverwriteDirNonDir?: boolean;
   /** Give every entry this owner instead of the one in its header. */
   owner?: { uid: number; gid: number };
+  /**
+   * Owners in the archive are the container's; write the host's (`--userns-remap`: container root is
+   * the first subordinate id). An id the maps do not cover is refused, as dockerd refuses it.
+   */
+  shift?: OwnerShift;
 }
 
 export interface UnpackResult {
@@ -204,8 +210,8 @@ class LayerWriter {
 
   private async attributes(h: tar.Header, rel: string, isLink = false): Promise<void> {
     const path = this.abs(rel);
-    const owner = this.options.owner;
-    await lchown(path, owner?.uid ?? h.uid ?? 0, owner?.gid ?? h.gid ?? 0);
+    const { uid, gid } = this.hostOwner(this.options.owner ?? { uid: h.uid ?? 0, gid: h.gid ?? 0 }, h.name);
+    await lchown(path, uid, gid);
     // After chown, which clears setuid/setgid bits.
     if (!isLink) await chmod(path, (h.mode ?? 0o644) & 0o7777);
   }
@@ -283,7 +289,18 @@ class LayerWriter {
     const victimRel = dir === '.' ? victim : `${dir}/${victim}`;
     await this.clear(victimRel, false);
     await mknod(this.abs(victimRel), 'char', 0, 0, 0);
-    await lchown(this.abs(victimRel), h.uid ?? 0, h.gid ?? 0);
+    const { uid, gid } = this.hostOwner({ uid: h.uid ?? 0, gid: h.gid ?? 0 }, h.name);
+    await lchown(this.abs(victimRel), uid, gid);
+  }
+
+  private hostOwner(owner: { uid: number; gid: number }, entry: string): { uid: number; gid: number } {
+    const { shift } = this.options;
+    if (!shift) return owner;
+    try {
+      return shift.toHost(owner.uid, owner.gid);
+    } catch (err) {
+      throw new UnsafeTarEntryError(entry, (err as Error).message);
+    }
   }
 
   private async times(h: tar.Header, rel: string): Promise<void> {

@@ -70,7 +70,7 @@ function getInfo(ctx: RequestContext): void {
     Runtimes: e.ociRuntimes.info(), DefaultRuntime: e.ociRuntimes.defaultName,
     Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
     LiveRestoreEnabled: true, Isolation: '', InitBinary: '', ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' },
-    InitCommit: { ID: '' }, SecurityOptions: securityOptions(), Warnings: e.config.corsHeaders ? [corsWarning(e.config.corsHeaders)] : [],
+    InitCommit: { ID: '' }, SecurityOptions: securityOptions(e.config.remap !== undefined), Warnings: e.config.corsHeaders ? [corsWarning(e.config.corsHeaders)] : [],
   });
 }
 
@@ -118,6 +118,7 @@ function operatingSystem(): string {
  * As dockerd lists them: every container runs under the built-in seccomp profile unless it asks
  * otherwise. (No AppArmor entry: berthd applies no default AppArmor profile.)
  */
-function securityOptions(): string[] {
-  return ['name=seccomp,profile=builtin'];
+/** dockerd lists `name=userns` when it remaps users (`--userns-remap`). */
+function securityOptions(remapped: boolean): string[] {
+  return ['name=seccomp,profile=builtin', ...(remapped ? ['name=userns'] : [])];
 }

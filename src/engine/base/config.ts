@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, errorMessage } from '../../lib/errors.js';
 import { isLogLevel, type LogLevel } from './log.js';
 import type { Ulimit } from '../../lib/ulimit.js';
+import type { UsernsRemap } from './userns-remap.js';
 
 /** Everything berthd is configured with: flags and daemon.json, with dockerd's names. */
 export interface DaemonConfig {
@@ -48,6 +49,10 @@ export interface DaemonConfig {
   runtimes: Record<string, { path: string; runtimeArgs?: string[] }>;
   /** `--default-runtime` / "default-runtime": the runtime of containers that name none. */
   defaultRuntime: string;
+  /** `--userns-remap` / "userns-remap": `default`, `user[:group]` or `uid[:gid]` (base/userns-remap.ts). */
+  usernsRemap?: string;
+  /** What `usernsRemap` resolved to at start (then `dataRoot` is `<data-root>/<uid>.<gid>`); unset: no remap. */
+  remap?: UsernsRemap;
 }
 
 export const DEFAULT_SOCKET = 'unix:///var/run/berth.sock';
@@ -86,6 +91,7 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   'default-address-pools': 'defaultAddressPools', iptables: 'iptables', 'userland-proxy': 'userlandProxy', 'audit-log': 'auditLog',
   'api-cors-header': 'corsHeaders', init: 'init', 'default-ulimits': 'defaultUlimits',
   runtimes: 'runtimes', 'default-runtime': 'defaultRuntime', group: 'group', authorization: 'authorization',
+  'userns-remap': 'usernsRemap',
 };
 
 /** Reads daemon.json. A missing default file is fine; a missing named file, bad JSON or an unknown key is not. */

@@ -210,7 +210,7 @@ export class Builder {
     const key = stepKey([state.imageId, createdBy, config]);
     if (this.fromCache(state, key)) return;
     const layer = await withSnapshot(this.engine, this.scratchDir(), state.imageId, async (s) => {
-      if (!(await makeDirIn(s.root, dir))) return undefined;
+      if (!(await makeDirIn(s.root, dir, this.hostOwner({ uid: 0, gid: 0 })))) return undefined;
       return s.commit();
     });
     await this.commit(state, config, createdBy, key, layer);
@@ -251,7 +251,7 @@ export class Builder {
     const work = async (srcRoot: string) => {
       const request: CopyRequest = {
         name, sources, dest, srcRoot, fromContext: fromImage === undefined,
-        owner: { uid: 0, gid: 0 }, unpackArchives: name === 'ADD',
+        owner: this.hostOwner({ uid: 0, gid: 0 }), unpackArchives: name === 'ADD',
       };
       const selected = await selectSources(request);
       const digest = await sourcesDigest(selected);
@@ -261,7 +261,7 @@ export class Builder {
       const snapshot = await Snapshot.mount(this.engine, this.scratchDir(), state.imageId);
       let layer: LayerInfo;
       try {
-        if (chown) request.owner = await chownOwner(snapshot.root, chown, name);
+        if (chown) request.owner = this.hostOwner(await chownOwner(snapshot.root, chown, name));
         await copyInto(snapshot.root, request, selected);
         layer = await snapshot.commit();
       } finally {
@@ -283,6 +283,11 @@ export class Builder {
       throw new InvalidArgumentError(`invalid from flag value ${from}: refers to current build stage`);
     }
     return this.imageFor(from);
+  }
+
+  /** An owner in the image as the host stores it (the remapped one under --userns-remap). */
+  private hostOwner(owner: { uid: number; gid: number }): { uid: number; gid: number } {
+    return this.engine.images.ownerShift?.toHost(owner.uid, owner.gid) ?? owner;
   }
 
   private scratchDir(): string {

@@ -45,7 +45,7 @@ export class Snapshot {
    */
   async commit(): Promise<LayerInfo> {
     const parent = this.imageId ? chainOf(this.engine.images.get(this.imageId).config).at(-1) : undefined;
-    const archive = keepLayerArchive(this.engine.images, packPath(this.dirs.upper, { name: '', ociWhiteouts: true }), this.engine.log);
+    const archive = keepLayerArchive(this.engine.images, packPath(this.dirs.upper, { name: '', ociWhiteouts: true, shift: this.engine.images.ownerShift }), this.engine.log);
     try {
       const layer = await this.engine.images.registerLayer(archive.source, parent);
       await archive.commit(layer.diffId);

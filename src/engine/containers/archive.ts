@@ -36,7 +36,7 @@ export async function readContainerPath(
     const name = posix.basename(p.absPath);
     // A trailing `/.` means "the content": entries start with `./`, as in Docker.
     const source = p.resolved.replace(/\/\.$/, '').replace(/\/+$/, '') || fs.root;
-    await send(stat, packPath(source, { name }));
+    await send(stat, packPath(source, { name, shift: engine.images.ownerShift }));
   });
   engine.containers.events.action(c, 'archive-path');
 }
@@ -72,7 +72,7 @@ export async function writeContainerPath(
       const user = await resolveUser(fs.root, c.record.config.User);
       owner = { uid: user.uid, gid: user.gid };
     }
-    await unpackLayer(tar, target, { mode: 'copy', noOverwriteDirNonDir: options.noOverwriteDirNonDir, owner });
+    await unpackLayer(tar, target, { mode: 'copy', noOverwriteDirNonDir: options.noOverwriteDirNonDir, owner, shift: engine.images.ownerShift });
   });
   engine.containers.events.action(c, 'extract-to-dir');
 }

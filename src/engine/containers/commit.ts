@@ -61,7 +61,7 @@ export async function commitLayer(engine: ContainerServices, c: Container): Prom
   const upper = rootfsDirs(engine.containers.store.dir(c.id)).upper;
   const lowerDirs = c.record.lowerDirs;
   const tar = packPath(upper, {
-    name: '', ociWhiteouts: true,
+    name: '', ociWhiteouts: true, shift: engine.images.ownerShift,
     skip: (rel, st) => isMountStub(`${upper}/${rel}`, `/${rel}`, st, lowerDirs),
   });
   const archive = keepLayerArchive(engine.images, tar, engine.log);

@@ -26,6 +26,8 @@ export interface CreateOptions {
   platform?: string;
 }
 import { checkIsolationOptions } from './namespace-options.js';
+import { prepareContainerDir } from './userns-options.js';
+import { rootfsDirs } from './rootfs.js';
 import { OciRuntimes } from '../runtime/oci-runtimes.js';
 
 const STOCK_RUNTIMES = new OciRuntimes();
@@ -43,7 +45,7 @@ export async function createContainer(
   if (healthcheck) req.config.Healthcheck = healthcheck;
   else delete req.config.Healthcheck;
   const wanted = name ? validateName(name) : undefined;
-  checkIsolationOptions(req.hostConfig, req.config, (ref) => index.get(ref));
+  checkIsolationOptions(req.hostConfig, req.config, (ref) => index.get(ref), ctx.idMapping);
   // dockerd records the runtime at create: the default runtime when none is named.
   req.hostConfig.Runtime = (ctx.runtimes ?? STOCK_RUNTIMES).checkName(req.hostConfig.Runtime as string | undefined);
   const config = req.config;
@@ -76,6 +78,7 @@ export async function createContainer(
     // The directory comes first: after a crash, a directory without a record tells the next start
     // to undo what other subsystems recorded for this ID.
     await mkdir(ctx.store.dir(id), { recursive: true, mode: 0o710 });
+    await prepareContainerDir(ctx.store.dir(id), rootfsDirs(ctx.store.dir(id)).upper, ctx.idMapping);
     await ctx.network.registerContainer({
       id, name: fullName.slice(1), hostname: config.Hostname, domainname: config.Domainname,
       networkMode: net.networkMode, portBindings: net.disabled ? {} : hostConfig.PortBindings ?? {},

@@ -10,6 +10,7 @@ import { updateContainer } from './container-update.js';
 import { ContainerIndex } from './container-index.js';
 import { ContainerPauser } from './container-pause.js';
 import { pruneContainers, type PruneReport } from './container-prune.js';
+import { letRemappedRootPass } from './userns-options.js';
 import { ContainerReconciler } from './container-reconciler.js';
 import { containerContext, type ContainerContext, type ContainerManagerDeps } from './container-roles.js';
 import { ContainerRunner } from './container-runner.js';
@@ -83,6 +84,7 @@ export class ContainerManager {
     const manager = new ContainerManager(ctx);
     ctx.images.setUsageCheck((imageId) => manager.containersUsingImage(imageId));
     const { records, leftovers } = await ctx.store.load();
+    await letRemappedRootPass(ctx.store.root, ctx.idMapping);
     for (const id of leftovers) {
       await bestEffort(ctx.log, `container ${id}: network leftovers`, () => ctx.network.unregisterContainer(id));
     }

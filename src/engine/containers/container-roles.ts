@@ -3,6 +3,7 @@ import type { Logger } from '../base/log.js';
 import type { Ulimit } from '../../lib/ulimit.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ProbeRunner } from '../runtime/health-probe.js';
+import type { IdMapping } from '../../lib/id-mapping.js';
 import type { OciRuntimes } from '../runtime/oci-runtimes.js';
 import type { ImageRecord, UsageCheck } from '../images/image-store.js';
 import type { ContainerNetworkSpec, PreparedNetwork } from '../network/network-manager.js';
@@ -83,6 +84,8 @@ export interface ContainerManagerDeps {
   probes?: ProbeRunner;
   /** The daemon's OCI runtimes: HostConfig.Runtime is checked against them (default: runc only). */
   runtimes?: Pick<OciRuntimes, 'checkName'>;
+  /** The daemon's `--userns-remap` maps (containers get a user namespace, files the remapped owners). */
+  idMapping?: IdMapping;
 }
 
 /** What the manager's modules share: the dependencies plus the store and the bundle paths. */

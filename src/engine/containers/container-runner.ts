@@ -17,6 +17,7 @@ import { resolveUser, type ResolvedUser } from './user-lookup.js';
 import { hostResourceFacts } from './host-resources.js';
 import { effectiveUlimits, runtimeResources } from './resource-options.js';
 import { ensureWorkingDir } from './working-dir.js';
+import { usernsOf } from './userns-options.js';
 
 /**
  * One run of a container: everything a run takes (rootfs mount, network plumbing, the runtime's
@@ -53,7 +54,7 @@ export class ContainerRunner {
       await ctx.rootfs.mount(dirs, c.record.lowerDirs);
       const user = await resolveUser(dirs.merged, c.record.config.User, c.record.hostConfig.GroupAdd ?? []);
       const cwd = c.record.config.WorkingDir || '/';
-      await ensureWorkingDir(dirs.merged, cwd);
+      await ensureWorkingDir(dirs.merged, cwd, this.ctx.idMapping);
       // Networking's seam: it decides the namespace (new, host, or another container's) and /etc files.
       const net = await ctx.network.prepare(id);
       networked = true;
@@ -94,7 +95,7 @@ export class ContainerRunner {
   }
 
   private isolationDeps(): IsolationDeps {
-    return { lookup: this.lookup, containerDir: (id) => this.ctx.store.dir(id), defaultInit: this.ctx.defaultInit ?? false };
+    return { lookup: this.lookup, containerDir: (id) => this.ctx.store.dir(id), defaultInit: this.ctx.defaultInit ?? false, idMapping: this.ctx.idMapping };
   }
 
   /** The runtime's view of the run. */
@@ -103,7 +104,7 @@ export class ContainerRunner {
     c.record.etcPaths = etcPathsOf(net.mounts);
     const mounts = sortParentsFirst([
       ...net.mounts,
-      ...(await runtimeMounts(this.ctx.volumes, c.record.mounts, rootfs)),
+      ...(await runtimeMounts(this.ctx.volumes, c.record.mounts, rootfs, usernsOf(hostConfig, this.ctx.idMapping))),
       ...tmpfsFlagMounts(hostConfig.Tmpfs),
     ]);
     return {

@@ -10,6 +10,6 @@ import { packPath } from '../layers/archive-pack.js';
  * is available (a stopped container's is mounted for the duration).
  */
 export async function exportContainer(engine: ContainerServices, c: Container, send: (tar: Readable) => Promise<void>): Promise<void> {
-  await withContainerFs(engine, c, (fs) => send(packPath(fs.merged, { name: '' })));
+  await withContainerFs(engine, c, (fs) => send(packPath(fs.merged, { name: '', shift: engine.images.ownerShift })));
   engine.containers.events.action(c, 'export');
 }

@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { chown, mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { rootPair, type IdMapping } from '../../lib/id-mapping.js';
 import type { RuntimeSpec } from '../runtime/runtime.js';
 import type { ContainerVolumes } from './container-roles.js';
 import type { InspectMount, MountPoint } from './mount-point.js';
@@ -189,12 +191,19 @@ export async function releaseMounts(
   }
 }
 
+async function giveNewDirs(first: string, last: string, idMapping: IdMapping): Promise<void> {
+  const { uid, gid } = rootPair(idMapping);
+  for (let p = last; p.length >= first.length; p = dirname(p)) await chown(p, uid, gid);
+}
+
 /**
  * The runtime's mounts for starting the container, ordered parents first: creates missing `-v` host
  * paths, mounts volumes that have mount options, and fills new empty volumes from the image (its
  * mounted root filesystem at `rootfs`), as Docker does on first use.
  */
-export async function runtimeMounts(volumes: ContainerVolumes, points: MountPoint[], rootfs: string): Promise<RuntimeMount[]> {
+export async function runtimeMounts(
+  volumes: ContainerVolumes, points: MountPoint[], rootfs: string, idMapping?: IdMapping,
+): Promise<RuntimeMount[]> {
   const out: RuntimeMount[] = [];
   for (const p of points) {
     const rw = p.RW ? 'rw' : 'ro';
@@ -203,9 +212,11 @@ export async function runtimeMounts(volumes: ContainerVolumes, points: MountPoin
         // Binding a file is fine: only a path that does not exist at all is created (as a directory).
         if (!(await orIfMissing(stat(p.Source), undefined))) {
           if (!p.createSource) throw mountConfigError('bind', `bind source path does not exist: ${p.Source}`);
-          await mkdir(p.Source, { recursive: true, mode: 0o755 }).catch((err) => {
+          const first = await mkdir(p.Source, { recursive: true, mode: 0o755 }).catch((err) => {
             throw new SystemError(`error while creating mount source path '${p.Source}': ${errorMessage(err)}`);
           });
+          // dockerd gives the directories it made to the container's root (the remapped one under --userns-remap).
+          if (first && idMapping) await giveNewDirs(first, p.Source, idMapping);
         }
         out.push({ destination: p.Destination, source: p.Source, type: 'bind', options: ['rbind', p.Propagation || 'rprivate', rw] });
         break;

@@ -10,6 +10,8 @@ import type { Container } from './container.js';
 import type { ContainerConfig, HostConfig } from './container-types.js';
 import { checkDeviceMappings, grantDevices, parseDeviceCgroupRule } from './device-options.js';
 import { unmountPath } from './rootfs.js';
+import { checkUsernsOptions, usernsOf } from './userns-options.js';
+import type { IdMapping } from '../../lib/id-mapping.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -73,7 +75,7 @@ export function checkSysctl(key: string, value: string, hc: { NetworkMode: strin
  * Checks the isolation options of a create body before anything is made: InvalidArgumentError with
  * dockerd's message (the docker CLI's where dockerd checks nothing). A container to join must exist.
  */
-export function checkIsolationOptions(hc: HostConfig, config: ContainerConfig, lookup: ContainerLookup): void {
+export function checkIsolationOptions(hc: HostConfig, config: ContainerConfig, lookup: ContainerLookup, idMapping?: IdMapping): void {
   const pid = str(hc.PidMode);
   if (pid && pid !== 'host' && !joined(pid)) throw new InvalidArgumentError(`invalid PID mode: ${pid}`);
   const ipc = str(hc.IpcMode);
@@ -87,9 +89,7 @@ export function checkIsolationOptions(hc: HostConfig, config: ContainerConfig, l
   const uts = str(hc.UTSMode);
   if (uts && uts !== 'host') throw new InvalidArgumentError(`invalid UTS mode: ${uts}`);
   if (uts === 'host' && config.Hostname) throw new InvalidArgumentError('conflicting options: hostname and the UTS mode');
-  // Without a daemon that remaps users (--userns-remap, which berthd does not have) only "host" is valid.
-  const userns = str(hc.UsernsMode);
-  if (userns && userns !== 'host') throw new InvalidArgumentError(`invalid USER mode: ${userns}`);
+  checkUsernsOptions(hc, idMapping);
   const cgroupns = str(hc.CgroupnsMode);
   if (cgroupns && cgroupns !== 'host' && cgroupns !== 'private') {
     throw new InvalidArgumentError(`invalid cgroup namespace mode: ${cgroupns}`);
@@ -118,6 +118,8 @@ export interface IsolationDeps {
   /** A container's directory under the data root (a shareable /dev/shm is mounted at `<dir>/shm`). */
   containerDir: (id: string) => string;
   defaultInit: boolean;
+  /** The daemon's `--userns-remap` maps, when it remaps. */
+  idMapping?: IdMapping;
 }
 
 /** Docker's default /dev/shm size. */
@@ -205,5 +207,7 @@ export async function isolationFor(record: Container['record'], deps: IsolationD
   if (devices.length) iso.devices = await grantDevices(devices);
   const rules = ((hc.DeviceCgroupRules ?? []) as string[]).map(parseDeviceCgroupRule);
   if (rules.length) iso.deviceRules = rules;
+  const user = usernsOf(hc, deps.idMapping);
+  if (user) iso.user = user;
   return iso;
 }

@@ -162,7 +162,7 @@ async function uploadPacked(
   const total = info?.size ?? 0;
   const uncompressed = new Digester();
   const compressed = new Digester();
-  const tar = packPath(engine.images.layerStore.diffDir(chainId), { name: '', ociWhiteouts: true });
+  const tar = packPath(engine.images.layerStore.diffDir(chainId), { name: '', ociWhiteouts: true, shift: engine.images.ownerShift });
   const hashed = tar.pipe(new Transform({
     transform(chunk: Buffer, _enc, done) {
       uncompressed.update(chunk);

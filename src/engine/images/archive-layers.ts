@@ -26,7 +26,7 @@ export async function spoolLayerTar(engine: ImageServices, diffId: string, chain
     const got = await spool(decompress(createReadStream(engine.images.content.path(kept.digest))), path);
     if (got.digest === diffId) return { diffId, path, size: got.size };
   }
-  const got = await spool(packPath(engine.images.layerStore.diffDir(chainId), { name: '', ociWhiteouts: true }), path);
+  const got = await spool(packPath(engine.images.layerStore.diffDir(chainId), { name: '', ociWhiteouts: true, shift: engine.images.ownerShift }), path);
   if (got.digest !== diffId) {
     throw new SystemError(`layer ${diffId} cannot be exported: its files pack to ${got.digest}, and the archive it came from was not kept`);
   }

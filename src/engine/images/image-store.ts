@@ -1,3 +1,4 @@
+import type { IdMapping, OwnerShift } from '../../lib/id-mapping.js';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -104,15 +105,24 @@ export class ImageStore {
   }
 
   /** Opens the store at `root` (`<data-root>/image`); layers live beside it in `<data-root>/layers`. */
-  static async open(root: string, log: Logger, events: EventPublisher = NO_EVENTS): Promise<ImageStore> {
+  static async open(root: string, log: Logger, events: EventPublisher = NO_EVENTS, idMapping?: IdMapping): Promise<ImageStore> {
     await mkdir(join(root, 'images'), { recursive: true, mode: 0o700 });
     const content = await ContentStore.open(join(root, 'content'), log);
-    const layers = await LayerStore.open(join(dirname(root), 'layers'), log);
+    const layers = await LayerStore.open(join(dirname(root), 'layers'), log, idMapping);
     const refs = await ReferenceStore.open(join(root, 'repositories.json'), log);
     const store = new ImageStore(root, log, content, layers, refs, events);
     await store.load();
     await sweepImageLeftovers({ root, content, layerStore: layers, imageIds: () => [...store.images.keys()] }, log);
     return store;
+  }
+
+  /**
+   * Owner translation between archives (the container's ids) and the unpacked layers (the host's),
+   * under `--userns-remap`; undefined otherwise. Whatever packs a layer or a container's files into a
+   * tar uses it to give the archive the container's owners back.
+   */
+  get ownerShift(): OwnerShift | undefined {
+    return this.layerStore.ownerShift;
   }
 
   /** At daemon shutdown: waits until every metadata write already asked for is on disk. */

@@ -8,6 +8,7 @@ import {
   RecordFileError, encodeRecord, readRecordFile, writeRecordFile, type RecordSchema,
 } from '../store/record-file.js';
 import { unpackLayer } from '../../lib/tar-unpack.js';
+import { ownerShift, type IdMapping, type OwnerShift } from '../../lib/id-mapping.js';
 import type { Logger } from '../base/log.js';
 
 /** What is known of one unpacked layer (`<layers>/<chainID hex>/layer.json`). */
@@ -58,10 +59,15 @@ export class LayerStore {
    */
   private readonly unclaimed = new Set<string>();
 
-  private constructor(readonly root: string) {}
+  /** `--userns-remap`: layers are unpacked with the remapped owners (dockerd chowns them the same way). */
+  readonly ownerShift: OwnerShift | undefined;
 
-  static async open(root: string, log: Logger): Promise<LayerStore> {
-    const store = new LayerStore(root);
+  private constructor(readonly root: string, idMapping?: IdMapping) {
+    this.ownerShift = idMapping ? ownerShift(idMapping) : undefined;
+  }
+
+  static async open(root: string, log: Logger, idMapping?: IdMapping): Promise<LayerStore> {
+    const store = new LayerStore(root, idMapping);
     await mkdir(root, { recursive: true, mode: 0o700 });
     for (const name of await readdir(root)) {
       if (name === LINKS || name === 'empty') continue;
@@ -172,7 +178,7 @@ export class LayerStore {
     const tmp = join(this.root, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     await mkdir(join(tmp, 'diff'), { recursive: true, mode: 0o700 });
     try {
-      const { diffId, size } = await unpackLayer(tarStream, join(tmp, 'diff')).catch((err: unknown) => {
+      const { diffId, size } = await unpackLayer(tarStream, join(tmp, 'diff'), { shift: this.ownerShift }).catch((err: unknown) => {
         throw noSpaceOr(err, join(tmp, 'diff'));
       });
       await options.beforeCommit?.();

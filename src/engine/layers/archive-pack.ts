@@ -13,6 +13,7 @@ import type tar from 'tar-stream';
 import { lazyModule } from '../../lib/lazy-module.js';
 import { WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from '../../lib/tar-unpack.js';
 import { handledLater } from '../../lib/errors.js';
+import type { OwnerShift } from '../../lib/id-mapping.js';
 
 /** tar-stream loads at the first archive, not at daemon start. */
 const tarStream = lazyModule<typeof tar>('tar-stream');
@@ -27,6 +28,8 @@ export interface PackOptions {
   ociWhiteouts?: boolean;
   /** Paths relative to `source` to leave out (no descendants are visited either). */
   skip?: (rel: string, st: Stats) => boolean | Promise<boolean>;
+  /** `--userns-remap`: files on disk have the host's owners; the archive gets the container's. */
+  shift?: OwnerShift;
 }
 
 type Header = Partial<tar.Header> & { name: string };
@@ -80,7 +83,8 @@ class Packer {
   }
 
   private async add(path: string, name: string, st: Stats): Promise<void> {
-    const base = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
+    const owner = this.options.shift ? this.options.shift.toContainer(st.uid, st.gid) : { uid: st.uid, gid: st.gid };
+    const base = { name, mode: st.mode & 0o7777, uid: owner.uid, gid: owner.gid, mtime: st.mtime };
     if (this.options.ociWhiteouts && st.isCharacterDevice() && st.rdev === 0) {
       const cut = name.lastIndexOf('/') + 1;
       await this.entry({ ...base, name: `${name.slice(0, cut)}${WHITEOUT_PREFIX}${name.slice(cut)}`, type: 'file', size: 0, mode: 0o600 });

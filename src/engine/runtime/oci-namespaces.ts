@@ -6,6 +6,7 @@
  */
 
 import type { OciDevice } from './host-devices.js';
+import type { IdMap, IdMapping } from '../../lib/id-mapping.js';
 
 export type { OciDevice };
 
@@ -51,6 +52,11 @@ export interface IsolationSpec {
   init?: string;
   devices?: DeviceGrant[];
   deviceRules?: OciDeviceRule[];
+  /**
+   * The daemon's `--userns-remap` maps: a user namespace of the container's own with them, or the
+   * one of the container whose network, IPC or PID namespace it joins. Left out: the host's.
+   */
+  user?: IdMapping;
 }
 
 /** Where Docker mounts its init in the container. */
@@ -68,6 +74,8 @@ export interface IsolatedSpec {
     sysctl?: Record<string, string>;
     devices?: OciDevice[];
     resources: { devices: OciDeviceRule[] };
+    uidMappings?: IdMap[];
+    gidMappings?: IdMap[];
   };
 }
 
@@ -105,6 +113,20 @@ export function applyIsolation(spec: IsolatedSpec, iso: IsolationSpec, id: strin
     spec.process.args = [INIT_PATH, '--', ...spec.process.args];
   }
   applyDevices(spec, iso.devices ?? [], iso.deviceRules ?? []);
+  if (iso.user) applyUserNamespace(spec, iso.user);
+}
+
+/**
+ * A user namespace with the daemon's maps (dockerd's WithNamespaces): the container's root is the first
+ * subordinate id on the host. A container that joins another's network, IPC or PID namespace joins its
+ * user namespace too, since a namespace belongs to the user namespace it was made in.
+ */
+export function applyUserNamespace(spec: IsolatedSpec, mapping: IdMapping): void {
+  const joined = spec.linux.namespaces.find((n) => ['network', 'ipc', 'pid'].includes(n.type) && n.path?.startsWith('/proc/'));
+  const path = joined?.path?.replace(/\/ns\/[a-z]+$/, '/ns/user');
+  setNamespace(spec, 'user', path ? { path } : 'own');
+  spec.linux.uidMappings = mapping.uids.map((m) => ({ ...m }));
+  spec.linux.gidMappings = mapping.gids.map((m) => ({ ...m }));
 }
 
 function applyIpc(spec: IsolatedSpec, iso: IsolationSpec): void {

@@ -2,6 +2,7 @@ import type { RuntimeSpec } from './runtime.js';
 import { FULL_HOST, renderSecurity, type SecurityHost } from './oci-security.js';
 import type { OciSeccomp } from './seccomp-profile.js';
 import { applyIsolation } from './oci-namespaces.js';
+import type { IdMap } from '../../lib/id-mapping.js';
 import type { OciDevice } from './host-devices.js';
 import { renderResources, renderRlimits, type OciLinuxResources, type OciRlimit } from './oci-resources.js';
 
@@ -40,6 +41,8 @@ export interface OciSpec {
     maskedPaths: string[];
     readonlyPaths: string[];
     seccomp?: OciSeccomp;
+    uidMappings?: IdMap[];
+    gidMappings?: IdMap[];
   };
 }
 
@@ -161,8 +164,12 @@ export function buildOciSpec(spec: RuntimeSpec, host: HostFacts): OciSpec {
   if (!hostNetwork) result.hostname = spec.hostname;
   // In its own network namespace a container may bind low ports and ping without extra capabilities,
   // as Docker configures since 20.10.
+  // Not ping in a user namespace (dockerd's rule): gids beyond its maps cannot be named there.
   if (spec.network === 'new') {
-    result.linux.sysctl = { 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647' };
+    result.linux.sysctl = {
+      'net.ipv4.ip_unprivileged_port_start': '0',
+      ...(spec.isolation?.user ? {} : { 'net.ipv4.ping_group_range': '0 2147483647' }),
+    };
   }
   applyIsolation(result, spec.isolation ?? {}, spec.id, host.cgroupV2);
   // runc sets no domain name of its own; Docker sets it as the UTS namespace's sysctl (only a

@@ -69,14 +69,15 @@ export class Engine {
     };
     try {
       const events = await open(EventBus.open(join(config.dataRoot, 'events'), log));
-      const images = await open(ImageStore.open(join(config.dataRoot, 'image'), log, events));
-      const volumes = await open(VolumeStore.open(join(config.dataRoot, 'volumes'), log, events));
+      const images = await open(ImageStore.open(join(config.dataRoot, 'image'), log, events, config.remap?.mapping));
+      const volumes = await open(VolumeStore.open(join(config.dataRoot, 'volumes'), log, events, config.remap?.root));
       const network = await open(NetworkManager.open(config, log, events));
       const runtime = new ConmonRuntime({ execRoot: config.execRoot, log, runtimes });
       const containers = await open(ContainerManager.open({
         dataRoot: config.dataRoot, execRoot: config.execRoot, log, runtime, images, volumes, network, events,
         defaultInit: config.init, defaultUlimits: config.defaultUlimits,
         probes: new RuncProbeRunner({ execRoot: config.execRoot, log, runtimes }), runtimes,
+        idMapping: config.remap?.mapping,
       }));
       const execs = await open(new ExecManager({ config, log, containers, runtimes }));
       const distribution = await open(Distribution.open({ config, log, images }));

@@ -1,4 +1,4 @@
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chown, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -78,11 +78,15 @@ export class VolumeStore {
     readonly root: string, private readonly log: Logger, private readonly records: RecordStore<VolumeRecord>,
     /** Where volume events (create, destroy) go. */
     private readonly events: EventPublisher,
+    /** Who owns a new volume's `_data`: the containers' root (the remapped one under --userns-remap). */
+    private readonly owner?: { uid: number; gid: number },
   ) {}
 
-  static async open(root: string, log: Logger, events: EventPublisher = NO_EVENTS): Promise<VolumeStore> {
+  static async open(
+    root: string, log: Logger, events: EventPublisher = NO_EVENTS, owner?: { uid: number; gid: number },
+  ): Promise<VolumeStore> {
     const records = volumeRecords(root, log);
-    const store = new VolumeStore(root, log, records, events);
+    const store = new VolumeStore(root, log, records, events, owner);
     await mkdir(root, { recursive: true, mode: 0o701 });
     for (const entry of await readdir(root, { withFileTypes: true })) {
       if (!entry.isDirectory() || !entry.name.startsWith(REMOVING)) continue;
@@ -274,6 +278,7 @@ export class VolumeStore {
       const dir = join(this.root, name);
       try {
         await mkdir(join(dir, DATA), { recursive: true, mode: 0o755 });
+        if (this.owner) await chown(join(dir, DATA), this.owner.uid, this.owner.gid);
         await this.records.put(name, record);
       } catch (err) {
         await bestEffort(this.log, `undoing the create of volume ${name}`, rm(dir, { recursive: true, force: true }));
