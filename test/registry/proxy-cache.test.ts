@@ -87,6 +87,7 @@ before(async () => {
   ].join('\n'));
   cache = await startTestRegistry({ REGISTRY_LOG_ACCESSLOG_DISABLED: 'true' }, config);
   daemon = await startDaemon();
+  await importBusybox(daemon, 'busybox:latest');
 });
 
 after(() => cleanUpInOrder(
@@ -134,8 +135,25 @@ test('two prefixes route to two upstreams: Debian\'s docker-registry with Basic 
   assert.deepEqual(tags, { name: 'docker.io/org/img', tags: ['1'] });
 });
 
+test('distribution\'s own keys: proxy.remoteurl, username, password, ttl make every repository a copy of one upstream', async () => {
+  const mirror = await startTestRegistry({
+    REGISTRY_LOG_ACCESSLOG_DISABLED: 'true', REGISTRY_PROXY_REMOTEURL: `http://${basic.host}`,
+    REGISTRY_PROXY_USERNAME: 'mirror', REGISTRY_PROXY_PASSWORD: 'mirror-pw', REGISTRY_PROXY_TTL: '168h',
+  });
+  try {
+    const ref = `${mirror.host}/org/other:1`;
+    assert.equal(await pull(ref), digests.other);
+    await removeImage(ref);
+    assert.equal((await daemon.docker(['tag', 'busybox', `${mirror.host}/team/own:1`])).code, 0);
+    const pushed = await daemon.docker(['push', `${mirror.host}/team/own:1`]);
+    assert.match(pushed.stderr, /team\/own is in the pull-through cache of http:\/\/127\.0\.0\.1:\d+ \(proxy\.remoteurl\): pushes and deletes are not accepted there/);
+    assert.equal((await daemon.docker(['rmi', `${mirror.host}/team/own:1`])).code, 0);
+  } finally {
+    await mirror.stop();
+  }
+});
+
 test('a push to a cached prefix is refused with a message naming the prefix; other repositories take pushes', async () => {
-  await importBusybox(daemon, 'busybox:latest');
   const ref = `${cache.host}/docker.io/org/mine:1`;
   assert.equal((await daemon.docker(['tag', 'busybox', ref])).code, 0);
   const pushed = await daemon.docker(['push', ref]);
@@ -171,6 +189,25 @@ test('concurrent pulls of a blob fetch it from the upstream once; a blob cut sho
   for (const body of bodies) assert.equal(sha256(body), layer);
   assert.deepEqual(front.seen.slice(before).filter((r) => r.includes('/blobs/')), [`GET /v2/org/big/blobs/${layer}`], 'fetched once');
   assert.equal(`sha256:${createHash('sha256').update(readFileSync(blobData)).digest('hex')}`, layer, 'stored whole');
+});
+
+test('a client that leaves in the middle of a blob stops nothing: the blob is stored whole once its digest is checked', async () => {
+  const image = await pushImage({ url: plain.url, headers: {} }, 'org/left', '1', { layers: [randomBlob(8 * 1024 * 1024)] });
+  const layer = image.layers[0]!;
+  const aborted = new AbortController();
+  const res = await fetch(`${cache.url}/v2/docker.io/org/left/blobs/${layer}`, { signal: aborted.signal });
+  assert.equal(res.status, 200);
+  const reader = res.body!.getReader();
+  await reader.read();
+  aborted.abort();
+  const blobData = join(cache.root, 'docker/registry/v2/blobs/sha256', layer.slice(7, 9), layer.slice(7), 'data');
+  for (let i = 0; i < 200 && !existsSync(blobData); i++) await sleep(50);
+  assert.equal(`sha256:${createHash('sha256').update(readFileSync(blobData)).digest('hex')}`, layer);
+  const before = front.seen.length;
+  const again = Buffer.from(await (await fetch(`${cache.url}/v2/docker.io/org/left/blobs/${layer}`)).arrayBuffer());
+  assert.equal(sha256(again), layer);
+  assert.deepEqual(front.seen.slice(before), [], 'served from the cache');
+  assert.deepEqual(readdirSync(join(cache.root, 'docker/registry/v2/repositories/docker.io/org/left/_uploads')), [], 'no upload left');
 });
 
 test('the cached image pulls when the upstream answers 429, when its process is killed and when nothing answers; the answer is marked stale', async () => {

@@ -25,7 +25,7 @@ export function proxiedHandler(cache: PullThroughCache, route: { handler: Handle
   }
   if (route.writes) {
     throw new RegistryError('UNSUPPORTED',
-      `${name} is in ${describeUpstream(upstream.upstream)}: pushes and deletes are not accepted there; pull ${upstream.remoteName} from the upstream through it`);
+      `${name} is in ${describeUpstream(upstream.upstream)}: pushes and deletes are not accepted there`);
   }
   if (route.handler === getManifest) return (ctx) => getCachedManifest(cache, upstream, ctx);
   if (route.handler === getBlob) return (ctx) => getCachedBlob(cache, upstream, ctx);
@@ -95,5 +95,5 @@ async function upstreamBlobSize(route: UpstreamRoute, ask: () => Promise<number 
 /** BLOB_UNKNOWN (404) naming the upstream and what it said; other errors as they are. */
 function blobUnknown(route: UpstreamRoute, digest: string, err: unknown): unknown {
   if (!(err instanceof UpstreamError)) return err;
-  return new RegistryError('BLOB_UNKNOWN', `blob unknown: ${digest} is not cached and ${describeUpstream(route.upstream)} could not give it: ${err.message}`, { digest });
+  return new RegistryError('BLOB_UNKNOWN', `${digest} is not cached and ${describeUpstream(route.upstream)} could not give it: ${err.message}`, { digest });
 }

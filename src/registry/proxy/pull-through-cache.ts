@@ -59,7 +59,7 @@ export class PullThroughCache {
       } catch (err) {
         if (!(err instanceof UpstreamError)) throw err;
         throw new RegistryError('MANIFEST_UNKNOWN',
-          `manifest unknown: ${name}@${reference} is not cached and ${describeUpstream(route.upstream)} could not give it: ${err.message}`, { name, digest: reference });
+          `${name}@${reference} is not cached and ${describeUpstream(route.upstream)} could not give it: ${err.message}`, { name, digest: reference });
       }
       return {};
     }
@@ -84,7 +84,7 @@ export class PullThroughCache {
       if (!(err instanceof UpstreamError)) throw err;
       if (err.notFound) {
         this.freshness.forget(key);
-        throw new RegistryError('MANIFEST_UNKNOWN', `manifest unknown: ${route.remoteName}:${tag} is not at ${route.upstream.url} (${describeUpstream(route.upstream)})`,
+        throw new RegistryError('MANIFEST_UNKNOWN', `${route.remoteName}:${tag} is not at ${route.upstream.url} (${describeUpstream(route.upstream)})`,
           { name, tag });
       }
       if (cached) {
@@ -92,7 +92,7 @@ export class PullThroughCache {
         return { stale: err.message };
       }
       throw new RegistryError('MANIFEST_UNKNOWN',
-        `manifest unknown: ${name}:${tag} is not cached and ${describeUpstream(route.upstream)} could not give it: ${err.message}`, { name, tag });
+        `${name}:${tag} is not cached and ${describeUpstream(route.upstream)} could not give it: ${err.message}`, { name, tag });
     }
   }
 
