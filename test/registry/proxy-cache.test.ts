@@ -17,7 +17,7 @@ import {
   busyboxLayer, cleanUpInOrder, copyToRegistry, startBerthRegistry, startDockerRegistry, writeOciLayout, type LayoutImage, type RegistryPeer,
 } from '../helpers/distribution-peers.js';
 import { errorCode, pushImage, randomBlob, sha256 } from './helpers/client.js';
-import { spawnRegistry, startTestRegistry, tempDir, type RegistryProcess, type TestRegistry } from './helpers/registry.js';
+import { ROOT, spawnRegistry, startTestRegistry, tempDir, type RegistryProcess, type TestRegistry } from './helpers/registry.js';
 import { startUpstreamFront, type UpstreamFront } from './helpers/upstream-front.js';
 
 const REFERENCE = '/work/shared/tools/reference-dockerd';
@@ -30,6 +30,7 @@ let front: UpstreamFront;
 let basic: RegistryPeer;
 let token: RegistryPeer;
 let cache: TestRegistry;
+let cacheConfig: string;
 let daemon: TestDaemon;
 let layout: LayoutImage;
 const digests: Record<string, string> = {};
@@ -75,8 +76,8 @@ before(async () => {
   digests.tool = await upstreamDigest(plain.url, 'library/tool', '1');
   digests.other = await upstreamDigest(`http://${basic.host}`, 'org/other', '1', `Basic ${Buffer.from('mirror:mirror-pw').toString('base64')}`);
 
-  const config = join(dir, 'cache.yml');
-  writeFileSync(config, [
+  cacheConfig = join(dir, 'cache.yml');
+  writeFileSync(cacheConfig, [
     'proxy:',
     '  upstreams:',
     `    - {prefix: docker.io, url: "${front.url}", ttl: ${TTL_MS / 1000}s, library: true}`,
@@ -85,7 +86,7 @@ before(async () => {
     `    - {prefix: quay.io, url: "http://${token.host}", username: puller, password: puller-pw}`,
     '',
   ].join('\n'));
-  cache = await startTestRegistry({ REGISTRY_LOG_ACCESSLOG_DISABLED: 'true' }, config);
+  cache = await startTestRegistry({ REGISTRY_LOG_ACCESSLOG_DISABLED: 'true' }, cacheConfig);
   daemon = await startDaemon();
   await importBusybox(daemon, 'busybox:latest');
 });
@@ -166,6 +167,17 @@ test('a push to a cached prefix is refused with a message naming the prefix; oth
   assert.equal((await daemon.docker(['tag', 'busybox', own])).code, 0);
   const ok = await daemon.docker(['push', own]);
   assert.equal(ok.code, 0, ok.stderr);
+});
+
+test('the hub knows pushed repositories only: cached ones are neither searched nor indexed', async () => {
+  const search = async (q: string) => (await (await fetch(`${cache.url}/v2/search/repositories/?query=${q}`)).json() as { results: { repo_name: string }[] }).results.map((r) => r.repo_name);
+  assert.deepEqual(await search('own'), ['team/own']);
+  assert.deepEqual(await search('img'), []);
+  const reindex = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'src/registry/main.ts'), 'hub', 'reindex', '--quiet', cacheConfig],
+    { env: { REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: cache.root } });
+  assert.equal(reindex.code, 0, reindex.stderr);
+  assert.match(reindex.stdout, /^hub: 1 repositories, 1 tags indexed; 0 repositories removed$/m);
+  assert.deepEqual(await search('img'), []);
 });
 
 test('concurrent pulls of a blob fetch it from the upstream once; a blob cut short upstream leaves nothing behind', async () => {
