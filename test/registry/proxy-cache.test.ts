@@ -21,7 +21,7 @@ import { ROOT, spawnRegistry, startTestRegistry, tempDir, type RegistryProcess, 
 import { startUpstreamFront, type UpstreamFront } from './helpers/upstream-front.js';
 
 const REFERENCE = '/work/shared/tools/reference-dockerd';
-const TTL_MS = 5_000;
+const SHORT_TTL_MS = 2_000;
 const ACCEPT = 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json';
 
 let dir: string;
@@ -80,7 +80,8 @@ before(async () => {
   writeFileSync(cacheConfig, [
     'proxy:',
     '  upstreams:',
-    `    - {prefix: docker.io, url: "${front.url}", ttl: ${TTL_MS / 1000}s, library: true}`,
+    `    - {prefix: docker.io, url: "${front.url}", ttl: 10m, library: true}`,
+    `    - {prefix: short.io, url: "${front.url}", ttl: ${SHORT_TTL_MS / 1000}s}`,
     `    - {prefix: stale.io, url: "${front.url}", ttl: 0}`,
     `    - {prefix: ghcr.io, url: "http://${basic.host}", username: mirror, password: mirror-pw}`,
     `    - {prefix: quay.io, url: "http://${token.host}", username: puller, password: puller-pw}`,
@@ -96,12 +97,10 @@ after(() => cleanUpInOrder(
   () => layout?.cleanup(), () => (dir ? run('rm', ['-rf', dir]) : undefined),
 ));
 
-test('docker pull through the cache gives the upstream\'s digest; a second pull within the ttl asks the upstream nothing; after it, one HEAD', async () => {
+test('docker pull through the cache gives the upstream\'s digest; a second pull within the ttl asks the upstream nothing', async () => {
   const ref = `${cache.host}/docker.io/org/img:1`;
   const before = front.seen.length;
-  const started = Date.now();
   assert.equal(await pull(ref), digests.img);
-  const looked = Date.now(); // the lookup's ttl started before this
   assert.ok(front.seen.slice(before).some((r) => r === 'HEAD /v2/org/img/manifests/1'), front.seen.slice(before).join('\n'));
   const fetched = front.seen.slice(before).filter((r) => r.startsWith('GET /v2/org/img/blobs/'));
   assert.equal(new Set(fetched).size, fetched.length, 'each blob fetched once');
@@ -109,14 +108,18 @@ test('docker pull through the cache gives the upstream\'s digest; a second pull 
   await removeImage(ref);
   const second = front.seen.length;
   assert.equal(await pull(ref), digests.img);
-  assert.ok(Date.now() - started < TTL_MS, 'the second pull ran within the ttl (this machine was too slow to tell otherwise)');
   assert.deepEqual(front.seen.slice(second), [], 'no upstream request within the ttl');
+});
 
-  await removeImage(ref);
-  await sleep(looked + TTL_MS + 100 - Date.now());
-  const third = front.seen.length;
+test('once the ttl has run out, a pull asks the upstream one HEAD', async () => {
+  const ref = `${cache.host}/short.io/org/img:1`;
   assert.equal(await pull(ref), digests.img);
-  assert.deepEqual(front.seen.slice(third), ['HEAD /v2/org/img/manifests/1'], 'one HEAD once the ttl has run out');
+  const looked = Date.now(); // the lookup's ttl started before this
+  await removeImage(ref);
+  await sleep(looked + SHORT_TTL_MS + 100 - Date.now());
+  const before = front.seen.length;
+  assert.equal(await pull(ref), digests.img);
+  assert.deepEqual(front.seen.slice(before), ['HEAD /v2/org/img/manifests/1']);
 });
 
 test('a single-name repository under a Docker Hub-like prefix is the upstream\'s library/ image', async () => {
@@ -213,13 +216,15 @@ test('a client that leaves in the middle of a blob stops nothing: the blob is st
   await reader.read();
   aborted.abort();
   const blobData = join(cache.root, 'docker/registry/v2/blobs/sha256', layer.slice(7, 9), layer.slice(7), 'data');
-  for (let i = 0; i < 200 && !existsSync(blobData); i++) await sleep(50);
+  // The fetch goes on: done once the blob is in place and its upload gone.
+  const uploads = join(cache.root, 'docker/registry/v2/repositories/docker.io/org/left/_uploads');
+  for (let i = 0; i < 600 && !(existsSync(blobData) && readdirSync(uploads).length === 0); i++) await sleep(50);
   assert.equal(`sha256:${createHash('sha256').update(readFileSync(blobData)).digest('hex')}`, layer);
   const before = front.seen.length;
   const again = Buffer.from(await (await fetch(`${cache.url}/v2/docker.io/org/left/blobs/${layer}`)).arrayBuffer());
   assert.equal(sha256(again), layer);
   assert.deepEqual(front.seen.slice(before), [], 'served from the cache');
-  assert.deepEqual(readdirSync(join(cache.root, 'docker/registry/v2/repositories/docker.io/org/left/_uploads')), [], 'no upload left');
+  assert.deepEqual(readdirSync(uploads), [], 'no upload left');
 });
 
 test('the cached image pulls when the upstream answers 429, when its process is killed and when nothing answers; the answer is marked stale', async () => {

@@ -73,15 +73,15 @@ export class UpstreamClient {
   async blobSize(remoteName: string, digest: string): Promise<number | undefined> {
     const response = await this.send('HEAD', remoteName, `blobs/${digest}`);
     await this.discard(response);
-    const length = Number(header(response, 'content-length'));
-    return Number.isFinite(length) ? length : undefined;
+    const length = header(response, 'content-length');
+    return length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
   }
 
   /** A blob's bytes as the upstream streams them; `size` from Content-Length when it sent one. */
   async blob(remoteName: string, digest: string): Promise<{ body: Readable; size?: number }> {
     const response = await this.send('GET', remoteName, `blobs/${digest}`);
-    const length = Number(header(response, 'content-length'));
-    return { body: response.body, size: Number.isFinite(length) && header(response, 'content-length') !== undefined ? length : undefined };
+    const length = header(response, 'content-length');
+    return { body: response.body, size: length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined };
   }
 
   async close(): Promise<void> {
@@ -180,6 +180,7 @@ export class UpstreamClient {
     }
     const body = await readCapped(response.body, 1024 * 1024, () => new UpstreamError(this.config.url, `the token server ${url.origin} sent more than 1 MiB`));
     if (response.statusCode !== 200) {
+      // A token server's 404 says nothing about the image: not the upstream's "no such manifest".
       throw new UpstreamError(this.config.url, `the token server ${url.origin} of ${this.config.url} answered ${response.statusCode}`, response.statusCode === 404 ? 502 : response.statusCode);
     }
     let parsed: { token?: unknown; access_token?: unknown; expires_in?: unknown };
