@@ -21,6 +21,9 @@ import { openHub, type Hub } from './hub/hub.js';
 import { HubPolicy } from './hub/hub-policy.js';
 import { registryLog } from './base/log.js';
 import { HubPages } from './web/hub-pages.js';
+import { bestEffort } from '../lib/best-effort.js';
+import { PullThroughCache } from './proxy/pull-through-cache.js';
+import { proxiedHandler } from './handlers/proxied.js';
 
 export interface ServerOptions {
   accessLog?: AccessLogSink;
@@ -30,6 +33,8 @@ export interface RunningServer {
   server: Server;
   /** The hub, when `hub.enabled`; closed with the server. */
   hub?: Hub;
+  /** The pull-through cache, when a `proxy` section is set. */
+  proxy?: PullThroughCache;
   port: number;
   url: string;
   close(): Promise<void>;
@@ -93,7 +98,8 @@ export function openRegistryHub(registry: Registry, auth: RegistryAuth): Hub | u
   }, registryLog);
 }
 
-export function createRequestListener(registry: Registry, options: ServerOptions = {}, auth: RegistryAuth = buildAuth(registry), hub?: Hub) {
+export function createRequestListener(registry: Registry, options: ServerOptions = {}, auth: RegistryAuth = buildAuth(registry), hub?: Hub,
+  proxy?: PullThroughCache) {
   const { authorizer, tokenServer } = auth;
   const pages = hub ? new HubPages({
     store: hub.store, users: auth.users, signInRequired: registry.config.auth !== undefined && registry.config.hub?.public !== true, secure: registry.config.http.tls !== undefined,
@@ -140,9 +146,10 @@ export function createRequestListener(registry: Registry, options: ServerOptions
         throw new RegistryError('NAME_INVALID', `invalid repository name ${JSON.stringify(from.slice(0, 300))}`);
       }
       if (authorizer) user = await authorizer.authorize(req, route.access(params, url.searchParams));
+      const handler = proxy ? proxiedHandler(proxy, route, params.name) : route.handler;
       if (route.writes && hub && params.name !== undefined) hub.checkWrite(user, params.name);
       if (route.writes && registry.config.readOnly) throw new RegistryError('UNSUPPORTED', 'the registry is in read-only mode');
-      await route.handler({ req, res, registry, params, query: url.searchParams, user, hub });
+      await handler({ req, res, registry, params, query: url.searchParams, user, hub });
     } catch (err) {
       const e = err instanceof RegistryError ? err : undefined;
       if (!e || e.status >= 500) console.error(`berth-registry: ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}`);
@@ -158,7 +165,8 @@ export function createRequestListener(registry: Registry, options: ServerOptions
 export async function startServer(registry: Registry, options: ServerOptions = {}): Promise<RunningServer> {
   const auth = buildAuth(registry);
   const hub = openRegistryHub(registry, auth);
-  const listener = createRequestListener(registry, options, auth, hub);
+  const proxy = registry.config.proxy ? new PullThroughCache(registry, registry.config.proxy, registryLog) : undefined;
+  const listener = createRequestListener(registry, options, auth, hub, proxy);
   const tls = registry.config.http.tls;
   const server = tls
     ? createHttpsServer({ cert: readFileSync(tls.certificate), key: readFileSync(tls.key) }, listener)
@@ -181,11 +189,15 @@ export async function startServer(registry: Registry, options: ServerOptions = {
   return {
     server,
     hub,
+    proxy,
     port: actual,
     url: `${tls ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${actual}`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => { hub?.close(); resolve(); });
-      server.closeAllConnections();
-    }),
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => { hub?.close(); resolve(); });
+        server.closeAllConnections();
+      });
+      if (proxy) await bestEffort(registryLog, 'closing the connections to the upstreams', () => proxy.close());
+    },
   };
 }

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { parseChallenges } from '../../src/engine/distribution/auth-challenge.js';
+import { parseChallenges } from '../../src/lib/auth-challenge.js';
 import { decodeRegistryAuth } from '../../src/engine/distribution/credentials.js';
 import { humanSize, progressBar } from '../../src/engine/progress/json-progress.js';
 import { parseManifest, selectPlatform } from '../../src/engine/distribution/manifest.js';

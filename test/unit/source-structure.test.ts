@@ -31,6 +31,7 @@ const ORDER: string[][] = [
   ['registry/base'],
   ['registry/storage'],
   ['registry/content', 'registry/auth'],
+  ['registry/proxy'],
   ['registry/hub'],
   ['registry/handlers'],
   ['registry/web'],

@@ -4,7 +4,7 @@
 import type * as Undici from 'undici';
 import { lazyModule } from '../../lib/lazy-module.js';
 import { errorMessage, InvalidArgumentError } from '../../lib/errors.js';
-import { parseChallenges } from './auth-challenge.js';
+import { parseChallenges } from '../../lib/auth-challenge.js';
 import type { AuthConfig } from './credentials.js';
 import type { RegistryServices } from './distribution.js';
 import { RegistryAuthError, RegistryUnauthorizedError, RegistryUnreachableError } from './errors.js';

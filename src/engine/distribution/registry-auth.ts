@@ -4,7 +4,7 @@
 import type { Dispatcher } from 'undici';
 import type * as Undici from 'undici';
 import { lazyModule } from '../../lib/lazy-module.js';
-import type { AuthChallenge } from './auth-challenge.js';
+import type { AuthChallenge } from '../../lib/auth-challenge.js';
 import type { AuthConfig } from './credentials.js';
 import { RegistryAuthError, RegistryUnreachableError, tokenRefusal } from './errors.js';
 import { readCappedReply } from './http-body.js';

@@ -7,7 +7,7 @@ import type { Dispatcher } from 'undici';
 import type * as Undici from 'undici';
 import { lazyModule } from '../../lib/lazy-module.js';
 import { errorMessage } from '../../lib/errors.js';
-import { parseChallenges } from './auth-challenge.js';
+import { parseChallenges } from '../../lib/auth-challenge.js';
 import type { AuthConfig } from './credentials.js';
 import { RegistryResponseError, RegistryUnreachableError, parseOciErrors } from './errors.js';
 import { discardBody, readCappedReply } from './http-body.js';

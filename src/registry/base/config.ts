@@ -3,6 +3,7 @@
 // driver, ...). Keys we do not know are reported as warnings, never silently dropped.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { parseProxyConfig, ProxyConfigError, type ProxyConfig } from './proxy-config.js';
 
 type Leaf = 'string' | 'bool' | 'int' | 'any';
 interface Schema { [key: string]: Schema | Leaf }
@@ -44,6 +45,8 @@ const SCHEMA: Schema = {
   },
   // The hub (docs/hub.md): search, stars, descriptions, namespaces.
   hub: { enabled: 'bool', database: 'string', admins: 'any', public: 'bool' },
+  // The pull-through cache (docs/registry.md): distribution's keys, plus upstreams per namespace prefix.
+  proxy: { remoteurl: 'string', username: 'string', password: 'string', ttl: 'string', library: 'bool', upstreams: 'any', exec: 'any' },
   health: 'any',
   notifications: 'any',
   validation: 'any',
@@ -72,6 +75,8 @@ export interface RegistryConfig {
   accessLog: boolean;
   /** The hub; undefined when `hub.enabled` is false (a plain registry). */
   hub?: HubConfig;
+  /** The pull-through cache; undefined when no `proxy` section is set. */
+  proxy?: ProxyConfig;
   warnings: string[];
 }
 
@@ -260,6 +265,9 @@ function buildConfig(tree: Tree, warnings: string[]): RegistryConfig {
     };
   }
   config.hub = buildHubConfig((tree.hub ?? {}) as Tree, config);
+  try { config.proxy = parseProxyConfig(tree.proxy); } catch (err) {
+    throw err instanceof ProxyConfigError ? new ConfigError(err.message) : err;
+  }
   return config;
 }
 

@@ -83,9 +83,11 @@ export class ManifestStore {
   /**
    * Stores a manifest under a tag or its digest (plus `extraTags`). Refuses, storing nothing:
    * MANIFEST_INVALID, DIGEST_INVALID (body does not match the digest reference),
-   * MANIFEST_BLOB_UNKNOWN (config, layers or listed manifests missing from the repository).
+   * MANIFEST_BLOB_UNKNOWN (config, layers or listed manifests missing from the repository) unless
+   * `verifyReferences` is false (the pull-through cache, which fetches them when they are asked for).
    */
-  async put(name: string, reference: string, content: Buffer, contentType: string | undefined, extraTags: string[] = []): Promise<PutResult> {
+  async put(name: string, reference: string, content: Buffer, contentType: string | undefined, extraTags: string[] = [],
+    { verifyReferences = true }: { verifyReferences?: boolean } = {}): Promise<PutResult> {
     let algorithm: DigestAlgorithm = 'sha256';
     const byDigest = reference.includes(':');
     if (byDigest) algorithm = parseDigest(reference).algorithm;
@@ -94,7 +96,7 @@ export class ManifestStore {
       throw new RegistryError('DIGEST_INVALID', `manifest has digest ${digest}, not ${reference}`, { digest: reference });
     }
     const parsed = parseManifest(content, contentType);
-    await this.checkReferences(name, parsed);
+    if (verifyReferences) await this.checkReferences(name, parsed);
     const tags = [...(byDigest ? [] : [reference]), ...extraTags];
     for (const tag of tags) if (!isTag(tag)) throw new RegistryError('TAG_INVALID', `invalid tag ${tag.slice(0, 200)}`);
 

@@ -5,6 +5,7 @@ import { RegistryError } from '../base/errors.js';
 import type { Authorizer } from '../auth/access.js';
 import type { HtpasswdFile } from '../auth/htpasswd.js';
 import { listRepositories } from '../content/catalog.js';
+import { routeRepository } from '../proxy/upstream-routing.js';
 import type { Registry } from '../content/registry.js';
 import { HubIdentity } from './hub-identity.js';
 import { HubPolicy } from './hub-policy.js';
@@ -83,12 +84,13 @@ export class Hub {
   }
 
   /**
-   * Rebuilds what storage can tell: every repository with its tags (digest, size, platforms); the
+   * Rebuilds what storage can tell: every (pushed) repository with its tags (digest, size, platforms); the
    * repositories storage no longer holds leave the hub. Stars, descriptions, pull counts and official
    * flags of the others stay (storage does not hold them).
    */
   async reindex(progress?: (line: string) => void): Promise<ReindexResult> {
-    const names = await listRepositories(this.registry.driver);
+    // Copies the pull-through cache holds were never pushed here: they are no hub repositories.
+    const names = (await listRepositories(this.registry.driver)).filter((n) => !routeRepository(this.registry.config.proxy, n));
     const present = new Set(names);
     let tags = 0;
     for (const name of names) {
