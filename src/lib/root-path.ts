@@ -2,8 +2,8 @@
 // unpacked archive) resolved as if the process were chrooted there. The content of such a root is not
 // trusted: a plain join would follow `/data -> /etc` to the host's /etc. This is the one resolver of
 // Berth's code; every "path inside a root" goes through it.
-import { lstat, readlink } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { lstat, readlink, stat } from 'node:fs/promises';
+import type { BigIntStats, Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { InvalidArgumentError, SystemError } from './errors.js';
 
@@ -89,4 +89,16 @@ export function pathInRootError(err: unknown, containerPath: string, op = 'lstat
 
 function errno(code: string): NodeJS.ErrnoException {
   return Object.assign(new Error(code), { code });
+}
+
+/**
+ * lstat of a path resolveInRoot answered. The root itself is followed: a running container's root is
+ * `/proc/<pid>/root`, a link the kernel resolves to the container's `/`, which is a directory.
+ */
+export function lstatResolved(root: string, resolved: string): Promise<Stats>;
+export function lstatResolved(root: string, resolved: string, options: { bigint: true }): Promise<BigIntStats>;
+export function lstatResolved(root: string, resolved: string, options?: { bigint: true }): Promise<Stats | BigIntStats> {
+  const same = posix.normalize(resolved).replace(/\/+$/, '') === posix.normalize(root).replace(/\/+$/, '');
+  if (options) return same ? stat(resolved, options) : lstat(resolved, options);
+  return same ? stat(resolved) : lstat(resolved);
 }

@@ -46,14 +46,15 @@ async function tarOf(entries: { name: string; body: string }[]): Promise<Buffer>
 
 test('docker cp copies a host file into a running container, which reads it, and back out', async () => {
   await writeFile(join(work, 'greeting'), 'hello from the host\n');
-  await daemon.ok(['run', '-d', '--network', 'none', '--name', 'reader', 'busybox', 'sh', '-c',
-    'while [ ! -f /tmp/greeting ]; do sleep 0.1; done; cat /tmp/greeting']);
+  await daemon.ok(['run', '-d', '--network', 'none', '--name', 'reader', 'busybox', 'sleep', '600']);
   await daemon.ok(['cp', join(work, 'greeting'), 'reader:/tmp/']);
-  assert.equal((await daemon.ok(['wait', 'reader'])).trim(), '0');
-  assert.equal(await daemon.ok(['logs', 'reader']), 'hello from the host\n');
+  assert.equal(await daemon.ok(['exec', 'reader', 'cat', '/tmp/greeting']), 'hello from the host\n');
+  // A destination that does not exist yet names the copy, also at the container's root.
+  await daemon.ok(['cp', join(work, 'greeting'), 'reader:/renamed']);
+  assert.equal(await daemon.ok(['exec', 'reader', 'cat', '/renamed']), 'hello from the host\n');
   await daemon.ok(['cp', 'reader:/tmp/greeting', join(work, 'back')]);
   assert.equal(await readFile(join(work, 'back'), 'utf8'), 'hello from the host\n');
-  await daemon.ok(['rm', 'reader']);
+  await daemon.ok(['rm', '-f', 'reader']);
 });
 
 test('docker cp into a running container\'s volume writes into the volume', async () => {

@@ -1,11 +1,10 @@
 // `docker cp`'s paths: Docker's ResolvePath (the parent resolved inside the container's root by
 // lib/root-path.ts, the last element kept as given), StatPath and the Go file modes and times that
 // X-Docker-Container-Path-Stat carries.
-import { lstat } from 'node:fs/promises';
 import type { BigIntStats, Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { NotFoundError } from '../../lib/errors.js';
-import { pathInRootError, resolveInRoot } from '../../lib/root-path.js';
+import { lstatResolved, pathInRootError, resolveInRoot } from '../../lib/root-path.js';
 
 export interface ResolvedPath {
   /** The path as the container sees it, absolute, trailing `/` or `/.` kept. */
@@ -54,7 +53,7 @@ export interface PathStat {
 export async function statPath(root: string, p: ResolvedPath, userPath: string, containerName: string): Promise<PathStat> {
   let st: BigIntStats;
   try {
-    st = await lstat(p.resolved, { bigint: true });
+    st = await lstatResolved(root, p.resolved, { bigint: true });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw fileNotFound(userPath, containerName);
     throw pathInRootError(err, p.absPath);

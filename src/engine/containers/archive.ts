@@ -1,7 +1,6 @@
 // `docker cp`: stat, read and write paths inside a container (GET/HEAD/PUT /containers/{id}/archive).
 // Every path is resolved inside the container's root (lib/root-path.ts); writing unpacks with the
 // shared safe unpacker confined to the target directory.
-import { lstat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ContainerServices } from './container-services.js';
@@ -9,7 +8,7 @@ import type { Container } from './container.js';
 import { ForbiddenError, InvalidArgumentError } from '../../lib/errors.js';
 import { unpackLayer } from '../../lib/tar-unpack.js';
 import { withContainerFs } from './archive-rootfs.js';
-import { pathInRootError, resolveInRoot } from '../../lib/root-path.js';
+import { lstatResolved, pathInRootError, resolveInRoot } from '../../lib/root-path.js';
 import { containerPathOf, fileNotFound, preserveTrailing, resolvePath, statPath, type PathStat } from './archive-path.js';
 import { packPath } from '../layers/archive-pack.js';
 import { resolveUser } from './user-lookup.js';
@@ -58,7 +57,7 @@ export async function writeContainerPath(
   await withContainerFs(engine, c, async (fs) => {
     const absPath = preserveTrailing(posix.join('/', path), path);
     const target = await resolveInRoot(fs.root, absPath);
-    const st = await lstat(target).catch((err: NodeJS.ErrnoException) => {
+    const st = await lstatResolved(fs.root, target).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') throw fileNotFound(path, ref);
       throw pathInRootError(err, absPath);
     });
