@@ -20,9 +20,12 @@ import { matchHubRoute, serveHubRoute } from './hub-routes.js';
 import { openHub, type Hub } from './hub/hub.js';
 import { HubPolicy } from './hub/hub-policy.js';
 import { registryLog } from './base/log.js';
+import { scheduleGarbageCollection } from './gc-schedule.js';
 
 export interface ServerOptions {
   accessLog?: AccessLogSink;
+  /** Where the background garbage collection (gc.interval) reports its runs; stderr by default. */
+  gcLog?: (line: string) => void;
 }
 
 export interface RunningServer {
@@ -171,6 +174,7 @@ export async function startServer(registry: Registry, options: ServerOptions = {
     hub?.close();
     throw err;
   }
+  const gc = scheduleGarbageCollection(registry, hub, options.gcLog ?? ((line) => console.error(`berth-registry: ${line}`)));
   const actual = (server.address() as AddressInfo).port;
   const shownHost = host ?? '127.0.0.1';
   return {
@@ -178,9 +182,12 @@ export async function startServer(registry: Registry, options: ServerOptions = {
     hub,
     port: actual,
     url: `${tls ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${actual}`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => { hub?.close(); resolve(); });
-      server.closeAllConnections();
-    }),
+    close: async () => {
+      await gc?.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => { hub?.close(); resolve(); });
+        server.closeAllConnections();
+      });
+    },
   };
 }

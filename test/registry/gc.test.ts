@@ -14,16 +14,17 @@ const exec = promisify(execFile);
 let reg: TestRegistry;
 let c: Client;
 
-/** Makes every layer link look an hour old, as if the push that wrote it were long over. */
+/** Makes every blob and link look two hours old, as if the push that wrote it were long over. */
 function ageLinks(root: string): void {
   const old = new Date(Date.now() - 2 * 3600_000);
   const walk = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
-      if (e.isDirectory()) walk(p); else if (e.name === 'link') utimesSync(p, old, old);
+      if (e.isDirectory()) walk(p); else if (e.name === 'link' || e.name === 'data') utimesSync(p, old, old);
     }
   };
   walk(join(root, 'docker/registry/v2/repositories'));
+  walk(join(root, 'docker/registry/v2/blobs'));
 }
 
 async function status(name: string, digest: string): Promise<number> {

@@ -3,6 +3,7 @@
 // driver, ...). Keys we do not know are reported as warnings, never silently dropped.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { parseGoDuration } from '../../lib/go-duration.js';
 
 type Leaf = 'string' | 'bool' | 'int' | 'any';
 interface Schema { [key: string]: Schema | Leaf }
@@ -44,6 +45,8 @@ const SCHEMA: Schema = {
   },
   // The hub (docs/hub.md): search, stars, descriptions, namespaces.
   hub: { enabled: 'bool', database: 'string', admins: 'any' },
+  // Online garbage collection on a schedule (docs/registry-gc.md).
+  gc: { interval: 'string', grace: 'string', dryrun: 'bool', deleteuntagged: 'bool' },
   health: 'any',
   notifications: 'any',
   validation: 'any',
@@ -72,6 +75,10 @@ export interface RegistryConfig {
   accessLog: boolean;
   /** The hub; undefined when `hub.enabled` is false (a plain registry). */
   hub?: HubConfig;
+  /** Garbage collection in the background; undefined unless `gc.interval` is set. */
+  gc?: GcConfig;
+  /** The grace period for `garbage-collect` (gc.grace, default one hour), with or without a schedule. */
+  gcGraceMs: number;
   warnings: string[];
 }
 
@@ -80,6 +87,13 @@ export interface HubConfig {
   database: string;
   /** Users who push anywhere and mark repositories official. */
   admins: string[];
+}
+
+export interface GcConfig {
+  intervalMs: number;
+  graceMs: number;
+  dryRun: boolean;
+  deleteUntagged: boolean;
 }
 
 type Tree = Record<string, unknown>;
@@ -203,6 +217,7 @@ function buildConfig(tree: Tree, warnings: string[]): RegistryConfig {
     deleteEnabled: ((storage.delete ?? {}) as Tree).enabled === true,
     readOnly: (((storage.maintenance ?? {}) as Tree).readonly as Tree | undefined)?.enabled === true,
     accessLog: accesslog.disabled !== true,
+    gcGraceMs: 3600_000,
     warnings,
   };
   if (str(tls.certificate) || str(tls.key)) {
@@ -255,7 +270,30 @@ function buildConfig(tree: Tree, warnings: string[]): RegistryConfig {
     };
   }
   config.hub = buildHubConfig((tree.hub ?? {}) as Tree, config);
+  buildGcConfig((tree.gc ?? {}) as Tree, config);
   return config;
+}
+
+/** `gc:` — interval and grace are Go durations ("20s", "1h"); the schedule runs only with an interval. */
+function buildGcConfig(gc: Tree, config: RegistryConfig): void {
+  if (!isObject(gc)) throw new ConfigError('gc must be a section');
+  const duration = (key: string): number | undefined => {
+    const text = str(gc[key]);
+    if (text === undefined) return undefined;
+    let ns: number;
+    try { ns = parseGoDuration(text); } catch (err) { throw new ConfigError(`gc.${key}: ${(err as Error).message}`); }
+    if (ns <= 0) throw new ConfigError(`gc.${key} must be positive, not ${text}`);
+    return ns / 1e6;
+  };
+  const interval = duration('interval');
+  config.gcGraceMs = duration('grace') ?? config.gcGraceMs;
+  if (interval === undefined) {
+    for (const key of ['dryrun', 'deleteuntagged']) {
+      if (gc[key] !== undefined) throw new ConfigError(`gc.${key} needs gc.interval (the schedule it applies to)`);
+    }
+    return;
+  }
+  config.gc = { intervalMs: interval, graceMs: config.gcGraceMs, dryRun: gc.dryrun === true, deleteUntagged: gc.deleteuntagged === true };
 }
 
 /**

@@ -198,6 +198,18 @@ export class S3Driver implements StorageDriver {
     }
   }
 
+  async walk(root: string, fn: (info: FileInfo) => Promise<void> | void): Promise<void> {
+    const key = this.key(root, true);
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: key ? `${key}/` : '', ContinuationToken: token }));
+      for (const o of page.Contents ?? []) {
+        if (o.Key && !o.Key.endsWith('/')) await fn({ path: this.pathOf(o.Key), size: o.Size ?? 0, modTime: o.LastModified ?? new Date(0), isDir: false });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
   async close(): Promise<void> {
     this.client.destroy();
   }
