@@ -171,6 +171,7 @@ export class Marking {
       this.purgedUploads.push({ repository: name, id });
       if (!this.options.dryRun) await bestEffort(this.warnings, `${name}: deleting upload ${id}`, this.driver.delete(dir));
     }
+    if (!this.options.dryRun) await this.driver.removeEmptyDirs?.(layout.uploadsDir(name), layout.repositoriesRoot);
     return active;
   }
 }

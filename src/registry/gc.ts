@@ -14,7 +14,7 @@ import { layout } from './content/layout.js';
 import type { Registry } from './content/registry.js';
 import { CLOCK_SKEW_MS, layerLinkDir, tombstoneName } from './content/tombstones.js';
 import { Marking, type Candidate } from './gc-mark.js';
-import type { StorageDriver } from './storage/driver.js';
+import { deleteFiles, type StorageDriver } from './storage/driver.js';
 
 export type GcPhase = 'marked' | 'tombstoned' | 'rescanned';
 
@@ -153,41 +153,33 @@ class Sweep {
         if (this.rescued(c)) result.rescued.push(c.kind === 'blob' ? `blob ${c.digest}` : keyOf(c.repository, c.digest));
         else doomed.push(c);
       }
-      await inParallel(doomed, async (c) => {
-        // Past the lease (less the clock skew allowed), a push may take the tombstone for expired.
-        if (this.options.signal?.aborted || Date.now() > expires - CLOCK_SKEW_MS) return;
-        if (await this.remove(c)) record(result, c, this.log, ', deleted');
-      });
+      // Past the lease (less the clock skew allowed), a push may take the tombstones for expired.
+      if (this.options.signal?.aborted || Date.now() > expires - CLOCK_SKEW_MS) return;
+      await deleteFiles(this.driver, doomed.flatMap((c) => this.filesOf(c)));
+      for (const c of doomed) record(result, c, this.log, ', deleted');
     } finally {
       // Each object went before its tombstone: a push never sees neither.
-      await inParallel(written, async (c) => {
-        const { dir } = placeOf(c);
-        await bestEffort(this.warnings, `gc: removing the tombstone in ${dir}`, async () => {
-          await this.driver.delete(`${dir}/${tombstone}`);
-          await this.driver.removeEmptyDirs?.(dir, c.kind === 'blob' ? layout.blobsRoot : layout.repositoriesRoot);
-        });
-      });
+      await bestEffort(this.warnings, `gc: removing the tombstones of run ${this.run}`,
+        deleteFiles(this.driver, written.map((c) => `${placeOf(c).dir}/${tombstone}`)));
+      if (this.driver.removeEmptyDirs) await inParallel(written, (c) => this.prune(c));
     }
   }
 
-  /** Deletes the candidate's object; false when it was gone already. */
-  private async remove(c: Candidate): Promise<boolean> {
+  /** The files that go with a candidate: its object, and a manifest's referrer link. */
+  private filesOf(c: Candidate): string[] {
     const { dir, file } = placeOf(c);
-    try {
-      if (c.kind === 'manifest') {
-        const subject = this.marking.parsed.get(c.digest)?.subject;
-        if (subject) {
-          const referrer = layout.referrerLink(c.repository, subject.digest, c.digest);
-          await ignoreMissing(this.driver.delete(referrer));
-          await this.driver.removeEmptyDirs?.(referrer.replace(/\/link$/, ''), layout.repositoriesRoot);
-        }
-      }
-      await this.driver.delete(`${dir}/${file}`);
-      return true;
-    } catch (err) {
-      if (err instanceof PathNotFoundError) return false;
-      throw err;
-    }
+    const subject = c.kind === 'manifest' ? this.marking.parsed.get(c.digest)?.subject : undefined;
+    return [...(subject && c.kind === 'manifest' ? [layout.referrerLink(c.repository, subject.digest, c.digest)] : []), `${dir}/${file}`];
+  }
+
+  /** Removes the directories a candidate's deletion left empty (backends with directories). */
+  private async prune(c: Candidate): Promise<void> {
+    await bestEffort(this.warnings, `gc: removing empty directories of ${placeOf(c).dir}`, async () => {
+      const stop = c.kind === 'blob' ? layout.blobsRoot : layout.repositoriesRoot;
+      for (const file of this.filesOf(c)) await this.driver.removeEmptyDirs!(file.slice(0, file.lastIndexOf('/')), stop);
+      // A repository whose last manifest went has an empty tags directory (its tags were deleted) left.
+      if (c.kind === 'manifest') await this.driver.removeEmptyDirs!(layout.tagsDir(c.repository), stop);
+    });
   }
 
   private rescued(c: Candidate): boolean {

@@ -64,6 +64,23 @@ export interface StorageDriver {
    * including `stop`, while they are empty. A writer racing with it makes its directory again.
    */
   removeEmptyDirs?(dir: string, stop: string): Promise<void>;
+  /**
+   * Optional: deletes files (never directories) in as few requests as the backend allows (S3: 1000
+   * a request); a path already gone is no error. Resolves once every one is deleted. Use
+   * deleteFiles(), which falls back to delete().
+   */
+  deleteFiles?(paths: string[]): Promise<void>;
+}
+
+/** Deletes files, batched when the driver can (driver.deleteFiles); a path already gone is no error. */
+export async function deleteFiles(driver: StorageDriver, paths: string[]): Promise<void> {
+  if (paths.length === 0) return;
+  if (driver.deleteFiles) return driver.deleteFiles(paths);
+  for (const path of paths) {
+    try { await driver.delete(path); } catch (err) {
+      if ((err as Error).name !== 'PathNotFoundError') throw err;
+    }
+  }
 }
 
 const PATH_RE = /^(\/[A-Za-z0-9._:-]+)+$/;
