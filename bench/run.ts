@@ -13,6 +13,7 @@ const BENCHMARKS: Record<string, { file: string; args: string }> = {
   distribution: { file: 'pull-push-bench.ts', args: '[rounds=3]: pull and push of 3 x 100 MiB through a local registry' },
   events: { file: 'events-bench.ts', args: '[rate=1000] [seconds=10] [subscribers=10]: event fan-out, loss and delivery latency' },
   registry: { file: 'registry-bench.ts', args: '[rounds=7] [requests=20000]: berth-registry beside distribution 2.8' },
+  'registry-gc': { file: 'registry-gc-bench.ts', args: '[blobs=1000] [rounds=3] [seconds=15]: GC sweep rate on radosgw beside distribution 2.8, push latency during GC' },
   'hub-search': { file: 'hub-search-bench.ts', args: '[repositories=100000] [tags-per-repository=10] [requests=1000]: hub search and repository API at scale, cold start, idle RSS' },
   'peer-credentials': { file: 'peer-credentials-bench.ts', args: '[connections=2000] [lookups=50]: cost of a unix client\'s uid/gid per connection (addon, ss lookup)' },
   health: { file: 'health-bench.ts', args: '[containers=100] [window-seconds=15]: CPU while 100 containers are probed every second' },

@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig, type RegistryConfig } from './base/config.js';
 import { garbageCollect } from './gc.js';
+import { parseGoDuration } from '../lib/go-duration.js';
 import { createDriver, Registry } from './content/registry.js';
 import { buildAuth, openRegistryHub, startServer } from './server.js';
 
@@ -30,16 +31,22 @@ async function serve(path: string | undefined): Promise<void> {
   process.once('SIGINT', stop);
 }
 
-async function collect(path: string | undefined, opts: { dryRun?: boolean; deleteUntagged?: boolean }): Promise<void> {
+async function collect(path: string | undefined, opts: { dryRun?: boolean; deleteUntagged?: boolean; grace?: string }): Promise<void> {
   const config = load(path);
+  let grace = config.gcGraceMs;
+  if (opts.grace !== undefined) {
+    try { grace = parseGoDuration(opts.grace) / 1e6; } catch (err) { throw new ConfigError(`--grace: ${(err as Error).message}`); }
+    if (grace <= 0) throw new ConfigError(`--grace must be positive, not ${opts.grace}`);
+  }
   const registry = new Registry(config, await createDriver(config));
   const result = await garbageCollect(registry, {
-    dryRun: opts.dryRun, deleteUntagged: opts.deleteUntagged, log: (line) => console.log(line),
+    dryRun: opts.dryRun, deleteUntagged: opts.deleteUntagged, gracePeriodMs: grace, log: (line) => console.log(line),
   });
-  console.log(`${opts.dryRun ? 'would delete' : 'deleted'} ${result.deletedBlobs.length} blobs, ${result.deletedManifests.length} manifests` +
-    ` and ${result.purgedUploads.length} abandoned uploads`);
+  console.log(`${opts.dryRun ? 'would delete' : 'deleted'} ${result.deletedBlobs.length} blobs, ${result.deletedManifests.length} manifests,` +
+    ` ${result.deletedLinks.length} layer links and ${result.purgedUploads.length} abandoned uploads` +
+    `${result.rescued.length > 0 ? `; kept ${result.rescued.length} for pushes during the run` : ''}`);
   // Manifests deleted here may have taken tags or whole repositories with them: the hub follows.
-  if (!opts.dryRun && result.deletedManifests.length > 0) await reindexHub(registry, () => {});
+  if (!opts.dryRun && result.deletedManifests.length > 0 && config.hub) await reindexHub(registry, () => {});
   await registry.driver.close?.();
 }
 
@@ -71,11 +78,12 @@ program.command('serve', { isDefault: true })
   .argument('[config]', 'configuration file (config.yml); REGISTRY_* variables override it')
   .action((config?: string) => serve(config));
 program.command('garbage-collect')
-  .description('delete blobs no manifest references')
+  .description('delete blobs no manifest references (safe while the registry serves pushes: see docs/registry-gc.md)')
   .argument('[config]', 'configuration file (config.yml)')
   .option('-d, --dry-run', 'only print what would be deleted')
   .option('-m, --delete-untagged', 'also delete manifests that no tag reaches')
-  .action((config: string | undefined, opts: { dryRun?: boolean; deleteUntagged?: boolean }) => collect(config, opts));
+  .option('--grace <duration>', 'keep blobs, links, untagged manifests and uploads younger than this (default gc.grace, else 1h)')
+  .action((config: string | undefined, opts: { dryRun?: boolean; deleteUntagged?: boolean; grace?: string }) => collect(config, opts));
 
 const hubCommand = program.command('hub').description('the hub\'s metadata (stars, descriptions, search)');
 hubCommand.command('reindex')

@@ -24,9 +24,12 @@ import { HubPages } from './web/hub-pages.js';
 import { bestEffort } from '../lib/best-effort.js';
 import { PullThroughCache } from './proxy/pull-through-cache.js';
 import { proxiedHandler } from './handlers/proxied.js';
+import { scheduleGarbageCollection } from './gc-schedule.js';
 
 export interface ServerOptions {
   accessLog?: AccessLogSink;
+  /** Where the background garbage collection (gc.interval) reports its runs; stderr by default. */
+  gcLog?: (line: string) => void;
 }
 
 export interface RunningServer {
@@ -184,6 +187,7 @@ export async function startServer(registry: Registry, options: ServerOptions = {
     hub?.close();
     throw err;
   }
+  const gc = scheduleGarbageCollection(registry, hub, options.gcLog ?? ((line) => console.error(`berth-registry: ${line}`)));
   const actual = (server.address() as AddressInfo).port;
   const shownHost = host ?? '127.0.0.1';
   return {
@@ -193,6 +197,7 @@ export async function startServer(registry: Registry, options: ServerOptions = {
     port: actual,
     url: `${tls ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${actual}`,
     close: async () => {
+      await gc?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => { hub?.close(); resolve(); });
         server.closeAllConnections();

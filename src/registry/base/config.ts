@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { parseProxyConfig, ProxyConfigError, type ProxyConfig } from './proxy-config.js';
+import { parseGoDuration } from '../../lib/go-duration.js';
 
 type Leaf = 'string' | 'bool' | 'int' | 'any';
 interface Schema { [key: string]: Schema | Leaf }
@@ -47,6 +48,8 @@ const SCHEMA: Schema = {
   hub: { enabled: 'bool', database: 'string', admins: 'any', public: 'bool' },
   // The pull-through cache (docs/registry.md): distribution's keys, plus upstreams per namespace prefix.
   proxy: { remoteurl: 'string', username: 'string', password: 'string', ttl: 'string', library: 'bool', upstreams: 'any', exec: 'any' },
+  // Online garbage collection on a schedule (docs/registry-gc.md).
+  gc: { interval: 'string', grace: 'string', dryrun: 'bool', deleteuntagged: 'bool' },
   health: 'any',
   notifications: 'any',
   validation: 'any',
@@ -77,6 +80,10 @@ export interface RegistryConfig {
   hub?: HubConfig;
   /** The pull-through cache; undefined when no `proxy` section is set. */
   proxy?: ProxyConfig;
+  /** Garbage collection in the background; undefined unless `gc.interval` is set. */
+  gc?: GcConfig;
+  /** The grace period for `garbage-collect` (gc.grace, default one hour), with or without a schedule. */
+  gcGraceMs: number;
   warnings: string[];
 }
 
@@ -90,6 +97,13 @@ export interface HubConfig {
    * anonymous callers too, as Docker Hub does (stars and edits still need a user). Default false.
    */
   public: boolean;
+}
+
+export interface GcConfig {
+  intervalMs: number;
+  graceMs: number;
+  dryRun: boolean;
+  deleteUntagged: boolean;
 }
 
 type Tree = Record<string, unknown>;
@@ -213,6 +227,7 @@ function buildConfig(tree: Tree, warnings: string[]): RegistryConfig {
     deleteEnabled: ((storage.delete ?? {}) as Tree).enabled === true,
     readOnly: (((storage.maintenance ?? {}) as Tree).readonly as Tree | undefined)?.enabled === true,
     accessLog: accesslog.disabled !== true,
+    gcGraceMs: 3600_000,
     warnings,
   };
   if (str(tls.certificate) || str(tls.key)) {
@@ -268,7 +283,30 @@ function buildConfig(tree: Tree, warnings: string[]): RegistryConfig {
   try { config.proxy = parseProxyConfig(tree.proxy); } catch (err) {
     throw err instanceof ProxyConfigError ? new ConfigError(err.message) : err;
   }
+  buildGcConfig((tree.gc ?? {}) as Tree, config);
   return config;
+}
+
+/** `gc:` — interval and grace are Go durations ("20s", "1h"); the schedule runs only with an interval. */
+function buildGcConfig(gc: Tree, config: RegistryConfig): void {
+  if (!isObject(gc)) throw new ConfigError('gc must be a section');
+  const duration = (key: string): number | undefined => {
+    const text = str(gc[key]);
+    if (text === undefined) return undefined;
+    let ns: number;
+    try { ns = parseGoDuration(text); } catch (err) { throw new ConfigError(`gc.${key}: ${(err as Error).message}`); }
+    if (ns <= 0) throw new ConfigError(`gc.${key} must be positive, not ${text}`);
+    return ns / 1e6;
+  };
+  const interval = duration('interval');
+  config.gcGraceMs = duration('grace') ?? config.gcGraceMs;
+  if (interval === undefined) {
+    for (const key of ['dryrun', 'deleteuntagged']) {
+      if (gc[key] !== undefined) throw new ConfigError(`gc.${key} needs gc.interval (the schedule it applies to)`);
+    }
+    return;
+  }
+  config.gc = { intervalMs: interval, graceMs: config.gcGraceMs, dryRun: gc.dryrun === true, deleteUntagged: gc.deleteuntagged === true };
 }
 
 /**

@@ -10,6 +10,7 @@ import type { StorageDriver } from '../storage/driver.js';
 import type { BlobStore } from './blobs.js';
 import { layout, parseLink } from './layout.js';
 import { parseManifest, referrerDescriptor, sniffMediaType, type ParsedManifest } from './manifest-parse.js';
+import { missingAfterWrite } from './tombstones.js';
 
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
@@ -36,6 +37,12 @@ export class ManifestStore {
   /** Manifest bodies by digest: content-addressed, so never stale; bounded. */
   private readonly cache = new Map<string, { mediaType: string; content: Buffer }>();
   private cacheBytes = 0;
+
+  /**
+   * How long a push waits for a garbage collector deciding about a blob it references (see
+   * tombstones.ts) before failing with MANIFEST_BLOB_UNKNOWN.
+   */
+  gcWaitMs = 10_000;
 
   constructor(private readonly driver: StorageDriver, private readonly blobs: BlobStore) {}
 
@@ -105,6 +112,14 @@ export class ManifestStore {
     const newRevision = !(await exists(this.driver, revision));
     try {
       await this.driver.putContent(revision, Buffer.from(digest));
+      // Online garbage collection may have deleted a blob since checkReferences: look again, now that
+      // the revision link is there for a collector to see (tombstones.ts); tags move only after this.
+      // The pull-through cache stores manifests before their blobs, which it fetches when asked for.
+      const missing = verifyReferences ? await missingAfterWrite(this.driver, name, digest, parsed, this.gcWaitMs) : [];
+      if (missing.length > 0) {
+        throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest references blob ${missing[0]}, deleted by garbage collection meanwhile: push it again`,
+          { digest: missing[0], missing });
+      }
       if (parsed.subject) await this.driver.putContent(layout.referrerLink(name, parsed.subject.digest, digest), Buffer.from(digest));
       for (const tag of tags) {
         await this.driver.putContent(layout.tagIndexLink(name, tag, digest), Buffer.from(digest));

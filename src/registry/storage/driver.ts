@@ -53,6 +53,34 @@ export interface StorageDriver {
    * without error, when `out` is destroyed. Use copyToWritable(), which falls back to reader().
    */
   pipeTo?(path: string, out: Writable, offset: number, length: number): Promise<void>;
+  /**
+   * Optional: calls `fn` for every file under `root` with its size and modification time, for a
+   * backend that lists a whole tree faster than list() + stat() per entry (S3 lists 1000 keys a
+   * request). Order is the backend's. Use walkFiles(), which falls back to list() and stat().
+   */
+  walk?(root: string, fn: (info: FileInfo) => Promise<void> | void): Promise<void>;
+  /**
+   * Optional, for backends with real directories: removes `dir` and then its parents, up to but not
+   * including `stop`, while they are empty. A writer racing with it makes its directory again.
+   */
+  removeEmptyDirs?(dir: string, stop: string): Promise<void>;
+  /**
+   * Optional: deletes files (never directories) in as few requests as the backend allows (S3: 1000
+   * a request); a path already gone is no error. Resolves once every one is deleted. Use
+   * deleteFiles(), which falls back to delete().
+   */
+  deleteFiles?(paths: string[]): Promise<void>;
+}
+
+/** Deletes files, batched when the driver can (driver.deleteFiles); a path already gone is no error. */
+export async function deleteFiles(driver: StorageDriver, paths: string[]): Promise<void> {
+  if (paths.length === 0) return;
+  if (driver.deleteFiles) return driver.deleteFiles(paths);
+  for (const path of paths) {
+    try { await driver.delete(path); } catch (err) {
+      if ((err as Error).name !== 'PathNotFoundError') throw err;
+    }
+  }
 }
 
 const PATH_RE = /^(\/[A-Za-z0-9._:-]+)+$/;
@@ -65,8 +93,9 @@ export function checkPath(path: string, driver: string, allowRoot = false): void
   }
 }
 
-/** Calls `fn` for every file under `root` (depth first, sorted); directories are descended. */
+/** Calls `fn` for every file under `root` (driver.walk's order, else depth first, sorted); directories are descended. */
 export async function walkFiles(driver: StorageDriver, root: string, fn: (info: FileInfo) => Promise<void> | void): Promise<void> {
+  if (driver.walk) return driver.walk(root, fn);
   let children: string[];
   try {
     children = await driver.list(root);

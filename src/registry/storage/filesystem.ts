@@ -62,6 +62,18 @@ export class FilesystemDriver implements StorageDriver {
   }
 
   async putContent(path: string, content: Uint8Array): Promise<void> {
+    // Garbage collection removes empty directories (removeEmptyDirs): one may go between our mkdir
+    // and our write, so make it again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.putOnce(path, content);
+      } catch (err) {
+        if (attempt >= 3 || !isErrno(err, 'ENOENT')) throw err;
+      }
+    }
+  }
+
+  private async putOnce(path: string, content: Uint8Array): Promise<void> {
     const file = this.full(path);
     const made = await mkdir(dirname(file), { recursive: true }).catch((err: unknown) => { throw fullDisk(path, err); });
     const temp = join(dirname(file), TEMP_PREFIX + randomBytes(6).toString('hex'));
@@ -196,8 +208,26 @@ export class FilesystemDriver implements StorageDriver {
   async move(source: string, dest: string): Promise<void> {
     const from = this.full(source);
     const to = this.full(dest);
-    await mkdir(dirname(to), { recursive: true });
-    try { await rename(from, to); } catch (err) { this.notFound(source, err); }
+    for (let attempt = 1; ; attempt++) {
+      await mkdir(dirname(to), { recursive: true });
+      try { return await rename(from, to); } catch (err) {
+        // The destination's directory removed meanwhile (removeEmptyDirs): make it again.
+        if (attempt < 3 && isErrno(err, 'ENOENT') && await stat(from).then(() => true, () => false)) continue;
+        this.notFound(source, err);
+      }
+    }
+  }
+
+  async removeEmptyDirs(dir: string, stop: string): Promise<void> {
+    const last = this.full(stop, true);
+    for (let d = this.full(dir); d.startsWith(last + sep); d = dirname(d)) {
+      try {
+        await rmdir(d);
+      } catch (err) {
+        if (isErrno(err, 'ENOTEMPTY', 'EEXIST')) return;
+        if (!isErrno(err, 'ENOENT')) throw err;
+      }
+    }
   }
 
   async delete(path: string): Promise<void> {

@@ -198,6 +198,29 @@ export class S3Driver implements StorageDriver {
     }
   }
 
+  async deleteFiles(paths: string[]): Promise<void> {
+    const keys = paths.map((p) => this.key(p));
+    for (let i = 0; i < keys.length; i += 1000) {
+      const out = await this.client.send(new DeleteObjectsCommand({
+        Bucket: this.bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true },
+      }));
+      const failed = (out.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
+      if (failed.length > 0) throw new Error(`s3: deleting ${failed[0].Key}: ${failed[0].Code} ${failed[0].Message ?? ''} (and ${failed.length - 1} more)`);
+    }
+  }
+
+  async walk(root: string, fn: (info: FileInfo) => Promise<void> | void): Promise<void> {
+    const key = this.key(root, true);
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: key ? `${key}/` : '', ContinuationToken: token }));
+      for (const o of page.Contents ?? []) {
+        if (o.Key && !o.Key.endsWith('/')) await fn({ path: this.pathOf(o.Key), size: o.Size ?? 0, modTime: o.LastModified ?? new Date(0), isDir: false });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
   async close(): Promise<void> {
     this.client.destroy();
   }

@@ -4,7 +4,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { copyToWritable, type StorageDriver } from '../../../src/registry/storage/driver.js';
+import { copyToWritable, deleteFiles, walkFiles, type StorageDriver } from '../../../src/registry/storage/driver.js';
 import { PassThrough, Writable } from 'node:stream';
 
 export interface DriverFactory {
@@ -188,6 +188,29 @@ export function driverSuite(name: string, factory: DriverFactory): void {
       await Promise.all([d.putContent(p('race'), a), d.putContent(p('race'), b), d.putContent(p('race'), a)]);
       const got = await d.getContent(p('race'));
       assert.ok(got.equals(a) || got.equals(b));
+    });
+
+    it('walkFiles finds every file with its size and time; deleteFiles deletes files, gone ones too', async () => {
+      fresh();
+      const before = Date.now() - 5000;
+      await d.putContent(p('w/a/1'), Buffer.from('one'));
+      await d.putContent(p('w/a/b/2'), Buffer.from('three'));
+      await d.putContent(p('w/c'), Buffer.alloc(0));
+      const seen: Array<[string, number]> = [];
+      await walkFiles(d, p('w'), (info) => {
+        assert.ok(info.modTime.getTime() >= before, `${info.path} modTime`);
+        seen.push([info.path, info.size]);
+      });
+      assert.deepEqual(seen.sort(), [[p('w/a/1'), 3], [p('w/a/b/2'), 5], [p('w/c'), 0]]);
+      await walkFiles(d, p('nothing'), () => assert.fail('no files there'));
+      await deleteFiles(d, [p('w/a/1'), p('w/c'), p('w/gone')]);
+      await rejectsNamed(d.stat(p('w/a/1')), 'PathNotFoundError');
+      assert.equal((await d.getContent(p('w/a/b/2'))).toString(), 'three');
+      await d.removeEmptyDirs?.(p('w/a/b'), base);
+      assert.equal((await d.getContent(p('w/a/b/2'))).toString(), 'three', 'removeEmptyDirs leaves a directory with files');
+      await deleteFiles(d, [p('w/a/b/2')]);
+      await d.removeEmptyDirs?.(p('w/a/b'), base);
+      assert.deepEqual(await d.list(base).catch(() => []), [], 'nothing left under the test directory');
     });
   });
 }
