@@ -82,13 +82,18 @@ export async function* readK8sLogBatches(path: string, options: ReadBatchOptions
   const files = await LogFileSet.open(path, { rotated: options.rotated });
   try {
     let pos = 0;
-    if (options.tail !== undefined) pos = await tailStart(files, options.tail);
+    // Entries ended before emitFrom are read only to find where the later ones begin.
+    let emitFrom = 0;
+    let dropOpen = 0;
+    if (options.tail !== undefined) ({ start: pos, emitFrom, dropOpen } = await tailStart(files, options.tail));
     if (since !== undefined) pos = Math.max(pos, await sinceStart(files, since));
+    let lineAt = 0;
     const assembler = new Assembler();
     const chunk = Buffer.allocUnsafe(CHUNK);
     let pending = Buffer.alloc(0);
     let stopped = false;
     const keep = (r: LogRecord, out: LogRecord[]): void => {
+      if (lineAt < emitFrom) return;
       if (since === undefined && until === undefined) { out.push(r); return; }
       const ns = times.toNs(r.time);
       if (ns === undefined) return;
@@ -107,8 +112,10 @@ export async function* readK8sLogBatches(path: string, options: ReadBatchOptions
         got += n;
         const data = pending.length ? Buffer.concat([pending, chunk.subarray(0, n)]) : chunk.subarray(0, n);
         const out: LogRecord[] = [];
+        const base = pos - data.length;
         let start = 0;
         for (let nl = data.indexOf(NEWLINE); nl >= 0 && !stopped; nl = data.indexOf(NEWLINE, start)) {
+          lineAt = base + start;
           assembler.line(data, start, nl, needTime, (r) => keep(r, out));
           start = nl + 1;
         }
@@ -134,7 +141,8 @@ export async function* readK8sLogBatches(path: string, options: ReadBatchOptions
     }
     // The container ended mid-line: what it wrote last still counts.
     const out: LogRecord[] = [];
-    assembler.flush((r) => keep(r, out));
+    lineAt = Infinity;
+    assembler.flush((r) => { if (dropOpen > 0) dropOpen--; else keep(r, out); });
     if (out.length) yield out;
   } finally {
     signal?.removeEventListener('abort', poke);

@@ -14,6 +14,7 @@ const BLOCK = 64 * 1024;
 const NEWLINE = 0x0a;
 const SPACE = 0x20;
 const TAG_P = 0x50;
+const TAG_F = 0x46;
 
 /** The tag byte of a k8s-file line (`<time> <stream> <tag> ...`), or -1. */
 export function tagOf(buf: Buffer, start: number, end: number): number {
@@ -90,24 +91,48 @@ class BackwardLines {
   }
 }
 
+/** Where to read the last N entries from; see tailStart. */
+export interface TailStart {
+  /** Where to start reading (no entry of either stream open there). */
+  start: number;
+  /** Entries ended by a line before this offset are not among the last N: they are dropped. */
+  emitFrom: number;
+  /** How many of the entries still open at the end (P records, no F yet) to drop, first opened first. */
+  dropOpen: number;
+}
+
 /**
- * The offset where the last `n` entries start: each F record ends an entry, the P records before it
- * belong to it, and trailing P records (a line still being written) count as one entry. Only the
- * tag of each line is looked at.
+ * Where the last `n` entries are, found by reading backwards from the end in blocks and looking
+ * only at each line's stream and tag. An entry ends at its F record (its P records, possibly
+ * interleaved with the other stream's lines, come before); entries still open at the end (trailing
+ * P records: a line being written) come last, as the reader gives them.
  */
-export async function tailStart(files: LogFileSet, n: number): Promise<number> {
-  const { lines, at } = await BackwardLines.lastNewline(files, files.size);
-  if (at < 0) return 0;
-  if (n <= 0) return at + 1;
-  // Going back, an F line seen while inside an entry ends the entry before it: one more counted.
-  let entries = 0;
-  let inEntry = false;
+export async function tailStart(files: LogFileSet, n: number): Promise<TailStart> {
+  const found = await BackwardLines.lastNewline(files, files.size);
+  if (found.at < 0) return { start: 0, emitFrom: 0, dropOpen: 0 };
+  const end = found.at + 1;
+  if (n <= 0) return { start: end, emitFrom: end, dropOpen: 0 };
+  // The entries open at the end: streams whose last line is a P.
+  let open = 0;
+  const seen = new Set<number>();
+  for (let lines = found.lines; seen.size < 2;) {
+    const line = await lines.previous();
+    if (!line || end - line.at > (seen.size ? UNSEEN_LIMIT : SETTLE_LIMIT)) break;
+    const stream = streamOf(line.buf, line.start, line.end);
+    if (!stream || seen.has(stream)) continue;
+    seen.add(stream);
+    if (tagOf(line.buf, line.start, line.end) === TAG_P) open++;
+  }
+  if (n <= open) return { start: await settledBefore(files, end), emitFrom: end, dropOpen: open - n };
+  // Then one entry per F line, going back.
+  const lines = (await BackwardLines.lastNewline(files, files.size)).lines;
+  let entries = open;
   for (;;) {
     const line = await lines.previous();
-    if (!line) return 0;
-    const partial = tagOf(line.buf, line.start, line.end) === TAG_P;
-    if (!partial && inEntry && ++entries === n) return line.at + (line.end - line.start) + 1;
-    inEntry = true;
+    if (!line) return { start: 0, emitFrom: 0, dropOpen: 0 };
+    if (tagOf(line.buf, line.start, line.end) === TAG_F && streamOf(line.buf, line.start, line.end) && ++entries === n) {
+      return { start: await settledBefore(files, line.at), emitFrom: line.at, dropOpen: 0 };
+    }
   }
 }
 
@@ -183,6 +208,11 @@ async function firstAtOrAfter(files: LogFileSet, lo: number, hi: number, sinceNs
 
 /** How far back an open entry is looked for: past this an entry would have been cut anyway. */
 const SETTLE_LIMIT = 2 * 1024 * 1024;
+/**
+ * How far back a stream not met at all is looked for. Its entry could only be open here if it
+ * wrote part of a line and then nothing while the other stream wrote this much: taken as not open.
+ */
+const UNSEEN_LIMIT = 256 * 1024;
 
 /**
  * Moves `pos` back to where both streams are between entries: for each stream, the line of that
@@ -192,11 +222,13 @@ async function settledBefore(files: LogFileSet, pos: number): Promise<number> {
   if (pos === 0) return 0;
   const lines = new BackwardLines(files, pos - 1);
   const settled = new Set<number>();
+  const seen = new Set<number>();
   let start = pos;
   for (;;) {
     const line = await lines.previous();
     if (!line) return 0;
     const stream = streamOf(line.buf, line.start, line.end);
+    if (stream) seen.add(stream);
     if (stream && !settled.has(stream)) {
       if (tagOf(line.buf, line.start, line.end) !== TAG_P) settled.add(stream);
       else start = line.at;
@@ -204,5 +236,6 @@ async function settledBefore(files: LogFileSet, pos: number): Promise<number> {
     // A stream not met within the limit has no open entry worth reading back for (entries are cut
     // at 1 MiB anyway).
     if (settled.size === 2 || pos - line.at > SETTLE_LIMIT) return start;
+    if (seen.size === 1 && settled.size === 1 && pos - line.at > UNSEEN_LIMIT) return start;
   }
 }
