@@ -10,9 +10,10 @@ export const DEFAULT_LOG_DRIVER = 'json-file';
 
 /** The log options each driver honours; `labels`/`env` (and their -regex forms) feed `logs --details`. */
 const ATTRIBUTE_OPTS = ['labels', 'labels-regex', 'env', 'env-regex'];
+const ROTATION_OPTS = ['max-size', 'max-file', 'compress'];
 const DRIVERS: Record<string, { honoured: string[]; known: string[] }> = {
-  'json-file': { honoured: ATTRIBUTE_OPTS, known: ['max-size', 'max-file', 'compress', 'tag'] },
-  local: { honoured: [], known: ['max-size', 'max-file', 'compress'] },
+  'json-file': { honoured: [...ATTRIBUTE_OPTS, ...ROTATION_OPTS], known: ['tag'] },
+  local: { honoured: ROTATION_OPTS, known: [] },
   journald: { honoured: ATTRIBUTE_OPTS, known: ['tag'] },
   none: { honoured: [], known: [] },
 };
@@ -38,6 +39,10 @@ export function validateLogConfig(raw: { Type?: string; Config?: Record<string, 
   const opts = Object.keys(config);
   if (type === 'none' && opts.length) throw new InvalidArgumentError('invalid logging opts for driver none');
   for (const opt of opts) {
+    // Rotated files are kept as they are: compression is refused by name (false is what berthd does).
+    if (opt === 'compress' && /^(1|t|true)$/i.test(config[opt]!)) {
+      throw new InvalidArgumentError(`log opt 'compress' of the ${type} log driver is not supported by berthd yet (rotated logs are kept uncompressed)`);
+    }
     if (driver.honoured.includes(opt)) continue;
     if (driver.known.includes(opt)) throw new InvalidArgumentError(`log opt '${opt}' of the ${type} log driver is not supported by berthd yet`);
     throw new InvalidArgumentError(`unknown log opt '${opt}' for ${type} log driver`);
