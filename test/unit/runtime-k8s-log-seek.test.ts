@@ -135,3 +135,31 @@ test('timestamps come out in Docker\'s form, and a zone other than UTC is conver
     assert.deepEqual(out, ['2024-05-06T07:08:01.000000042Z', '2024-05-06T07:08:01.500000000Z']);
   });
 });
+
+test('a follower reads on across a replaced file (rotation) without missing or repeating a line', async () => {
+  const { appendFile, rename, writeFile: write } = await import('node:fs/promises');
+  await withLog('', async (path) => {
+    let exit!: () => void;
+    const exited = new Promise<void>((r) => { exit = r; });
+    const seen: string[] = [];
+    const reading = (async () => {
+      for await (const batch of readK8sLogBatches(path, { follow: true, exited, rotated: true })) for (const r of batch) seen.push(r.text.toString());
+    })();
+    // The follower has the file open once it has seen the first line.
+    await appendFile(path, `${stamp(0, 0)} stdout F first\n`);
+    while (!seen.length) await new Promise((r) => setTimeout(r, 5));
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 100; i++) await appendFile(path, `${stamp(round, i)} stdout F ${round}-${i}\n`);
+      await rename(path, `${path}.1`); // the old one, complete
+      await write(`${path}.tmp`, '');
+      await rename(`${path}.tmp`, path);
+      await new Promise((r) => setTimeout(r, round * 20));
+    }
+    await appendFile(path, `${stamp(9, 0)} stdout F last\n`);
+    await new Promise((r) => setTimeout(r, 100));
+    exit();
+    await reading;
+    const expected = ['first', ...Array.from({ length: 5 }, (_, round) => Array.from({ length: 100 }, (_, i) => `${round}-${i}`)).flat(), 'last'];
+    assert.deepEqual(seen, expected);
+  });
+});
