@@ -14,6 +14,7 @@ const BENCHMARKS: Record<string, { file: string; args: string }> = {
   events: { file: 'events-bench.ts', args: '[rate=1000] [seconds=10] [subscribers=10]: event fan-out, loss and delivery latency' },
   registry: { file: 'registry-bench.ts', args: '[rounds=7] [requests=20000]: berth-registry beside distribution 2.8' },
   'hub-search': { file: 'hub-search-bench.ts', args: '[repositories=100000] [tags-per-repository=10] [requests=1000]: hub search and repository API at scale, cold start, idle RSS' },
+  logs: { file: 'logs-bench.ts', args: '[lines=1000000] [runs=5] [follow-seconds=10] [rate=50000]: logs --tail 100000, --since in the middle, CPU of logs -f' },
   health: { file: 'health-bench.ts', args: '[containers=100] [window-seconds=15]: CPU while 100 containers are probed every second' },
 };
 
