@@ -116,3 +116,22 @@ test('log options with bad values fail the start with dockerd\'s messages; compr
   await daemon.refused(['run', '--rm', '--log-driver', 'local', '--log-opt', 'max-size=abc', 'busybox', 'true'],
     "failed to initialize logging driver: invalid value for max-size: abc: invalid size: 'abc'");
 });
+
+test('the daemon\'s --log-opt are the defaults of json-file containers, under their own options', async () => {
+  const other = await startDaemon({ args: ['--log-opt', 'max-size=1m', '--log-opt', 'max-file=2'] });
+  try {
+    await importBusybox(other);
+    await other.ok(['create', '--name', 'plain', 'busybox', 'true']);
+    await other.ok(['create', '--name', 'own', '--log-opt', 'max-size=5m', 'busybox', 'true']);
+    await other.ok(['create', '--name', 'local', '--log-driver', 'local', '--log-opt', 'compress=false', 'busybox', 'true']);
+    const shown = await other.ok(['inspect', '-f', '{{json .HostConfig.LogConfig}}', 'plain', 'own', 'local']);
+    assert.equal(shown, [
+      '{"Type":"json-file","Config":{"max-file":"2","max-size":"1m"}}',
+      '{"Type":"json-file","Config":{"max-file":"2","max-size":"5m"}}',
+      '{"Type":"local","Config":{"compress":"false"}}',
+      '',
+    ].join('\n'));
+  } finally {
+    await other.stop();
+  }
+});

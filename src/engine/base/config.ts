@@ -39,6 +39,8 @@ export interface DaemonConfig {
   runtimes: Record<string, { path: string; runtimeArgs?: string[] }>;
   /** `--default-runtime` / "default-runtime": the runtime of containers that name none. */
   defaultRuntime: string;
+  /** `--log-opt` / "log-opts": log options of json-file containers for the keys they do not set (dockerd's). */
+  logOpts: Record<string, string>;
 }
 
 export const DEFAULT_SOCKET = 'unix:///var/run/berth.sock';
@@ -63,6 +65,7 @@ export function defaultConfig(): DaemonConfig {
     defaultUlimits: {},
     runtimes: {},
     defaultRuntime: 'runc',
+    logOpts: {},
   };
 }
 
@@ -74,7 +77,7 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   'registry-mirrors': 'registryMirrors', bridge: 'bridge', bip: 'bip',
   'default-address-pools': 'defaultAddressPools', iptables: 'iptables', 'userland-proxy': 'userlandProxy', 'audit-log': 'auditLog',
   'api-cors-header': 'corsHeaders', init: 'init', 'default-ulimits': 'defaultUlimits',
-  runtimes: 'runtimes', 'default-runtime': 'defaultRuntime',
+  runtimes: 'runtimes', 'default-runtime': 'defaultRuntime', 'log-opts': 'logOpts',
 };
 
 /** Reads daemon.json. A missing default file is fine; a missing named file, bad JSON or an unknown key is not. */

@@ -82,3 +82,20 @@ export function logAttributes(config: LogConfig, labels: Record<string, string>,
   pick(o.env, o['env-regex'], (env ?? []).filter((e) => e.includes('=')).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
   return [...attrs.keys()].sort().map((k) => `${k}=${attrs.get(k)}`).join(',');
 }
+
+/**
+ * The daemon's log options (`--log-opt`, daemon.json "log-opts") under a container's, as dockerd
+ * merges them: only for a container of the default driver, only for keys it does not set itself.
+ */
+export function withDaemonLogOpts(config: LogConfig, daemonOpts: Record<string, string> | undefined): LogConfig {
+  if (!daemonOpts || config.Type !== DEFAULT_LOG_DRIVER) return config;
+  return { Type: config.Type, Config: { ...daemonOpts, ...config.Config } };
+}
+
+/** Checks the daemon's log options at start: names as a container's are checked; values at first use, as dockerd. */
+export function checkDaemonLogOpts(opts: Record<string, string>): Record<string, string> {
+  for (const [k, v] of Object.entries(opts)) {
+    if (!k || typeof v !== 'string') throw new InvalidArgumentError(`invalid log opt: ${k}=${String(v)}`);
+  }
+  return validateLogConfig({ Type: DEFAULT_LOG_DRIVER, Config: opts }).Config;
+}
