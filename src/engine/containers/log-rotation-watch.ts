@@ -18,7 +18,7 @@ export interface RotationWatchLog {
 }
 
 /** How often a growing log is looked at, and a quiet one. */
-export const BUSY_LOOK_MS = 50;
+export const BUSY_LOOK_MS = 20;
 export const QUIET_LOOK_MS = 1000;
 
 export class LogRotationWatch {
