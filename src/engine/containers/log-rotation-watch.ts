@@ -1,6 +1,10 @@
 // Looks at the logs of running containers whose logs rotate (log-rotation.ts), often while a log
 // grows (conmon may replace it at any write) and seldom while it is quiet, so a daemon with many
-// idle containers does not stat their logs twenty times a second.
+// idle containers does not stat their logs fifty times a second. A quiet log is watched (inotify on
+// its directory) so that its first write makes it busy at once; a busy one is not (the watch would
+// wake berthd for every write), it is looked at every BUSY_LOOK_MS.
+import { watch, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
 import { errorMessage } from '../../lib/errors.js';
 import { rotateIfReplaced, rotationPolicy } from './log-rotation.js';
 import type { LogConfig } from './log-drivers.js';
@@ -22,7 +26,7 @@ export const BUSY_LOOK_MS = 20;
 export const QUIET_LOOK_MS = 1000;
 
 export class LogRotationWatch {
-  private readonly seen = new Map<string, { size: number; next: number }>();
+  private readonly seen = new Map<string, { size: number; next: number; watcher?: FSWatcher }>();
   private readonly failing = new Set<string>();
   private timer?: NodeJS.Timeout;
   private checking = false;
@@ -35,6 +39,8 @@ export class LogRotationWatch {
   }
 
   close(): void {
+    for (const st of this.seen.values()) st.watcher?.close();
+    this.seen.clear();
     clearInterval(this.timer);
     this.timer = undefined;
   }
@@ -44,14 +50,25 @@ export class LogRotationWatch {
     const now = Date.now();
     const logs = this.rotating();
     const ids = new Set(logs.map((l) => l.id));
-    for (const id of this.seen.keys()) if (!ids.has(id)) this.seen.delete(id);
+    for (const [id, st] of this.seen) if (!ids.has(id)) { st.watcher?.close(); this.seen.delete(id); }
     for (const l of logs) {
       const last = this.seen.get(l.id);
       if (!all && last && last.next > now) continue;
       try {
         const size = await rotateIfReplaced(l.logPath, l.maxFile);
         const busy = size !== undefined && size !== last?.size;
-        this.seen.set(l.id, { size: size ?? 0, next: now + (busy ? BUSY_LOOK_MS : QUIET_LOOK_MS) });
+        const st = last ?? { size: 0, next: 0 };
+        st.size = size ?? 0;
+        st.next = now + (busy ? BUSY_LOOK_MS : QUIET_LOOK_MS);
+        if (busy) { st.watcher?.close(); st.watcher = undefined; }
+        else if (!st.watcher) {
+          // The first event makes the log due; the watch ends, and is armed again when it is quiet again.
+          const wake = () => { st.next = 0; w.close(); if (st.watcher === w) st.watcher = undefined; };
+          const w = watch(dirname(l.logPath), { persistent: false }, wake);
+          w.on('error', wake);
+          st.watcher = w;
+        }
+        this.seen.set(l.id, st);
         this.failing.delete(l.id);
       } catch (err) {
         if (!this.failing.has(l.id)) this.log.warn(`container ${l.id}: rotating its log ${l.logPath}: ${errorMessage(err)}`);
