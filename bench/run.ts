@@ -16,6 +16,7 @@ const BENCHMARKS: Record<string, { file: string; args: string }> = {
   'registry-gc': { file: 'registry-gc-bench.ts', args: '[blobs=1000] [rounds=3] [seconds=15]: GC sweep rate on radosgw beside distribution 2.8, push latency during GC' },
   'hub-search': { file: 'hub-search-bench.ts', args: '[repositories=100000] [tags-per-repository=10] [requests=1000]: hub search and repository API at scale, cold start, idle RSS' },
   'peer-credentials': { file: 'peer-credentials-bench.ts', args: '[connections=2000] [lookups=50]: cost of a unix client\'s uid/gid per connection (addon, ss lookup)' },
+  logs: { file: 'logs-bench.ts', args: '[lines=1000000] [runs=5] [follow-seconds=10] [rate=50000]: logs --tail 100000, --since in the middle, CPU of logs -f' },
   health: { file: 'health-bench.ts', args: '[containers=100] [window-seconds=15]: CPU while 100 containers are probed every second' },
 };
 

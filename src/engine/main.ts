@@ -4,6 +4,7 @@ import { readFile, writeFile, unlink, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { defaultConfig, readConfigFile, DEFAULT_SOCKET, type DaemonConfig } from './base/config.js';
 import { Logger, isLogLevel } from './base/log.js';
+import { checkDaemonLogOpts } from './containers/log-drivers.js';
 import { Engine } from './services/engine.js';
 import { BERTH_VERSION } from './base/version.js';
 import { ApiServer } from './api/server.js';
@@ -53,6 +54,7 @@ function parseArgs(argv: string[]) {
     .option('--add-runtime <runtime>', 'register an additional OCI compatible runtime (name=path)', collect)
     .option('--default-runtime <name>', 'default OCI runtime for containers (default "runc")')
     .option('--userns-remap <user/group>', 'user/group setting for user namespaces')
+    .option('--log-opt <opt>', 'default log driver options for containers (key=value)', collect)
     .parse(argv);
   return { opts: program.opts(), explicitConfigFile: program.getOptionValueSource('configFile') === 'cli' };
 }
@@ -92,6 +94,7 @@ async function buildConfig(argv: string[]): Promise<DaemonConfig> {
   if (opts.addRuntime) config.runtimes = { ...config.runtimes, ...Object.fromEntries(opts.addRuntime.map(parseAddRuntime)) };
   if (opts.defaultRuntime) config.defaultRuntime = opts.defaultRuntime;
   if (opts.usernsRemap !== undefined) config.usernsRemap = opts.usernsRemap;
+  config.logOpts = checkDaemonLogOpts(opts.logOpt ? Object.fromEntries(opts.logOpt.map(keyValue)) : config.logOpts ?? {});
   return withTlsDefaults(config);
 }
 
@@ -100,6 +103,13 @@ function parseFlagBool(name: string, value: string | boolean): boolean {
   if (value === true || value === 'true' || value === '1') return true;
   if (value === 'false' || value === '0') return false;
   throw new Error(`invalid boolean value "${value}" for --${name}`);
+}
+
+/** `key=value` of a repeatable flag (dockerd's message when the `=` is missing). */
+function keyValue(text: string): [string, string] {
+  const eq = text.indexOf('=');
+  if (eq < 1) throw new Error(`invalid key value pair format: ${text}`);
+  return [text.slice(0, eq), text.slice(eq + 1)];
 }
 
 function parsePool(text: string): { base: string; size: number } {

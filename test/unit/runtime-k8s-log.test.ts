@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile, appendFile, open } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile, appendFile } from 'node:fs/promises';
+import { LogFileSet } from '../../src/engine/runtime/log-files.js';
+import { tailStart } from '../../src/engine/runtime/k8s-log-seek.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  formatRfc3339Nano, parseK8sLine, parseRfc3339Nano, readK8sLog, tailOffset, type LogEntry, type ReadLogOptions,
+  formatRfc3339Nano, parseK8sLine, parseRfc3339Nano, readK8sLog, type LogEntry, type ReadLogOptions,
 } from '../../src/engine/runtime/k8s-log.js';
 
 const T = (s: number, ns = 0) => `2024-05-06T07:08:${String(s).padStart(2, '0')}.${String(ns).padStart(9, '0')}+00:00`;
@@ -102,20 +104,20 @@ test('tail reads only the end of a big log', async () => {
   try {
     const path = join(dir, 'big.log');
     await writeFile(path, line.repeat(100_000)); // ~13 MB
-    const fh = await open(path, 'r');
+    const files = await LogFileSet.open(path);
     try {
       let bytesRead = 0;
-      const counting = { read: async (...args: Parameters<typeof fh.read>) => {
-        const r = await (fh.read as (...a: unknown[]) => Promise<{ bytesRead: number }>)(...args);
-        bytesRead += r.bytesRead;
-        return r;
-      } } as unknown as typeof fh;
-      const size = (await fh.stat()).size;
-      const offset = await tailOffset(counting, size, 10);
-      assert.equal(offset, size - 10 * line.length);
-      assert.ok(bytesRead <= 128 * 1024, `read ${bytesRead} bytes to find the last 10 lines`);
+      const read = files.read.bind(files);
+      files.read = async (...args) => {
+        const n = await read(...args);
+        bytesRead += n;
+        return n;
+      };
+      const { emitFrom: offset } = await tailStart(files, 10);
+      assert.equal(offset, files.size - 10 * line.length);
+      assert.ok(bytesRead <= 1024 * 1024, `read ${bytesRead} bytes to find the last 10 lines`);
     } finally {
-      await fh.close();
+      await files.close();
     }
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -2,9 +2,10 @@ import type { RequestContext } from './router.js';
 import { apiAtLeast, queryBool } from './http.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
 import { put } from '../containers/attach-session.js';
-import { frame } from '../containers/stream-frame.js';
+import { writeFrameHeader } from '../containers/stream-frame.js';
 import type { Container } from '../containers/container.js';
-import { formatRfc3339Nano, readK8sLog, type LogEntry } from '../runtime/k8s-log.js';
+import { readK8sLogBatches, type LogRecord } from '../runtime/k8s-log-reader.js';
+import { LogTimes } from '../runtime/k8s-log-time.js';
 import { checkLogsReadable, logAttributes, type LogConfig } from '../containers/log-drivers.js';
 
 export interface LogOptions {
@@ -46,11 +47,36 @@ function parseUnixTime(value: string, name: string): bigint {
   return BigInt(m[1]) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
 }
 
-/** One entry as dockerd sends it: `[timestamp ][attributes ]line`, framed unless the container has a TTY. */
-function render(entry: LogEntry, tty: boolean, timestamps: boolean, details: string | undefined): Buffer {
-  const prefix = (timestamps ? `${formatRfc3339Nano(entry.timeNs)} ` : '') + (details === undefined ? '' : `${details} `);
-  const body = prefix ? Buffer.concat([Buffer.from(prefix), entry.data]) : entry.data;
-  return tty ? body : frame(entry.stream, body);
+/**
+ * The entries of one batch as dockerd sends them, in one buffer: `[timestamp ][attributes ]line`
+ * each, framed unless the container has a TTY, the streams not asked for left out.
+ */
+function renderBatch(batch: LogRecord[], tty: boolean, opts: LogOptions, times: LogTimes, details: string | undefined): Buffer {
+  const stamps = opts.timestamps ? batch.map((r) => times.toDocker(r.time) ?? '') : undefined;
+  const attrs = details === undefined ? '' : `${details} `;
+  const attrsLen = Buffer.byteLength(attrs);
+  const wanted = (r: LogRecord) => (r.stream === 'stdout' ? opts.stdout : opts.stderr);
+  let total = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const r = batch[i]!;
+    if (!wanted(r)) continue;
+    total += (tty ? 0 : 8) + (stamps ? stamps[i]!.length + 1 : 0) + attrsLen + r.text.length + (r.newline ? 1 : 0);
+  }
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const r = batch[i]!;
+    if (!wanted(r)) continue;
+    const header = at;
+    if (!tty) at += 8;
+    const bodyAt = at;
+    if (stamps) { at += out.write(stamps[i]!, at, 'latin1'); out[at++] = 0x20; }
+    if (attrsLen) at += out.write(attrs, at);
+    at += r.text.copy(out, at);
+    if (r.newline) out[at++] = 0x0a;
+    if (!tty) writeFrameHeader(out, header, r.stream, at - bodyAt);
+  }
+  return out;
 }
 
 /** Docker names framed output `multiplexed-stream` from API 1.42 on; before, and with a TTY, `raw-stream`. */
@@ -75,13 +101,14 @@ export async function logStream(ctx: RequestContext, c: Container, opts: LogOpti
   res.flushHeaders();
   // Following ends when the container stops (a restart in between does not count as a stop).
   const follow = opts.follow && c.state.running;
-  const entries = readK8sLog(c.record.logPath, {
-    follow, since: opts.since, until: opts.until, tail: opts.tail, signal: ac.signal,
-    exited: follow ? c.whenNotRunning(ac.signal) : undefined,
+  const batches = readK8sLogBatches(c.record.logPath, {
+    follow, since: opts.since, until: opts.until, tail: opts.tail, signal: ac.signal, rotated: true,
+    withTime: opts.timestamps, exited: follow ? c.whenNotRunning(ac.signal) : undefined,
   });
-  for await (const e of entries) {
-    if (e.stream === 'stdout' ? !opts.stdout : !opts.stderr) continue;
-    if (!(await put(res, render(e, tty, opts.timestamps, details)))) return;
+  const times = new LogTimes();
+  for await (const batch of batches) {
+    const out = renderBatch(batch, tty, opts, times, details);
+    if (out.length && !(await put(res, out))) return;
   }
   res.end();
 }

@@ -53,6 +53,8 @@ export interface DaemonConfig {
   usernsRemap?: string;
   /** What `usernsRemap` resolved to at start (then `dataRoot` is `<data-root>/<uid>.<gid>`); unset: no remap. */
   remap?: UsernsRemap;
+  /** `--log-opt` / "log-opts": log options of json-file containers for the keys they do not set (dockerd's). */
+  logOpts: Record<string, string>;
 }
 
 export const DEFAULT_SOCKET = 'unix:///var/run/berth.sock';
@@ -79,6 +81,7 @@ export function defaultConfig(): DaemonConfig {
     defaultUlimits: {},
     runtimes: {},
     defaultRuntime: 'runc',
+    logOpts: {},
   };
 }
 
@@ -91,7 +94,7 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   'default-address-pools': 'defaultAddressPools', iptables: 'iptables', 'userland-proxy': 'userlandProxy', 'audit-log': 'auditLog',
   'api-cors-header': 'corsHeaders', init: 'init', 'default-ulimits': 'defaultUlimits',
   runtimes: 'runtimes', 'default-runtime': 'defaultRuntime', group: 'group', authorization: 'authorization',
-  'userns-remap': 'usernsRemap',
+  'userns-remap': 'usernsRemap', 'log-opts': 'logOpts',
 };
 
 /** Reads daemon.json. A missing default file is fine; a missing named file, bad JSON or an unknown key is not. */

@@ -35,7 +35,7 @@ export async function attachContainer(engine: ContainerServices, c: Container, c
     const ac = new AbortController();
     const stop = () => ac.abort();
     conn.once('close', stop);
-    for await (const e of readK8sLog(c.record.logPath, { signal: ac.signal })) {
+    for await (const e of readK8sLog(c.record.logPath, { signal: ac.signal, rotated: true })) {
       if (e.stream === 'stdout' ? !opts.stdout : !opts.stderr) continue;
       const data = framed ? frame(e.stream, e.data) : e.data;
       if (!(await put(conn, data))) return 'gone';

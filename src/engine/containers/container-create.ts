@@ -11,6 +11,7 @@ import type { ContainerContext } from './container-roles.js';
 import type { ContainerTransitions } from './container-transitions.js';
 import type { ContainerRecord } from './container-types.js';
 import { initialState } from './container-state.js';
+import { withDaemonLogOpts, type LogConfig } from './log-drivers.js';
 import { parseCreateBody } from './create-body.js';
 import { checkHealthcheck } from './health-config.js';
 import { entrypointAndArgs, mergeImageConfig } from './image-merge.js';
@@ -41,6 +42,7 @@ export async function createContainer(
   opts: CreateOptions = {},
 ): Promise<{ Id: string; Warnings: string[] }> {
   const req = parseCreateBody(body);
+  req.hostConfig.LogConfig = withDaemonLogOpts(req.hostConfig.LogConfig as LogConfig, ctx.defaultLogOpts);
   const healthcheck = checkHealthcheck(req.config.Healthcheck);
   if (healthcheck) req.config.Healthcheck = healthcheck;
   else delete req.config.Healthcheck;

@@ -21,6 +21,7 @@ import { ContainerTransitions, type TransitionListener } from './container-trans
 import { ContainerEvents } from './container-events.js';
 import { NO_EVENTS } from '../events/event-types.js';
 import { LogSpaceWatch } from './log-space-watch.js';
+import { LogRotationWatch, rotatingLogs } from './log-rotation-watch.js';
 import { HealthMonitor } from './health-monitor.js';
 import { initialBackoff, signalCancelsRestart } from './lifecycle-rules.js';
 import { releaseMounts, restoreMountRefs } from './mounts.js';
@@ -60,6 +61,8 @@ export class ContainerManager {
   private readonly health: HealthMonitor;
   /** Tells once when a running container's log can no longer be written (a full disk), and when again. */
   private readonly logSpace: LogSpaceWatch;
+  /** Keeps max-file rotated logs of running containers whose log options rotate (log-rotation.ts). */
+  private readonly logRotation: LogRotationWatch;
 
   private constructor(private readonly ctx: ContainerContext) {
     this.transitions = new ContainerTransitions(ctx.store, this.index, ctx.log, (c) => this.autoRemove(c));
@@ -72,6 +75,9 @@ export class ContainerManager {
     this.health = new HealthMonitor(ctx, this.transitions);
     this.logSpace = new LogSpaceWatch(
       () => this.index.all().filter((c) => c.state.running).map((c) => ({ id: c.id, logPath: c.record.logPath })), ctx.log);
+    this.logRotation = new LogRotationWatch(() => rotatingLogs(this.index.all().filter((c) => c.state.running).map((c) => c.record)), ctx.log);
+    // conmon may have replaced the log between the last look and the exit: one more look.
+    this.transitions.onTransition((c, t) => { if (t.kind === 'die') void this.logRotation.checkOne(c.record); });
   }
 
   /**
@@ -95,6 +101,7 @@ export class ContainerManager {
     const reconciler = new ContainerReconciler(ctx, manager.runner, manager.supervisor, manager.transitions, (c) => manager.autoRemove(c));
     await reconciler.reconcile(manager.index.all());
     manager.logSpace.start();
+    manager.logRotation.start();
     return manager;
   }
 
@@ -372,6 +379,7 @@ export class ContainerManager {
   async close(): Promise<void> {
     await this.health.close();
     this.logSpace.close();
+    this.logRotation.close();
     this.supervisor.close(this.index.all());
   }
 }

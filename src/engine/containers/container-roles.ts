@@ -78,6 +78,8 @@ export interface ContainerManagerDeps {
   defaultInit?: boolean;
   /** The daemon's `--default-ulimit`s, by name; a container's own ulimit of the same name wins. */
   defaultUlimits?: Record<string, Ulimit>;
+  /** The daemon's `--log-opt`s: json-file containers get those they do not set themselves. */
+  defaultLogOpts?: Record<string, string>;
   /** Where container events go (the engine's event bus); default: nowhere. */
   events?: EventPublisher;
   /** Runs health-check probes inside containers (the engine's: runc exec). */

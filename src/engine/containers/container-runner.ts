@@ -18,6 +18,8 @@ import { hostResourceFacts } from './host-resources.js';
 import { effectiveUlimits, runtimeResources } from './resource-options.js';
 import { ensureWorkingDir } from './working-dir.js';
 import { usernsOf } from './userns-options.js';
+import { prepareRotatedLog, rotationPolicy } from './log-rotation.js';
+import type { LogConfig } from './log-drivers.js';
 
 /**
  * One run of a container: everything a run takes (rootfs mount, network plumbing, the runtime's
@@ -45,6 +47,8 @@ export class ContainerRunner {
     let created = false;
     let networked = false;
     try {
+      // The log options' values are checked at start, as dockerd checks them (create checks the names).
+      const rotation = rotationPolicy(c.record.hostConfig.LogConfig as LogConfig);
       // Asked again at each start: the image store may lay out its layer links differently by now.
       c.record.lowerDirs = await ctx.images.lowerDirs(c.record.image)
         .catch((err) => {
@@ -59,6 +63,10 @@ export class ContainerRunner {
       const net = await ctx.network.prepare(id);
       networked = true;
       const spec = await this.runtimeSpec(c, dirs.merged, user, cwd, net);
+      if (rotation) {
+        await prepareRotatedLog(spec.logPath, rotation);
+        spec.logSizeMax = rotation.maxSize;
+      }
       await mkdir(spec.bundleDir, { recursive: true, mode: 0o700 });
       await bestEffort(ctx.log, `container ${id}: runtime state of an earlier run`, () => ctx.runtime.delete(id));
       const { pid } = await ctx.runtime.create(spec);

@@ -12,7 +12,9 @@ test('unknown drivers and options are refused with dockerd\'s words; known but n
   assert.throws(() => validateLogConfig({ Type: 'gelf' }), { message: 'error looking up logging plugin gelf: plugin "gelf" not found' });
   assert.throws(() => validateLogConfig({ Type: 'json-file', Config: { foo: '1' } }), { message: "unknown log opt 'foo' for json-file log driver" });
   assert.throws(() => validateLogConfig({ Type: 'none', Config: { 'max-size': '1k' } }), { message: 'invalid logging opts for driver none' });
-  assert.throws(() => validateLogConfig({ Type: 'json-file', Config: { 'max-size': '1k' } }), /max-size' of the json-file log driver is not supported by berthd yet/);
+  assert.deepEqual(validateLogConfig({ Type: 'json-file', Config: { 'max-size': '1k', 'max-file': '3', compress: 'false' } }).Config, { 'max-size': '1k', 'max-file': '3', compress: 'false' });
+  assert.throws(() => validateLogConfig({ Type: 'local', Config: { compress: 'true' } }), /log opt 'compress' of the local log driver is not supported by berthd yet/);
+  assert.throws(() => validateLogConfig({ Type: 'json-file', Config: { tag: 'x' } }), /tag' of the json-file log driver is not supported by berthd yet/);
 });
 
 test('none refuses reading; older records named k8s-file show as json-file', () => {

@@ -10,9 +10,10 @@ export const DEFAULT_LOG_DRIVER = 'json-file';
 
 /** The log options each driver honours; `labels`/`env` (and their -regex forms) feed `logs --details`. */
 const ATTRIBUTE_OPTS = ['labels', 'labels-regex', 'env', 'env-regex'];
+const ROTATION_OPTS = ['max-size', 'max-file', 'compress'];
 const DRIVERS: Record<string, { honoured: string[]; known: string[] }> = {
-  'json-file': { honoured: ATTRIBUTE_OPTS, known: ['max-size', 'max-file', 'compress', 'tag'] },
-  local: { honoured: [], known: ['max-size', 'max-file', 'compress'] },
+  'json-file': { honoured: [...ATTRIBUTE_OPTS, ...ROTATION_OPTS], known: ['tag'] },
+  local: { honoured: ROTATION_OPTS, known: [] },
   journald: { honoured: ATTRIBUTE_OPTS, known: ['tag'] },
   none: { honoured: [], known: [] },
 };
@@ -38,6 +39,10 @@ export function validateLogConfig(raw: { Type?: string; Config?: Record<string, 
   const opts = Object.keys(config);
   if (type === 'none' && opts.length) throw new InvalidArgumentError('invalid logging opts for driver none');
   for (const opt of opts) {
+    // Rotated files are kept as they are: compression is refused by name (false is what berthd does).
+    if (opt === 'compress' && /^(1|t|true)$/i.test(config[opt]!)) {
+      throw new InvalidArgumentError(`log opt 'compress' of the ${type} log driver is not supported by berthd yet (rotated logs are kept uncompressed)`);
+    }
     if (driver.honoured.includes(opt)) continue;
     if (driver.known.includes(opt)) throw new InvalidArgumentError(`log opt '${opt}' of the ${type} log driver is not supported by berthd yet`);
     throw new InvalidArgumentError(`unknown log opt '${opt}' for ${type} log driver`);
@@ -76,4 +81,21 @@ export function logAttributes(config: LogConfig, labels: Record<string, string>,
   pick(o.labels, o['labels-regex'], Object.entries(labels));
   pick(o.env, o['env-regex'], (env ?? []).filter((e) => e.includes('=')).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
   return [...attrs.keys()].sort().map((k) => `${k}=${attrs.get(k)}`).join(',');
+}
+
+/**
+ * The daemon's log options (`--log-opt`, daemon.json "log-opts") under a container's, as dockerd
+ * merges them: only for a container of the default driver, only for keys it does not set itself.
+ */
+export function withDaemonLogOpts(config: LogConfig, daemonOpts: Record<string, string> | undefined): LogConfig {
+  if (!daemonOpts || config.Type !== DEFAULT_LOG_DRIVER) return config;
+  return { Type: config.Type, Config: { ...daemonOpts, ...config.Config } };
+}
+
+/** Checks the daemon's log options at start: names as a container's are checked; values at first use, as dockerd. */
+export function checkDaemonLogOpts(opts: Record<string, string>): Record<string, string> {
+  for (const [k, v] of Object.entries(opts)) {
+    if (!k || typeof v !== 'string') throw new InvalidArgumentError(`invalid log opt: ${k}=${String(v)}`);
+  }
+  return validateLogConfig({ Type: DEFAULT_LOG_DRIVER, Config: opts }).Config;
 }

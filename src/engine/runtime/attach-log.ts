@@ -1,6 +1,7 @@
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { LogFileSet } from './log-files.js';
 import { watch, type FSWatcher } from 'node:fs';
-import { orIfMissing } from '../../lib/errors.js';
 
 /**
  * Follows conmon's k8s-file log from a byte offset and yields the container's output as it was
@@ -48,31 +49,29 @@ export async function* followOutput(path: string, options: FollowOptions): Async
   const chunk = Buffer.allocUnsafe(CHUNK);
   let pending = Buffer.alloc(0);
   let pos = options.offset;
-  let fh: Awaited<ReturnType<typeof open>> | undefined;
+  // The current file only; when conmon replaces it (--log-opt max-size), reading goes on in the new one.
+  const files = await LogFileSet.open(path);
   try {
+    // The directory is watched: it sees writes to the log and the rename that replaces it.
+    watcher = watch(dirname(path), { persistent: false }, poke);
+    watcher.on('error', poke);
     for (;;) {
       if (signal?.aborted) return;
-      if (!fh) {
-        fh = await orIfMissing(open(path, 'r'), undefined);
-        if (fh) {
-          watcher = watch(path, { persistent: false }, poke);
-          watcher.on('error', poke);
-        }
-      }
       const finalPass = ended;
       dirty = false;
-      if (fh) {
-        for (;;) {
-          const { bytesRead } = await fh.read(chunk, 0, CHUNK, pos);
-          if (bytesRead === 0) break;
-          pos += bytesRead;
-          const data = pending.length ? Buffer.concat([pending, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
-          const { records, rest } = parseRecords(data);
-          // `rest` may point into the reused chunk buffer: keep a copy.
-          pending = Buffer.from(rest);
-          if (records.length) yield records;
-          if (signal?.aborted) return;
+      for (;;) {
+        const bytesRead = await files.read(chunk, 0, CHUNK, pos);
+        if (bytesRead === 0) {
+          if (await files.advance()) continue;
+          break;
         }
+        pos += bytesRead;
+        const data = pending.length ? Buffer.concat([pending, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+        const { records, rest } = parseRecords(data);
+        // `rest` may point into the reused chunk buffer: keep a copy.
+        pending = Buffer.from(rest);
+        if (records.length) yield records;
+        if (signal?.aborted) return;
       }
       if (finalPass) return;
       if (!dirty) await new Promise<void>((resolve) => { wake = resolve; });
@@ -81,7 +80,7 @@ export async function* followOutput(path: string, options: FollowOptions): Async
   } finally {
     signal?.removeEventListener('abort', poke);
     watcher?.close();
-    await fh?.close();
+    await files.close();
   }
 }
 

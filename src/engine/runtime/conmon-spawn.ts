@@ -131,6 +131,7 @@ export function conmonArgs(spec: RuntimeSpec, oci: OciRuntime, dirs: ConmonDirs)
     // file runc still prints a fatal error on stderr, which conmon relays on the sync pipe.
     '--runtime-arg', '--log-format=json', '--runtime-arg', `--log=${join(persist, 'runc.log')}`,
   ];
+  if (spec.logSizeMax) args.push('--log-size-max', String(spec.logSizeMax));
   if (spec.terminal) args.push('-t');
   if (spec.openStdin) {
     args.push('-i');

@@ -48,6 +48,8 @@ export interface RuntimeSpec {
   isolation?: IsolationSpec;
   /** Where conmon writes the container's output (k8s-file format). */
   logPath: string;
+  /** conmon replaces the log file with an empty one before a record would take it past this (bytes). */
+  logSizeMax?: number;
   /** The OCI runtime's name (HostConfig.Runtime, oci-runtimes.ts); absent, the daemon's default. */
   runtime?: string;
 }

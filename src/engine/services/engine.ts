@@ -75,7 +75,7 @@ export class Engine {
       const runtime = new ConmonRuntime({ execRoot: config.execRoot, log, runtimes });
       const containers = await open(ContainerManager.open({
         dataRoot: config.dataRoot, execRoot: config.execRoot, log, runtime, images, volumes, network, events,
-        defaultInit: config.init, defaultUlimits: config.defaultUlimits,
+        defaultInit: config.init, defaultUlimits: config.defaultUlimits, defaultLogOpts: config.logOpts,
         probes: new RuncProbeRunner({ execRoot: config.execRoot, log, runtimes }), runtimes,
         idMapping: config.remap?.mapping,
       }));
