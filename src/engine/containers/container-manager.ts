@@ -20,8 +20,7 @@ import { ContainerSupervisor } from './container-supervisor.js';
 import { ContainerTransitions, type TransitionListener } from './container-transitions.js';
 import { ContainerEvents } from './container-events.js';
 import { NO_EVENTS } from '../events/event-types.js';
-import { LogSpaceWatch } from './log-space-watch.js';
-import { LogRotationWatch, rotatingLogs } from './log-rotation-watch.js';
+import { ContainerLogWatches } from './log-watches.js';
 import { HealthMonitor } from './health-monitor.js';
 import { initialBackoff, signalCancelsRestart } from './lifecycle-rules.js';
 import { releaseMounts, restoreMountRefs } from './mounts.js';
@@ -59,10 +58,8 @@ export class ContainerManager {
   readonly events: ContainerEvents;
   /** Runs the health checks of running containers (health-monitor.ts). */
   private readonly health: HealthMonitor;
-  /** Tells once when a running container's log can no longer be written (a full disk), and when again. */
-  private readonly logSpace: LogSpaceWatch;
-  /** Keeps max-file rotated logs of running containers whose log options rotate (log-rotation.ts). */
-  private readonly logRotation: LogRotationWatch;
+  /** Free space and rotation of running containers' logs (log-watches.ts). */
+  private readonly logs: ContainerLogWatches;
 
   private constructor(private readonly ctx: ContainerContext) {
     this.transitions = new ContainerTransitions(ctx.store, this.index, ctx.log, (c) => this.autoRemove(c));
@@ -73,11 +70,7 @@ export class ContainerManager {
     this.pauser = new ContainerPauser(ctx, this.transitions);
     // Listening before the reconciliation, so containers adopted at daemon start are probed again.
     this.health = new HealthMonitor(ctx, this.transitions);
-    this.logSpace = new LogSpaceWatch(
-      () => this.index.all().filter((c) => c.state.running).map((c) => ({ id: c.id, logPath: c.record.logPath })), ctx.log);
-    this.logRotation = new LogRotationWatch(() => rotatingLogs(this.index.all().filter((c) => c.state.running).map((c) => c.record)), ctx.log);
-    // conmon may have replaced the log between the last look and the exit: one more look.
-    this.transitions.onTransition((c, t) => { if (t.kind === 'die') void this.logRotation.checkOne(c.record); });
+    this.logs = new ContainerLogWatches(() => this.index.all().filter((c) => c.state.running), this.transitions, ctx.log);
   }
 
   /**
@@ -100,8 +93,7 @@ export class ContainerManager {
     }
     const reconciler = new ContainerReconciler(ctx, manager.runner, manager.supervisor, manager.transitions, (c) => manager.autoRemove(c));
     await reconciler.reconcile(manager.index.all());
-    manager.logSpace.start();
-    manager.logRotation.start();
+    manager.logs.start();
     return manager;
   }
 
@@ -378,8 +370,7 @@ export class ContainerManager {
   /** Stops the manager's own work (watchers, timers) at daemon shutdown; containers keep running. */
   async close(): Promise<void> {
     await this.health.close();
-    this.logSpace.close();
-    this.logRotation.close();
+    this.logs.close();
     this.supervisor.close(this.index.all());
   }
 }
