@@ -3,10 +3,15 @@
  *   node --import tsx bench/registry-bench.ts [rounds=7] [requests=20000]   (or benchRegistry() from bench/run.ts)
  * 1. skopeo push and pull of an image of 3 x 100 MiB layers (fresh storage for every round);
  * 2. 64 concurrent clients fetching one manifest: latency p50/p99 and requests per second;
- * 3. resident memory of the registry process while one 2 GiB layer is pushed in a single request.
- * berth-registry runs from dist/ (npm run build first).
+ * 3. resident memory of the registry process while one 2 GiB layer is pushed in a single request;
+ * 4. blob GET throughput: 4 clients fetching one 100 MiB blob, 16 times in all;
+ * 5. (S3 only, berth-registry only) skopeo push through a per-request round-robin proxy to three
+ *    replicas against the same proxy in front of one: what re-hashing an upload from storage costs.
+ * BENCH_STORAGE=s3 runs 1 and 4 (and 5) with both registries on one radosgw (started here) instead
+ * of the filesystem. berth-registry runs from dist/ (npm run build first).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -16,28 +21,47 @@ import { pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
 import { makeLayout } from '../test/registry/helpers/oci-layout.js';
 import { freePort } from '../test/registry/helpers/registry.js';
-import { pushImage } from '../test/registry/helpers/client.js';
+import { pushBlob, pushImage } from '../test/registry/helpers/client.js';
+import { startS3Server, type S3Server } from '../test/registry/helpers/s3-server.js';
+import { startRoundRobinProxy } from '../test/registry/helpers/round-robin-proxy.js';
 import { cpuMs, median, percentile, printTable, rssKb } from './lib.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
+const run = promisify(execFile);
 type Kind = 'berth-registry' | 'docker-registry';
 const KINDS: Kind[] = ['berth-registry', 'docker-registry'];
 
 interface Running { kind: Kind; url: string; host: string; child: ChildProcess; root: string; stop(): Promise<void> }
 
-async function start(kind: Kind): Promise<Running> {
+/** The radosgw all registries of an S3 run share (BENCH_STORAGE=s3), each start under its own prefix. */
+let s3: S3Server | undefined;
+let starts = 0;
+
+async function start(kind: Kind, prefix = `bench-${process.pid}-${++starts}`): Promise<Running> {
   const root = mkdtempSync(join(tmpdir(), `bench-${kind}-`));
   const port = await freePort();
   let child: ChildProcess;
   if (kind === 'berth-registry') {
+    const storage: Record<string, string> = s3 ? {
+      REGISTRY_STORAGE: 's3', REGISTRY_STORAGE_S3_BUCKET: 'bench', REGISTRY_STORAGE_S3_REGION: s3.region,
+      REGISTRY_STORAGE_S3_REGIONENDPOINT: s3.endpoint, REGISTRY_STORAGE_S3_ACCESSKEY: s3.accessKey,
+      REGISTRY_STORAGE_S3_SECRETKEY: s3.secretKey, REGISTRY_STORAGE_S3_ROOTDIRECTORY: `/${prefix}`, REGISTRY_HUB_ENABLED: 'false',
+      AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
+    } : { REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: root };
     child = spawn(process.execPath, [join(ROOT, 'dist/registry/main.js')], {
-      env: { PATH: process.env.PATH, REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`, REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: root },
+      env: { PATH: process.env.PATH, REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`, ...storage },
       stdio: 'ignore',
     });
   } else {
     const config = join(root, 'config.yml');
-    writeFileSync(config, `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${root}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`);
-    child = spawn('docker-registry', ['serve', config], { stdio: 'ignore' });
+    const storage = s3
+      ? `  s3:\n    region: ${s3.region}\n    regionendpoint: ${s3.endpoint}\n    bucket: bench\n    accesskey: ${s3.accessKey}\n    secretkey: ${s3.secretKey}\n    rootdirectory: /${prefix}\n    secure: false\n`
+      : `  filesystem:\n    rootdirectory: ${root}/data\n`;
+    writeFileSync(config, `version: 0.1\nlog:\n  level: error\nstorage:\n${storage}http:\n  addr: 127.0.0.1:${port}\n`);
+    // distribution's S3 driver refuses to start when AWS_CA_BUNDLE is set and the endpoint is plain HTTP.
+    const env = { ...process.env };
+    delete env.AWS_CA_BUNDLE;
+    child = spawn('docker-registry', ['serve', config], { stdio: 'ignore', env });
   }
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
@@ -86,7 +110,7 @@ async function benchSkopeo(rounds: number): Promise<string[][]> {
         } finally { await reg.stop(); }
       }
     }
-    for (const [name, m] of [['skopeo push 3x100MiB', push], ['skopeo pull 3x100MiB', pull]] as const) {
+    for (const [name, m] of [[`skopeo push 3x100MiB (${storageName()})`, push], [`skopeo pull 3x100MiB (${storageName()})`, pull]] as const) {
       const b = median(m['berth-registry']);
       const d = median(m['docker-registry']);
       rows.push([name, `${(b / 1000).toFixed(2)} s`, `${(d / 1000).toFixed(2)} s`, (b / d).toFixed(2)]);
@@ -190,13 +214,89 @@ async function benchBigLayer(size: number): Promise<string[][]> {
   return rows;
 }
 
-/** All three, printed as one table; BENCH_ONLY=skopeo|manifests|memory runs one. */
+/** 4 clients GET one 100 MiB blob, 16 times in all: MiB/s over the whole run. */
+async function benchBlobGet(): Promise<string[][]> {
+  const size = 100 * 1024 * 1024;
+  const blob = Buffer.alloc(size);
+  for (let i = 0; i < size; i += 4) blob.writeUInt32LE((i * 2654435761) >>> 0, i);
+  const rate: Record<Kind, number> = {} as never;
+  for (const kind of KINDS) {
+    const reg = await start(kind);
+    try {
+      const digest = await pushBlob({ url: reg.url, headers: {} }, 'bench/blob', blob);
+      // fetch follows redirects, as docker and skopeo do: distribution on S3 answers a blob GET with
+      // 307 to a presigned URL of the S3 server, and the bytes then come from there.
+      const get = async () => {
+        const res = await fetch(`${reg.url}/v2/bench/blob/blobs/${digest}`);
+        if (res.status !== 200) throw new Error(`${kind}: ${res.status}`);
+        let n = 0;
+        for await (const chunk of res.body!) n += chunk.length;
+        if (n !== size) throw new Error(`${kind}: ${n} bytes`);
+      };
+      await get(); // warm up (page cache, connections)
+      let left = 16;
+      const t0 = process.hrtime.bigint();
+      await Promise.all(Array.from({ length: 4 }, async () => { while (left-- > 0) await get(); }));
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      rate[kind] = (16 * size) / 2 ** 20 / seconds;
+    } finally { await reg.stop(); }
+  }
+  const [b, d] = KINDS.map((k) => rate[k]);
+  return [[`blob GET, 4 clients x 100 MiB (${storageName()})`, `${b.toFixed(0)} MiB/s`, `${d.toFixed(0)} MiB/s`, (b / d).toFixed(2)]];
+}
+
+/** skopeo push through the round-robin proxy: three berth-registry replicas against one. */
+async function benchReplicas(rounds: number): Promise<string[][]> {
+  const work = mkdtempSync(join(tmpdir(), 'bench-layout-'));
+  const times: Record<'one' | 'three', number[]> = { one: [], three: [] };
+  try {
+    await makeLayout(join(work, 'src'), '1.0', [20 * 1024 * 1024, 20 * 1024 * 1024, 20 * 1024 * 1024]);
+    for (let round = 0; round < rounds; round++) {
+      for (const mode of round % 2 ? ['three', 'one'] as const : ['one', 'three'] as const) {
+        const prefix = `bench-${process.pid}-${++starts}`;
+        const replicas = await Promise.all(Array.from({ length: mode === 'one' ? 1 : 3 }, () => start('berth-registry', prefix)));
+        const proxy = await startRoundRobinProxy(replicas.map((r) => r.url));
+        try {
+          // Not timed() (spawnSync): the proxy runs in this process and must keep serving.
+          const t0 = process.hrtime.bigint();
+          await run('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${join(work, 'src')}:1.0`, `docker://${proxy.host}/bench/app:1.0`]);
+          times[mode].push(Number(process.hrtime.bigint() - t0) / 1e6);
+        } finally {
+          await proxy.stop();
+          for (const r of replicas) await r.stop();
+        }
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  console.log(`replicas push runs (ms), one: ${times.one.map((x) => x.toFixed(0)).join(' ')}; three: ${times.three.map((x) => x.toFixed(0)).join(' ')}`);
+  const [one, three] = [median(times.one), median(times.three)];
+  return [['skopeo push 3x20MiB via round-robin proxy (radosgw): 3 replicas | 1 replica', `${(three / 1000).toFixed(2)} s`, `${(one / 1000).toFixed(2)} s`, (three / one).toFixed(2)]];
+}
+
+function storageName(): string {
+  return s3 ? 'radosgw' : 'filesystem';
+}
+
+/** All of them, printed as one table; BENCH_ONLY=skopeo|manifests|memory runs one. */
 export async function benchRegistry(rounds = 7, requests = 20000): Promise<void> {
   const only = process.env.BENCH_ONLY;
   const rows: string[][] = [['benchmark', 'berth-registry', 'docker-registry 2.8', 'ratio (berth/distribution)']];
-  if (!only || only === 'skopeo') rows.push(...await benchSkopeo(rounds));
-  if (!only || only === 'manifests') rows.push(...await benchManifests(requests));
-  if (!only || only === 'memory') rows.push(...await benchBigLayer(2 * 1024 * 1024 * 1024));
+  if (process.env.BENCH_STORAGE === 's3') {
+    console.error('starting radosgw...');
+    s3 = await startS3Server();
+    await s3.createBucket('bench');
+  }
+  try {
+    if (!only || only === 'skopeo') rows.push(...await benchSkopeo(rounds));
+    if (!only || only === 'blobget') rows.push(...await benchBlobGet());
+    if (s3 && (!only || only === 'replicas')) rows.push(...await benchReplicas(rounds));
+    if (!s3 && (!only || only === 'manifests')) rows.push(...await benchManifests(requests));
+    if (!s3 && (!only || only === 'memory')) rows.push(...await benchBigLayer(2 * 1024 * 1024 * 1024));
+  } finally {
+    await s3?.stop();
+  }
   printTable(rows);
 }
 

@@ -43,7 +43,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function checkParams(params: Record<string, string>): void {
+function checkParams(params: Record<string, string>, method: string): void {
   if (params.name !== undefined && !isRepositoryName(params.name)) {
     throw new RegistryError('NAME_INVALID', `invalid repository name ${JSON.stringify(params.name.slice(0, 300))}`, { name: params.name.slice(0, 300) });
   }
@@ -51,6 +51,9 @@ function checkParams(params: Record<string, string>): void {
     throw new RegistryError('DIGEST_INVALID', `invalid digest ${JSON.stringify(params.digest.slice(0, 200))}`);
   }
   if (params.reference !== undefined && !isTag(params.reference) && !isDigest(params.reference)) {
+    // A name that cannot be a tag names no manifest: reads and deletes find nothing (404, as the
+    // spec's conformance suite expects of ".INVALID_MANIFEST_NAME"); only a PUT is malformed.
+    if (method !== 'PUT' && !params.reference.includes(':')) throw new RegistryError('MANIFEST_UNKNOWN', undefined, { reference: params.reference.slice(0, 200) });
     const code = params.reference.includes(':') ? 'DIGEST_INVALID' : 'TAG_INVALID';
     throw new RegistryError(code, `invalid reference ${JSON.stringify(params.reference.slice(0, 200))}`);
   }
@@ -143,7 +146,7 @@ export function createRequestListener(registry: Registry, options: ServerOptions
         }
         throw new RegistryError('UNSUPPORTED', `no such endpoint ${url.pathname.slice(0, 200)}`, undefined, { status: 404 });
       }
-      checkParams(params);
+      checkParams(params, method);
       const from = url.searchParams.get('from');
       if (url.searchParams.get('mount') !== null && from !== null && !isRepositoryName(from)) {
         throw new RegistryError('NAME_INVALID', `invalid repository name ${JSON.stringify(from.slice(0, 300))}`);

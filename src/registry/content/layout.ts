@@ -70,6 +70,10 @@ export const layout = {
   uploadStartedAt(name: string, id: string): string {
     return `${ROOT}/repositories/${name}/_uploads/${id}/startedat`;
   },
+  /** Held while a request writes to or closes the upload (content/upload-lock.ts). */
+  uploadLock(name: string, id: string): string {
+    return `${ROOT}/repositories/${name}/_uploads/${id}/lock`;
+  },
   uploadDir(name: string, id: string): string {
     return `${ROOT}/repositories/${name}/_uploads/${id}`;
   },

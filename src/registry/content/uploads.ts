@@ -1,6 +1,10 @@
 // Blob uploads: bytes land in the repository's _uploads/<id>/data and only move into the blob store
-// once the whole blob's digest matches. The running digest of each upload is kept in memory; when it is
-// missing (another instance took the previous chunk, or a restart) the data is hashed again from storage.
+// once the whole blob's digest matches. Every piece of an upload's state is in storage (its start
+// time, its bytes, and while a request writes to it, its lock), so any registry sharing the storage
+// may take any request of an upload. The running digest of an upload is a cache of this process: it
+// is used when this process wrote the upload's last chunk (the lock makes "the size is the one I
+// left" mean "the bytes are the ones I hashed"); otherwise the upload is hashed again from storage
+// when it is closed. Node's sha256 state cannot be exported, so there is no hash state to persist.
 import { randomUUID } from 'node:crypto';
 import { consume } from '../../lib/stream-batches.js';
 import { Digester, parseDigest, InvalidDigestError, type DigestAlgorithm } from '../../lib/oci-digest.js';
@@ -11,8 +15,11 @@ import { isNoSpace } from '../../lib/errors.js';
 import type { StorageDriver } from '../storage/driver.js';
 import type { BlobStore } from './blobs.js';
 import { layout } from './layout.js';
+import { UploadLock } from './upload-lock.js';
 
 const BATCH_BYTES = 1024 * 1024;
+/** Running digests kept; the oldest go first (uploads finished by another replica, or abandoned). */
+const MAX_DIGESTERS = 1000;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface ChunkOptions {
@@ -32,16 +39,14 @@ export function checkDigestParam(digest: string | null): string {
 
 export class UploadStore {
   private readonly digesters = new Map<string, Digester>();
-  private readonly busy = new Set<string>();
-  private readonly algorithms = new Map<string, DigestAlgorithm>();
 
   constructor(private readonly driver: StorageDriver, private readonly blobs: BlobStore) {}
 
   /** Opens an upload session; `algorithm` is the digest the client will name at the end. */
   async start(name: string, algorithm: DigestAlgorithm = 'sha256'): Promise<string> {
     const id = randomUUID();
-    if (algorithm !== 'sha256') this.algorithms.set(`${name}/${id}`, algorithm);
     await this.driver.putContent(layout.uploadStartedAt(name, id), Buffer.from(new Date().toISOString()));
+    this.remember(`${name}/${id}`, new Digester(algorithm));
     return id;
   }
 
@@ -68,65 +73,82 @@ export class UploadStore {
 
   /** Appends a chunk; on any failure (range, length, aborted body) the upload keeps its previous bytes. */
   async append(name: string, id: string, body: NodeJS.ReadableStream, options: ChunkOptions = {}): Promise<number> {
+    await this.size(name, id);
+    return this.locked(name, id, () => this.appendLocked(name, id, body, options));
+  }
+
+  private async appendLocked(name: string, id: string, body: NodeJS.ReadableStream, options: ChunkOptions): Promise<number> {
     const key = `${name}/${id}`;
-    if (this.busy.has(key)) throw new RegistryError('BLOB_UPLOAD_INVALID', 'another request is writing to this upload');
-    this.busy.add(key);
-    try {
-      const before = await this.size(name, id);
-      if (options.start !== undefined && options.start !== before) {
-        throw new RegistryError('RANGE_INVALID', `chunk starts at ${options.start}, upload has ${before} bytes`)
-          .withHeaders(rangeHeaders(name, id, before));
-      }
-      const known = this.digesters.get(key);
-      const digester = known && known.size === before ? known.copy()
-        : before === 0 ? new Digester(this.algorithms.get(key) ?? 'sha256') : undefined;
-      const writer = await this.driver.writer(layout.uploadData(name, id), true);
-      try {
-        // Network reads are small (16-64 KiB): hand the driver 1 MiB at a time, reading on meanwhile.
-        await consume(body, BATCH_BYTES, async (data) => {
-          if (options.length !== undefined && writer.size + data.length - before > options.length) {
-            throw new RegistryError('SIZE_INVALID', `chunk is longer than the ${options.length} bytes announced`);
-          }
-          await writer.write(data);
-        }, (chunk) => digester?.update(chunk));
-        if (options.length !== undefined && writer.size - before !== options.length) {
-          throw new RegistryError('SIZE_INVALID', `chunk has ${writer.size - before} bytes, ${options.length} announced`);
-        }
-        await writer.commit();
-      } catch (err) {
-        await writer.cancel();
-        // A full disk ends the upload (the client starts again, as docker push does after a 5xx).
-        if (isNoSpace(err)) await bestEffort(registryLog, `ending upload ${id} of ${name}`, () => this.abandon(name, id));
-        throw err;
-      }
-      if (digester) this.digesters.set(key, digester);
-      else this.digesters.delete(key);
-      return writer.size;
-    } finally {
-      this.busy.delete(key);
+    const before = await this.size(name, id);
+    if (options.start !== undefined && options.start !== before) {
+      throw new RegistryError('RANGE_INVALID', `chunk starts at ${options.start}, upload has ${before} bytes`)
+        .withHeaders(rangeHeaders(name, id, before));
     }
+    const known = this.digesters.get(key);
+    const digester = known && known.size === before ? known.copy() : before === 0 ? new Digester('sha256') : undefined;
+    const writer = await this.driver.writer(layout.uploadData(name, id), true);
+    try {
+      // Network reads are small (16-64 KiB): hand the driver 1 MiB at a time, reading on meanwhile.
+      await consume(body, BATCH_BYTES, async (data) => {
+        if (options.length !== undefined && writer.size + data.length - before > options.length) {
+          throw new RegistryError('SIZE_INVALID', `chunk is longer than the ${options.length} bytes announced`);
+        }
+        await writer.write(data);
+      }, (chunk) => digester?.update(chunk));
+      if (options.length !== undefined && writer.size - before !== options.length) {
+        throw new RegistryError('SIZE_INVALID', `chunk has ${writer.size - before} bytes, ${options.length} announced`);
+      }
+      await writer.commit();
+    } catch (err) {
+      await writer.cancel();
+      // A full disk ends the upload (the client starts again, as docker push does after a 5xx).
+      if (isNoSpace(err)) await bestEffort(registryLog, `ending upload ${id} of ${name}`, () => this.abandon(name, id));
+      throw err;
+    }
+    if (digester) this.remember(key, digester);
+    else this.digesters.delete(key);
+    return writer.size;
   }
 
   /** Checks the whole upload against `digest` and moves it into the blob store, linked in `name`. */
   async finish(name: string, id: string, digest: string): Promise<{ digest: string; size: number }> {
-    const key = `${name}/${id}`;
-    const { algorithm } = parseDigest(digest);
-    const size = await this.size(name, id);
-    let actual: string;
-    const known = this.digesters.get(key);
-    if (known && known.size === size && known.algorithm === algorithm) actual = known.digest();
-    else actual = await this.rehash(name, id, algorithm, size);
-    if (actual !== digest) {
-      await this.cancel(name, id);
-      throw new RegistryError('DIGEST_INVALID', `upload has digest ${actual}, not ${digest}`, { digest });
+    await this.size(name, id);
+    return this.locked(name, id, async () => {
+      const key = `${name}/${id}`;
+      const { algorithm } = parseDigest(digest);
+      const size = await this.size(name, id);
+      let actual: string;
+      const known = this.digesters.get(key);
+      if (known && known.size === size && known.algorithm === algorithm) actual = known.digest();
+      else actual = await this.rehash(name, id, algorithm, size);
+      if (actual !== digest) {
+        await this.remove(name, id);
+        throw new RegistryError('DIGEST_INVALID', `upload has digest ${actual}, not ${digest}`, { digest });
+      }
+      if ((await this.blobs.size(digest)) === undefined) {
+        if (size === 0) await this.driver.putContent(layout.blobData(digest), Buffer.alloc(0));
+        else await this.driver.move(layout.uploadData(name, id), layout.blobData(digest));
+      }
+      await this.blobs.link(name, digest);
+      await this.remove(name, id);
+      return { digest, size };
+    });
+  }
+
+  /** Runs `fn` holding the upload's lock (see upload-lock.ts); the lock goes with the upload when `fn` removed it. */
+  private async locked<T>(name: string, id: string, fn: () => Promise<T>): Promise<T> {
+    const lock = await UploadLock.acquire(this.driver, name, id);
+    try {
+      return await fn();
+    } finally {
+      await bestEffort(registryLog, `releasing the lock of upload ${id} of ${name}`, () => lock.release());
     }
-    if ((await this.blobs.size(digest)) === undefined) {
-      if (size === 0) await this.driver.putContent(layout.blobData(digest), Buffer.alloc(0));
-      else await this.driver.move(layout.uploadData(name, id), layout.blobData(digest));
-    }
-    await this.blobs.link(name, digest);
-    await this.remove(name, id);
-    return { digest, size };
+  }
+
+  private remember(key: string, digester: Digester): void {
+    this.digesters.delete(key);
+    this.digesters.set(key, digester);
+    if (this.digesters.size > MAX_DIGESTERS) this.digesters.delete(this.digesters.keys().next().value!);
   }
 
   private async rehash(name: string, id: string, algorithm: DigestAlgorithm, size: number): Promise<string> {
@@ -139,7 +161,7 @@ export class UploadStore {
 
   async cancel(name: string, id: string): Promise<void> {
     await this.size(name, id);
-    await this.remove(name, id);
+    await this.locked(name, id, () => this.remove(name, id));
   }
 
   /** Removes an upload, and its repository when nothing but this upload had made it. */
@@ -154,7 +176,6 @@ export class UploadStore {
 
   private async remove(name: string, id: string): Promise<void> {
     this.digesters.delete(`${name}/${id}`);
-    this.algorithms.delete(`${name}/${id}`);
     try {
       await this.driver.delete(layout.uploadDir(name, id));
     } catch (err) {

@@ -34,6 +34,11 @@ export interface StorageDriver {
   getContent(path: string, limit?: number): Promise<Buffer>;
   /** Writes a whole small file atomically: readers see the old content or the new, never a mix. */
   putContent(path: string, content: Uint8Array): Promise<void>;
+  /**
+   * Writes a whole small file only if nothing is at `path` yet: true when it was written, false when
+   * the path was taken. Atomic across every process on the same storage (the upload lock's ground).
+   */
+  putContentExclusive(path: string, content: Uint8Array): Promise<boolean>;
   /** Streams a file from `offset` (and at most `length` bytes). */
   reader(path: string, offset?: number, length?: number): Promise<Readable>;
   /** A writer for `path`; with append it continues the bytes already written there. */

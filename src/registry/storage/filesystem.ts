@@ -2,7 +2,7 @@
 // the same directory, are fsynced and renamed into place, so a reader never sees half a file.
 import { createReadStream, readSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
@@ -62,18 +62,38 @@ export class FilesystemDriver implements StorageDriver {
   }
 
   async putContent(path: string, content: Uint8Array): Promise<void> {
-    // Garbage collection removes empty directories (removeEmptyDirs): one may go between our mkdir
-    // and our write, so make it again.
+    await this.again(() => this.placeContent(path, content, rename));
+  }
+
+  async putContentExclusive(path: string, content: Uint8Array): Promise<boolean> {
+    // link() fails with EEXIST where rename() would replace: the file appears whole, and only once.
+    try {
+      await this.again(() => this.placeContent(path, content, async (temp, file) => {
+        try { await link(temp, file); } finally { await bestEffort(registryLog, `removing ${temp}`, unlink(temp)); }
+      }));
+      return true;
+    } catch (err) {
+      if (isErrno(err, 'EEXIST')) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Garbage collection removes empty directories (removeEmptyDirs): one may go between a write's mkdir
+   * and its write, so the write is made again.
+   */
+  private async again(write: () => Promise<void>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.putOnce(path, content);
+        return await write();
       } catch (err) {
         if (attempt >= 3 || !isErrno(err, 'ENOENT')) throw err;
       }
     }
   }
 
-  private async putOnce(path: string, content: Uint8Array): Promise<void> {
+  /** Writes `content` to a synced temp file beside `path`, then `place`s it (rename or link). */
+  private async placeContent(path: string, content: Uint8Array, place: (temp: string, file: string) => Promise<void>): Promise<void> {
     const file = this.full(path);
     const made = await mkdir(dirname(file), { recursive: true }).catch((err: unknown) => { throw fullDisk(path, err); });
     const temp = join(dirname(file), TEMP_PREFIX + randomBytes(6).toString('hex'));
@@ -88,7 +108,7 @@ export class FilesystemDriver implements StorageDriver {
         throw err;
       }
       await fh.close();
-      await rename(temp, file);
+      await place(temp, file);
     } catch (err) {
       // A failed first write in a new place (a full disk) leaves no empty directory a listing would show.
       await removeMadeDirs(dirname(file), made);

@@ -86,6 +86,21 @@ export class S3Driver implements StorageDriver {
     }));
   }
 
+  async putContentExclusive(path: string, content: Uint8Array): Promise<boolean> {
+    try {
+      await this.client.send(new PutObjectCommand({
+        Bucket: this.bucket, Key: this.key(path), Body: content, ContentLength: content.length,
+        ContentType: 'application/octet-stream', IfNoneMatch: '*',
+      }));
+      return true;
+    } catch (err) {
+      // 412: the key exists; 409: a concurrent conditional write to it is in progress (AWS).
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 412 || status === 409) return false;
+      throw err;
+    }
+  }
+
   async reader(path: string, offset = 0, length?: number): Promise<Readable> {
     const key = this.key(path);
     if (offset < 0) throw new InvalidOffsetError(path, offset, NAME);

@@ -212,5 +212,17 @@ export function driverSuite(name: string, factory: DriverFactory): void {
       await d.removeEmptyDirs?.(p('w/a/b'), base);
       assert.deepEqual(await d.list(base).catch(() => []), [], 'nothing left under the test directory');
     });
+
+    it('putContentExclusive writes only where nothing is: of racing writers exactly one wins', async () => {
+      fresh();
+      const results = await Promise.all(['a', 'b', 'c', 'd'].map((v) => d.putContentExclusive(p('lock/file'), Buffer.from(v))));
+      assert.equal(results.filter(Boolean).length, 1);
+      const winner = ['a', 'b', 'c', 'd'][results.indexOf(true)];
+      assert.equal((await d.getContent(p('lock/file'))).toString(), winner);
+      assert.equal(await d.putContentExclusive(p('lock/file'), Buffer.from('late')), false);
+      await d.delete(p('lock/file'));
+      assert.equal(await d.putContentExclusive(p('lock/file'), Buffer.from('again')), true);
+      assert.deepEqual(await d.list(p('lock')), [p('lock/file')], 'no temp file is left');
+    });
   });
 }
