@@ -15,7 +15,7 @@ export interface PortHolder {
 }
 
 export interface PublishingOptions {
-  /** `--userland-proxy`: TCP ports are answered on the host's loopback by a proxy. */
+  /** `--userland-proxy`: TCP and UDP ports are answered on the host's loopback by the proxy. */
   userlandProxy: boolean;
   /** Absent with `--iptables=false`. */
   firewall?: Pick<Firewall, 'install' | 'apply' | 'remove'>;
@@ -34,9 +34,9 @@ export class PortPublishing {
     private readonly log: WarningSink,
   ) {}
 
-  /** Where the userland proxy of a published port forwards (TCP only; UDP on loopback goes through DNAT). */
+  /** Where the userland proxy of a published port forwards (TCP and UDP; SCTP on loopback goes through DNAT). */
   proxyTarget(proto: string, containerIp: string | undefined, containerPort: number): ForwardTarget | undefined {
-    return this.options.userlandProxy && proto === 'tcp' && containerIp ? { ip: containerIp, port: containerPort } : undefined;
+    return this.options.userlandProxy && proto !== 'sctp' && containerIp ? { ip: containerIp, port: containerPort } : undefined;
   }
 
   /**
