@@ -10,7 +10,6 @@
  * berthd drives it over stdin/stdout, one line per command, one line per answer, in order:
  *   add tcp|udp <host ip> <host port> <container ip> <container port>   -> ok | err <ERRNO> <text>
  *   del tcp|udp <host ip> <host port>                                    -> ok   (its relays end too)
- *   stats                                  -> ok <ports> <tcp relays> <udp flows>
  * It exits when its stdin ends (berthd gone) and berthd starts it under `setpriv --pdeathsig`, so
  * nothing of it outlives the daemon.
  *
@@ -92,7 +91,7 @@ static struct port *ports;
 static struct conn *dead_conns;
 static struct flow *dead_flows;
 static struct port *dead_ports;
-static long n_conns, n_flows, n_ports;
+static long n_flows;
 static char udp_buf[UDP_BUF];
 
 static void watch(int fd, struct handle *h, unsigned events) {
@@ -122,7 +121,6 @@ static void conn_close(struct conn *c) {
   if (c->next) c->next->prev = c->prev;
   c->next_dead = dead_conns;
   dead_conns = c;
-  n_conns--;
 }
 
 static int make_pipe(struct dir *d, size_t *cap) {
@@ -204,7 +202,6 @@ static void tcp_accept(struct port *p) {
     c->next = p->conns;
     if (p->conns) p->conns->prev = c;
     p->conns = c;
-    n_conns++;
     if (connect(up, (struct sockaddr *)&p->target, sizeof p->target) < 0 && errno != EINPROGRESS) {
       conn_close(c);
       continue;
@@ -303,7 +300,6 @@ static void remove_port(struct port *p) {
   p->dead = 1;
   p->next_dead = dead_ports;
   dead_ports = p;
-  n_ports--;
 }
 
 static void cmd_add(int udp, const char *ip, int port, const char *cip, int cport) {
@@ -339,7 +335,6 @@ static void cmd_add(int udp, const char *ip, int port, const char *cip, int cpor
   p->fd = fd;
   p->next = ports;
   ports = p;
-  n_ports++;
   watch(fd, &p->h, EPOLLIN);
   reply("ok\n");
 }
@@ -349,9 +344,7 @@ static void command(char *line) {
   int port = 0, cport = 0;
   int n = sscanf(line, "%7s %7s %63s %d %63s %d", verb, proto, ip, &port, cip, &cport);
   int udp = n >= 2 && strcmp(proto, "udp") == 0;
-  if (n >= 1 && strcmp(verb, "stats") == 0) {
-    reply("ok %ld %ld %ld\n", n_ports, n_conns, n_flows);
-  } else if (n == 6 && strcmp(verb, "add") == 0 && (udp || strcmp(proto, "tcp") == 0)) {
+  if (n == 6 && strcmp(verb, "add") == 0 && (udp || strcmp(proto, "tcp") == 0)) {
     cmd_add(udp, ip, port, cip, cport);
   } else if (n >= 4 && strcmp(verb, "del") == 0 && (udp || strcmp(proto, "tcp") == 0)) {
     struct port *p = find_port(udp, ip, port);

@@ -78,10 +78,8 @@ export class PortReservations {
   }
 
   release(k: PortKey): void {
-    const key = keyOf(k);
-    const h = this.held.get(key);
-    this.held.delete(key);
-    this.addresses.get(`${k.proto}/${k.hostPort}`)?.delete(k.hostIp || '0.0.0.0');
+    const h = this.held.get(keyOf(k));
+    this.unhold(k);
     this.letGo(h ?? null);
   }
 
@@ -104,6 +102,11 @@ export class PortReservations {
     }
   }
 
+  private unhold(k: PortKey): void {
+    this.held.delete(keyOf(k));
+    this.addresses.get(`${k.proto}/${k.hostPort}`)?.delete(k.hostIp || '0.0.0.0');
+  }
+
   private hold(k: PortKey, h: Holder): void {
     this.held.set(keyOf(k), h);
     const ports = `${k.proto}/${k.hostPort}`;
@@ -113,10 +116,9 @@ export class PortReservations {
 
   private async bind(k: PortKey, forward?: ForwardTarget): Promise<void> {
     const ip = k.hostIp || '0.0.0.0';
-    if (k.proto === 'sctp') {
-      this.hold(k, null);
-      return;
-    }
+    // Taken at once, so that reserves running side by side (a range's ports) never bind a port twice.
+    this.hold(k, null);
+    if (k.proto === 'sctp') return;
     try {
       if (forward && this.proxy) {
         const proxied: ProxySpec = { proto: k.proto, hostIp: ip, hostPort: k.hostPort, containerIp: forward.ip, containerPort: forward.port };
@@ -140,6 +142,7 @@ export class PortReservations {
         this.hold(k, sock);
       }
     } catch (err) {
+      this.unhold(k);
       if (err instanceof UnavailableError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
       const reason = code === 'EADDRINUSE' ? 'bind: address already in use'
