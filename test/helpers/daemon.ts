@@ -174,7 +174,8 @@ export async function cleanupDir(dir: string): Promise<void> {
 }
 
 let nativeBuilt: Promise<unknown> | undefined;
-function buildNative(): Promise<unknown> {
+/** Builds berthd's native userland proxy into dist/native/ if it is missing or older than its source. */
+export function buildNative(): Promise<unknown> {
   nativeBuilt ??= execFileAsync('bash', [join(ROOT, 'scripts', 'build-native.sh')]);
   return nativeBuilt;
 }

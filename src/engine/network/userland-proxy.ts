@@ -30,8 +30,8 @@ export interface ProxySpec {
   containerPort: number;
 }
 
-/** Where `npm run build` puts the proxy: dist/native/, beside dist/engine/. */
-export const PROXY_BINARY = fileURLToPath(new URL('../../native/berth-port-proxy', import.meta.url));
+/** Where `npm run build` puts the proxy: <package>/dist/native/ (this file is <package>/{dist,src}/engine/network/). */
+export const PROXY_BINARY = fileURLToPath(new URL('../../../dist/native/berth-port-proxy', import.meta.url));
 
 interface Pending {
   resolve(words: string[]): void;
