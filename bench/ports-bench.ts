@@ -7,7 +7,8 @@
  *  2. throughput of 1 GiB sent from the host's loopback to one published port (nc in the container)
  *  3. connection latency through a published port from the host's loopback: connect, one byte each
  *     way, close (an echo server in the container's namespace)
- * Usage: node --import tsx bench/ports-bench.ts [throughput-runs=3] [connections=300]
+ * Usage: node --import tsx bench/ports-bench.ts [throughput-runs=3] [connections=300] [ranges=0,500,1000 ('none' skips)]
+ * (a range of 0 is the same container without published ports, for reference)
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { DOCKER } from '../test/helpers/daemon.js';
 import { networkDaemonArgs } from '../test/integration/network-helpers.js';
 import { docker, median, percentile, printRatios, printTable, samplesFor, startPeers, timeCommand, type Peer } from './lib.js';
 import { sendThrough, waitListening } from './network-bench.js';
+import { freePort } from '../test/helpers/ports.js';
 
 const GIB = 1024 * 1024 * 1024;
 
@@ -68,7 +70,7 @@ function added(p: Peer, before: Map<number, Proc>, containerId: string): Proc[] 
 /** A base port such that base..base+n-1 is free on the host now (under the ephemeral range). */
 function freeRange(n: number): number {
   const used = execFileSync('ss', ['-Htanu'], { encoding: 'utf8' }).split('\n').map((l) => Number(l.trim().split(/\s+/)[4]?.split(':').pop()));
-  for (let base = 20000; base + n < 32768; base += 1000) if (!used.some((u) => u >= base && u < base + n)) return base;
+  for (let base = 20000; base + n < 32768; base += 1000) if (!used.some((u) => u >= base && u < base + Math.max(n, 1))) return base;
   throw new Error(`no free range of ${n} ports`);
 }
 
@@ -104,7 +106,7 @@ while True:
   return spawn('nsenter', [`--net=/proc/${pid}/ns/net`, 'python3', '-c', script], { stdio: 'ignore' });
 }
 
-export async function benchPorts(throughputRuns = 3, connections = 300): Promise<void> {
+export async function benchPorts(throughputRuns = 3, connections = 300, ranges = [0, 500, 1000]): Promise<void> {
   const { peers, stop } = await startPeers({ args: networkDaemonArgs() });
   const names = ['bench-range', 'bench-sink', 'bench-echo'];
   try {
@@ -112,7 +114,7 @@ export async function benchPorts(throughputRuns = 3, connections = 300): Promise
     for (const p of peers) docker(p.host, ['run', '--rm', '-p', '7', 'busybox', 'true']);
 
     // 1. A range of ports.
-    for (const n of [500, 1000]) {
+    for (const n of ranges) {
       console.log(`\n## docker run -d -p B-E:B-E (${n} ports) busybox sleep 300`);
       const rows = [['daemon', 'start ms', 'processes added', 'their MB', 'daemon growth MB', 'rm ms']];
       const starts = samplesFor(peers);
@@ -121,7 +123,8 @@ export async function benchPorts(throughputRuns = 3, connections = 300): Promise
         const before = processes();
         const helpers = helperPids(p);
         const pssBefore = helpers.reduce((sum, pid) => sum + pssKb(pid), 0);
-        const ms = timeCommand([DOCKER, '-H', p.host, 'run', '-d', '--name', 'bench-range', '-p', `${base}-${base + n - 1}:${base}-${base + n - 1}`, 'busybox', 'sleep', '300']);
+        const publish = n ? ['-p', `${base}-${base + n - 1}:${base}-${base + n - 1}`] : [];
+        const ms = timeCommand([DOCKER, '-H', p.host, 'run', '-d', '--name', 'bench-range', ...publish, 'busybox', 'sleep', '300']);
         starts[p.name].push(ms);
         const id = docker(p.host, ['inspect', '--format', '{{.Id}}', 'bench-range']).trim();
         const extra = added(p, before, id);
@@ -134,43 +137,49 @@ export async function benchPorts(throughputRuns = 3, connections = 300): Promise
       printRatios(starts);
     }
 
-    // 2. Throughput to one published port.
-    console.log(`\n## 1 GiB from 127.0.0.1 to a published port (socat -> nc -l in the container), ${throughputRuns} runs each, interleaved`);
-    const rates = samplesFor(peers);
+    // A network of each daemon's own with a fixed subnet for sections 2 and 3.
     for (const [i, p] of peers.entries()) docker(p.host, ['network', 'create', '--subnet', `10.25${i}.0.0/24`, 'bench_ports']);
-    for (let r = 0; r < throughputRuns; r++) {
-      for (const [i, p] of peers.entries()) {
-        const port = 47320 + i;
-        docker(p.host, ['run', '-d', '--name', 'bench-sink', '--network', 'bench_ports', '-p', `${port}:9000`, 'busybox', 'sh', '-c', 'nc -l -p 9000 > /dev/null']);
-        waitListening(Number(docker(p.host, ['inspect', '--format', '{{.State.Pid}}', 'bench-sink']).trim()), 9000);
-        rates[p.name].push(sendThrough(port, GIB));
-        docker(p.host, ['rm', '-f', 'bench-sink']);
-      }
-    }
-    printTable([['daemon', 'median MB/s', 'runs'], ...peers.map((p) => [p.name, median(rates[p.name]).toFixed(0), rates[p.name].map((x) => x.toFixed(0)).join(' ')])]);
-    printRatios(rates, true);
 
-    // 3. Connection latency.
-    console.log(`\n## connect, 1 byte each way, close, from 127.0.0.1 through a published port (${connections} connections)`);
-    const lat = samplesFor(peers);
-    const rows = [['daemon', 'median ms', 'p99 ms']];
-    for (const [i, p] of peers.entries()) {
-      const port = 47330 + i;
-      docker(p.host, ['run', '-d', '--name', 'bench-echo', '--network', 'bench_ports', '-p', `${port}:7000`, 'busybox', 'sleep', '300']);
-      const pid = Number(docker(p.host, ['inspect', '--format', '{{.State.Pid}}', 'bench-echo']).trim());
-      const server = echoServer(pid, 7000);
-      try {
-        waitListening(pid, 7000);
-        connectLatencies(port, 20);
-        lat[p.name] = connectLatencies(port, connections);
-      } finally {
-        server.kill();
-        docker(p.host, ['rm', '-f', 'bench-echo']);
+    // 2. Throughput to one published port (0 runs: skipped).
+    if (throughputRuns > 0) {
+      console.log(`\n## 1 GiB from 127.0.0.1 to a published port (socat -> nc -l in the container), ${throughputRuns} runs each, interleaved`);
+      const rates = samplesFor(peers);
+      for (let r = 0; r < throughputRuns; r++) {
+        for (const p of peers) {
+          const port = await freePort();
+          docker(p.host, ['run', '-d', '--name', 'bench-sink', '--network', 'bench_ports', '-p', `${port}:9000`, 'busybox', 'sh', '-c', 'nc -l -p 9000 > /dev/null']);
+          waitListening(Number(docker(p.host, ['inspect', '--format', '{{.State.Pid}}', 'bench-sink']).trim()), 9000);
+          rates[p.name].push(sendThrough(port, GIB));
+          docker(p.host, ['rm', '-f', 'bench-sink']);
+        }
       }
-      rows.push([p.name, median(lat[p.name]).toFixed(3), percentile(lat[p.name], 99).toFixed(3)]);
+      printTable([['daemon', 'median MB/s', 'runs'], ...peers.map((p) => [p.name, median(rates[p.name]).toFixed(0), rates[p.name].map((x) => x.toFixed(0)).join(' ')])]);
+      printRatios(rates, true);
     }
-    printTable(rows);
-    printRatios(lat);
+
+    // 3. Connection latency (0 connections: skipped).
+    if (connections > 0) {
+      console.log(`\n## connect, 1 byte each way, close, from 127.0.0.1 through a published port (${connections} connections)`);
+      const lat = samplesFor(peers);
+      const rows = [['daemon', 'median ms', 'p99 ms']];
+      for (const p of peers) {
+        const port = await freePort();
+        docker(p.host, ['run', '-d', '--name', 'bench-echo', '--network', 'bench_ports', '-p', `${port}:7000`, 'busybox', 'sleep', '300']);
+        const pid = Number(docker(p.host, ['inspect', '--format', '{{.State.Pid}}', 'bench-echo']).trim());
+        const server = echoServer(pid, 7000);
+        try {
+          waitListening(pid, 7000);
+          connectLatencies(port, 20);
+          lat[p.name] = connectLatencies(port, connections);
+        } finally {
+          server.kill();
+          docker(p.host, ['rm', '-f', 'bench-echo']);
+        }
+        rows.push([p.name, median(lat[p.name]).toFixed(3), percentile(lat[p.name], 99).toFixed(3)]);
+      }
+      printTable(rows);
+      printRatios(lat);
+    }
   } finally {
     for (const p of peers) {
       spawnSync(DOCKER, ['-H', p.host, 'rm', '-f', ...names], { stdio: 'ignore' });
@@ -181,5 +190,6 @@ export async function benchPorts(throughputRuns = 3, connections = 300): Promise
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await benchPorts(Number(process.argv[2] ?? 3), Number(process.argv[3] ?? 300));
+  const ranges = (process.argv[4] ?? '0,500,1000').split(',').filter((x) => x !== 'none').map(Number);
+  await benchPorts(Number(process.argv[2] ?? 3), Number(process.argv[3] ?? 300), ranges);
 }
