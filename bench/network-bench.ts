@@ -14,7 +14,7 @@ import { networkDaemonArgs } from '../test/integration/network-helpers.js';
 const GIB = 1024 * 1024 * 1024;
 
 /** Sends `bytes` zeros to 127.0.0.1:port with socat; returns MB/s. */
-function sendThrough(port: number, bytes: number): number {
+export function sendThrough(port: number, bytes: number): number {
   const t0 = process.hrtime.bigint();
   const r = spawnSync('sh', ['-c', `head -c ${bytes} /dev/zero | socat -u - TCP:127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -23,7 +23,7 @@ function sendThrough(port: number, bytes: number): number {
 }
 
 /** Waits until something listens on TCP `port` in the namespace of `pid` (/proc/net/tcp seen from inside). */
-function waitListening(pid: number, port: number): void {
+export function waitListening(pid: number, port: number): void {
   const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
   for (let i = 0; i < 200; i++) {
     const tcp = execFileSync('nsenter', [`--net=/proc/${pid}/ns/net`, 'cat', '/proc/net/tcp', '/proc/net/tcp6'], { encoding: 'utf8' });

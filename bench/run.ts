@@ -10,6 +10,7 @@ const BENCHMARKS: Record<string, { file: string; args: string }> = {
   runtime: { file: 'runtime-bench.ts', args: '[runs=30]: conmon+runc cycle beside a shell-driven one and runc run' },
   interactive: { file: 'interactive-bench.ts', args: '[echoes=300] [execs=20]: echo round trip, exec, 100 MB of output' },
   network: { file: 'network-bench.ts', args: '[runs=20]: run --rm on the bridge, published-port throughput, DNS latency' },
+  ports: { file: 'ports-bench.ts', args: '[throughput-runs=3] [connections=300]: ranges of 500 and 1,000 published ports, throughput and connection latency' },
   distribution: { file: 'pull-push-bench.ts', args: '[rounds=3]: pull and push of 3 x 100 MiB through a local registry' },
   events: { file: 'events-bench.ts', args: '[rate=1000] [seconds=10] [subscribers=10]: event fan-out, loss and delivery latency' },
   registry: { file: 'registry-bench.ts', args: '[rounds=7] [requests=20000]: berth-registry beside distribution 2.8' },

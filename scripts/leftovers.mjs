@@ -29,9 +29,10 @@ export function snapshot() {
   for (const l of lines('pgrep', ['-af', 'conmon'])) {
     if (l.includes('/berth-')) items.add(`process ${l.split(' ').slice(0, 2).join(' ')}`);
   }
-  // berthd's userland proxies (src/engine/network/userland-proxy.ts).
-  for (const l of lines('pgrep', ['-af', 'socat'])) {
-    if (l.includes(' -t 86400 TCP4-LISTEN:')) items.add(`process ${l.split(' ').slice(0, 2).join(' ')} ${l.match(/TCP4-LISTEN:\S+/)[0]}`);
+  // berthd's userland proxy (src/engine/network/userland-proxy.ts), named after the daemon's exec root.
+  for (const l of lines('pgrep', ['-af', 'berth-port-proxy'])) {
+    const m = / \S*berth-port-proxy (\S*\/berth-\S*)$/.exec(l);
+    if (m) items.add(`process ${l.split(' ')[0]} berth-port-proxy ${m[1]}`);
   }
   for (const name of readdirSync(tmpdir())) if (name.startsWith('berth-')) items.add(`dir ${tmpdir()}/${name}`);
   // Containers' cgroups (runc's cgroupsPath /berth/<id>), in the v1 pids hierarchy or the v2 tree.

@@ -51,6 +51,8 @@ export class TestDaemon {
   }
 
   static async start(options: DaemonOptions = {}): Promise<TestDaemon> {
+    // berthd's userland proxy is C, built beside dist/ (a tree built with tsc alone lacks it).
+    if (!options.binary) await buildNative();
     const dir = options.dir ?? await mkdtemp(join(tmpdir(), 'berth-test-'));
     const daemon = new TestDaemon(dir, options);
     await daemon.launch();
@@ -169,6 +171,13 @@ export async function cleanupDir(dir: string): Promise<void> {
     .map((l) => l.split(' ')[1]).filter((m) => m && m.startsWith(dir + '/')).sort().reverse();
   for (const m of mounts) await execFileAsync('umount', ['-l', m]).catch(() => {});
   await rm(dir, { recursive: true, force: true });
+}
+
+let nativeBuilt: Promise<unknown> | undefined;
+/** Builds berthd's native userland proxy into dist/native/ if it is missing or older than its source. */
+export function buildNative(): Promise<unknown> {
+  nativeBuilt ??= execFileAsync('bash', [join(ROOT, 'scripts', 'build-native.sh')]);
+  return nativeBuilt;
 }
 
 export function startDaemon(options: DaemonOptions = {}): Promise<TestDaemon> {

@@ -12,6 +12,7 @@ import { NetworkManager, chainTag, defaultBridgeName } from '../../src/engine/ne
 import { defaultConfig } from '../../src/engine/base/config.js';
 import { Logger } from '../../src/engine/base/log.js';
 import { testPool, sh as run } from './network-helpers.js';
+import { buildNative } from '../helpers/daemon.js';
 
 let dir: string;
 let manager: NetworkManager;
@@ -19,6 +20,7 @@ const procs: ChildProcess[] = [];
 let execRoot: string;
 
 before(async () => {
+  await buildNative();
   dir = await mkdtemp(join(tmpdir(), 'berth-netlib-'));
   execRoot = join(dir, 'exec');
   const config = { ...defaultConfig(), dataRoot: join(dir, 'data'), execRoot, defaultAddressPools: [testPool()] };
@@ -98,7 +100,7 @@ test('a published port answers on the host loopback through its userland proxy; 
   const url = `http://127.0.0.1:${port}/`;
   await waitFor(async () => (await run('curl', ['-sf', '--max-time', '2', url])).stdout === 'hello from the namespace\n', 'httpd');
   const listener = async () => (await run('ss', ['-Hltnp', `sport = :${port}`])).stdout;
-  assert.match(await listener(), /"socat"/);
+  assert.match(await listener(), /"berth-port-prox"/);
   const tag = chainTag(execRoot);
   // Other hosts' traffic is DNATed; the host's loopback is left to the proxy.
   assert.match((await run('iptables-save', ['-t', 'nat'])).stdout, new RegExp(`-A ${tag} ! -d 127\\.0\\.0\\.0/8 .*--dport ${port} `));

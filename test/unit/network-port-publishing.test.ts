@@ -65,19 +65,21 @@ describe('port publishing', () => {
     it(`wants the bindings of ${t.name}`, () => assert.deepEqual([...wantedBindings(t.c)], t.wanted));
   }
 
-  it('holds each binding, TCP through a userland proxy to the container, UDP without', async () => {
+  it('holds each binding, TCP and UDP through the userland proxy to the container, SCTP without', async () => {
     const { holder, publishing } = setup();
-    const c = running({ id: 'c1', name: 'web', portBindings: { '80/tcp': [{ HostPort: '8080' }, { HostIp: '127.0.0.1', HostPort: '' }], '53/udp': [{ HostPort: '5353' }] } });
+    const c = running({ id: 'c1', name: 'web', portBindings: { '80/tcp': [{ HostPort: '8080' }, { HostIp: '127.0.0.1', HostPort: '' }], '53/udp': [{ HostPort: '5353' }], '132/sctp': [{ HostPort: '7132' }] } });
     await publishing.publish(c, front);
     assert.deepEqual(c.ports, [
       { proto: 'tcp', containerPort: 80, hostIp: '0.0.0.0', hostPort: 8080, networkId: 'front0' },
       { proto: 'tcp', containerPort: 80, hostIp: '127.0.0.1', hostPort: 40000, networkId: 'front0' },
       { proto: 'udp', containerPort: 53, hostIp: '0.0.0.0', hostPort: 5353, networkId: 'front0' },
+      { proto: 'sctp', containerPort: 132, hostIp: '0.0.0.0', hostPort: 7132, networkId: 'front0' },
     ]);
     assert.deepEqual([...holder.held], [
       ['tcp/0.0.0.0:8080', { ip: '10.7.0.2', port: 80 }],
       ['tcp/127.0.0.1:40000', { ip: '10.7.0.2', port: 80 }],
-      ['udp/0.0.0.0:5353', undefined],
+      ['udp/0.0.0.0:5353', { ip: '10.7.0.2', port: 53 }],
+      ['sctp/0.0.0.0:7132', undefined],
     ]);
     publishing.release(c.ports!);
     assert.equal(holder.held.size, 0);
@@ -119,7 +121,7 @@ describe('port publishing', () => {
       ],
       ports: [
         { bridge: 'br-front', proto: 'tcp', hostIp: '0.0.0.0', hostPort: 8080, containerIp: '10.7.0.2', containerPort: 80, proxied: true },
-        { bridge: 'br-front', proto: 'udp', hostIp: '0.0.0.0', hostPort: 53, containerIp: '10.7.0.2', containerPort: 53, proxied: false },
+        { bridge: 'br-front', proto: 'udp', hostIp: '0.0.0.0', hostPort: 53, containerIp: '10.7.0.2', containerPort: 53, proxied: true },
       ],
     }]);
   });

@@ -1,4 +1,5 @@
 import { iptablesRestore, iptablesSave } from './host-commands.js';
+import { portRuns } from './port-runs.js';
 
 /**
  * The daemon's iptables rules. Every rule lives in chains named for this daemon (`<tag>`, `<tag>-POST`,
@@ -59,11 +60,14 @@ export function renderRules(tag: string, state: FirewallState): { nat: string[];
   const c = chainNames(tag);
   const nat: string[] = [];
   const filter: string[] = [];
-  for (const p of state.ports) {
+  const runs = portRuns(state.ports);
+  for (const p of runs) {
     const loopbackOnly = p.hostIp.startsWith('127.');
     if (p.proxied && loopbackOnly) continue;
     const dst = p.hostIp && p.hostIp !== '0.0.0.0' ? `-d ${p.hostIp}/32 ` : p.proxied ? '! -d 127.0.0.0/8 ' : '';
-    nat.push(`-A ${c.dnat} ${dst}-p ${p.proto} -m ${p.proto} --dport ${p.hostPort} -j DNAT --to-destination ${p.containerIp}:${p.containerPort}`);
+    const to = p.lastPort > p.hostPort ? `--dport ${p.hostPort}:${p.lastPort} -j DNAT --to-destination ${p.containerIp}`
+      : `--dport ${p.hostPort} -j DNAT --to-destination ${p.containerIp}:${p.containerPort}`;
+    nat.push(`-A ${c.dnat} ${dst}-p ${p.proto} -m ${p.proto} ${to}`);
   }
   for (const n of state.networks) {
     // Connections from the host's loopback, DNATed to a container, must leave with a routable source.
@@ -85,8 +89,9 @@ export function renderRules(tag: string, state: FirewallState): { nat: string[];
     filter.push(`-A ${c.fwd} -i ${n.bridge} -o ${n.bridge} -j ${n.icc ? 'ACCEPT' : 'DROP'}`);
     filter.push(`-A ${c.fwd} -o ${n.bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
   }
-  for (const p of state.ports) {
-    filter.push(`-A ${c.fwd} -d ${p.containerIp}/32 ! -i ${p.bridge} -o ${p.bridge} -p ${p.proto} -m ${p.proto} --dport ${p.containerPort} -j ACCEPT`);
+  for (const p of runs) {
+    const dport = p.lastPort > p.hostPort ? `${p.containerPort}:${p.lastPort}` : `${p.containerPort}`;
+    filter.push(`-A ${c.fwd} -d ${p.containerIp}/32 ! -i ${p.bridge} -o ${p.bridge} -p ${p.proto} -m ${p.proto} --dport ${dport} -j ACCEPT`);
   }
   for (const n of state.networks) {
     if (!n.internal) filter.push(`-A ${c.fwd} -i ${n.bridge} ! -o ${n.bridge} -j ACCEPT`);

@@ -24,6 +24,7 @@ import { NetworkViews, type PortSummary } from './network-views.js';
 import { enableForwarding } from './plumbing.js';
 import { PortPublishing } from './port-publishing.js';
 import { PortReservations } from './port-reservations.js';
+import { UserlandProxy } from './userland-proxy.js';
 import { NO_EVENTS, type EventPublisher } from '../events/event-types.js';
 import { NotFoundError } from '../../lib/errors.js';
 
@@ -59,7 +60,7 @@ export class NetworkManager {
     this.dns = new DnsServers(this.dnsNames.resolve, log);
     this.bridges = new Bridges(config, this.networks, this.store);
     const firewall = config.iptables ? new Firewall(chainTag(config.execRoot)) : undefined;
-    this.ports = new PortPublishing(this.networks, this.containers, new PortReservations(), { userlandProxy: config.userlandProxy, firewall }, log);
+    this.ports = new PortPublishing(this.networks, this.containers, new PortReservations(log, config.userlandProxy ? new UserlandProxy(config.execRoot, log) : undefined), { userlandProxy: config.userlandProxy, firewall }, log);
     this.networkLife = new NetworkLifecycle({
       networks: this.networks, containers: this.containers, bridges: this.bridges, endpoints: this.endpoints,
       dns: this.dns, ports: this.ports, store: this.store,

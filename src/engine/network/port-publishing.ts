@@ -15,7 +15,7 @@ export interface PortHolder {
 }
 
 export interface PublishingOptions {
-  /** `--userland-proxy`: TCP ports are answered on the host's loopback by a proxy. */
+  /** `--userland-proxy`: TCP and UDP ports are answered on the host's loopback by the proxy. */
   userlandProxy: boolean;
   /** Absent with `--iptables=false`. */
   firewall?: Pick<Firewall, 'install' | 'apply' | 'remove'>;
@@ -34,9 +34,9 @@ export class PortPublishing {
     private readonly log: WarningSink,
   ) {}
 
-  /** Where the userland proxy of a published port forwards (TCP only; UDP on loopback goes through DNAT). */
+  /** Where the userland proxy of a published port forwards (TCP and UDP; SCTP on loopback goes through DNAT). */
   proxyTarget(proto: string, containerIp: string | undefined, containerPort: number): ForwardTarget | undefined {
-    return this.options.userlandProxy && proto === 'tcp' && containerIp ? { ip: containerIp, port: containerPort } : undefined;
+    return this.options.userlandProxy && proto !== 'sctp' && containerIp ? { ip: containerIp, port: containerPort } : undefined;
   }
 
   /**
@@ -48,26 +48,34 @@ export class PortPublishing {
     c.ports = [];
     if (!primary) return;
     const a = c.networks[primary.id];
+    // Every binding reserved side by side (a range of 1,000 ports is 1,000 round trips to the proxy).
+    const reserving: Promise<PublishedPort>[] = [];
     for (const [key, bindings] of wantedBindings(c)) {
       const { port, proto } = parsePortKey(key);
-      for (const b of bindings) {
-        const { hostIp, ports } = parseHostBinding(b);
-        let last: unknown;
-        let held: number | undefined;
-        for (const candidate of ports) {
-          try {
-            held = await this.holder.reserve({ proto, hostIp, hostPort: candidate }, this.proxyTarget(proto, a.ip, port));
-            break;
-          } catch (err) {
-            last = err;
-          }
-        }
-        if (held === undefined) {
-          throw new SystemError(`driver failed programming external connectivity on endpoint ${c.name} (${a.endpointId}): ${errorMessage(last)}`);
-        }
-        c.ports.push({ proto, containerPort: port, hostIp: hostIp || '0.0.0.0', hostPort: held, networkId: primary.id });
+      for (const b of bindings) reserving.push(this.reserveOne(c, a, parseHostBinding(b), proto, port, primary.id));
+    }
+    const results = await Promise.allSettled(reserving);
+    for (const r of results) if (r.status === 'fulfilled') c.ports.push(r.value);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /** One binding: the first of its candidate host ports that can be held. */
+  private async reserveOne(
+    c: ContainerNetworkRecord, a: ContainerNetworkRecord['networks'][string], want: ReturnType<typeof parseHostBinding>,
+    proto: PublishedPort['proto'], port: number, networkId: string,
+  ): Promise<PublishedPort> {
+    const { hostIp, ports } = want;
+    let last: unknown;
+    for (const candidate of ports) {
+      try {
+        const held = await this.holder.reserve({ proto, hostIp, hostPort: candidate }, this.proxyTarget(proto, a.ip, port));
+        return { proto, containerPort: port, hostIp: hostIp || '0.0.0.0', hostPort: held, networkId };
+      } catch (err) {
+        last = err;
       }
     }
+    throw new SystemError(`driver failed programming external connectivity on endpoint ${c.name} (${a.endpointId}): ${errorMessage(last)}`);
   }
 
   /** Holds again the ports of a container that survived a daemon restart (a port lost meanwhile is logged). */
