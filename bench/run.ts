@@ -18,6 +18,7 @@ const BENCHMARKS: Record<string, { file: string; args: string }> = {
   'hub-search': { file: 'hub-search-bench.ts', args: '[repositories=100000] [tags-per-repository=10] [requests=1000]: hub search and repository API at scale, cold start, idle RSS' },
   'peer-credentials': { file: 'peer-credentials-bench.ts', args: '[connections=2000] [lookups=50]: cost of a unix client\'s uid/gid per connection (addon, ss lookup)' },
   logs: { file: 'logs-bench.ts', args: '[lines=1000000] [runs=5] [follow-seconds=10] [rate=50000]: logs --tail 100000, --since in the middle, CPU of logs -f' },
+  scale: { file: 'scale-bench.ts', args: '[part=all|idle|floor|concurrent|many] [containers=1000] [runs=20]: idle RSS, run floor, 50/100 concurrent runs, 1,000 running containers' },
   health: { file: 'health-bench.ts', args: '[containers=100] [window-seconds=15]: CPU while 100 containers are probed every second' },
 };
 

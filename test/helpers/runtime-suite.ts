@@ -65,6 +65,21 @@ export function runtimeContractSuite(name: string, open: () => Promise<RuntimeHa
       await rt.delete(spec.id); // idempotent
     });
 
+    test('states() tells in one call what state() tells of each container', async () => {
+      const a = await specFor(['sleep', '100']);
+      const b = await specFor(['sleep', '100']);
+      const { pid } = await a.rt.create(a.spec);
+      await b.rt.create(b.spec);
+      await b.rt.start(b.spec.id);
+      const all = await a.rt.states();
+      assert.deepEqual(all.get(a.spec.id), { status: 'created', pid });
+      assert.deepEqual(all.get(b.spec.id), await b.rt.state(b.spec.id));
+      assert.equal(all.get(b.spec.id)?.status, 'running');
+      await a.rt.delete(a.spec.id);
+      await b.rt.delete(b.spec.id);
+      assert.equal((await a.rt.states()).has(a.spec.id), false, 'a deleted container is not listed');
+    });
+
     test('the exit code and finish time of a process that ends by itself are recorded', async () => {
       const { rt, spec } = await specFor(['sh', '-c', 'exit 3']);
       await rt.create(spec);

@@ -1,6 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { bestEffort } from '../../lib/best-effort.js';
 import { NotFoundError, errorMessage } from '../../lib/errors.js';
+import { Limit } from '../../lib/limit.js';
+import type { RuntimeState } from '../runtime/runtime.js';
 import type { Container } from './container.js';
 import type { ContainerContext } from './container-roles.js';
 import type { ContainerRunner } from './container-runner.js';
@@ -25,29 +27,36 @@ export class ContainerReconciler {
     private readonly autoRemove: (c: Container) => void,
   ) {}
 
+  /**
+   * Containers are reconciled RECONCILE_CONCURRENCY at a time (each is independent of the others
+   * until the starts at the end), with the runtime's states read once for all of them.
+   */
   async reconcile(containers: Container[]): Promise<void> {
-    const toStart: Container[] = [];
+    const toStart = new Set<Container>();
     const mounted = await this.ctx.rootfs.mountPoints();
-    for (const c of containers) {
+    const known = containers.length === 0 ? new Map<string, RuntimeState>()
+      : await bestEffort(this.ctx.log, 'runtime states of all containers', () => this.ctx.runtime.states());
+    const limit = new Limit(RECONCILE_CONCURRENCY);
+    await Promise.all(containers.map((c) => limit.run(async () => {
       try {
-        if (await this.reconcileOne(c, mounted)) toStart.push(c);
+        if (await this.reconcileOne(c, mounted, known)) toStart.add(c);
       } catch (err) {
         this.ctx.log.error(`container ${c.id}: reconcile: ${errorMessage(err)}`);
       }
-    }
-    for (const c of toStart) this.supervisor.startAtDaemonStart(c);
+    })));
+    // In the records' order, as before the reconciliation ran in parallel.
+    for (const c of containers) if (toStart.has(c)) this.supervisor.startAtDaemonStart(c);
   }
 
   /** Returns true when the container should be started now. */
-  private async reconcileOne(c: Container, mounted: Set<string>): Promise<boolean> {
+  private async reconcileOne(c: Container, mounted: Set<string>, known: Map<string, RuntimeState> | undefined): Promise<boolean> {
     const { ctx } = this;
     const r = c.record;
     // The bundle dir exists from just before `runtime.create` until `runtime.delete`: without it the
     // runtime has nothing for this container, and one runc call per stopped container is saved at start.
     const mayHaveRuntime = r.state.running || (await stat(ctx.bundleDir(c.id)).then(() => true, () => false));
-    const st = mayHaveRuntime
-      ? await bestEffort(ctx.log, `container ${c.id}: runtime state`, () => ctx.runtime.state(c.id))
-      : undefined;
+    const st = !mayHaveRuntime ? undefined
+      : known?.get(c.id) ?? await bestEffort(ctx.log, `container ${c.id}: runtime state`, () => ctx.runtime.state(c.id));
     const exit = needsExitRecord(r.state, st?.status)
       ? await bestEffort(ctx.log, `container ${c.id}: exit record`, () => this.exitOf(c.id, st?.status))
       : undefined;
@@ -93,6 +102,9 @@ export class ContainerReconciler {
     }
   }
 }
+
+/** Containers reconciled at once at daemon start (their record writes and runtime calls overlap). */
+const RECONCILE_CONCURRENCY = 16;
 
 /** How long daemon start waits for the exit of a run whose process is gone (a monitor still writing it). */
 const LOST_EXIT_WAIT_MS = 5_000;

@@ -153,13 +153,15 @@ export class ContainerTransitions {
    */
   async restored(c: Container, pid: number, markStarted: boolean, paused = false): Promise<void> {
     const r = c.record;
+    // A container found as its record says (the common case of a restart) has nothing new to write.
+    const changed = markStarted || r.state.pid !== pid || r.state.paused !== paused;
     if (markStarted) {
       setRunning(r.state, pid, new Date());
       r.hasBeenStartedBefore = true;
     }
     r.state.pid = pid;
     r.state.paused = paused;
-    await this.store.save(r);
+    if (changed) await this.store.save(r);
     this.notify(c, { kind: 'restore' });
   }
 

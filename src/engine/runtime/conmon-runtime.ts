@@ -177,6 +177,19 @@ export class ConmonRuntime implements ContainerRuntime {
     return { status: parsed.status, pid: parsed.pid };
   }
 
+  async states(): Promise<Map<string, RuntimeState>> {
+    await this.prepare();
+    const stock = this.runtimes.resolve();
+    const out = await new Runc(stock.path, this.runcRoot, stock.args).run(['list', '--format', 'json']);
+    const listed = (JSON.parse(out) ?? []) as { id: string; status: RuntimeState['status']; pid: number }[];
+    const all = new Map<string, RuntimeState>();
+    await Promise.all(listed.map(async ({ id, status, pid }) => {
+      // Only the containers whose run chose the default runtime: another one's state is its own to tell.
+      if (ID_PATTERN.test(id) && (await this.runtimes.ofContainer(this.execRoot, id)).path === stock.path) all.set(id, { status, pid });
+    }));
+    return all;
+  }
+
   async waitExit(id: string, signal?: AbortSignal): Promise<ExitInfo> {
     checkId(id);
     const recorded = await this.readExit(id);

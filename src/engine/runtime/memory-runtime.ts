@@ -128,6 +128,12 @@ export class MemoryRuntime implements ContainerRuntime {
     return { status: c.status, pid: c.status === 'stopped' ? 0 : c.pid };
   }
 
+  async states(): Promise<Map<string, RuntimeState>> {
+    const all = new Map<string, RuntimeState>();
+    for (const id of this.containers.keys()) all.set(id, (await this.state(id))!);
+    return all;
+  }
+
   waitExit(id: string, signal?: AbortSignal): Promise<ExitInfo> {
     const c = this.containers.get(id);
     if (!c) return Promise.reject(new NotFoundError(`No such container: ${id}`));

@@ -97,6 +97,12 @@ export interface ContainerRuntime {
   /** runc's view of the container (`stopped` once its process ended), or undefined when runc does not know it. */
   state(id: string): Promise<RuntimeState | undefined>;
   /**
+   * The same view of every container the default runtime knows, by ID, in one call (`runc list`): what
+   * daemon start asks instead of one `state` per container. A container left out (another runtime's,
+   * or one whose runtime state is gone) is asked with `state`.
+   */
+  states(): Promise<Map<string, RuntimeState>>;
+  /**
    * Resolves when the container's process has exited, with its exit code (from conmon's exit file).
    * Works for containers created by an earlier daemon process too (after a restart or kill -9).
    * A monitor that dies without recording the exit is noticed within a second: the process it leaves
