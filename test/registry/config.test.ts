@@ -61,7 +61,12 @@ health:
     assert.deepEqual(config.storage, { driver: 'filesystem', filesystem: { rootdirectory: '/srv/registry' } });
     assert.deepEqual(config.auth, { kind: 'htpasswd', realm: 'basic-realm', path: '/etc/registry/htpasswd' });
     assert.deepEqual(config.http.headers, { 'X-Content-Type-Options': ['nosniff'] });
-    assert.deepEqual(config.warnings, []);
+    // registry:2's own config.yml: the storage check runs, the cache and log fields are named as doing nothing.
+    assert.deepEqual(config.health, { storageDriver: { intervalMs: 10_000, threshold: 1 } });
+    assert.deepEqual(config.warnings.map((w) => w.split(':')[0]), [
+      'configuration key log.fields has no effect in berth-registry',
+      'configuration key storage.cache.blobdescriptor has no effect in berth-registry',
+    ]);
   });
 
   it('REGISTRY_STORAGE=s3 selects S3 with distribution\'s parameter names', () => {
@@ -148,5 +153,83 @@ health:
     } finally {
       await reg.stop();
     }
+  });
+});
+
+// Every key of distribution's format is honoured, refused at start, or named in a warning at start.
+describe('configuration keys berth-registry does not act on', () => {
+  const refused: Array<[string, string]> = [
+    ['version', 'version: 0.2\n'],
+    ['log.formatter', 'log:\n  formatter: json\n'],
+    ['log.hooks', 'log:\n  hooks:\n    - type: mail\n'],
+    ['storage.s3.v4auth', 'storage:\n  s3:\n    bucket: b\n    region: r\n    v4auth: false\n'],
+    ['storage.s3.keyid', 'storage:\n  s3:\n    bucket: b\n    region: r\n    encrypt: true\n    keyid: k\n'],
+    ['redis', 'redis:\n  addr: localhost:6379\n'],
+    ['http.prefix', 'http:\n  prefix: /registry/\n'],
+    ['http.debug', 'http:\n  debug:\n    addr: localhost:5001\n'],
+    ['http.net', 'http:\n  net: udp\n'],
+    ['http.tls.letsencrypt', 'http:\n  tls:\n    letsencrypt:\n      email: a@b.c\n'],
+    ['http.tls.ciphersuites', 'http:\n  tls:\n    certificate: c\n    key: k\n    ciphersuites: [TLS_AES_128_GCM_SHA256]\n'],
+    ['http.tls.minimumtls', 'http:\n  tls:\n    minimumtls: tls1.2\n'],
+    ['auth.silly', 'auth:\n  silly:\n    realm: r\n    service: s\n'],
+    ['auth.token.autoredirect', 'auth:\n  token:\n    realm: r\n    service: s\n    issuer: i\n    rootcertbundle: b\n    autoredirect: true\n'],
+    ['auth.token.jwks', 'auth:\n  token:\n    realm: r\n    service: s\n    issuer: i\n    rootcertbundle: b\n    jwks: /j\n'],
+    ['health.file', 'health:\n  file:\n    - file: /tmp/down\n'],
+    ['health.http', 'health:\n  http:\n    - uri: http://x/\n'],
+    ['health.tcp', 'health:\n  tcp:\n    - addr: x:1\n'],
+    ['notifications.endpoints', 'notifications:\n  endpoints:\n    - name: hook\n      url: http://x/\n'],
+    ['validation.manifests', 'validation:\n  manifests:\n    urls:\n      allow: ["^https?://"]\n'],
+    ['validation.disabled', 'validation:\n  disabled: true\n'],
+    ['compatibility.schema1.enabled', 'compatibility:\n  schema1:\n    enabled: true\n'],
+    ['storage.maintenance.uploadpurging.age', 'storage:\n  maintenance:\n    uploadpurging:\n      age: 1week\n'],
+    ['health.storagedriver.threshold', 'health:\n  storagedriver:\n    enabled: true\n    threshold: many\n'],
+    ['http.draintimeout', 'http:\n  draintimeout: soon\n'],
+    ['tokenserver', 'tokenserver:\n  enabled: true\n'],
+    ['tokenserver.expiration', 'auth:\n  token:\n    realm: r\n    service: s\n    issuer: i\n    rootcertbundle: b\n' +
+      'tokenserver:\n  key: k\n  certificate: c\n  expiration: 5m\n'],
+  ];
+  for (const [key, yaml] of refused) {
+    it(`refuses ${key} at start, naming it`, () => {
+      assert.throws(() => loadConfig(writeConfig(yaml), {}), (e: Error) => e.name === 'ConfigError' && e.message.includes(key));
+    });
+  }
+
+  it('refuses keys set through REGISTRY_* variables too', () => {
+    assert.throws(() => loadConfig(undefined, { REGISTRY_HTTP_DEBUG_ADDR: 'localhost:5001' }), /http\.debug is refused/);
+    assert.throws(() => loadConfig(undefined, { REGISTRY_REDIS_ADDR: 'localhost:6379' }), /redis is refused/);
+  });
+
+  const warned: Array<[string, string]> = [
+    ['log.level', 'log:\n  level: debug\n'],
+    ['log.fields', 'log:\n  fields:\n    service: registry\n'],
+    ['loglevel', 'loglevel: info\n'],
+    ['storage.filesystem.maxthreads', 'storage:\n  filesystem:\n    maxthreads: 100\n'],
+    ['storage.cache.blobdescriptor', 'storage:\n  cache:\n    blobdescriptor: redis\n'],
+    ['storage.redirect.disable', 'storage:\n  redirect:\n    disable: false\n'],
+    ['middleware', 'middleware:\n  storage:\n    - name: cloudfront\n'],
+    ['http.host', 'http:\n  host: https://registry.example.com\n'],
+    ['http.relativeurls', 'http:\n  relativeurls: false\n'],
+    ['http.secret', 'http:\n  secret: s3cr3t\n'],
+    ['http.http2.disabled', 'http:\n  http2:\n    disabled: false\n'],
+    ['compatibility.schema1.signingkeyfile', 'compatibility:\n  schema1:\n    signingkeyfile: /etc/key.json\n'],
+  ];
+  for (const [key, yaml] of warned) {
+    it(`warns at start that ${key} has no effect`, () => {
+      const config = loadConfig(writeConfig(yaml), {});
+      assert.deepEqual(config.warnings.map((w) => w.split(':')[0]), [`configuration key ${key} has no effect in berth-registry`]);
+    });
+  }
+
+  it('takes what is already the case without a word: redirect.disable true, relativeurls true, http2 disabled, disabled endpoints', () => {
+    const config = loadConfig(writeConfig('version: 0.1\nstorage:\n  redirect:\n    disable: true\nhttp:\n  relativeurls: true\n  http2:\n' +
+      '    disabled: true\nnotifications:\n  endpoints:\n    - name: off\n      disabled: true\nvalidation:\n  disabled: false\n' +
+      'log:\n  formatter: text\n'), {});
+    assert.deepEqual(config.warnings, []);
+  });
+
+  it('storage.s3.storageclass NONE sends no class; encrypt and skipverify reach the driver', () => {
+    const config = loadConfig(writeConfig('storage:\n  s3:\n    bucket: b\n    region: r\n    storageclass: NONE\n    encrypt: true\n    skipverify: true\n' +
+      'hub:\n  enabled: false\n'), {});
+    assert.deepEqual(config.storage.driver === 's3' && config.storage.s3, { bucket: 'b', region: 'r', encrypt: true, skipverify: true });
   });
 });
