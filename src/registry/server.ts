@@ -161,7 +161,7 @@ export function createRequestListener(registry: Registry, options: ServerOptions
       await handler({ req, res, registry, params, query: url.searchParams, user, hub });
     } catch (err) {
       const e = err instanceof RegistryError ? err : undefined;
-      if (!e || e.status >= 500) console.error(`berth-registry: ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}`);
+      if (!e || (e.status >= 500 && e.code !== 'UNAVAILABLE')) console.error(`berth-registry: ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}`);
       // A refused request body: read a small one to its end (so the client sees the answer on a
       // healthy connection), close the connection rather than read a large one.
       if (hasBody(req) && !req.complete && !(await discardBody(req, 1024 * 1024))) res.setHeader('Connection', 'close');

@@ -7,6 +7,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Agent } from 'undici';
 import { loadConfig } from '../../src/registry/base/config.js';
+import { layout } from '../../src/registry/content/layout.js';
+import { createDriver, Registry } from '../../src/registry/content/registry.js';
+import { startServer, type RunningServer } from '../../src/registry/server.js';
+import type { StorageDriver } from '../../src/registry/storage/driver.js';
 import { ROOT, spawnRegistry, startTestRegistry, tempDir } from './helpers/registry.js';
 import { errorCode, pushImage, req } from './helpers/client.js';
 
@@ -231,5 +235,223 @@ describe('configuration keys berth-registry does not act on', () => {
     const config = loadConfig(writeConfig('storage:\n  s3:\n    bucket: b\n    region: r\n    storageclass: NONE\n    encrypt: true\n    skipverify: true\n' +
       'hub:\n  enabled: false\n'), {});
     assert.deepEqual(config.storage.driver === 's3' && config.storage.s3, { bucket: 'b', region: 'r', encrypt: true, skipverify: true });
+  });
+});
+
+/** A registry in this process from `yaml` on a temp root; `wrap` may stand in front of its storage driver. */
+async function startWith(yaml: string, env: Record<string, string> = {}, wrap?: (d: StorageDriver) => StorageDriver) {
+  const root = tempDir();
+  dirs.push(root);
+  const lines: string[] = [];
+  const config = loadConfig(writeConfig(yaml), { REGISTRY_HTTP_ADDR: '127.0.0.1:0', REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: root, ...env });
+  const driver = await createDriver(config);
+  const registry = new Registry(config, wrap ? wrap(driver) : driver);
+  const running: RunningServer = await startServer(registry, { accessLog: () => {}, maintenanceLog: (l) => lines.push(l) });
+  return { registry, running, lines, c: { url: running.url, headers: {} } };
+}
+
+async function until(what: string, check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
+  for (const end = Date.now() + ms; !(await check());) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Starts an upload in `name` and backdates it by two hours; its id. */
+async function staleUpload(reg: { registry: Registry; c: { url: string; headers: Record<string, string> } }, name: string): Promise<string> {
+  const res = await req(reg.c, 'POST', `/v2/${name}/blobs/uploads/`);
+  assert.equal(res.status, 202);
+  await res.arrayBuffer();
+  const id = res.headers.get('location')!.split('/').pop()!;
+  await reg.registry.driver.putContent(layout.uploadStartedAt(name, id), Buffer.from(new Date(Date.now() - 2 * 3600_000).toISOString()));
+  return id;
+}
+
+async function uploadStatus(c: { url: string; headers: Record<string, string> }, name: string, id: string): Promise<number> {
+  const res = await req(c, 'GET', `/v2/${name}/blobs/uploads/${id}`);
+  await res.arrayBuffer();
+  return res.status;
+}
+
+describe('configuration keys berth-registry honours', () => {
+  const purging = (extra: string) => `storage:\n  maintenance:\n    uploadpurging:\n      age: 1h\n      interval: 50ms\n${extra}`;
+
+  it('storage.maintenance.uploadpurging deletes uploads idle for longer than age, in the background', async () => {
+    const reg = await startWith(purging('      enabled: true\n'));
+    try {
+      const old = await staleUpload(reg, 'purge/app');
+      const res = await req(reg.c, 'POST', '/v2/purge/app/blobs/uploads/');
+      await res.arrayBuffer();
+      const fresh = res.headers.get('location')!.split('/').pop()!;
+      await until('the stale upload to be purged', async () => (await uploadStatus(reg.c, 'purge/app', old)) === 404);
+      assert.equal(await uploadStatus(reg.c, 'purge/app', fresh), 204);
+      assert.ok(reg.lines.some((l) => l.includes(`upload ${old} is abandoned, deleting`)), reg.lines.join('\n'));
+    } finally {
+      await reg.running.close();
+    }
+  });
+
+  it('uploadpurging.dryrun logs the upload it would delete and keeps it', async () => {
+    const reg = await startWith(purging('      dryrun: true\n'));
+    try {
+      const old = await staleUpload(reg, 'purge/dry');
+      await until('a purge run', () => reg.lines.some((l) => l.includes(`upload ${old} is abandoned (would delete)`)));
+      assert.equal(await uploadStatus(reg.c, 'purge/dry', old), 204);
+    } finally {
+      await reg.running.close();
+    }
+  });
+
+  it('uploadpurging.enabled: false keeps stale uploads', async () => {
+    const reg = await startWith(purging('      enabled: false\n'));
+    try {
+      const old = await staleUpload(reg, 'purge/off');
+      await new Promise((r) => setTimeout(r, 300)); // several intervals
+      assert.equal(await uploadStatus(reg.c, 'purge/off', old), 204);
+      assert.deepEqual(reg.lines, []);
+    } finally {
+      await reg.running.close();
+    }
+  });
+
+  it('health.storagedriver: after threshold failed checks every request is 503 UNAVAILABLE, until a check passes', async () => {
+    let broken = false;
+    const wrap = (d: StorageDriver): StorageDriver => new Proxy(d, {
+      get(target, prop, receiver) {
+        if (prop === 'stat') return (path: string) => (broken ? Promise.reject(new Error('disk on fire')) : target.stat(path));
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const reg = await startWith('health:\n  storagedriver:\n    enabled: true\n    interval: 20ms\n    threshold: 2\n', {}, wrap);
+    try {
+      const status = async () => { const r = await req(reg.c, 'GET', '/v2/'); return { status: r.status, body: await r.text() }; };
+      assert.equal((await status()).status, 200);
+      broken = true;
+      await until('the registry to turn unhealthy', async () => (await status()).status === 503);
+      const r = await req(reg.c, 'GET', '/v2/_catalog');
+      assert.equal(await errorCode(r), 'UNAVAILABLE');
+      broken = false;
+      await until('the registry to turn healthy', async () => (await status()).status === 200);
+      assert.ok(reg.lines.some((l) => /storagedriver check failed 2 times: disk on fire/.test(l)), reg.lines.join('\n'));
+    } finally {
+      await reg.running.close();
+    }
+  });
+
+  it('http.net: unix serves on the socket named by http.addr', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const socketPath = join(dir, 'registry.sock');
+    const reg = await startWith('http:\n  net: unix\n', { REGISTRY_HTTP_ADDR: socketPath });
+    const dispatcher = new Agent({ connect: { socketPath } });
+    try {
+      const res = await fetch('http://localhost/v2/', { dispatcher } as RequestInit);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('docker-distribution-api-version'), 'registry/2.0');
+      await res.arrayBuffer();
+    } finally {
+      await dispatcher.close();
+      await reg.running.close();
+    }
+  });
+
+  /** A PATCH whose body is still coming when the registry shuts down: its status, or 'cut'. */
+  async function patchDuringShutdown(yaml: string): Promise<number | 'cut'> {
+    const reg = await startWith(yaml);
+    const { request } = await import('node:http');
+    let closed: Promise<void> | undefined;
+    try {
+      const post = await req(reg.c, 'POST', '/v2/drain/app/blobs/uploads/');
+      await post.arrayBuffer();
+      const url = new URL(post.headers.get('location')!, reg.running.url);
+      const chunk = Buffer.from('layer bytes');
+      return await new Promise<number | 'cut'>((resolve) => {
+        const r = request(url, { method: 'PATCH', headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': chunk.length } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        r.on('error', () => resolve('cut'));
+        r.write(chunk.subarray(0, 5));
+        setTimeout(() => {
+          closed = reg.running.close();
+          setTimeout(() => { if (!r.destroyed) r.end(chunk.subarray(5)); }, 100);
+        }, 100);
+      });
+    } finally {
+      await (closed ?? reg.running.close());
+    }
+  }
+
+  it('http.draintimeout lets a request in progress finish at shutdown; without it the request is cut', async () => {
+    assert.equal(await patchDuringShutdown('http:\n  draintimeout: 10s\n'), 202);
+    assert.equal(await patchDuringShutdown('http:\n  addr: 127.0.0.1:0\n'), 'cut');
+  });
+});
+
+describe('TLS and S3 keys berth-registry honours', () => {
+  let certs: string;
+  const openssl = (...args: string[]) => exec('openssl', args);
+  /** A self-signed certificate (its own CA) for `cn`: <dir>/<name>.pem and <name>-key.pem. */
+  const selfSigned = (name: string, cn: string) => openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${cn}`,
+    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(certs, `${name}-key.pem`), '-out', join(certs, `${name}.pem`));
+
+  it('http.tls.minimumtls refuses older clients; http.tls.clientcas refuses clients without a certificate from those CAs', async () => {
+    certs = tempDir();
+    dirs.push(certs);
+    await Promise.all([selfSigned('server', '127.0.0.1'), selfSigned('client', 'client')]);
+    const { readFileSync } = await import('node:fs');
+    const pem = (n: string) => readFileSync(join(certs, n));
+    const yaml = `http:\n  tls:\n    certificate: ${join(certs, 'server.pem')}\n    key: ${join(certs, 'server-key.pem')}\n` +
+      `    minimumtls: tls1.3\n    clientcas:\n      - ${join(certs, 'client.pem')}\n`;
+    const reg = await startWith(yaml);
+    const get = async (connect: Record<string, unknown>): Promise<number | string> => {
+      const dispatcher = new Agent({ connect: { ca: pem('server.pem'), ...connect } });
+      try {
+        const res = await fetch(`${reg.running.url}/v2/`, { dispatcher } as RequestInit);
+        await res.arrayBuffer();
+        return res.status;
+      } catch (err) {
+        return String((err as Error & { cause?: Error }).cause?.message ?? err);
+      } finally {
+        await dispatcher.close();
+      }
+    };
+    try {
+      const client = { cert: pem('client.pem'), key: pem('client-key.pem') };
+      assert.equal(await get(client), 200);
+      assert.match(String(await get({ ...client, maxVersion: 'TLSv1.2' })), /version|protocol|alert/i);
+      assert.notEqual(await get({}), 200);
+    } finally {
+      await reg.running.close();
+    }
+  });
+
+  it('storage.s3.encrypt asks for AES256 on every object; storage.s3.skipverify accepts a self-signed endpoint', async () => {
+    const { createServer } = await import('node:https');
+    const { readFileSync } = await import('node:fs');
+    const { S3Driver } = await import('../../src/registry/storage/s3.js');
+    const seen: Array<{ method: string; sse: string | undefined }> = [];
+    // A stand-in for the S3 endpoint: answers every PUT, records the encryption asked for.
+    const server = createServer({ cert: readFileSync(join(certs, 'server.pem')), key: readFileSync(join(certs, 'server-key.pem')) }, (q, r) => {
+      seen.push({ method: q.method ?? '', sse: q.headers['x-amz-server-side-encryption'] as string | undefined });
+      q.resume();
+      q.on('end', () => { r.writeHead(200, { ETag: '"0"' }); r.end(); });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const options = { bucket: 'b', region: 'us-east-1', regionendpoint: endpoint, accesskey: 'a', secretkey: 's' };
+    const verified = new S3Driver(options);
+    const trusting = new S3Driver({ ...options, skipverify: true, encrypt: true });
+    try {
+      await assert.rejects(verified.putContent('/x', Buffer.from('x')), /certificate/i);
+      await trusting.putContent('/x', Buffer.from('x'));
+      assert.deepEqual(seen, [{ method: 'PUT', sse: 'AES256' }]);
+    } finally {
+      verified.client.destroy();
+      trusting.client.destroy();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 });
