@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/registry/base/config.js';
 import { layout } from '../../src/registry/content/layout.js';
 import { createDriver, Registry } from '../../src/registry/content/registry.js';
 import { startServer, type RunningServer } from '../../src/registry/server.js';
+import { purgeUploads } from '../../src/registry/upload-purging.js';
 import type { StorageDriver } from '../../src/registry/storage/driver.js';
 import { ROOT, spawnRegistry, startTestRegistry, tempDir } from './helpers/registry.js';
 import { errorCode, pushImage, req } from './helpers/client.js';
@@ -286,6 +287,26 @@ describe('configuration keys berth-registry honours', () => {
       await until('the stale upload to be purged', async () => (await uploadStatus(reg.c, 'purge/app', old)) === 404);
       assert.equal(await uploadStatus(reg.c, 'purge/app', fresh), 204);
       assert.ok(reg.lines.some((l) => l.includes(`upload ${old} is abandoned, deleting`)), reg.lines.join('\n'));
+    } finally {
+      await reg.running.close();
+    }
+  });
+
+  it('uploadpurging leaves an upload being started (its startedat not written yet) until the directory itself is old', async () => {
+    const reg = await startWith(purging('      enabled: false\n'));
+    try {
+      const { mkdirSync, utimesSync, writeFileSync: write, existsSync } = await import('node:fs');
+      const dir = join(reg.registry.config.storage.driver === 'filesystem' ? reg.registry.config.storage.filesystem.rootdirectory : '',
+        layout.uploadDir('purge/starting', 'u1'));
+      mkdirSync(dir, { recursive: true });
+      write(join(dir, '.berth-tmp-startedat'), '');
+      const config = { ...reg.registry.config.uploadPurging, enabled: true };
+      assert.equal(await purgeUploads(reg.registry, config, () => {}), 0);
+      assert.ok(existsSync(dir));
+      const old = new Date(Date.now() - 2 * 3600_000);
+      utimesSync(dir, old, old);
+      assert.equal(await purgeUploads(reg.registry, config, () => {}), 1);
+      assert.ok(!existsSync(dir));
     } finally {
       await reg.running.close();
     }

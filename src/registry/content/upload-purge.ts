@@ -38,6 +38,13 @@ export async function purgeIdleUploads(driver: StorageDriver, name: string, opti
     if (started && Number.isFinite(Date.parse(started.toString()))) idle = Date.now() - Date.parse(started.toString());
     const data = await orMissing(driver.stat(layout.uploadData(name, id)));
     if (data) idle = Math.min(idle, storageNow() - data.modTime.getTime());
+    if (!started && !data) {
+      // An upload being started: its `startedat` is still a temp file beside it (filesystem). The
+      // directory's own time says how long it has been so (S3 has no directories: their time is 0).
+      const made = await orMissing(driver.stat(dir));
+      if (!made) continue; // gone meanwhile
+      idle = storageNow() - made.modTime.getTime();
+    }
     idle = Math.max(0, idle);
     result.idleMs.push(idle);
     if (idle < options.maxAgeMs) continue;
