@@ -11,6 +11,7 @@ import { parseManifest, type ParsedManifest } from './content/manifest-parse.js'
 import type { Registry } from './content/registry.js';
 import { isLiveTombstone, isTombstone } from './content/tombstones.js';
 import { walkFiles, type StorageDriver } from './storage/driver.js';
+import { purgeIdleUploads } from './content/upload-purge.js';
 
 /** Something the sweep may delete: a manifest revision, a layer link of a repository, or a blob. */
 export type Candidate =
@@ -151,37 +152,10 @@ export class Marking {
 
   /** Purges uploads idle for longer than their maximum age; true when one was active within the grace period. */
   private async uploads(name: string): Promise<boolean> {
-    let active = false;
-    let dirs: string[] = [];
-    try { dirs = await this.driver.list(layout.uploadsDir(name)); } catch (err) {
-      if (!(err instanceof PathNotFoundError)) throw err;
-    }
-    for (const dir of dirs) {
-      const id = dir.slice(dir.lastIndexOf('/') + 1);
-      // The last sign of life: the start (written by the registry's clock) or the last bytes (storage's clock).
-      let idle = Infinity;
-      const started = await orMissing(this.driver.getContent(layout.uploadStartedAt(name, id), 1024));
-      if (started && Number.isFinite(Date.parse(started.toString()))) idle = Date.now() - Date.parse(started.toString());
-      const data = await orMissing(this.driver.stat(layout.uploadData(name, id)));
-      if (data) idle = Math.min(idle, this.options.now() - data.modTime.getTime());
-      idle = Math.max(0, idle);
-      if (idle < this.options.graceMs) active = true;
-      if (idle < this.options.uploadMaxAgeMs) continue;
-      this.options.log(`${name}: upload ${id} is abandoned${this.options.dryRun ? ' (would delete)' : ', deleting'}`);
-      this.purgedUploads.push({ repository: name, id });
-      if (!this.options.dryRun) await bestEffort(this.warnings, `${name}: deleting upload ${id}`, this.driver.delete(dir));
-    }
-    if (!this.options.dryRun) await this.driver.removeEmptyDirs?.(layout.uploadsDir(name), layout.repositoriesRoot);
-    return active;
-  }
-}
-
-/** The value, or undefined when the path does not exist (an upload without a date or without bytes yet). */
-async function orMissing<T>(p: Promise<T>): Promise<T | undefined> {
-  try {
-    return await p;
-  } catch (err) {
-    if (err instanceof PathNotFoundError) return undefined;
-    throw err;
+    const { purged, idleMs } = await purgeIdleUploads(this.driver, name, {
+      maxAgeMs: this.options.uploadMaxAgeMs, dryRun: this.options.dryRun, storageNow: this.options.now, log: this.options.log,
+    });
+    for (const id of purged) this.purgedUploads.push({ repository: name, id });
+    return idleMs.some((idle) => idle < this.options.graceMs);
   }
 }

@@ -25,11 +25,15 @@ import { bestEffort } from '../lib/best-effort.js';
 import { PullThroughCache } from './proxy/pull-through-cache.js';
 import { proxiedHandler } from './handlers/proxied.js';
 import { scheduleGarbageCollection } from './gc-schedule.js';
+import { startHealthChecks, type HealthChecks } from './health.js';
+import { scheduleUploadPurging } from './upload-purging.js';
 
 export interface ServerOptions {
   accessLog?: AccessLogSink;
   /** Where the background garbage collection (gc.interval) reports its runs; stderr by default. */
   gcLog?: (line: string) => void;
+  /** Where upload purging and health checks report; stderr by default. */
+  maintenanceLog?: (line: string) => void;
 }
 
 export interface RunningServer {
@@ -105,7 +109,7 @@ export function openRegistryHub(registry: Registry, auth: RegistryAuth): Hub | u
 }
 
 export function createRequestListener(registry: Registry, options: ServerOptions = {}, auth: RegistryAuth = buildAuth(registry), hub?: Hub,
-  proxy?: PullThroughCache) {
+  proxy?: PullThroughCache, health?: HealthChecks) {
   const { authorizer, tokenServer } = auth;
   const pages = hub ? new HubPages({
     store: hub.store, users: auth.users, signInRequired: registry.config.auth !== undefined && registry.config.hub?.public !== true, secure: registry.config.http.tls !== undefined,
@@ -119,6 +123,8 @@ export function createRequestListener(registry: Registry, options: ServerOptions
     res.setHeader('Docker-Distribution-Api-Version', 'registry/2.0');
     for (const [k, v] of Object.entries(extraHeaders)) res.setHeader(k, v);
     try {
+      const unhealthy = health?.failure();
+      if (unhealthy) throw unhealthy;
       // The raw path: URL parsing would resolve "..", and names must be checked as sent.
       const raw = req.url ?? '/';
       const q = raw.indexOf('?');
@@ -158,7 +164,7 @@ export function createRequestListener(registry: Registry, options: ServerOptions
       await handler({ req, res, registry, params, query: url.searchParams, user, hub });
     } catch (err) {
       const e = err instanceof RegistryError ? err : undefined;
-      if (!e || e.status >= 500) console.error(`berth-registry: ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}`);
+      if (!e || (e.status >= 500 && e.code !== 'UNAVAILABLE')) console.error(`berth-registry: ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}`);
       // A refused request body: read a small one to its end (so the client sees the answer on a
       // healthy connection), close the connection rather than read a large one.
       if (hasBody(req) && !req.complete && !(await discardBody(req, 1024 * 1024))) res.setHeader('Connection', 'close');
@@ -172,38 +178,55 @@ export async function startServer(registry: Registry, options: ServerOptions = {
   const auth = buildAuth(registry);
   const hub = openRegistryHub(registry, auth);
   const proxy = registry.config.proxy ? new PullThroughCache(registry, registry.config.proxy, registryLog) : undefined;
-  const listener = createRequestListener(registry, options, auth, hub, proxy);
+  const maintenanceLog = options.maintenanceLog ?? ((line: string) => console.error(`berth-registry: ${line}`));
+  const health = startHealthChecks(registry, maintenanceLog);
+  const listener = createRequestListener(registry, options, auth, hub, proxy, health);
   const tls = registry.config.http.tls;
   const server = tls
-    ? createHttpsServer({ cert: readFileSync(tls.certificate), key: readFileSync(tls.key) }, listener)
+    ? createHttpsServer({
+      cert: readFileSync(tls.certificate), key: readFileSync(tls.key), minVersion: tls.minVersion,
+      ...(tls.clientCAs ? { ca: tls.clientCAs.map((f) => readFileSync(f)), requestCert: true, rejectUnauthorized: true } : {}),
+    }, listener)
     : createHttpServer(listener);
   server.requestTimeout = 0; // uploads of large layers may take long
   server.headersTimeout = 60_000;
   server.keepAliveTimeout = 65_000;
-  const { host, port } = parseAddr(registry.config.http.addr);
+  const unix = registry.config.http.net === 'unix';
+  const { host, port } = unix ? { host: undefined, port: 0 } : parseAddr(registry.config.http.addr);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, host, () => { server.off('error', reject); resolve(); });
+      const listening = () => { server.off('error', reject); resolve(); };
+      if (unix) server.listen(registry.config.http.addr, listening);
+      else server.listen(port, host, listening);
     });
   } catch (err) {
     hub?.close();
+    health?.stop();
     throw err;
   }
   const gc = scheduleGarbageCollection(registry, hub, options.gcLog ?? ((line) => console.error(`berth-registry: ${line}`)));
-  const actual = (server.address() as AddressInfo).port;
+  const purging = scheduleUploadPurging(registry, maintenanceLog);
+  const actual = unix ? 0 : (server.address() as AddressInfo).port;
   const shownHost = host ?? '127.0.0.1';
   return {
     server,
     hub,
     proxy,
     port: actual,
-    url: `${tls ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${actual}`,
+    url: unix ? `unix://${registry.config.http.addr}` : `${tls ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${actual}`,
     close: async () => {
       await gc?.stop();
+      await purging?.stop();
+      health?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => { hub?.close(); resolve(); });
-        server.closeAllConnections();
+        // http.draintimeout: requests in progress may finish; idle connections go now, the rest after it.
+        const drainMs = registry.config.http.drainTimeoutMs;
+        if (drainMs === 0) { server.closeAllConnections(); return; }
+        server.closeIdleConnections();
+        const cut = setTimeout(() => server.closeAllConnections(), drainMs);
+        server.once('close', () => clearTimeout(cut));
       });
       if (proxy) await bestEffort(registryLog, 'closing the connections to the upstreams', () => proxy.close());
     },

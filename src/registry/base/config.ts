@@ -1,24 +1,27 @@
 // Configuration in distribution's format: config.yml (the subset berth-registry supports) with
 // REGISTRY_* environment overrides (REGISTRY_HTTP_ADDR -> http.addr, REGISTRY_STORAGE=s3 picks the
-// driver, ...). Keys we do not know are reported as warnings, never silently dropped.
+// driver, ...). Keys we do not know are reported as warnings, never silently dropped; keys we know but
+// do not act on are refused or warned about (config-keys.ts).
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { parseProxyConfig, ProxyConfigError, type ProxyConfig } from './proxy-config.js';
-import { parseGoDuration } from '../../lib/go-duration.js';
+import { BackgroundConfigError, durationMs, parseHealth, parseUploadPurging, type HealthConfig, type UploadPurgingConfig } from './config-background.js';
+import { judgeKeys } from './config-keys.js';
 
 type Leaf = 'string' | 'bool' | 'int' | 'any';
 interface Schema { [key: string]: Schema | Leaf }
 
-/** The keys berth-registry reads. Sections marked 'any' are accepted as they are. */
+/** The keys berth-registry knows; config-keys.ts judges those it does not act on. 'any': a section taken as it is. */
 const SCHEMA: Schema = {
   version: 'string',
-  log: { level: 'string', formatter: 'string', fields: 'any', accesslog: { disabled: 'bool' } },
+  loglevel: 'string',
+  log: { level: 'string', formatter: 'string', fields: 'any', hooks: 'any', accesslog: { disabled: 'bool' } },
   storage: {
     filesystem: { rootdirectory: 'string', maxthreads: 'int' },
     s3: {
       accesskey: 'string', secretkey: 'string', region: 'string', regionendpoint: 'string', bucket: 'string',
       rootdirectory: 'string', forcepathstyle: 'bool', secure: 'bool', skipverify: 'bool', chunksize: 'int',
-      storageclass: 'string', v4auth: 'bool', encrypt: 'bool',
+      storageclass: 'string', v4auth: 'bool', encrypt: 'bool', keyid: 'string',
     },
     delete: { enabled: 'bool' },
     cache: { blobdescriptor: 'string' },
@@ -31,7 +34,7 @@ const SCHEMA: Schema = {
   http: {
     addr: 'string', net: 'string', prefix: 'string', host: 'string', secret: 'string', relativeurls: 'bool',
     draintimeout: 'string',
-    tls: { certificate: 'string', key: 'string', clientcas: 'any', minimumtls: 'string' },
+    tls: { certificate: 'string', key: 'string', clientcas: 'any', minimumtls: 'string', letsencrypt: 'any', ciphersuites: 'any' },
     headers: 'any',
     http2: { disabled: 'bool' },
     debug: { addr: 'string', prometheus: 'any' },
@@ -50,10 +53,12 @@ const SCHEMA: Schema = {
   proxy: { remoteurl: 'string', username: 'string', password: 'string', ttl: 'string', library: 'bool', upstreams: 'any', exec: 'any' },
   // Online garbage collection on a schedule (docs/registry-gc.md).
   gc: { interval: 'string', grace: 'string', dryrun: 'bool', deleteuntagged: 'bool' },
-  health: 'any',
+  health: { storagedriver: { enabled: 'bool', interval: 'string', threshold: 'int' }, file: 'any', http: 'any', tcp: 'any' },
   notifications: 'any',
   validation: 'any',
   compatibility: 'any',
+  redis: 'any',
+  middleware: 'any',
 };
 
 /** Sections where exactly one child names the kind in use (REGISTRY_STORAGE=s3, REGISTRY_AUTH=htpasswd). */
@@ -65,7 +70,16 @@ const CHOICES: Record<string, string[]> = {
 export interface AclEntry { account: string; name: string; actions: string[] }
 
 export interface RegistryConfig {
-  http: { addr: string; host?: string; tls?: { certificate: string; key: string }; headers: Record<string, string[]> };
+  http: {
+    addr: string;
+    /** `http.net`: tcp (addr is host:port) or unix (addr is a socket path). */
+    net: 'tcp' | 'unix';
+    host?: string;
+    tls?: { certificate: string; key: string; minVersion?: TlsVersion; clientCAs?: string[] };
+    headers: Record<string, string[]>;
+    /** `http.draintimeout`: how long requests in progress may finish at shutdown (0: cut at once). */
+    drainTimeoutMs: number;
+  };
   storage:
     | { driver: 'filesystem'; filesystem: { rootdirectory: string } }
     | { driver: 's3'; s3: Record<string, unknown> };
@@ -82,10 +96,17 @@ export interface RegistryConfig {
   proxy?: ProxyConfig;
   /** Garbage collection in the background; undefined unless `gc.interval` is set. */
   gc?: GcConfig;
+  /** `storage.maintenance.uploadpurging` (on by default, as in distribution). */
+  uploadPurging: UploadPurgingConfig;
+  /** `health.storagedriver`. */
+  health: HealthConfig;
   /** The grace period for `garbage-collect` (gc.grace, default one hour), with or without a schedule. */
   gcGraceMs: number;
   warnings: string[];
 }
+
+export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+const TLS_VERSIONS: Record<string, TlsVersion> = { 'tls1.0': 'TLSv1', 'tls1.1': 'TLSv1.1', 'tls1.2': 'TLSv1.2', 'tls1.3': 'TLSv1.3' };
 
 export interface HubConfig {
   /** The metadata database file: `hub.database`, default `<rootdirectory>/hub.db` (filesystem driver). */
@@ -208,7 +229,14 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = pr
   }
   checkKeys(tree, SCHEMA, '', warnings);
   applyEnv(tree, env, warnings);
-  return buildConfig(tree, warnings);
+  const verdicts = judgeKeys(tree);
+  if (verdicts.refused) throw new ConfigError(verdicts.refused);
+  warnings.push(...verdicts.warnings);
+  try {
+    return buildConfig(tree, warnings);
+  } catch (err) {
+    throw err instanceof BackgroundConfigError ? new ConfigError(err.message) : err;
+  }
 }
 
 function buildConfig(tree: Tree, warnings: string[]): RegistryConfig {
@@ -222,17 +250,21 @@ function buildConfig(tree: Tree, warnings: string[]): RegistryConfig {
     for (const [k, v] of Object.entries(http.headers)) headers[k] = Array.isArray(v) ? v.map(String) : [String(v)];
   }
   const config: RegistryConfig = {
-    http: { addr: str(http.addr) ?? ':5000', host: str(http.host), headers },
+    http: { addr: str(http.addr) ?? ':5000', net: netOf(http.net), host: str(http.host), headers, drainTimeoutMs: durationMs(http, 'draintimeout', 'http', 0, true) },
     storage: { driver: 'filesystem', filesystem: { rootdirectory: '/var/lib/registry' } },
     deleteEnabled: ((storage.delete ?? {}) as Tree).enabled === true,
     readOnly: (((storage.maintenance ?? {}) as Tree).readonly as Tree | undefined)?.enabled === true,
     accessLog: accesslog.disabled !== true,
+    uploadPurging: parseUploadPurging(((storage.maintenance ?? {}) as Tree).uploadpurging),
+    health: parseHealth(tree.health),
     gcGraceMs: 3600_000,
     warnings,
   };
   if (str(tls.certificate) || str(tls.key)) {
     if (!str(tls.certificate) || !str(tls.key)) throw new ConfigError('http.tls needs both certificate and key');
-    config.http.tls = { certificate: str(tls.certificate)!, key: str(tls.key)! };
+    config.http.tls = { certificate: str(tls.certificate)!, key: str(tls.key)!, ...tlsOptions(tls) };
+  } else if (tls.minimumtls !== undefined || tls.clientcas !== undefined) {
+    throw new ConfigError('http.tls.minimumtls and http.tls.clientcas need http.tls.certificate and key');
   }
   const drivers = CHOICES.storage.filter((d) => storage[d] !== undefined);
   if (drivers.length > 1) throw new ConfigError(`more than one storage driver configured: ${drivers.join(', ')}`);
@@ -240,6 +272,8 @@ function buildConfig(tree: Tree, warnings: string[]): RegistryConfig {
     const s3 = (storage.s3 ?? {}) as Tree;
     if (!str(s3.bucket)) throw new ConfigError('storage.s3.bucket is required');
     if (!str(s3.region)) throw new ConfigError('storage.s3.region is required');
+    // distribution's "NONE": send no storage class (the bucket's default).
+    if (s3.storageclass === 'NONE') delete s3.storageclass;
     config.storage = { driver: 's3', s3 };
   } else {
     const fs = (storage.filesystem ?? {}) as Tree;
@@ -260,8 +294,11 @@ function buildConfig(tree: Tree, warnings: string[]): RegistryConfig {
     config.auth = { kind: 'token', realm: str(t.realm)!, service: str(t.service)!, issuer: str(t.issuer)!, rootcertbundle: str(t.rootcertbundle)! };
   }
   const ts = tree.tokenserver as Tree | undefined;
-  if (isObject(ts) && ts.enabled !== false && (str(ts.key) || str(ts.certificate))) {
-    if (!str(ts.key) || !str(ts.certificate)) throw new ConfigError('tokenserver needs key and certificate');
+  if (isObject(ts) && ts.enabled !== false && (ts.enabled === true || Object.keys(ts).length > 0)) {
+    if (!str(ts.key) || !str(ts.certificate)) throw new ConfigError('tokenserver needs key and certificate (or tokenserver.enabled: false)');
+    if (ts.expiration !== undefined && (typeof ts.expiration !== 'number' || !Number.isInteger(ts.expiration) || ts.expiration <= 0)) {
+      throw new ConfigError(`tokenserver.expiration must be a number of seconds, not ${JSON.stringify(ts.expiration)}`);
+    }
     if (config.auth?.kind !== 'token') throw new ConfigError('tokenserver needs auth.token (its issuer and service)');
     let acl: AclEntry[] = [];
     if (ts.acl !== undefined) {
@@ -287,19 +324,34 @@ function buildConfig(tree: Tree, warnings: string[]): RegistryConfig {
   return config;
 }
 
+function netOf(value: unknown): 'tcp' | 'unix' {
+  if (value === undefined || value === null || value === '' || value === 'tcp') return 'tcp';
+  if (value === 'unix') return 'unix';
+  throw new ConfigError(`http.net ${JSON.stringify(value)} is refused: berth-registry listens on tcp or unix`);
+}
+
+/** `http.tls.minimumtls` (tls1.0 ... tls1.3; Node's default is tls1.2, as distribution's) and `clientcas` (mutual TLS). */
+function tlsOptions(tls: Tree): { minVersion?: TlsVersion; clientCAs?: string[] } {
+  const out: { minVersion?: TlsVersion; clientCAs?: string[] } = {};
+  if (tls.minimumtls !== undefined) {
+    out.minVersion = TLS_VERSIONS[String(tls.minimumtls)];
+    if (!out.minVersion) throw new ConfigError(`http.tls.minimumtls ${JSON.stringify(tls.minimumtls)}: one of ${Object.keys(TLS_VERSIONS).join(', ')}`);
+  }
+  if (tls.clientcas !== undefined && tls.clientcas !== null) {
+    const list = typeof tls.clientcas === 'string' ? [tls.clientcas] : tls.clientcas;
+    if (!Array.isArray(list) || list.length === 0 || !list.every((c) => typeof c === 'string' && c !== '')) {
+      throw new ConfigError('http.tls.clientcas must be a list of CA certificate files');
+    }
+    out.clientCAs = list as string[];
+  }
+  return out;
+}
+
 /** `gc:` — interval and grace are Go durations ("20s", "1h"); the schedule runs only with an interval. */
 function buildGcConfig(gc: Tree, config: RegistryConfig): void {
   if (!isObject(gc)) throw new ConfigError('gc must be a section');
-  const duration = (key: string): number | undefined => {
-    const text = str(gc[key]);
-    if (text === undefined) return undefined;
-    let ns: number;
-    try { ns = parseGoDuration(text); } catch (err) { throw new ConfigError(`gc.${key}: ${(err as Error).message}`); }
-    if (ns <= 0) throw new ConfigError(`gc.${key} must be positive, not ${text}`);
-    return ns / 1e6;
-  };
-  const interval = duration('interval');
-  config.gcGraceMs = duration('grace') ?? config.gcGraceMs;
+  const interval = str(gc.interval) === undefined ? undefined : durationMs(gc, 'interval', 'gc', 0);
+  config.gcGraceMs = durationMs(gc, 'grace', 'gc', config.gcGraceMs);
   if (interval === undefined) {
     for (const key of ['dryrun', 'deleteuntagged']) {
       if (gc[key] !== undefined) throw new ConfigError(`gc.${key} needs gc.interval (the schedule it applies to)`);

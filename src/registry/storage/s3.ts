@@ -7,6 +7,7 @@ import {
   DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
   PutObjectCommand, S3Client, UploadPartCommand, UploadPartCopyCommand, type CompletedPart,
 } from '@aws-sdk/client-s3';
+import { Agent as HttpsAgent } from 'node:https';
 import { Readable } from 'node:stream';
 import { readCapped } from '../../lib/read-capped.js';
 import { InvalidOffsetError, PathNotFoundError } from '../base/errors.js';
@@ -29,7 +30,10 @@ export interface S3Options {
   secure?: boolean;
   chunksize?: number;
   storageclass?: string;
+  /** Accept any certificate of the endpoint (a self-signed one). */
   skipverify?: boolean;
+  /** Ask the storage to encrypt what it stores (SSE-S3, AES256). */
+  encrypt?: boolean;
 }
 
 function isNotFound(err: unknown): boolean {
@@ -43,12 +47,15 @@ export class S3Driver implements StorageDriver {
   readonly bucket: string;
   readonly prefix: string;
   private readonly partSize: number;
+  /** `encrypt`: the server-side encryption asked for on every object written. */
+  readonly encryption: 'AES256' | undefined;
 
   constructor(private readonly options: S3Options) {
     if (!options.bucket) throw new Error('s3: bucket is required');
     if (!options.region) throw new Error('s3: region is required');
     this.bucket = options.bucket;
     this.prefix = (options.rootdirectory ?? '').replace(/^\/+|\/+$/g, '');
+    this.encryption = options.encrypt === true ? 'AES256' : undefined;
     this.partSize = Math.max(MIN_PART, options.chunksize ?? 10 * 1024 * 1024);
     let endpoint = options.regionendpoint;
     if (endpoint && !/^https?:\/\//.test(endpoint)) endpoint = `${options.secure === false ? 'http' : 'https'}://${endpoint}`;
@@ -57,6 +64,7 @@ export class S3Driver implements StorageDriver {
       endpoint,
       forcePathStyle: options.forcepathstyle ?? Boolean(endpoint),
       credentials: options.accesskey ? { accessKeyId: options.accesskey, secretAccessKey: options.secretkey ?? '' } : undefined,
+      requestHandler: options.skipverify ? { httpsAgent: new HttpsAgent({ rejectUnauthorized: false, keepAlive: true }) } : undefined,
       // Large blobs are streamed; checksums of whole bodies would need them buffered.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
@@ -82,7 +90,7 @@ export class S3Driver implements StorageDriver {
   async putContent(path: string, content: Uint8Array): Promise<void> {
     await this.client.send(new PutObjectCommand({
       Bucket: this.bucket, Key: this.key(path), Body: content, ContentLength: content.length,
-      ContentType: 'application/octet-stream', StorageClass: this.options.storageclass as never,
+      ContentType: 'application/octet-stream', StorageClass: this.options.storageclass as never, ServerSideEncryption: this.encryption,
     }));
   }
 
@@ -175,7 +183,7 @@ export class S3Driver implements StorageDriver {
     if (info.size <= MAX_COPY) {
       await this.client.send(new CopyObjectCommand({
         Bucket: this.bucket, Key: to, CopySource: `${this.bucket}/${encodeURIComponent(from).replace(/%2F/g, '/')}`,
-        StorageClass: this.options.storageclass as never,
+        StorageClass: this.options.storageclass as never, ServerSideEncryption: this.encryption,
       }));
     } else {
       const w = new S3Writer(this, to, 0, this.partSize, this.options.storageclass);
@@ -262,7 +270,7 @@ class S3Writer implements FileWriter {
     if (!this.uploadId) {
       const out = await this.driver.client.send(new CreateMultipartUploadCommand({
         Bucket: this.driver.bucket, Key: this.key, ContentType: 'application/octet-stream',
-        StorageClass: this.storageClass as never,
+        StorageClass: this.storageClass as never, ServerSideEncryption: this.driver.encryption,
       }));
       this.uploadId = out.UploadId!;
     }
@@ -337,7 +345,7 @@ class S3Writer implements FileWriter {
         const body = Buffer.concat(this.buffer, this.buffered);
         await this.driver.client.send(new PutObjectCommand({
           Bucket: this.driver.bucket, Key: this.key, Body: body, ContentLength: body.length,
-          ContentType: 'application/octet-stream', StorageClass: this.storageClass as never,
+          ContentType: 'application/octet-stream', StorageClass: this.storageClass as never, ServerSideEncryption: this.driver.encryption,
         }));
         return;
       }
