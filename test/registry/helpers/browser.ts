@@ -1,8 +1,6 @@
-// A real browser for page tests: Debian's chromium (/usr/bin/chromium, `scripts/setup.sh` installs it)
-// driven by playwright-core, headless, in a fresh profile that goes with close().
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
-
-export const CHROMIUM = process.env.BERTH_CHROMIUM ?? '/usr/bin/chromium';
+// The hub pages' browser: the shared headless chromium (../../helpers/browser.ts) with one context.
+import type { Browser, BrowserContext } from 'playwright-core';
+import { launchBrowser as launchChromium } from '../../helpers/browser.js';
 
 export interface TestBrowser {
   browser: Browser;
@@ -12,7 +10,7 @@ export interface TestBrowser {
 
 /** Chromium with one context; `origin` gets the clipboard permissions (for copy buttons). Actions time out after 10 s. */
 export async function launchBrowser(origin?: string): Promise<TestBrowser> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  const browser = await launchChromium();
   try {
     const context = await browser.newContext({ viewport: { width: 1000, height: 760 } });
     if (origin) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
