@@ -46,7 +46,8 @@ test('log drivers go by Docker\'s names: json-file by default, local and journal
     [['--log-driver', 'syslog'], 'error looking up logging plugin syslog: plugin "syslog" not found'],
     [['--log-driver', 'k8s-file'], 'error looking up logging plugin k8s-file: plugin "k8s-file" not found'],
     [['--log-opt', 'foo=bar'], "unknown log opt 'foo' for json-file log driver"],
-    [['--log-driver', 'local', '--log-opt', 'max-size=1k'], "log opt 'max-size' of the local log driver is not supported by berthd yet"],
+    [['--log-opt', 'tag={{.Name}}'], "log opt 'tag' of the json-file log driver is not supported by berthd yet"],
+    [['--log-driver', 'local', '--log-opt', 'compress=true'], "log opt 'compress' of the local log driver is not supported by berthd yet (rotated logs are kept uncompressed)"],
   ];
   for (const [flags, message] of cases) {
     const r = await daemon.docker(['create', ...flags, 'busybox', 'true']);
