@@ -59,13 +59,13 @@ function seed(path: string): void {
 
 interface Running { child: ChildProcess; url: string; startMs: number; stop(): Promise<void> }
 
-async function start(root: string): Promise<Running> {
+async function start(root: string, database: string): Promise<Running> {
   const port = await freePort();
   const t0 = process.hrtime.bigint();
   const child = spawn(process.execPath, [join(ROOT, 'dist/registry/main.js')], {
     env: {
       PATH: process.env.PATH, REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`, REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: root,
-      REGISTRY_LOG_ACCESSLOG_DISABLED: 'true',
+      REGISTRY_LOG_ACCESSLOG_DISABLED: 'true', REGISTRY_HUB_DATABASE: database,
     },
     stdio: 'ignore',
   });
@@ -106,16 +106,15 @@ async function main(): Promise<void> {
     mkdirSync(root);
     const db = process.env.BENCH_HUB_DB ?? join(root, 'hub.db');
     if (!process.env.BENCH_HUB_DB || !existsSync(db)) seed(db);
-    const rootForRegistry = process.env.BENCH_HUB_DB ? resolve(db, '..') : root;
     console.error(`database: ${(statSync(db).size / 1024 / 1024).toFixed(0)} MiB`);
 
     const starts: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const r = await start(rootForRegistry);
+      const r = await start(root, db);
       starts.push(r.startMs);
       await r.stop();
     }
-    const reg = await start(rootForRegistry);
+    const reg = await start(root, db);
     try {
       await new Promise((r) => setTimeout(r, 1000));
       const idleBefore = rssKb(reg.child.pid!);

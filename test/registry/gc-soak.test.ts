@@ -122,7 +122,13 @@ async function unreferencedBlobs(registry: Registry): Promise<string[]> {
   const referenced = new Set<string>();
   for (const name of await listRepositories(registry.driver)) {
     for (const digest of await registry.manifests.revisions(name)) {
-      const stored = await registry.manifests.get(name, digest);
+      // A revision directory without its link (on S3, one that only a stopped run's tombstone still
+      // names) holds no manifest: the collector skips it too.
+      const stored = await registry.manifests.get(name, digest).catch((err: { code?: string }) => {
+        if (err.code === 'MANIFEST_UNKNOWN') return undefined;
+        throw err;
+      });
+      if (!stored) continue;
       const m = parseManifest(stored.content, stored.mediaType);
       for (const d of [digest, ...m.blobs.map((b) => b.digest), ...m.manifests.map((x) => x.digest)]) referenced.add(d);
     }

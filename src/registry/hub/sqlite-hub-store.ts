@@ -334,13 +334,15 @@ export class SqliteHubStore implements HubStore {
     const rows = this.sql(`WITH m(id) AS (${matches}),
       top AS (SELECT r.id, CASE WHEN r.name = @q OR r.repository = @q THEN 0
           WHEN r.name LIKE @prefix ESCAPE '\\' OR r.repository LIKE @prefix ESCAPE '\\' THEN 1
-          WHEN instr(r.repository, @q) > 0 THEN 2 ELSE 3 END AS hub_rank, r.star_count, r.pull_count, r.repository
+          WHEN instr(r.repository, @q) > 0 THEN 2 ELSE 3 END AS hub_rank, r.star_count, r.pull_count, r.repository,
+          count(*) OVER () AS total
         FROM m JOIN repositories r ON r.id = m.id
         ORDER BY hub_rank, r.star_count DESC, r.pull_count DESC, r.repository LIMIT @limit OFFSET @offset)
-      SELECT ${COLUMNS} FROM top JOIN repositories r ON r.id = top.id
-      ORDER BY top.hub_rank, top.star_count DESC, top.pull_count DESC, top.repository`).all(params) as RepositoryRow[];
-    const count = rows.length < limit && offset === 0 ? rows.length
-      : this.sql(`WITH m(id) AS (${matches}) SELECT count(*) FROM m`).pluck().get(params) as number;
+      SELECT ${COLUMNS}, top.total FROM top JOIN repositories r ON r.id = top.id
+      ORDER BY top.hub_rank, top.star_count DESC, top.pull_count DESC, top.repository`).all(params) as (RepositoryRow & { total: number })[];
+    // The matches are counted in the same pass as they are ranked; a page past the end has no row to say.
+    const count = rows.length > 0 ? rows[0]!.total
+      : offset === 0 ? 0 : this.sql(`WITH m(id) AS (${matches}) SELECT count(*) FROM m`).pluck().get(params) as number;
     return { count, results: rows.map(toRepository) };
   }
 
