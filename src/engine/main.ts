@@ -74,8 +74,7 @@ async function buildConfig(argv: string[]): Promise<DaemonConfig> {
   if (fromFile.tls === false || fromFile.tlsVerify === false) config.plainTcp = true;
   if (opts.tls !== undefined) config.tls = parseFlagBool('tls', opts.tls);
   if (opts.tlsverify !== undefined) config.tlsVerify = parseFlagBool('tlsverify', opts.tlsverify);
-  if (opts.tls !== undefined && !config.tls) config.plainTcp = true;
-  if (opts.tlsverify !== undefined && !config.tlsVerify) config.plainTcp = true;
+  if ((opts.tls !== undefined && !config.tls) || (opts.tlsverify !== undefined && !config.tlsVerify)) config.plainTcp = true;
   if (opts.group !== undefined) config.group = opts.group;
   if (opts.tlscacert) config.tlsCaCert = opts.tlscacert;
   if (opts.tlscert) config.tlsCert = opts.tlscert;
@@ -85,8 +84,8 @@ async function buildConfig(argv: string[]): Promise<DaemonConfig> {
   if (opts.bridge) config.bridge = opts.bridge;
   if (opts.bip) config.bip = opts.bip;
   if (opts.defaultAddressPool) config.defaultAddressPools = opts.defaultAddressPool.map(parsePool);
-  if (opts.iptables !== undefined) config.iptables = opts.iptables === true || opts.iptables === 'true';
-  if (opts.userlandProxy !== undefined) config.userlandProxy = opts.userlandProxy === true || opts.userlandProxy === 'true';
+  if (opts.iptables !== undefined) config.iptables = parseFlagBool('iptables', opts.iptables);
+  if (opts.userlandProxy !== undefined) config.userlandProxy = parseFlagBool('userland-proxy', opts.userlandProxy);
   if (opts.auditLog) config.auditLog = opts.auditLog;
   if (opts.apiCorsHeader !== undefined) config.corsHeaders = opts.apiCorsHeader;
   if (opts.init) config.init = true;

@@ -17,7 +17,7 @@ import { LayerIo } from './layer-io.js';
 import { ACCEPTED_MANIFEST_TYPES, parseManifest, selectPlatform, type ImageManifest } from './manifest.js';
 import { ProgressReporter, shortId } from '../progress/json-progress.js';
 import { RegistryClient } from './registry-client.js';
-import { Limit } from './limit.js';
+import { Limit } from '../../lib/limit.js';
 import { connectRegistry, describePullError } from './pull-errors.js';
 import { LiveBodyLostError, type DownloadedBlob } from './blob-download.js';
 import type { Readable } from 'node:stream';

@@ -19,7 +19,7 @@ import { ProgressReporter, shortId } from '../progress/json-progress.js';
 import { LayerIo } from './layer-io.js';
 import { packPath } from '../layers/archive-pack.js';
 import { RegistryClient } from './registry-client.js';
-import { Limit } from './limit.js';
+import { Limit } from '../../lib/limit.js';
 import { connectRegistry, describePushError } from './pull-errors.js';
 
 /** dockerd's max-concurrent-uploads default. */
