@@ -10,7 +10,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { importBusybox } from '../helpers/busybox.js';
 import { launchBrowser } from '../helpers/browser.js';
-import { login, startConsole, terminalText, waitTerminal, type RunningConsole } from './console-harness.js';
+import { login, startConsole, terminalText, waitConnected, waitTerminal, type RunningConsole } from './console-harness.js';
 
 let daemon: TestDaemon;
 let con: RunningConsole;
@@ -36,7 +36,7 @@ after(async () => {
 /** Opens a terminal page and waits for the shell's prompt. */
 async function openTerminal(p: Page, path = '/containers/box/terminal'): Promise<void> {
   await p.goto(con.origin + path);
-  await p.waitForFunction(() => window.berthTerminal?.connected);
+  await waitConnected(p, con);
   await waitTerminal(p, /# *$/m);
 }
 
@@ -118,7 +118,7 @@ test('a second browser, invited, shares the session: it sees the output, types i
   try {
     const p2 = await login(other, invite!);
     assert.equal(new URL(p2.url()).pathname, new URL(page.url()).pathname, 'the invitation leads to the same session');
-    await p2.waitForFunction(() => window.berthTerminal?.connected);
+    await waitConnected(p2, con);
     await waitTerminal(p2, /^first-2$/m);
     await p2.keyboard.type('echo second-$((2+2))');
     await p2.keyboard.press('Enter');

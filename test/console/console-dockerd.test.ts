@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import type { Browser } from 'playwright-core';
 import { DOCKER } from '../helpers/daemon.js';
 import { launchBrowser } from '../helpers/browser.js';
-import { login, startConsole, waitTerminal, type RunningConsole } from './console-harness.js';
+import { login, startConsole, waitConnected, waitTerminal, type RunningConsole } from './console-harness.js';
 
 const TOOL = '/work/shared/tools/reference-dockerd';
 const available = existsSync(TOOL);
@@ -36,7 +36,7 @@ test('against dockerd: the list shows its container, and a terminal answers at t
   const page = await login(context, con!.url);
   assert.ok(await page.locator('#containers tr', { hasText: NAME }).count() > 0);
   await page.goto(`${con!.origin}/containers/${NAME}/terminal`);
-  await page.waitForFunction(() => window.berthTerminal?.connected);
+  await waitConnected(page, con);
   await waitTerminal(page, /# *$/m);
   const size = await page.evaluate(() => `${window.term.rows} ${window.term.cols}`);
   await page.keyboard.type('echo $((6*7)); stty size');

@@ -74,3 +74,23 @@ export async function waitTerminal(page: Page, pattern: RegExp, ms = 15_000): Pr
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * Waits until the terminal page's WebSocket is open (window.berthTerminal.connected). The first
+ * terminal of a run loads xterm.js and starts the console's first exec, which a loaded machine can
+ * make slow: the bound is generous, and a failure says what the page showed and the console printed.
+ */
+export async function waitConnected(page: Page, con?: Pick<RunningConsole, 'output'>, ms = 60_000): Promise<void> {
+  try {
+    await page.waitForFunction(() => window.berthTerminal?.connected, undefined, { timeout: ms });
+  } catch (err) {
+    const seen = await page.evaluate(() => ({
+      url: location.href,
+      status: document.getElementById('status')?.textContent ?? null,
+      connects: window.berthTerminal?.connects ?? null,
+      session: window.berthTerminal?.session ?? null,
+    })).catch((e: unknown) => ({ evaluate: String(e) }));
+    throw new Error(`the terminal page did not connect in ${ms} ms: ${(err as Error).message}\n`
+      + `page: ${JSON.stringify(seen)}\nconsole output:\n${con?.output() ?? '(not captured)'}`);
+  }
+}

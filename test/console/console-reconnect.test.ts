@@ -7,7 +7,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { importBusybox } from '../helpers/busybox.js';
 import { launchBrowser } from '../helpers/browser.js';
-import { login, startConsole, waitTerminal, type RunningConsole } from './console-harness.js';
+import { login, startConsole, waitConnected, waitTerminal, type RunningConsole } from './console-harness.js';
 
 let daemon: TestDaemon;
 let con: RunningConsole;
@@ -37,7 +37,7 @@ async function typeLine(p: Page, text: string): Promise<void> {
 
 test('30 s offline, then online: the same session, its earlier output, and what it printed meanwhile', async () => {
   await page.goto(`${con.origin}/containers/steady/terminal`);
-  await page.waitForFunction(() => window.berthTerminal?.connected);
+  await waitConnected(page, con);
   await waitTerminal(page, /# *$/m);
   const url = page.url();
   await typeLine(page, 'echo before-$((3*3)); (sleep 10; echo during-$((4*4))) &');
@@ -57,7 +57,7 @@ test('30 s offline, then online: the same session, its earlier output, and what 
 test('a new page on the session URL gets the screen back, and sees the exit status when the process ends', async () => {
   const p = await context.newPage();
   await p.goto(page.url());
-  await p.waitForFunction(() => window.berthTerminal?.connected);
+  await waitConnected(p, con);
   const screen = await waitTerminal(p, /^after-25$/m);
   assert.match(screen, /^before-9$/m);
   await typeLine(p, 'exit 3');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startDaemon, ROOT } from '../helpers/daemon.js';
 import { importBusybox } from '../helpers/busybox.js';
 import { launchBrowser } from '../helpers/browser.js';
-import { login, startConsole, waitTerminal } from './console-harness.js';
+import { login, startConsole, waitConnected, waitTerminal } from './console-harness.js';
 
 const daemon = await startDaemon();
 const browser = await launchBrowser();
@@ -37,13 +37,13 @@ try {
   await page.press('#search', 'Enter');
   await shot('logs');
   await page.goto(`${con.origin}/containers/web/terminal`);
-  await page.waitForFunction(() => window.berthTerminal?.connected);
+  await waitConnected(page, con);
   await waitTerminal(page, /# *$/m);
   await page.keyboard.type("ls --color=always /; echo $((6*7)); stty size; printf '\\342\\202\\254 \\360\\237\\230\\200 d\\303\\251j\\303\\240 vu\\n'\n");
   await waitTerminal(page, /vu$/m);
   await shot('terminal');
   await page.goto(`${con.origin}/containers/shell/attach`);
-  await page.waitForFunction(() => window.berthTerminal?.connected);
+  await waitConnected(page, con);
   await page.keyboard.type('echo attached to the own shell of the container\n');
   await waitTerminal(page, /^attached to/m);
   await shot('attach');
