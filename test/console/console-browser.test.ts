@@ -7,30 +7,22 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { importBusybox } from '../helpers/busybox.js';
-import { launchBrowser } from '../helpers/browser.js';
-import { login, startConsole, terminalText, waitConnected, waitTerminal, type RunningConsole } from './console-harness.js';
+import type { TestDaemon } from '../helpers/daemon.js';
+import { login, startConsoleSession, typeLine, terminalText, waitConnected, waitTerminal, type ConsoleSession, type RunningConsole } from './console-harness.js';
 
 let daemon: TestDaemon;
 let con: RunningConsole;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
+let session: ConsoleSession | undefined;
 
 before(async () => {
-  daemon = await startDaemon();
-  await importBusybox(daemon);
-  await daemon.ok(['run', '-d', '--name', 'box', 'busybox', 'sleep', '600']);
-  con = await startConsole(daemon);
-  browser = await launchBrowser();
-  context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
-  page = await login(context, con.url);
+  session = await startConsoleSession('box', { width: 1000, height: 700 });
+  ({ daemon, con, browser, context, page } = session);
 });
 after(async () => {
-  await browser?.close();
-  await con?.stop();
-  await daemon?.stop();
+  await session?.close();
 });
 
 /** Opens a terminal page and waits for the shell's prompt. */
@@ -38,11 +30,6 @@ async function openTerminal(p: Page, path = '/containers/box/terminal'): Promise
   await p.goto(con.origin + path);
   await waitConnected(p, con);
   await waitTerminal(p, /# *$/m);
-}
-
-async function typeLine(p: Page, text: string): Promise<void> {
-  await p.keyboard.type(text);
-  await p.keyboard.press('Enter');
 }
 
 test('the containers list shows a container started from the CLI within a second', async () => {

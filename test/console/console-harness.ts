@@ -1,8 +1,10 @@
 // A `berth console` for tests: started against a test daemon on a free port, its login URL read from
 // the first line with http:// as a user would, stopped (and its terminals with it) in `after`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { BrowserContext, Page } from 'playwright-core';
-import { BERTH, type TestDaemon } from '../helpers/daemon.js';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { BERTH, startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { importBusybox } from '../helpers/busybox.js';
+import { launchBrowser } from '../helpers/browser.js';
 
 export interface RunningConsole {
   /** The login URL the console printed (one-time token). */
@@ -93,4 +95,42 @@ export async function waitConnected(page: Page, con?: Pick<RunningConsole, 'outp
     throw new Error(`the terminal page did not connect in ${ms} ms: ${(err as Error).message}\n`
       + `page: ${JSON.stringify(seen)}\nconsole output:\n${con?.output() ?? '(not captured)'}`);
   }
+}
+
+/** A user's setup: a daemon with busybox and one running `sleep` container, a console, a logged-in browser. */
+export interface ConsoleSession {
+  daemon: TestDaemon;
+  con: RunningConsole;
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+export async function startConsoleSession(container: string, viewport: { width: number; height: number }): Promise<ConsoleSession> {
+  const daemon = await startDaemon();
+  const parts: Partial<ConsoleSession> = { daemon };
+  const close = async (): Promise<void> => {
+    await parts.browser?.close();
+    await parts.con?.stop();
+    await daemon.stop();
+  };
+  try {
+    await importBusybox(daemon);
+    await daemon.ok(['run', '-d', '--name', container, 'busybox', 'sleep', '600']);
+    parts.con = await startConsole(daemon);
+    parts.browser = await launchBrowser();
+    parts.context = await parts.browser.newContext({ viewport });
+    parts.page = await login(parts.context, parts.con.url);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { ...(parts as Omit<ConsoleSession, 'close'>), close };
+}
+
+/** Types a line on the page's terminal as a user does. */
+export async function typeLine(p: Page, text: string): Promise<void> {
+  await p.keyboard.type(text);
+  await p.keyboard.press('Enter');
 }

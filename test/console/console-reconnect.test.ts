@@ -3,37 +3,21 @@
 // gets the screen back from the server's headless terminal; the end of the process shows its status.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { importBusybox } from '../helpers/busybox.js';
-import { launchBrowser } from '../helpers/browser.js';
-import { login, startConsole, waitConnected, waitTerminal, type RunningConsole } from './console-harness.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { startConsoleSession, typeLine, waitConnected, waitTerminal, type ConsoleSession, type RunningConsole } from './console-harness.js';
 
-let daemon: TestDaemon;
 let con: RunningConsole;
-let browser: Browser;
 let context: BrowserContext;
 let page: Page;
+let session: ConsoleSession | undefined;
 
 before(async () => {
-  daemon = await startDaemon();
-  await importBusybox(daemon);
-  await daemon.ok(['run', '-d', '--name', 'steady', 'busybox', 'sleep', '600']);
-  con = await startConsole(daemon);
-  browser = await launchBrowser();
-  context = await browser.newContext({ viewport: { width: 900, height: 600 } });
-  page = await login(context, con.url);
+  session = await startConsoleSession('steady', { width: 900, height: 600 });
+  ({ con, context, page } = session);
 });
 after(async () => {
-  await browser?.close();
-  await con?.stop();
-  await daemon?.stop();
+  await session?.close();
 });
-
-async function typeLine(p: Page, text: string): Promise<void> {
-  await p.keyboard.type(text);
-  await p.keyboard.press('Enter');
-}
 
 test('30 s offline, then online: the same session, its earlier output, and what it printed meanwhile', async () => {
   await page.goto(`${con.origin}/containers/steady/terminal`);
