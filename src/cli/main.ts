@@ -145,8 +145,10 @@ async function main(argv: string[]): Promise<number> {
     const o = program!.opts<HostFlags & { host: string[] }>();
     return { host: o.host, tls: o.tls, tlsverify: o.tlsverify, tlscacert: o.tlscacert, tlscert: o.tlscert, tlskey: o.tlskey,
       context: o.context, config: o.config };
-  }, () => program!.opts<{ config?: string }>().config);
+  }, () => program!.opts<{ config?: string }>().config, () => program!.opts<{ debug?: boolean; logLevel?: string }>());
   program = buildProgram(cli);
+  // docker checks --log-level before any command runs
+  program.hook('preAction', () => void cli.log);
   try {
     await program.parseAsync(argv);
     return 0;

@@ -17,7 +17,8 @@ export interface RunningConsole {
 }
 
 export async function startConsole(daemon: Pick<TestDaemon, 'host'>, args: string[] = ['--listen', '127.0.0.1:0']): Promise<RunningConsole> {
-  const proc = spawn(process.execPath, ['--', BERTH, '-H', daemon.host, 'console', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // -D: the console logs each request it serves (and its API calls), for a failure's report
+  const proc = spawn(process.execPath, ['--', BERTH, '-H', daemon.host, '-D', 'console', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stderr!.on('data', (d) => (err += d));
@@ -91,6 +92,7 @@ export async function waitConnected(page: Page, con?: Pick<RunningConsole, 'outp
       status: document.getElementById('status')?.textContent ?? null,
       connects: window.berthTerminal?.connects ?? null,
       session: window.berthTerminal?.session ?? null,
+      loaded: performance.getEntriesByType('resource').map((e) => e.name.replace(location.origin, '')),
     })).catch((e: unknown) => ({ evaluate: String(e) }));
     throw new Error(`the terminal page did not connect in ${ms} ms: ${(err as Error).message}\n`
       + `page: ${JSON.stringify(seen)}\nconsole output:\n${con?.output() ?? '(not captured)'}`);

@@ -57,3 +57,22 @@ test('an unknown path is a 404 with a JSON message', async () => {
   assert.equal(r.status, 404);
   assert.deepEqual(JSON.parse(r.body), { message: 'page not found' });
 });
+
+test('berth -D and --log-level: debug mode shows in info, the debug log shows the API calls, an unknown level is refused as docker refuses it', async () => {
+  const info = await daemon.berth(['-D', 'info']);
+  assert.equal(info.code, 0, info.stderr);
+  assert.match(info.stdout, /^ Debug Mode: true$/m);
+  assert.match((await daemon.berth(['info'])).stdout, /^ Debug Mode: false$/m);
+  const ps = await daemon.berth(['--log-level', 'DEBUG', 'ps']);
+  assert.equal(ps.code, 0, ps.stderr);
+  assert.match(ps.stderr, /^time="[\dT:-]+Z" level=debug msg="GET \/v1\.47\/containers\/json: 200 after \d+ ms"$/m);
+  const quiet = await daemon.berth(['--log-level', 'warn', 'ps']);
+  assert.equal(quiet.stderr, '', 'nothing is logged below the level');
+  const bad = await daemon.berth(['--log-level', 'loud', 'ps']);
+  assert.equal(bad.code, 1);
+  assert.equal(bad.stderr, 'Unable to parse logging level: loud\n');
+  assert.equal(bad.stdout, '', 'the command did not run');
+  const docker = await daemon.docker(['--log-level', 'loud', 'ps']);
+  assert.equal(docker.code, bad.code, "docker's exit code is the same");
+  assert.match(docker.stderr, /Unable to parse logging level: loud/);
+});

@@ -8,6 +8,7 @@ import https from 'node:https';
 import type { Duplex, Readable } from 'node:stream';
 import { CliError, ConnectError, DaemonError } from '../base/errors.js';
 import type { DaemonTarget } from './host.js';
+import type { ClientLog } from '../base/client-log.js';
 
 export const CLIENT_API_VERSION = '1.47';
 const USER_AGENT = 'Berth-Client/0.1.0 (linux)';
@@ -98,7 +99,7 @@ export class ApiClient {
   private version: string | undefined;
   private readonly agent: http.Agent;
 
-  constructor(readonly target: DaemonTarget, env: NodeJS.ProcessEnv = process.env) {
+  constructor(readonly target: DaemonTarget, env: NodeJS.ProcessEnv = process.env, private readonly log?: Pick<ClientLog, 'debug'>) {
     const tls = target.tls;
     this.agent = tls
       ? new https.Agent({
@@ -141,9 +142,14 @@ export class ApiClient {
     }
     if (Buffer.isBuffer(payload)) headers['Content-Length'] = String(payload.length);
     const mod = this.target.tls ? https : http;
+    const started = Date.now();
+    const target = path + encodeQuery(opts.query);
     return new Promise((resolve, reject) => {
-      const req = mod.request(this.baseOptions(method, path + encodeQuery(opts.query), headers));
-      req.on('response', resolve);
+      const req = mod.request(this.baseOptions(method, target, headers));
+      req.on('response', (res) => {
+        this.log?.debug(`${method} ${target}: ${res.statusCode} after ${Date.now() - started} ms`);
+        resolve(res);
+      });
       req.on('error', (err) => reject(this.wrapConnectError(err)));
       if (isReadable(payload)) payload.pipe(req);
       else req.end(payload);
@@ -222,11 +228,16 @@ export class ApiClient {
         rejectUnauthorized: this.target.tls.verify,
       });
     }
+    const started = Date.now();
     return new Promise((resolve, reject) => {
       const req = mod.request(options);
-      req.on('upgrade', (_res, socket, head) => resolve({ socket, head, upgraded: true }));
+      req.on('upgrade', (res, socket, head) => {
+        this.log?.debug(`POST ${options.path}: ${res.statusCode} (upgraded) after ${Date.now() - started} ms`);
+        resolve({ socket, head, upgraded: true });
+      });
       req.on('response', (res) => {
         const status = res.statusCode ?? 0;
+        this.log?.debug(`POST ${options.path}: ${status} (not upgraded) after ${Date.now() - started} ms`);
         if (status >= 400) {
           // docker's client does not read the body of a refused upgrade: it reports the status only
           res.resume();

@@ -6,13 +6,26 @@ import { once } from 'node:events';
 import { ApiClient } from './api-client.js';
 import { CliError, ConnectError, ExitStatus } from '../base/errors.js';
 import { resolveTarget, type HostFlags } from './host.js';
+import { ClientLog } from '../base/client-log.js';
 
 export class Cli {
   private apiClient: ApiClient | undefined;
   /** The program name shown in messages ("berth"). */
   readonly name = 'berth';
 
-  constructor(private readonly hostFlags: () => HostFlags, private readonly configOption: () => string | undefined = () => undefined) {}
+  private clientLog: ClientLog | undefined;
+
+  constructor(
+    private readonly hostFlags: () => HostFlags,
+    private readonly configOption: () => string | undefined = () => undefined,
+    private readonly logFlags: () => { debug?: boolean; logLevel?: string } = () => ({}),
+  ) {}
+
+  /** The client's log (-D, --log-level); an unknown level is refused when first asked for. */
+  get log(): ClientLog {
+    this.clientLog ??= ClientLog.fromFlags(this.logFlags());
+    return this.clientLog;
+  }
 
   /** The global flags that choose the daemon (-H, TLS, --context, --config). */
   globalFlags(): HostFlags {
@@ -25,7 +38,7 @@ export class Cli {
   }
 
   get client(): ApiClient {
-    this.apiClient ??= new ApiClient(resolveTarget(this.hostFlags()));
+    this.apiClient ??= new ApiClient(resolveTarget(this.hostFlags()), process.env, this.log);
     return this.apiClient;
   }
 

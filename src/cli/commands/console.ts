@@ -45,7 +45,8 @@ export async function runConsole(cli: Cli, flags: ConsoleFlags): Promise<void> {
   const client = cli.client;
   await client.apiVersion();
   const warn = (message: string): void => void cli.err(`${message}\n`);
-  const server = await ConsoleServer.start(client, { host, port, tls, daemon: client.target.display, warn });
+  const debug = cli.log.enabled('debug') ? (message: string): void => cli.log.debug(message) : undefined;
+  const server = await ConsoleServer.start(client, { host, port, tls, daemon: client.target.display, warn, debug });
   await cli.out(`Berth console for ${client.target.display}: ${server.loginUrl}\n`);
   if (flags.open) openBrowser(server.loginUrl, warn);
   await new Promise<void>((resolve) => {

@@ -83,7 +83,7 @@ function renderInfo(client: Json, info: Json): string {
   add(0, 'Client:');
   add(1, 'Version:   ', client.Version);
   add(1, 'Context:   ', client.Context);
-  add(1, 'Debug Mode:', 'false');
+  add(1, 'Debug Mode:', String(client.Debug ?? false));
   add(0, '');
   add(0, 'Server:');
   add(1, 'Containers:', info.Containers ?? 0);
@@ -176,7 +176,7 @@ export async function runVersion(cli: Cli, flags: { format?: string }): Promise<
 }
 
 export async function runInfo(cli: Cli, flags: { format?: string }): Promise<void> {
-  const client = clientVersionInfo(CLIENT_API_VERSION);
+  const client: Json = { ...clientVersionInfo(CLIENT_API_VERSION), Debug: cli.log.debugMode };
   if (flags.format) {
     const info = await cli.client.json<Json>('GET', '/info');
     const tmpl = compileTemplate(flags.format === 'json' ? '{{json .}}' : flags.format);
@@ -187,7 +187,7 @@ export async function runInfo(cli: Cli, flags: { format?: string }): Promise<voi
   try {
     info = await cli.client.json<Json>('GET', '/info');
   } catch (err) {
-    await cli.out(`Client:\n Version:    ${client.Version}\n Context:    ${client.Context}\n Debug Mode: false\n\nServer:\n`);
+    await cli.out(`Client:\n Version:    ${client.Version}\n Context:    ${client.Context}\n Debug Mode: ${String(client.Debug ?? false)}\n\nServer:\n`);
     if (err instanceof CliError) throw new CliError(`ERROR: ${err.message}\nerrors pretty printing info`);
     throw err;
   }

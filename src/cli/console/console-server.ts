@@ -18,6 +18,17 @@ import { messagePage } from './page-layout.js';
 import { TerminalSessions } from './terminal-sessions.js';
 import { asset } from './static-assets.js';
 
+const pathOf = (req: http.IncomingMessage): string => (req.url ?? '/').replace(/\?.*$/, '');
+
+function logRequest(req: http.IncomingMessage, res: http.ServerResponse, debug: (message: string) => void): void {
+  const started = Date.now();
+  const path = pathOf(req);
+  res.on('close', () => {
+    const ended = res.writableFinished ? `${res.statusCode}` : `${res.headersSent ? res.statusCode : 'no answer'}, closed before the end`;
+    debug(`${req.method} ${path}: ${ended} after ${Date.now() - started} ms`);
+  });
+}
+
 export interface ConsoleOptions {
   host: string;
   port: number;
@@ -26,6 +37,8 @@ export interface ConsoleOptions {
   /** The daemon's address, shown in the pages' header. */
   daemon: string;
   warn: (message: string) => void;
+  /** Each request as it ends (`berth -D console`): method, path (no query: it may carry a token), status, time. */
+  debug?: (message: string) => void;
 }
 
 type Handler = (c: Caller, params: string[], url: URL) => Promise<void> | void;
@@ -76,8 +89,14 @@ export class ConsoleServer {
       { method: 'POST', path: new RegExp(`^/api/terminals/${NAME}/tickets$`), handler: (c, [id]) => api.ticket(c, id!) },
       { method: 'POST', path: /^\/api\/invitations$/, handler: (c) => api.invite(c) },
     ];
-    server.on('request', (req, res) => void this.handle(req, res));
-    server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
+    server.on('request', (req, res) => {
+      if (opts.debug) logRequest(req, res, opts.debug);
+      void this.handle(req, res);
+    });
+    server.on('upgrade', (req, socket, head) => {
+      opts.debug?.(`${req.method} ${pathOf(req)}: upgrade asked`);
+      this.upgrade(req, socket, head);
+    });
   }
 
   /** Listens on host:port (port 0: any free port) and resolves once it does. */
