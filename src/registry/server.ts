@@ -25,6 +25,7 @@ import { bestEffort } from '../lib/best-effort.js';
 import { PullThroughCache } from './proxy/pull-through-cache.js';
 import { proxiedHandler } from './handlers/proxied.js';
 import { scheduleGarbageCollection } from './gc-schedule.js';
+import { clearStoppedRuns } from './gc-runs.js';
 import { startHealthChecks, type HealthChecks } from './health.js';
 import { scheduleUploadPurging } from './upload-purging.js';
 
@@ -180,6 +181,8 @@ export async function startServer(registry: Registry, options: ServerOptions = {
   const proxy = registry.config.proxy ? new PullThroughCache(registry, registry.config.proxy, registryLog) : undefined;
   const maintenanceLog = options.maintenanceLog ?? ((line: string) => console.error(`berth-registry: ${line}`));
   const health = startHealthChecks(registry, maintenanceLog);
+  // Tombstones a collection in a process that is gone left behind would block pushes until their lease ends.
+  await bestEffort({ warn: maintenanceLog }, 'gc: clearing the tombstones of stopped runs', clearStoppedRuns(registry.driver, { warn: maintenanceLog }));
   const listener = createRequestListener(registry, options, auth, hub, proxy, health);
   const tls = registry.config.http.tls;
   const server = tls
