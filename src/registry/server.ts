@@ -193,7 +193,10 @@ export async function startServer(registry: Registry, options: ServerOptions = {
     : createHttpServer(listener);
   server.requestTimeout = 0; // uploads of large layers may take long
   server.headersTimeout = 60_000;
-  server.keepAliveTimeout = 65_000;
+  // Idle kept-alive connections stay until the client closes them, as with distribution (Go's server
+  // without IdleTimeout). Closing them after 65 s raced with clients reusing them at 64 s (undici's
+  // hint less 1 s, later under load): a request written as the close arrived failed ("fetch failed").
+  server.keepAliveTimeout = 0;
   const unix = registry.config.http.net === 'unix';
   const { host, port } = unix ? { host: undefined, port: 0 } : parseAddr(registry.config.http.addr);
   try {
