@@ -4,7 +4,7 @@
  * 1. skopeo push and pull of an image of 3 x 100 MiB layers (fresh storage for every round);
  * 2. 64 concurrent clients fetching one manifest: latency p50/p99 and requests per second;
  * 3. resident memory of the registry process while one 2 GiB layer is pushed in a single request;
- * 4. blob GET throughput: 4 clients fetching one 100 MiB blob, 16 times in all;
+ * 4. blob GET throughput: 4 clients fetching one 100 MiB blob, 16 times in all, `rounds` times alternated;
  * 5. (S3 only, berth-registry only) skopeo push through a per-request round-robin proxy to three
  *    replicas against the same proxy in front of one: what re-hashing an upload from storage costs.
  * BENCH_STORAGE=s3 runs 1 and 4 (and 5) with both registries on one radosgw (started here) instead
@@ -49,7 +49,8 @@ async function start(kind: Kind, prefix = `bench-${process.pid}-${++starts}`): P
       AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
     } : { REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: root };
     child = spawn(process.execPath, [join(ROOT, 'dist/registry/main.js')], {
-      env: { PATH: process.env.PATH, REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`, ...storage },
+      env: { PATH: process.env.PATH, REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`, ...storage,
+        ...(process.env.BERTH_REGISTRY_SENDFILE ? { BERTH_REGISTRY_SENDFILE: process.env.BERTH_REGISTRY_SENDFILE } : {}) },
       stdio: 'ignore',
     });
   } else {
@@ -214,35 +215,65 @@ async function benchBigLayer(size: number): Promise<string[][]> {
   return rows;
 }
 
-/** 4 clients GET one 100 MiB blob, 16 times in all: MiB/s over the whole run. */
-async function benchBlobGet(): Promise<string[][]> {
+/**
+ * 4 clients GET one 100 MiB blob, 16 times in all: MiB/s over the whole run. Both registries run at
+ * once and the rounds alternate which goes first, so load from other work falls on both; the ratio
+ * is the median of the rounds' ratios. The first GET of each checks the bytes' digest.
+ */
+async function benchBlobGet(rounds: number): Promise<string[][]> {
   const size = 100 * 1024 * 1024;
   const blob = Buffer.alloc(size);
   for (let i = 0; i < size; i += 4) blob.writeUInt32LE((i * 2654435761) >>> 0, i);
-  const rate: Record<Kind, number> = {} as never;
-  for (const kind of KINDS) {
-    const reg = await start(kind);
-    try {
-      const digest = await pushBlob({ url: reg.url, headers: {} }, 'bench/blob', blob);
-      // fetch follows redirects, as docker and skopeo do: distribution on S3 answers a blob GET with
-      // 307 to a presigned URL of the S3 server, and the bytes then come from there.
-      const get = async () => {
-        const res = await fetch(`${reg.url}/v2/bench/blob/blobs/${digest}`);
-        if (res.status !== 200) throw new Error(`${kind}: ${res.status}`);
-        let n = 0;
-        for await (const chunk of res.body!) n += chunk.length;
-        if (n !== size) throw new Error(`${kind}: ${n} bytes`);
-      };
-      await get(); // warm up (page cache, connections)
-      let left = 16;
-      const t0 = process.hrtime.bigint();
-      await Promise.all(Array.from({ length: 4 }, async () => { while (left-- > 0) await get(); }));
-      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      rate[kind] = (16 * size) / 2 ** 20 / seconds;
-    } finally { await reg.stop(); }
+  const rate: Record<Kind, number[]> = { 'berth-registry': [], 'docker-registry': [] };
+  const cpu: Record<Kind, number[]> = { 'berth-registry': [], 'docker-registry': [] };
+  const regs = {} as Record<Kind, Running>;
+  try {
+    for (const kind of KINDS) regs[kind] = await start(kind);
+    const digest = sha256Hex(blob);
+    // fetch follows redirects, as docker and skopeo do: distribution on S3 answers a blob GET with
+    // 307 to a presigned URL of the S3 server, and the bytes then come from there.
+    const get = async (kind: Kind, check = false) => {
+      const res = await fetch(`${regs[kind].url}/v2/bench/blob/blobs/${digest}`);
+      if (res.status !== 200) throw new Error(`${kind}: ${res.status}`);
+      const hash = check ? createHash('sha256') : undefined;
+      let n = 0;
+      for await (const chunk of res.body!) { n += chunk.length; hash?.update(chunk); }
+      if (n !== size) throw new Error(`${kind}: ${n} bytes`);
+      if (hash && `sha256:${hash.digest('hex')}` !== digest) throw new Error(`${kind}: the body does not match its digest`);
+    };
+    for (const kind of KINDS) {
+      await pushBlob({ url: regs[kind].url, headers: {} }, 'bench/blob', blob);
+      await get(kind, true); // warm up (page cache, connections), and check the bytes
+    }
+    // Round -1 warms up the client (its first round ran some 30 % slower, whichever registry it met).
+    for (let round = -1; round < rounds; round++) {
+      for (const kind of round % 2 ? [...KINDS].reverse() : KINDS) {
+        if (round < 0) { await Promise.all(Array.from({ length: 4 }, () => get(kind))); continue; }
+        let left = 16;
+        const cpu0 = cpuMs(regs[kind].child.pid!);
+        const t0 = process.hrtime.bigint();
+        await Promise.all(Array.from({ length: 4 }, async () => { while (left-- > 0) await get(kind); }));
+        const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+        rate[kind].push((16 * size) / 2 ** 20 / seconds);
+        cpu[kind].push(cpuMs(regs[kind].child.pid!) - cpu0);
+      }
+    }
+  } finally {
+    for (const kind of KINDS) await regs[kind]?.stop();
   }
-  const [b, d] = KINDS.map((k) => rate[k]);
-  return [[`blob GET, 4 clients x 100 MiB (${storageName()})`, `${b.toFixed(0)} MiB/s`, `${d.toFixed(0)} MiB/s`, (b / d).toFixed(2)]];
+  const ratios = rate['berth-registry'].map((b, i) => b / rate['docker-registry'][i]);
+  for (const kind of KINDS) console.log(`blob GET (${storageName()}), ${kind} rounds (MiB/s): ${rate[kind].map((x) => x.toFixed(0)).join(' ')}`);
+  console.log(`blob GET (${storageName()}), ratios per round: ${ratios.map((x) => x.toFixed(2)).join(' ')}`);
+  const [b, d] = KINDS.map((k) => median(rate[k]));
+  const [bc, dc] = KINDS.map((k) => median(cpu[k]));
+  return [
+    [`blob GET, 4 clients x 100 MiB (${storageName()}), median of ${rounds} rounds`, `${b.toFixed(0)} MiB/s`, `${d.toFixed(0)} MiB/s`, median(ratios).toFixed(2)],
+    ['blob GET: registry CPU time per 1.6 GiB round', `${bc} ms`, `${dc} ms`, (bc / dc).toFixed(2)],
+  ];
+}
+
+function sha256Hex(data: Buffer): string {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
 
 /** skopeo push through the round-robin proxy: three berth-registry replicas against one. */
@@ -290,7 +321,7 @@ export async function benchRegistry(rounds = 7, requests = 20000): Promise<void>
   }
   try {
     if (!only || only === 'skopeo') rows.push(...await benchSkopeo(rounds));
-    if (!only || only === 'blobget') rows.push(...await benchBlobGet());
+    if (!only || only === 'blobget') rows.push(...await benchBlobGet(rounds));
     if (s3 && (!only || only === 'replicas')) rows.push(...await benchReplicas(rounds));
     if (!s3 && (!only || only === 'manifests')) rows.push(...await benchManifests(requests));
     if (!s3 && (!only || only === 'memory')) rows.push(...await benchBigLayer(2 * 1024 * 1024 * 1024));

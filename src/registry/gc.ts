@@ -15,6 +15,7 @@ import type { Registry } from './content/registry.js';
 import { CLOCK_SKEW_MS, layerLinkDir, tombstoneName } from './content/tombstones.js';
 import { Marking, type Candidate } from './gc-mark.js';
 import { deleteFiles, type StorageDriver } from './storage/driver.js';
+import { clearStoppedRuns, forgetTombstones, recordTombstones } from './gc-runs.js';
 
 export type GcPhase = 'marked' | 'tombstoned' | 'rescanned';
 
@@ -55,6 +56,7 @@ export async function garbageCollect(registry: Registry, options: GcOptions = {}
   const dryRun = options.dryRun === true;
   const run = `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
   const offset = dryRun ? 0 : await storageClockOffset(driver, run);
+  if (!dryRun) await clearStoppedRuns(driver, { warn: log });
   const marking = new Marking(registry, {
     deleteUntagged: options.deleteUntagged === true, dryRun, graceMs, uploadMaxAgeMs: options.uploadMaxAgeMs ?? graceMs,
     now: () => Date.now() + offset, log,
@@ -134,12 +136,15 @@ class Sweep {
     const expires = Date.now() + (this.options.leaseMs ?? 10 * 60_000);
     const tombstone = tombstoneName(expires, this.run);
     const written: Candidate[] = [];
+    await recordTombstones(this.driver, tombstone, batch.map((c) => `${placeOf(c).dir}/${tombstone}`));
     try {
       await inParallel(batch, async (c) => {
+        if (this.options.signal?.aborted) return;
+        written.push(c); // before the write: one that fails halfway is removed too
         await this.driver.putContent(`${placeOf(c).dir}/${tombstone}`, Buffer.alloc(0));
-        written.push(c);
       });
       await this.options.onPhase?.('tombstoned');
+      if (this.options.signal?.aborted) return;
       try {
         await this.rescan();
       } catch (err) {
@@ -159,8 +164,10 @@ class Sweep {
       for (const c of doomed) record(result, c, this.log, ', deleted');
     } finally {
       // Each object went before its tombstone: a push never sees neither.
-      await bestEffort(this.warnings, `gc: removing the tombstones of run ${this.run}`,
-        deleteFiles(this.driver, written.map((c) => `${placeOf(c).dir}/${tombstone}`)));
+      const removed = await bestEffort(this.warnings, `gc: removing the tombstones of run ${this.run}`,
+        deleteFiles(this.driver, written.map((c) => `${placeOf(c).dir}/${tombstone}`)).then(() => true));
+      // Kept when some may be left: clearStoppedRuns removes them once this process is gone.
+      if (removed) await bestEffort(this.warnings, `gc: removing the record of run ${this.run}`, forgetTombstones(this.driver, tombstone));
       if (this.driver.removeEmptyDirs) await inParallel(written, (c) => this.prune(c));
     }
   }

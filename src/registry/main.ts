@@ -39,9 +39,18 @@ async function collect(path: string | undefined, opts: { dryRun?: boolean; delet
     if (grace <= 0) throw new ConfigError(`--grace must be positive, not ${opts.grace}`);
   }
   const registry = new Registry(config, await createDriver(config));
+  // Ctrl-C or SIGTERM stops the run at its next step and removes its tombstones (a second one kills it:
+  // the next registry start or collection removes them then, docs/registry-gc.md).
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => { console.error(`berth-registry: ${signal}: stopping the collection`); stop.abort(); };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const result = await garbageCollect(registry, {
-    dryRun: opts.dryRun, deleteUntagged: opts.deleteUntagged, gracePeriodMs: grace, log: (line) => console.log(line),
+    dryRun: opts.dryRun, deleteUntagged: opts.deleteUntagged, gracePeriodMs: grace, log: (line) => console.log(line), signal: stop.signal,
   });
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  if (stop.signal.aborted) process.exitCode = 130;
   console.log(`${opts.dryRun ? 'would delete' : 'deleted'} ${result.deletedBlobs.length} blobs, ${result.deletedManifests.length} manifests,` +
     ` ${result.deletedLinks.length} layer links and ${result.purgedUploads.length} abandoned uploads` +
     `${result.rescued.length > 0 ? `; kept ${result.rescued.length} for pushes during the run` : ''}`);

@@ -25,6 +25,7 @@ import { bestEffort } from '../lib/best-effort.js';
 import { PullThroughCache } from './proxy/pull-through-cache.js';
 import { proxiedHandler } from './handlers/proxied.js';
 import { scheduleGarbageCollection } from './gc-schedule.js';
+import { clearStoppedRuns } from './gc-runs.js';
 import { startHealthChecks, type HealthChecks } from './health.js';
 import { scheduleUploadPurging } from './upload-purging.js';
 
@@ -180,6 +181,8 @@ export async function startServer(registry: Registry, options: ServerOptions = {
   const proxy = registry.config.proxy ? new PullThroughCache(registry, registry.config.proxy, registryLog) : undefined;
   const maintenanceLog = options.maintenanceLog ?? ((line: string) => console.error(`berth-registry: ${line}`));
   const health = startHealthChecks(registry, maintenanceLog);
+  // Tombstones a collection in a process that is gone left behind would block pushes until their lease ends.
+  await bestEffort({ warn: maintenanceLog }, 'gc: clearing the tombstones of stopped runs', clearStoppedRuns(registry.driver, { warn: maintenanceLog }));
   const listener = createRequestListener(registry, options, auth, hub, proxy, health);
   const tls = registry.config.http.tls;
   const server = tls
@@ -190,7 +193,10 @@ export async function startServer(registry: Registry, options: ServerOptions = {
     : createHttpServer(listener);
   server.requestTimeout = 0; // uploads of large layers may take long
   server.headersTimeout = 60_000;
-  server.keepAliveTimeout = 65_000;
+  // Idle kept-alive connections stay until the client closes them, as with distribution (Go's server
+  // without IdleTimeout). Closing them after 65 s raced with clients reusing them at 64 s (undici's
+  // hint less 1 s, later under load): a request written as the close arrived failed ("fetch failed").
+  server.keepAliveTimeout = 0;
   const unix = registry.config.http.net === 'unix';
   const { host, port } = unix ? { host: undefined, port: 0 } : parseAddr(registry.config.http.addr);
   try {

@@ -9,6 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import { InvalidOffsetError, InvalidPathError, PathNotFoundError } from '../base/errors.js';
 import { checkPath, type FileInfo, type FileWriter, type StorageDriver } from './driver.js';
 import { registryLog } from '../base/log.js';
+import { sendFileRange } from './sendfile.js';
 import { bestEffort } from '../../lib/best-effort.js';
 import { NoSpaceError, isErrno, isNoSpace } from '../../lib/errors.js';
 
@@ -159,7 +160,13 @@ export class FilesystemDriver implements StorageDriver {
       const onClose = () => { wake?.(); };
       out.on('close', onClose);
       try {
-        for (let pos = offset; pos < end && !out.destroyed;) {
+        // sendfile (sendfile.ts) as far as it can; the loop below sends what it leaves.
+        const start = await sendFileRange(out, fh.fd, offset, end, async (pos, length) => {
+          const { bytesRead } = await fh.read(free[0], 0, Math.min(length, free[0].length, end - pos), pos);
+          if (bytesRead > 0) await new Promise<void>((r) => out.write(free[0].subarray(0, bytesRead), () => r()));
+          return bytesRead;
+        });
+        for (let pos = start; pos < end && !out.destroyed;) {
           while (free.length === 0 && !out.destroyed) await new Promise<void>((r) => { wake = r; });
           if (out.destroyed) break;
           const buf = free.pop()!;

@@ -52,7 +52,10 @@ export async function startRoundRobinProxy(backends: string[]): Promise<RoundRob
     req.on('aborted', () => upstream.destroy());
     req.pipe(upstream);
   });
-  server.keepAliveTimeout = 65_000;
+  // As the registries behind it: idle connections stay until the client closes them, and a request
+  // body (a 20 MiB chunk on a loaded machine) may take as long as it takes (Node's default cut is 300 s).
+  server.keepAliveTimeout = 0;
+  server.requestTimeout = 0;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
