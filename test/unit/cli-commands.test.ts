@@ -1,3 +1,4 @@
+import { ClientLog } from '../../src/cli/base/client-log.js';
 import { describe, it, test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -38,6 +39,7 @@ function fakeCli(reply: (call: Call) => unknown): { cli: Cli; calls: Call[]; out
   const cli = {
     client: { json: answer, request: answer, apiVersion: async () => '1.47' },
     configFlag: () => configDir,
+    log: new ClientLog(),
     out: async (text: string) => { out += text; },
     err: async (text: string) => { err += text; },
   } as unknown as Cli;
