@@ -4,6 +4,8 @@
 #   roles (a Node addon; Node's headers come with Debian's nodejs in /usr/include/node).
 # - native/berth-port-proxy.c -> dist/native/berth-port-proxy: the one userland proxy of published
 #   ports; static, so it needs nothing at run time.
+# - native/berth-spawn.c -> dist/native/berth-spawn: what starts processes (runc, conmon) and mounts for
+#   berthd, so that the daemon never forks itself; static too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +19,14 @@ fi
 
 src=native/berth-port-proxy.c
 out=dist/native/berth-port-proxy
+if [ ! -x "$out" ] || [ "$src" -nt "$out" ]; then
+  mkdir -p dist/native
+  gcc -O2 -Wall -Wextra -Werror -static -o "$out.tmp.$$" "$src"
+  mv "$out.tmp.$$" "$out"
+fi
+
+src=native/berth-spawn.c
+out=dist/native/berth-spawn
 if [ ! -x "$out" ] || [ "$src" -nt "$out" ]; then
   mkdir -p dist/native
   gcc -O2 -Wall -Wextra -Werror -static -o "$out.tmp.$$" "$src"
