@@ -111,11 +111,13 @@ describe('the spawn helper', () => {
       await assert.rejects(mountOverlay(join(dir, 'none'), 'lowerdir=/nowhere', processes()), { code: 'ENOENT' });
       // A process with its working directory inside keeps it busy: the unmount detaches it.
       const holder = helper.spawn('sleep', ['30'], { cwd: merged });
+      const holderClosed = new Promise((resolve) => holder.once('close', resolve).once('error', resolve));
       try {
         await unmountAt(merged, isMounted, processes());
         assert.equal(await isMounted(merged), false);
       } finally {
         holder.kill('SIGKILL');
+        await holderClosed;
       }
       await unmountAt(merged, isMounted, processes());
       await unmountAt(join(dir, 'missing'), isMounted, processes());
