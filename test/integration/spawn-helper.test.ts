@@ -121,6 +121,11 @@ describe('the spawn helper', () => {
       }
       await unmountAt(merged, isMounted, processes());
       await unmountAt(join(dir, 'missing'), isMounted, processes());
+      // Without the helper: mount(8) and umount(8), the same outcome.
+      await mountOverlay(merged, `lowerdir=${lower},upperdir=${upper},workdir=${work}`, nodeProcesses);
+      assert.ok(await isMounted(merged));
+      await unmountAt(merged, isMounted, nodeProcesses);
+      assert.equal(await isMounted(merged), false);
     } finally {
       if (await isMounted(join(dir, 'merged'))) await unmountAt(merged, isMounted, nodeProcesses);
       await rm(dir, { recursive: true, force: true });
