@@ -2,8 +2,8 @@
  * Health checks at scale, berthd beside Debian's dockerd: N containers (default 100) each with
  * `--health-cmd true --health-interval 1s`; once all are healthy, the CPU the engine spends while
  * they are probed, over a window, as a share of one core:
- *  - berthd: the daemon process itself; "with probes" adds the runc execs it spawns and waits for
- *    (and the probe processes runc waits for), from the daemon's cumulative child time.
+ *  - berthd: the daemon process and its spawn helper; "with probes" adds the runc execs the helper
+ *    spawns and waits for (and the probe processes runc waits for), from their cumulative child time.
  *  - dockerd: dockerd + containerd + every containerd-shim of the reference daemon; "with probes" adds
  *    the shims' cumulative child time (the runc execs and probe processes they reap).
  * One daemon at a time (the other has no containers then), so neither measures the other's load.
@@ -33,7 +33,15 @@ function cpu(pid: number): { self: number; children: number } {
 
 /** The processes that make up a peer's engine (for dockerd: dockerd, containerd and its shims). */
 function enginePids(peer: Peer): number[] {
-  if (peer.kind === 'berthd') return [peer.daemon!.proc!.pid!];
+  // berthd and its spawn helper (berth-spawn), which starts the probes' runc execs and reaps them.
+  if (peer.kind === 'berthd') {
+    const pid = peer.daemon!.proc!.pid!;
+    let helper = '';
+    try {
+      helper = execFileSync('pgrep', ['-P', String(pid), '-x', 'berth-spawn'], { encoding: 'utf8' });
+    } catch { /* pgrep exits 1 when there is none (a build without the helper) */ }
+    return [pid, ...helper.split('\n').filter(Boolean).map(Number)];
+  }
   const pid = (name: string) => Number(readFileSync(`${REFDOCKER_DIR}/${name}.pid`, 'utf8').trim());
   const shims = execFileSync('pgrep', ['-f', `containerd-shim.*${REFDOCKER_DIR}/containerd.sock`], { encoding: 'utf8' })
     .split('\n').filter(Boolean).map(Number);

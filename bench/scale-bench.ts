@@ -10,7 +10,8 @@
  *    all N; on berthd and on a private dockerd (--live-restore, so its containers outlive the restart)
  * Usage: npm run bench -- scale [part=all|idle|floor|concurrent|many] [containers=1000] [runs=20]
  * `SCALE_NO_DOCKERD_MANY=1` skips dockerd in the `many` part; `BERTHD=<a build's dist/engine/main.js>` measures
- * that build of berthd instead of this tree's.
+ * that build of berthd instead of this tree's; `BERTHD_BEFORE=<another build's main.js>` adds that build to
+ * the floor's interleaved runs, for a before/after under the same load.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -57,17 +58,21 @@ async function idle(): Promise<void> {
 
 async function floor(runs: number): Promise<void> {
   const berth = await startDaemon({ binary: process.env.BERTHD });
+  const before = process.env.BERTHD_BEFORE ? await startDaemon({ binary: process.env.BERTHD_BEFORE }) : undefined;
   const rootfs = await makeBusyboxRootfs();
   const work = await mkdtemp(join(tmpdir(), 'berth-floor-'));
   try {
     await importBusybox(berth);
+    if (before) await importBusybox(before);
     const ref = referenceDockerd();
     const runTrue = (host: string) => timeCommand([DOCKER, '-H', host, 'run', '--rm', '--network', 'none', 'busybox', 'true']);
-    const times: Record<string, number[]> = { berthd: [], 'conmon + runc from sh': [], dockerd: [] };
+    const times: Record<string, number[]> = { berthd: [], ...(before ? { 'berthd (BERTHD_BEFORE)': [] } : {}), 'conmon + runc from sh': [], dockerd: [] };
     runTrue(berth.host);
+    if (before) runTrue(before.host);
     runTrue(ref);
     for (let i = 0; i < runs; i++) {
       times.berthd!.push(runTrue(berth.host));
+      if (before) times['berthd (BERTHD_BEFORE)']!.push(runTrue(before.host));
       times['conmon + runc from sh']!.push(await timeShellCycle(trueSpec(work, rootfs, i, 'f'), join(work, 'exec')));
       times.dockerd!.push(runTrue(ref));
     }
@@ -75,8 +80,10 @@ async function floor(runs: number): Promise<void> {
     printTable([['what', 'median ms', 'min ms'], ...Object.entries(times).map(([n, t]) => [n, median(t).toFixed(1), Math.min(...t).toFixed(1)])]);
     const above = median(times.berthd!) - median(times['conmon + runc from sh']!);
     console.log(`berthd above the shell-driven cycle: ${above.toFixed(1)} ms; ratio berthd/dockerd ${(median(times.berthd!) / median(times.dockerd!)).toFixed(2)}`);
+    if (before) console.log(`BERTHD_BEFORE above the shell-driven cycle: ${(median(times['berthd (BERTHD_BEFORE)']!) - median(times['conmon + runc from sh']!)).toFixed(1)} ms`);
   } finally {
     await berth.stop();
+    await before?.stop();
     await rm(work, { recursive: true, force: true });
     await rm(rootfs, { recursive: true, force: true });
   }

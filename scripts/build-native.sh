@@ -5,6 +5,8 @@
 # - native/sendfile.c -> native/build/sendfile.node: sendfile(2) for berth-registry's blob GET.
 # - native/berth-port-proxy.c -> dist/native/berth-port-proxy: the one userland proxy of published
 #   ports; static, so it needs nothing at run time.
+# - native/berth-spawn.c -> dist/native/berth-spawn: what starts processes (runc, conmon) and mounts for
+#   berthd, so that the daemon never forks itself; static too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +28,14 @@ fi
 
 src=native/berth-port-proxy.c
 out=dist/native/berth-port-proxy
+if [ ! -x "$out" ] || [ "$src" -nt "$out" ]; then
+  mkdir -p dist/native
+  gcc -O2 -Wall -Wextra -Werror -static -o "$out.tmp.$$" "$src"
+  mv "$out.tmp.$$" "$out"
+fi
+
+src=native/berth-spawn.c
+out=dist/native/berth-spawn
 if [ ! -x "$out" ] || [ "$src" -nt "$out" ]; then
   mkdir -p dist/native
   gcc -O2 -Wall -Wextra -Werror -static -o "$out.tmp.$$" "$src"

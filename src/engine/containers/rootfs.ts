@@ -1,10 +1,7 @@
-import { execFile } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { SystemError } from '../../lib/errors.js';
-
-const execFileAsync = promisify(execFile);
+import { mountOverlay, unmountAt } from '../runtime/host-process.js';
 
 /** A container's writable layer: `upper` and `work` persist, `merged` is the mount point. */
 export interface RootfsDirs {
@@ -29,9 +26,9 @@ export async function mountRootfs(dirs: RootfsDirs, lowerDirs: string[]): Promis
   await mkdir(dirs.merged, { recursive: true, mode: 0o755 });
   const options = `lowerdir=${lowerDirs.join(':')},upperdir=${dirs.upper},workdir=${dirs.work}`;
   try {
-    await execFileAsync('mount', ['-t', 'overlay', 'overlay', '-o', options, dirs.merged]);
+    await mountOverlay(dirs.merged, options);
   } catch (err) {
-    throw new SystemError(`error mounting the container's root filesystem: ${(err as { stderr?: string }).stderr?.trim() || err}`);
+    throw new SystemError(`error mounting the container's root filesystem: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`);
   }
 }
 
@@ -41,18 +38,8 @@ export function unmountRootfs(dirs: RootfsDirs): Promise<void> {
 }
 
 /** Unmounts whatever is mounted at `path`, if anything (lazily when something still holds it). */
-export async function unmountPath(path: string): Promise<void> {
-  if (!(await isMounted(path))) return;
-  try {
-    await execFileAsync('umount', [path]);
-  } catch {
-    // Busy: detach it lazily. That fails only when it is no longer mounted, which is the goal.
-    try {
-      await execFileAsync('umount', ['-l', path]);
-    } catch (err) {
-      if (await isMounted(path)) throw err;
-    }
-  }
+export function unmountPath(path: string): Promise<void> {
+  return unmountAt(path, isMounted);
 }
 
 export async function isMounted(path: string): Promise<boolean> {

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { SystemError } from '../../lib/errors.js';
 import { join } from 'node:path';
 import { runcMessage } from './runc.js';
 import type { OciRuntime } from './oci-runtimes.js';
 import type { RuntimeSpec } from './runtime.js';
+import { hostProcesses } from './host-process.js';
 
 export interface SpawnConmonOptions {
   /**
@@ -34,10 +34,10 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
  */
 export function spawnConmon(conmon: string, args: string[], options: SpawnConmonOptions): Promise<number> {
   return new Promise<number>((resolve, reject) => {
-    const child = spawn(conmon, args, {
+    const child = hostProcesses().launch(conmon, args, {
       cwd: options.cwd,
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      stdout: true, stderr: true, sync: true,
       // A clean environment: conmon hands it to runc, and the daemon's own variables are not the container's.
       env: { PATH: process.env.PATH ?? DEFAULT_PATH, _OCI_SYNCPIPE: '3' },
     });
@@ -89,10 +89,10 @@ export function spawnConmon(conmon: string, args: string[], options: SpawnConmon
     });
     sync.on('end', () => { syncEnded = true; failIfSilent(); });
     sync.on('error', () => { syncEnded = true; failIfSilent(); });
-    child.on('error', (err) => finish(new SystemError(`cannot run conmon: ${err.message}`)));
+    child.on('error', (err: Error) => finish(new SystemError(`cannot run conmon: ${err.message}`)));
     // The first conmon process exits at once after forking the monitor (status 0); the failure is
     // reported once the sync pipe has ended too, in whichever order the two come.
-    child.on('exit', (code, signal) => { exited = { code, signal }; failIfSilent(); });
+    child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => { exited = { code, signal }; failIfSilent(); });
   });
 }
 

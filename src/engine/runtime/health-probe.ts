@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { hostProcesses } from './host-process.js';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
@@ -45,8 +45,8 @@ export interface RuncProbeRunnerOptions {
 const DRAIN_MS = 100;
 
 /**
- * Probes as direct children of the daemon: `runc exec` (not detached) with the container's own
- * process spec and our pipes as its stdio. Unlike `docker exec` sessions (exec-runtime.ts) no conmon
+ * Probes as `runc exec` (not detached, started by the spawn helper: host-process.ts) with the
+ * container's own process spec and pipes to the daemon as its stdio. Unlike `docker exec` sessions (exec-runtime.ts) no conmon
  * is started: a probe lives for milliseconds and its output is read here, so one spawn per probe is
  * all it costs. `--pid-file` names the probe's process, which a timeout kills with SIGKILL (runc
  * cannot pass SIGKILL on); runc then ends with it. A probe runc could not start leaves no pid file,
@@ -84,9 +84,11 @@ export class RuncProbeRunner implements ProbeRunner {
     } catch (err) {
       return { kind: 'failed', message: errorMessage(err) };
     }
-    const child = spawn(oci.path, [
+    const child = hostProcesses().launch(oci.path, [
       ...oci.args, '--root', this.runcRoot, '--log', '/dev/null', 'exec', '--pid-file', pidFile, containerId, ...args,
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    ], { stdout: true, stderr: true });
+    let runcEnded = false;
+    child.once('exit', () => { runcEnded = true; }).once('error', () => { runcEnded = true; });
     const output = new LimitedOutput(options.maxOutputBytes);
     child.stdout!.on('data', (d: Buffer) => output.write(d));
     child.stderr!.on('data', (d: Buffer) => output.write(d));
@@ -94,7 +96,7 @@ export class RuncProbeRunner implements ProbeRunner {
     let ending: 'timeout' | 'aborted' | undefined;
     const end = (why: 'timeout' | 'aborted') => {
       ending ??= why;
-      void this.kill(pidFile, () => child.exitCode === null && child.signalCode === null, () => child.kill('SIGKILL'));
+      void this.kill(pidFile, () => !runcEnded, () => child.kill('SIGKILL'));
     };
     const timer = setTimeout(() => end('timeout'), options.timeoutMs);
     const onAbort = () => end('aborted');
@@ -103,7 +105,7 @@ export class RuncProbeRunner implements ProbeRunner {
     try {
       exitCode = await new Promise<number>((resolve, reject) => {
         child.once('error', reject);
-        child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 255)));
+        child.once('exit', (code: number | null, signal: NodeJS.Signals | null) => resolve(code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 255)));
       });
       let drain: NodeJS.Timeout | undefined;
       await Promise.race([closed, new Promise((r) => { drain = setTimeout(r, DRAIN_MS); })]);

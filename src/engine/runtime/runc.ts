@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
 import { NotFoundError, ConflictError, SystemError } from '../../lib/errors.js';
+import { CommandFailure, runFile } from './host-process.js';
 
 export { findExecutable } from './oci-runtimes.js';
 
@@ -16,18 +16,17 @@ export class Runc {
    * Runs runc; one that has not finished after `runcTimeoutMs(args)` (a frozen cgroup, a stuck mount)
    * is killed and reported with its command, so that no caller (nor a lock it holds) waits forever.
    */
-  run(args: string[]): Promise<string> {
-    const timeout = runcTimeoutMs(args[0] ?? '');
-    return new Promise((resolve, reject) => {
-      execFile(this.path, [...this.globalArgs, '--root', this.root, '--log-format', 'json', ...args], { maxBuffer: 4 << 20, timeout, killSignal: 'SIGKILL' },
-        (err, stdout, stderr) => {
-          if (!err) return resolve(stdout);
-          if (err.killed && err.signal === 'SIGKILL') {
-            return reject(new SystemError(`runc ${args.join(' ')} did not finish within ${timeout / 1000} s and was killed`));
-          }
-          reject(runcError(args[0] ?? 'runc', args[args.length - 1] ?? '', runcMessage(stderr) || err.message));
-        });
-    });
+  async run(args: string[]): Promise<string> {
+    const timeoutMs = runcTimeoutMs(args[0] ?? '');
+    try {
+      return (await runFile(this.path, [...this.globalArgs, '--root', this.root, '--log-format', 'json', ...args], { maxBuffer: 4 << 20, timeoutMs })).stdout;
+    } catch (err) {
+      if (err instanceof CommandFailure && err.killedFor === 'timeout') {
+        throw new SystemError(`runc ${args.join(' ')} did not finish within ${timeoutMs / 1000} s and was killed`);
+      }
+      const stderr = err instanceof CommandFailure ? err.stderr : '';
+      throw runcError(args[0] ?? 'runc', args[args.length - 1] ?? '', runcMessage(stderr) || (err as Error).message);
+    }
   }
 }
 
