@@ -10,34 +10,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-out=native/build/peercred.node
 include=$(dirname "$(command -v node)")/../include/node
-if [ ! -e "$out" ] || [ native/peercred.c -nt "$out" ]; then
-  mkdir -p native/build
-  gcc -O2 -Wall -Wextra -shared -fPIC -I"$include" -o "$out.tmp.$$" native/peercred.c
-  mv "$out.tmp.$$" "$out"
-fi
 
-# native/sendfile.c -> native/build/sendfile.node: berth-registry's blob GET on the filesystem driver.
-out=native/build/sendfile.node
-if [ ! -e "$out" ] || [ native/sendfile.c -nt "$out" ]; then
-  mkdir -p native/build
-  gcc -O2 -Wall -Wextra -shared -fPIC -I"$include" -o "$out.tmp.$$" native/sendfile.c
-  mv "$out.tmp.$$" "$out"
-fi
+# build SOURCE OUTPUT GCC-FLAGS...: compiles to a temporary name and moves it into place.
+build() {
+  local src=$1 out=$2
+  shift 2
+  if [ ! -e "$out" ] || [ "$src" -nt "$out" ]; then
+    mkdir -p "$(dirname "$out")"
+    gcc -O2 -Wall -Wextra "$@" -o "$out.tmp.$$" "$src"
+    mv "$out.tmp.$$" "$out"
+  fi
+}
 
-src=native/berth-port-proxy.c
-out=dist/native/berth-port-proxy
-if [ ! -x "$out" ] || [ "$src" -nt "$out" ]; then
-  mkdir -p dist/native
-  gcc -O2 -Wall -Wextra -Werror -static -o "$out.tmp.$$" "$src"
-  mv "$out.tmp.$$" "$out"
-fi
-
-src=native/berth-spawn.c
-out=dist/native/berth-spawn
-if [ ! -x "$out" ] || [ "$src" -nt "$out" ]; then
-  mkdir -p dist/native
-  gcc -O2 -Wall -Wextra -Werror -static -o "$out.tmp.$$" "$src"
-  mv "$out.tmp.$$" "$out"
-fi
+build native/peercred.c native/build/peercred.node -shared -fPIC -I"$include"
+build native/sendfile.c native/build/sendfile.node -shared -fPIC -I"$include"
+build native/berth-port-proxy.c dist/native/berth-port-proxy -Werror -static
+build native/berth-spawn.c dist/native/berth-spawn -Werror -static
