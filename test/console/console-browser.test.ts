@@ -44,11 +44,37 @@ test('the containers list shows a container started from the CLI within a second
   assert.ok(ms < 1500, `the list showed the new container after ${ms} ms (the issue: within a second)`);
 });
 
+test('a list left for another page lets go of its event stream, and follows again when the user comes back', async () => {
+  const closedStreams = (): number => con.output().match(/GET \/api\/containers\/events: 200, closed before the end/g)?.length ?? 0;
+  await page.goto(`${con.origin}/containers`);
+  await page.waitForTimeout(300);
+  const before = closedStreams();
+  await page.goto(`${con.origin}/images`);
+  const left = Date.now();
+  while (closedStreams() === before) {
+    assert.ok(Date.now() - left < 5000, `the event stream of the page left behind is still open after 5 s:\n${con.output()}`);
+    await page.waitForTimeout(50);
+  }
+  await page.goBack();
+  await page.waitForTimeout(300);
+  const r = await daemon.berth(['run', '-d', '--name', 'back', 'busybox', 'sleep', '600']);
+  assert.equal(r.code, 0, r.stderr);
+  await page.locator('#containers tr', { hasText: 'back' }).locator('.state-running').waitFor({ timeout: 5000 });
+});
+
 test('a terminal answers echo $((6*7)) with 42, and the page URL names its session', async () => {
   await openTerminal(page);
   assert.match(new URL(page.url()).pathname, /^\/containers\/box\/terminal\/[\w-]+$/);
   await typeLine(page, 'echo $((6*7))');
   await waitTerminal(page, /^42$/m);
+});
+
+test('the terminal page runs one script, xterm.js bundled in', async () => {
+  const scripts = await page.evaluate(() => performance.getEntriesByType('resource')
+    .map((e) => new URL(e.name).pathname).filter((p) => /\.m?js$/.test(p)));
+  assert.deepEqual(scripts, ['/assets/app/terminal-page.js']);
+  const css = await page.evaluate(() => [...document.styleSheets].map((s) => (s.href ? new URL(s.href).pathname : '')));
+  assert.ok(css.includes('/assets/xterm/xterm.css'), `xterm.js's stylesheet is served: ${css.join(', ')}`);
 });
 
 test('stty size typed first matches the viewport, and follows a viewport change', async () => {

@@ -84,7 +84,7 @@ test('the printed URL logs in once: a session cookie that is HttpOnly and SameSi
 });
 
 test('every reply carries a CSP whose connect-src is the console itself', async () => {
-  for (const path of ['/containers', '/assets/xterm/xterm.mjs', '/nowhere']) {
+  for (const path of ['/containers', '/assets/app/terminal-page.js', '/nowhere']) {
     const r = await http('GET', path, { Cookie: cookie });
     assert.match(String(r.headers['content-security-policy']), /connect-src 'self'/, path);
     assert.match(String(r.headers['content-security-policy']), /script-src 'self'/, path);

@@ -1,9 +1,9 @@
 /**
- * The frame of every page (header, navigation, the import map, scripts as modules) and the table
+ * The frame of every page (header, navigation, its script as a module) and the table
  * helper the list pages share. Pages are rendered on the server, so each has a URL to share; their
  * scripts only add what changes after the first paint.
  */
-import { IMPORT_MAP, escapeHtml } from './console-http.js';
+import { escapeHtml } from './console-http.js';
 
 export type Section = 'containers' | 'images' | 'volumes' | 'networks';
 
@@ -27,7 +27,7 @@ export function renderPage(o: PageOptions): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(o.title)} - Berth console</title>${styles}
-<script type="importmap">${IMPORT_MAP}</script>${scripts}</head>
+${scripts}</head>
 <body><header><span class="brand">Berth console</span><nav>${nav}</nav><span class="daemon mono">${escapeHtml(o.daemon)}</span></header>
 <main>${o.body}</main></body></html>`;
 }

@@ -1,7 +1,8 @@
 /**
- * The files the pages load: xterm.js and its addons as published in node_modules (their ES module
- * builds, which import nothing), the console's own browser modules (compiled from ./web/), and its
- * stylesheet. Read once, kept in memory; nothing outside these names is served.
+ * The files the pages load: each page's script, bundled with what it imports (xterm.js and its
+ * addons for the terminal) by scripts/bundle-web.mjs into ./bundles/, xterm.js's stylesheet from
+ * node_modules, and the console's stylesheet. Read once, kept in memory; nothing outside these names
+ * is served.
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -10,17 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { CONSOLE_CSS } from './console-style.js';
 
 const require = createRequire(import.meta.url);
-const WEB_DIR = join(dirname(fileURLToPath(import.meta.url)), 'web');
+const BUNDLE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'bundles');
 
-const XTERM_FILES: Record<string, [string, string]> = {
-  'xterm.mjs': ['@xterm/xterm', 'lib/xterm.mjs'],
-  'xterm.css': ['@xterm/xterm', 'css/xterm.css'],
-  ...Object.fromEntries(['fit', 'web-links', 'search', 'clipboard', 'unicode11', 'serialize']
-    .map((a) => [`addon-${a}.mjs`, [`@xterm/addon-${a}`, `lib/addon-${a}.mjs`]])),
-};
-
-/** The browser modules of ./web/ (compiled to .js beside this file). */
-const APP_MODULE = /^[a-z][a-z0-9-]*\.js$/;
+/** The page bundles (`npm run build` writes them). */
+const PAGE_BUNDLE = /^[a-z][a-z0-9-]*-page\.js$/;
 
 export interface Asset {
   contentType: string;
@@ -41,13 +35,9 @@ function typeOf(name: string): string {
 async function load(path: string): Promise<Asset | undefined> {
   if (path === '/assets/console.css') return { contentType: typeOf(path), body: Buffer.from(CONSOLE_CSS) };
   let file: string | undefined;
-  const xterm = /^\/assets\/xterm\/([^/]+)$/.exec(path);
-  if (xterm && Object.hasOwn(XTERM_FILES, xterm[1]!)) {
-    const [pkg, rel] = XTERM_FILES[xterm[1]!]!;
-    file = join(packageDir(pkg), rel);
-  }
+  if (path === '/assets/xterm/xterm.css') file = join(packageDir('@xterm/xterm'), 'css', 'xterm.css');
   const app = /^\/assets\/app\/([^/]+)$/.exec(path);
-  if (app && APP_MODULE.test(app[1]!)) file = join(WEB_DIR, app[1]!);
+  if (app && PAGE_BUNDLE.test(app[1]!)) file = join(BUNDLE_DIR, app[1]!);
   if (!file) return undefined;
   try {
     return { contentType: typeOf(file), body: await readFile(file) };
