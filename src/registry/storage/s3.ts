@@ -34,7 +34,17 @@ export interface S3Options {
   skipverify?: boolean;
   /** Ask the storage to encrypt what it stores (SSE-S3, AES256). */
   encrypt?: boolean;
+  /** Not a configuration key: how long a request waits for its answer to begin (tests shorten it). */
+  answerTimeoutMs?: number;
 }
+
+/**
+ * A request whose answer has not begun after this long is given up and sent again (the SDK makes three
+ * attempts): a storage that stalls one request (radosgw did, once in some ten thousand, with the
+ * registry's client waiting until its own 300 s cut) holds a push up for a minute, not forever. The
+ * upload of a part is not bounded: its body takes as long as the link needs.
+ */
+const ANSWER_TIMEOUT_MS = 60_000;
 
 function isNotFound(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -64,7 +74,12 @@ export class S3Driver implements StorageDriver {
       endpoint,
       forcePathStyle: options.forcepathstyle ?? Boolean(endpoint),
       credentials: options.accesskey ? { accessKeyId: options.accesskey, secretAccessKey: options.secretkey ?? '' } : undefined,
-      requestHandler: options.skipverify ? { httpsAgent: new HttpsAgent({ rejectUnauthorized: false, keepAlive: true }) } : undefined,
+      requestHandler: {
+        requestTimeout: options.answerTimeoutMs ?? ANSWER_TIMEOUT_MS,
+        throwOnRequestTimeout: true,
+        connectionTimeout: 10_000,
+        ...(options.skipverify ? { httpsAgent: new HttpsAgent({ rejectUnauthorized: false, keepAlive: true }) } : {}),
+      },
       // Large blobs are streamed; checksums of whole bodies would need them buffered.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
@@ -322,7 +337,7 @@ class S3Writer implements FileWriter {
     const PartNumber = this.parts.length + 1;
     const out = await this.driver.client.send(new UploadPartCommand({
       Bucket: this.driver.bucket, Key: this.key, UploadId: uploadId, PartNumber, Body: body, ContentLength: body.length,
-    }));
+    }), { requestTimeout: 0 });
     this.parts.push({ PartNumber, ETag: out.ETag });
   }
 

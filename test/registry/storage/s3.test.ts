@@ -1,7 +1,8 @@
 // The S3 driver against a real S3 server (Ceph radosgw, started here): the shared driver suite, then
-// two registry instances sharing one bucket.
+// two registry instances sharing one bucket, then a stalled request given up and sent again.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { S3Driver } from '../../../src/registry/storage/s3.js';
 import { startS3Server, type S3Server } from '../helpers/s3-server.js';
 import { startTestRegistry } from '../helpers/registry.js';
@@ -63,6 +64,41 @@ describe('registries sharing one bucket', () => {
     } finally {
       await a.stop();
       await b.stop();
+    }
+  });
+});
+
+describe('a storage that stalls a request', () => {
+  it('the request is given up and sent again: the write and the read go through, no request waits forever', { timeout: 60_000 }, async () => {
+    // In front of radosgw: the first connection is taken and never answered, the others are relayed.
+    const target = new URL(s3.endpoint);
+    const held: Socket[] = [];
+    let connections = 0;
+    const front = createServer((client) => {
+      if (connections++ === 0) {
+        held.push(client);
+        client.on('error', () => client.destroy());
+        return;
+      }
+      const upstream = connect(Number(target.port), target.hostname);
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    try {
+      const driver = new S3Driver({
+        bucket: 'suite', region: s3.region, regionendpoint: `http://127.0.0.1:${(front.address() as AddressInfo).port}`,
+        accesskey: s3.accessKey, secretkey: s3.secretKey, rootdirectory: '/stall', answerTimeoutMs: 1000,
+      });
+      const data = randomBlob(4096);
+      await driver.putContent('/first', data);
+      assert.deepEqual(await driver.getContent('/first'), data);
+      assert.ok(connections >= 2, 'the stalled connection was left for another');
+      driver.client.destroy();
+    } finally {
+      for (const c of held) c.destroy();
+      front.close();
     }
   });
 });
