@@ -34,10 +34,10 @@ import { NotFoundError } from '../../lib/errors.js';
  * DNS, links and the per-container /etc files, each kept by a part of its own; this facade wires them
  * and holds the locks (docs/networking.md, "Locks"): one container's steps run one at a time, steps
  * of different containers side by side; what containers share (networks, addresses, host ports)
- * changes under one state lock, taken after a container's lock, never before. State is persisted under <data-root>/network and
- * reconciled with the host at start; the container manager calls `registerContainer` (create),
- * `prepare` (before runtime create), `connect` (after it, before start), `disconnect` (after exit)
- * and `unregisterContainer` (remove).
+ * changes under one state lock, taken after a container's lock, never before. State is persisted
+ * under <data-root>/network and reconciled with the host at start; the container manager calls
+ * `registerContainer` (create), `prepare` (before runtime create), `connect` (after it, before
+ * start), `disconnect` (after exit) and `unregisterContainer` (remove).
  */
 export class NetworkManager {
   /** What containers share, changed one at a time: networks, the choice of addresses and host ports. */
@@ -117,6 +117,8 @@ export class NetworkManager {
    * the next start to take over.
    */
   async close(): Promise<void> {
+    // Containers' steps under way finish first (their scripts need the shells closed below).
+    await this.perContainer.idle();
     await this.state.run(async () => {
       this.dns.stopAll();
       this.ports.releaseAll();
@@ -183,7 +185,12 @@ export class NetworkManager {
       this.containers.set(record);
       // The write is queued under the lock (a record's writes land in call order) and waited for
       // outside it: another container's registration does not wait for this one's fsync.
-      return { record, saved: this.store.saveContainer(record) };
+      try {
+        return { record, saved: this.store.saveContainer(record) };
+      } catch (err) {
+        this.containers.delete(spec.id);
+        throw err;
+      }
     });
     try {
       await saved;
