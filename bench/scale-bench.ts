@@ -11,7 +11,8 @@
  * Usage: npm run bench -- scale [part=all|idle|floor|concurrent|many] [containers=1000] [runs=20]
  * `SCALE_NO_DOCKERD_MANY=1` skips dockerd in the `many` part; `BERTHD=<a build's dist/engine/main.js>` measures
  * that build of berthd instead of this tree's; `BERTHD_BEFORE=<another build's main.js>` adds that build to
- * the floor's interleaved runs, for a before/after under the same load.
+ * the floor's and the concurrent part's interleaved runs, for a before/after under the same load;
+ * `SCALE_ROUNDS=<n>` repeats the concurrent part's batches n times (medians over the rounds).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -98,25 +99,45 @@ async function concurrentRuns(host: string, n: number): Promise<number[]> {
   }));
 }
 
-async function concurrent(): Promise<void> {
+/**
+ * 50 and 100 runs at once on berthd, on the BERTHD_BEFORE build if given and on dockerd, one batch
+ * after the other (interleaved, so they share the machine's load), `rounds` times.
+ */
+async function concurrent(rounds: number): Promise<void> {
   const berth = await startDaemon({ binary: process.env.BERTHD });
+  const before = process.env.BERTHD_BEFORE ? await startDaemon({ binary: process.env.BERTHD_BEFORE }) : undefined;
   try {
     await importBusybox(berth);
-    const peers = [{ name: 'berthd', host: berth.host }, { name: 'dockerd', host: referenceDockerd() }];
-    const rows: string[][] = [['concurrent runs', 'daemon', 'slowest s', 'median s']];
-    const slowest: Record<string, number> = {};
-    for (const n of [50, 100]) {
-      for (const p of peers) {
-        const t = await concurrentRuns(p.host, n);
-        slowest[`${n} ${p.name}`] = Math.max(...t);
-        rows.push([String(n), p.name, (Math.max(...t) / 1000).toFixed(2), (median(t) / 1000).toFixed(2)]);
+    if (before) await importBusybox(before);
+    const peers = [
+      { name: 'berthd', host: berth.host }, ...(before ? [{ name: 'berthd (BERTHD_BEFORE)', host: before.host }] : []),
+      { name: 'dockerd', host: referenceDockerd() },
+    ];
+    const rows: string[][] = [['round', 'concurrent runs', 'daemon', 'slowest s', 'median s', 'load (1 min) before']];
+    const slowest: Record<string, number[]> = {};
+    const medians: Record<string, number[]> = {};
+    for (let round = 1; round <= rounds; round++) {
+      for (const n of [50, 100]) {
+        for (const p of peers) {
+          const loadBefore = loadavg()[0]!.toFixed(1);
+          const t = await concurrentRuns(p.host, n);
+          (slowest[`${n} ${p.name}`] ??= []).push(Math.max(...t));
+          (medians[`${n} ${p.name}`] ??= []).push(median(t));
+          rows.push([String(round), String(n), p.name, (Math.max(...t) / 1000).toFixed(2), (median(t) / 1000).toFixed(2), loadBefore]);
+        }
       }
     }
     console.log(`\n## concurrent docker run --rm busybox true (load ${load()})`);
     printTable(rows);
-    for (const n of [50, 100]) console.log(`${n}: ratio of the slowest berthd/dockerd ${(slowest[`${n} berthd`]! / slowest[`${n} dockerd`]!).toFixed(2)}`);
+    for (const n of [50, 100]) {
+      const s = (name: string) => median(slowest[`${n} ${name}`]!);
+      const m = (name: string) => median(medians[`${n} ${name}`]!);
+      console.log(`${n}: median over ${rounds} rounds of the slowest / of the median: ` + peers.map((p) => `${p.name} ${(s(p.name) / 1000).toFixed(2)} / ${(m(p.name) / 1000).toFixed(2)} s`).join(', '));
+      console.log(`${n}: ratio of the slowest berthd/dockerd ${(s('berthd') / s('dockerd')).toFixed(2)}` + (before ? `, berthd/BERTHD_BEFORE ${(s('berthd') / s('berthd (BERTHD_BEFORE)')).toFixed(2)}` : ''));
+    }
   } finally {
     await berth.stop();
+    await before?.stop();
   }
 }
 
@@ -223,7 +244,7 @@ console.log(`load average at the start: ${load()}`);
 for (const p of parts) {
   if (p === 'idle') await idle();
   else if (p === 'floor') await floor(Number(runs));
-  else if (p === 'concurrent') await concurrent();
+  else if (p === 'concurrent') await concurrent(Number(process.env.SCALE_ROUNDS ?? 1));
   else if (p === 'many') await many(Number(containers));
   else throw new Error(`unknown part ${p}: idle, floor, concurrent, many or all`);
 }

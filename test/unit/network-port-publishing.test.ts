@@ -126,6 +126,35 @@ describe('port publishing', () => {
     }]);
   });
 
+  it('containers starting at once: one iptables-restore at a time, the ones asked for meanwhile shared, the last with every port', async () => {
+    const networks = new NetworkRegistry();
+    networks.set(front);
+    const containers = new ContainerRegistry();
+    const applied: number[][] = [];
+    let inFlight = 0;
+    let most = 0;
+    const firewall = {
+      install: async () => {}, remove: async () => {},
+      apply: async (state: FirewallState) => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        applied.push(state.ports.map((p) => p.hostPort));
+        inFlight--;
+      },
+    };
+    const publishing = new PortPublishing(networks, containers, new FakeHolder(), { userlandProxy: false, firewall }, { warn: () => {} });
+    await Promise.all([8001, 8002, 8003, 8004].map(async (port, i) => {
+      const c = running({ id: `p${i}`, name: `web${i}`, portBindings: { '80/tcp': [{ HostPort: String(port) }] } });
+      c.networks.front0!.ip = `10.7.0.${i + 2}`;
+      containers.set(c);
+      await publishing.publish(c, front);
+      await publishing.apply();
+    }));
+    assert.equal(most, 1);
+    assert.ok(applied.length < 4, `${applied.length} restores for 4 containers`);
+    assert.deepEqual(applied.at(-1), [8001, 8002, 8003, 8004]);
+  });
+
   it('leaves out ports whose network is gone', () => {
     const c = running({ id: 'c8', name: 'web', ports: [{ proto: 'tcp', containerPort: 80, hostIp: '0.0.0.0', hostPort: 8080, networkId: 'front0' }] });
     assert.deepEqual(firewallState([quiet], [c], () => true).ports, []);

@@ -10,6 +10,7 @@ import type { NetworkLookup } from './network-registry.js';
 import type { ContainerNetworkRecord, NetworkStore } from './network-store.js';
 import type { EndpointConfig, PreparedNetwork } from './network-types.js';
 import type { PortPublishing } from './port-publishing.js';
+import type { SerialQueue } from '../../lib/serial-queue.js';
 
 export interface ContainerNetworkingParts {
   networks: Pick<NetworkLookup, 'get' | 'byId' | 'defaultBridge'>;
@@ -19,12 +20,19 @@ export interface ContainerNetworkingParts {
   etc: ContainerEtc;
   store: Pick<NetworkStore, 'saveContainer' | 'saveContainerRuntime'>;
   log: WarningSink;
+  /**
+   * The lock of the state containers share (networks, addresses, host ports): `prepare` chooses a
+   * container's addresses and ports under it, and network create and remove hold it.
+   */
+  stateLock: Pick<SerialQueue, 'run'>;
 }
 
 /**
  * A container's networking through its life: endpoints and host ports taken at start (`prepare`),
  * plugged in once its namespace exists (`connect`), freed when it stops (`release`), and networks
- * connected and disconnected while it runs. Callers serialise these (they share addresses and ports).
+ * connected and disconnected while it runs. Callers run one container's steps one at a time; steps
+ * of different containers run side by side: only the choice of addresses and ports takes the state
+ * lock, and freeing them is synchronous (it cannot interleave with a choice).
  */
 export class ContainerNetworking {
   constructor(private readonly parts: ContainerNetworkingParts) {}
@@ -34,7 +42,7 @@ export class ContainerNetworking {
    * port with Docker's message), writes /etc/hosts, resolv.conf and hostname. `release` undoes it.
    */
   async prepare(id: string): Promise<PreparedNetwork> {
-    const { networks, containers, etc } = this.parts;
+    const { containers, etc, stateLock } = this.parts;
     const c = containers.byId(id);
     if (!c) throw new NotFoundError(`No such container: ${id}`);
     if (c.networkMode === 'host') return etc.forHostNetwork(c);
@@ -45,13 +53,10 @@ export class ContainerNetworking {
       }
       return etc.forJoinedNetwork(target, target.pid);
     }
-    if (!['bridge', 'none'].includes(c.networkMode) && Object.keys(c.networks).length === 0) {
-      const n = networks.get(c.networkMode);
-      if (n.driver !== 'bridge') throw new InvalidArgumentError(`network ${c.networkMode} cannot be used this way`);
-      c.networks[n.id] = attachmentFor(n);
-    }
     try {
-      const env = await this.allocate(c);
+      // Under the state lock: once a container holds an endpoint on a network, that network cannot
+      // be removed ("has active endpoints"); before, a removed network fails the start here.
+      const env = await stateLock.run(() => this.allocate(c));
       // Saved with the pid by connect(): before that, a crash leaves nothing running to recover.
       return await etc.forOwnNetwork(c, env);
     } catch (err) {
@@ -60,9 +65,14 @@ export class ContainerNetworking {
     }
   }
 
-  /** Addresses on each network, host ports; returns the link variables. */
+  /** Addresses on each network, host ports; returns the link variables. Run under the state lock. */
   private async allocate(c: ContainerNetworkRecord): Promise<string[]> {
     const { networks, containers, endpoints, ports } = this.parts;
+    if (!['bridge', 'none'].includes(c.networkMode) && Object.keys(c.networks).length === 0) {
+      const n = networks.get(c.networkMode);
+      if (n.driver !== 'bridge') throw new InvalidArgumentError(`network ${c.networkMode} cannot be used this way`);
+      c.networks[n.id] = attachmentFor(n);
+    }
     endpoints.assignAll(c);
     const env: string[] = [];
     for (const link of c.links) {

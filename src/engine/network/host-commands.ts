@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { writeFile, readFile } from 'node:fs/promises';
 import { SystemError } from '../../lib/errors.js';
-import { HOST_SCRIPT_TIMEOUT_MS, HostShell, chain, type FedCommand } from './host-shell.js';
+import { HOST_SCRIPT_TIMEOUT_MS, chain, type FedCommand } from './host-shell.js';
+import { HostShellPool } from './host-shell-pool.js';
 
 /**
  * The few host tools networking needs, each called once per batch of changes rather than once per
@@ -36,8 +37,8 @@ async function mustRun(cmd: string, args: string[], input: string, what: string)
   return r.stdout;
 }
 
-/** The shell every networking command of the daemon goes through (one process, many commands). */
-export const hostShell = new HostShell();
+/** The shells every networking command of the daemon goes through (a few processes, many commands). */
+export const hostShell = new HostShellPool();
 
 /** Runs commands (built with the helpers below) in one round trip; throws with the tools' own message. */
 export async function runScript(commands: FedCommand[], what: string): Promise<void> {

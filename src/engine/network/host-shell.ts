@@ -6,7 +6,8 @@ import { SerialQueue } from '../../lib/serial-queue.js';
  * One long-lived `/bin/sh` that runs the networking commands (`ip -batch`, `nsenter ... ip -batch`,
  * `iptables-restore`). Starting a process from node costs about 5 ms here (fork of a large process);
  * from a small shell it costs about 1 ms, and several commands go in one round trip. Scripts run one at
- * a time; stdin of each command comes from a here-document. If the shell dies it is started again.
+ * a time in one shell (HostShellPool keeps several); stdin of each command comes from a here-document.
+ * If the shell dies it is started again.
  */
 /** A networking script that has not finished in this long (a stuck `ip`, a held xtables lock) is ended. */
 export const HOST_SCRIPT_TIMEOUT_MS = 30_000;

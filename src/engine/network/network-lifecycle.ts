@@ -21,7 +21,7 @@ export interface NetworkLifecycleParts {
 
 /**
  * A network's life on the host: brought up (bridge, address space, embedded DNS, rules), created from
- * the API, removed. Callers serialise these (they share subnets, bridges and rules).
+ * the API, removed. Callers run these under the state lock (they share subnets, bridges and rules).
  */
 export class NetworkLifecycle {
   constructor(private readonly parts: NetworkLifecycleParts) {}
@@ -57,10 +57,10 @@ export class NetworkLifecycle {
     if (members.some((c) => c.networks[n.id].endpointId)) {
       throw new ForbiddenError(`error while removing network: network ${n.name} id ${n.id} has active endpoints`);
     }
-    for (const c of members) {
-      delete c.networks[n.id];
-      await store.saveContainer(c);
-    }
+    // Every write queued in this tick, from the registry as it is now: a container removed meanwhile
+    // (its record deleted without this lock) is never written again.
+    for (const c of members) delete c.networks[n.id];
+    await Promise.all(members.map((c) => store.saveContainer(c)));
     await this.drop(n);
   }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { DaemonConfig } from '../base/config.js';
 import type { Logger } from '../base/log.js';
 import { bestEffort } from '../../lib/best-effort.js';
+import { KeyedSerialQueue } from '../../lib/keyed-serial-queue.js';
 import { SerialQueue } from '../../lib/serial-queue.js';
 import { Bridges } from './bridges.js';
 import { ContainerEtc } from './container-etc.js';
@@ -31,14 +32,18 @@ import { NotFoundError } from '../../lib/errors.js';
 /**
  * Networks and the containers on them: bridges, addresses, veths, NAT and published ports, embedded
  * DNS, links and the per-container /etc files, each kept by a part of its own; this facade wires them
- * and runs every state change one at a time. State is persisted under <data-root>/network and
- * reconciled with the host at start; the container manager calls `registerContainer` (create),
- * `prepare` (before runtime create), `connect` (after it, before start), `disconnect` (after exit)
- * and `unregisterContainer` (remove).
+ * and holds the locks (docs/networking.md, "Locks"): one container's steps run one at a time, steps
+ * of different containers side by side; what containers share (networks, addresses, host ports)
+ * changes under one state lock, taken after a container's lock, never before. State is persisted
+ * under <data-root>/network and reconciled with the host at start; the container manager calls
+ * `registerContainer` (create), `prepare` (before runtime create), `connect` (after it, before
+ * start), `disconnect` (after exit) and `unregisterContainer` (remove).
  */
 export class NetworkManager {
-  /** State changes one at a time: addresses, ports and rules are shared. */
-  private readonly queue = new SerialQueue();
+  /** What containers share, changed one at a time: networks, the choice of addresses and host ports. */
+  private readonly state = new SerialQueue();
+  /** Each container's own steps (prepare, connect, release, network connect/disconnect), in order. */
+  private readonly perContainer = new KeyedSerialQueue();
   private readonly store: NetworkStore;
   private readonly networks = new NetworkRegistry();
   private readonly containers = new ContainerRegistry();
@@ -71,6 +76,7 @@ export class NetworkManager {
     });
     this.containerLife = new ContainerNetworking({
       networks: this.networks, containers: this.containers, endpoints: this.endpoints, ports: this.ports, etc, store: this.store, log,
+      stateLock: this.state,
     });
   }
 
@@ -111,7 +117,9 @@ export class NetworkManager {
    * the next start to take over.
    */
   async close(): Promise<void> {
-    await this.queue.run(async () => {
+    // Containers' steps under way finish first (their scripts need the shells closed below).
+    await this.perContainer.idle();
+    await this.state.run(async () => {
       this.dns.stopAll();
       this.ports.releaseAll();
       if (!this.containers.anyRunning()) {
@@ -142,14 +150,14 @@ export class NetworkManager {
   }
 
   async create(opts: CreateNetworkOptions): Promise<{ Id: string; Warning: string }> {
-    const created = await this.queue.run(() => this.networkLife.create(opts));
+    const created = await this.state.run(() => this.networkLife.create(opts));
     this.publish('create', this.get(created.Id));
     return created;
   }
 
   async remove(idOrName: string): Promise<void> {
     const n = this.get(idOrName);
-    await this.queue.run(() => this.networkLife.remove(idOrName));
+    await this.state.run(() => this.networkLife.remove(idOrName));
     this.publish('destroy', n);
   }
 
@@ -172,22 +180,33 @@ export class NetworkManager {
 
   /** Validates a new container's network settings and records them. Throws before anything is made. */
   async registerContainer(spec: ContainerNetworkSpec): Promise<void> {
-    await this.queue.run(async () => {
+    const { record, saved } = await this.state.run(() => {
       const record = containerRecordFor(spec, { networks: this.networks, containers: this.containers });
       this.containers.set(record);
+      // The write is queued under the lock (a record's writes land in call order) and waited for
+      // outside it: another container's registration does not wait for this one's fsync.
       try {
-        await this.store.saveContainer(record);
+        return { record, saved: this.store.saveContainer(record) };
       } catch (err) {
-        this.containers.delete(spec.id); // not recorded (a full disk): not known either
+        this.containers.delete(spec.id);
         throw err;
       }
     });
+    try {
+      await saved;
+    } catch (err) {
+      // Not recorded (a full disk): not known either.
+      if (this.containers.byId(spec.id) === record) this.containers.delete(spec.id);
+      throw err;
+    }
   }
 
   /** Forgets a removed container. */
   async unregisterContainer(id: string): Promise<void> {
     await this.disconnect(id);
-    await this.queue.run(async () => {
+    // No state lock: whoever saves other containers' records (network remove, rename) queues the
+    // writes in the tick it reads the registry, so a record deleted here is never written again.
+    await this.perContainer.run(id, async () => {
       this.containers.delete(id);
       await this.store.deleteContainer(id);
     });
@@ -199,16 +218,17 @@ export class NetworkManager {
    * recorded, nothing to rename).
    */
   async renameContainer(id: string, newName: string): Promise<void> {
-    await this.queue.run(async () => {
+    await this.state.run(async () => {
       const c = this.containers.byId(id);
       if (!c) return;
-      for (const r of followRename(c, newName, this.containers.list())) await this.store.saveContainer(r);
+      // Every write queued in this tick, from the registry as it is now (see unregisterContainer).
+      await Promise.all([...followRename(c, newName, this.containers.list())].map((r) => this.store.saveContainer(r)));
     });
   }
 
   /** `docker rm --link parent/alias`: the parent's next runs have no such link (dockerd's rule). */
   async removeLink(id: string, alias: string): Promise<void> {
-    await this.queue.run(async () => {
+    await this.state.run(async () => {
       const c = this.containers.byId(id);
       if (!c) return;
       c.links = c.links.filter((l) => l.alias !== alias);
@@ -222,7 +242,7 @@ export class NetworkManager {
    * undo when a later step fails.
    */
   async prepare(id: string): Promise<PreparedNetwork> {
-    return this.queue.run(() => this.containerLife.prepare(id));
+    return this.perContainer.run(id, () => this.containerLife.prepare(id));
   }
 
   /**
@@ -230,13 +250,13 @@ export class NetworkManager {
    * starts: plugs a veth into each network's bridge and installs the published ports' rules.
    */
   async connect(id: string, pid: number): Promise<void> {
-    await this.queue.run(() => this.containerLife.connect(id, pid));
+    await this.perContainer.run(id, () => this.containerLife.connect(id, pid));
     for (const n of this.containerNetworks(id)) this.publish('connect', this.get(n.id), id);
   }
 
   /** After the container's process exited (or a start failed): frees everything `prepare`/`connect` took. Idempotent. */
   async disconnect(id: string): Promise<void> {
-    const left = await this.queue.run(async () => {
+    const left = await this.perContainer.run(id, async () => {
       const c = this.containers.byId(id);
       if (!c) return [];
       const connected = c.pid !== undefined ? this.containerNetworks(id).flatMap((n) => this.networks.find(n.id) ?? []) : [];
@@ -249,14 +269,17 @@ export class NetworkManager {
   // ---- network connect / disconnect of a container ----
 
   async connectContainer(networkIdOrName: string, containerIdOrName: string, ep?: EndpointConfig): Promise<void> {
-    await this.queue.run(() => this.containerLife.connectContainer(networkIdOrName, containerIdOrName, ep));
-    this.publish('connect', this.get(networkIdOrName), this.containers.get(containerIdOrName).id);
+    const id = this.containers.get(containerIdOrName).id;
+    // Rare, and it changes what a network has: the container's lock, then the state lock, throughout.
+    await this.perContainer.run(id, () => this.state.run(() => this.containerLife.connectContainer(networkIdOrName, id, ep)));
+    this.publish('connect', this.get(networkIdOrName), id);
   }
 
   async disconnectContainer(networkIdOrName: string, containerIdOrName: string, force = false): Promise<void> {
     const n = this.get(networkIdOrName);
     const c = this.containerIdOf(containerIdOrName);
-    await this.queue.run(() => this.containerLife.disconnectContainer(networkIdOrName, containerIdOrName, force));
+    const job = () => this.state.run(() => this.containerLife.disconnectContainer(networkIdOrName, c ?? containerIdOrName, force));
+    await (c ? this.perContainer.run(c, job) : job());
     if (c) this.publish('disconnect', n, c);
   }
 

@@ -1,5 +1,7 @@
 import { SystemError, errorMessage } from '../../lib/errors.js';
 import { bestEffort, type WarningSink } from '../../lib/best-effort.js';
+import { CoalescedJob } from '../../lib/coalesced-job.js';
+import { SerialQueue } from '../../lib/serial-queue.js';
 import type { Firewall, FirewallState } from './firewall.js';
 import type { NetworkLookup } from './network-registry.js';
 import type { ContainerNetworkRecord, NetworkRecord, PortBinding, PublishedPort } from './network-store.js';
@@ -24,8 +26,15 @@ export interface PublishingOptions {
 /**
  * Published ports: the host ports each running container holds (a userland proxy or a socket of
  * berthd's), and the firewall state they and the bridges need, applied whole in one iptables-restore.
+ * Containers start and stop side by side, so the firewall's changes are kept in order here: one
+ * iptables-restore of our chains at a time (an older state never lands after a newer one), and the
+ * `apply` calls made while one runs share the next, which renders the state as it is then.
  */
 export class PortPublishing {
+  /** install, apply and removeRules: one iptables-restore of our chains at a time, in call order. */
+  private readonly firewallOrder = new SerialQueue();
+  private readonly applying = new CoalescedJob(() => this.firewallOrder.run(() => this.options.firewall?.apply(this.state())));
+
   constructor(
     private readonly networks: Pick<NetworkLookup, 'list'>,
     private readonly containers: { values(): Iterable<ContainerNetworkRecord> },
@@ -101,17 +110,20 @@ export class PortPublishing {
 
   /** At daemon start: our chains and the jumps to them, from the state. */
   async install(): Promise<void> {
-    await this.options.firewall?.install(this.state());
+    await this.firewallOrder.run(() => this.options.firewall?.install(this.state()));
   }
 
-  /** After any change of networks or published ports: our chains regenerated whole. */
+  /**
+   * After any change of networks or published ports: our chains regenerated whole, from the state as
+   * it is when the iptables-restore starts (after this call: the caller's change is in it).
+   */
   async apply(): Promise<void> {
-    await this.options.firewall?.apply(this.state());
+    await this.applying.run();
   }
 
   /** At daemon exit with nothing running: our chains and jumps go. */
   async removeRules(): Promise<void> {
-    await this.options.firewall?.remove();
+    await this.firewallOrder.run(() => this.options.firewall?.remove());
   }
 }
 
