@@ -50,7 +50,10 @@ mon data = $D/mon
 [osd.0]
 osd data = $D/osd
 osd objectstore = memstore
-memstore device bytes = 4294967296
+# Memory is taken as objects are written. 4 GiB filled up in the nightly replicas run (2.4 GiB of
+# blobs, the chunks they were made of, and what radosgw had not yet collected), and a full OSD
+# leaves every request waiting.
+memstore device bytes = 10737418240
 osd max object size = 1073741824
 # The OSD would ask the monitor to place it at start, sometimes before it has the monitor map (and
 # then fails with 'wrong fsid'); this script places it in the CRUSH map itself.
@@ -60,6 +63,9 @@ osd class update on start = false
 rgw frontends = beast endpoint=127.0.0.1:$PORT
 rgw data = $D/rgw
 rgw dns name = 127.0.0.1
+# Space of deleted objects (an upload's chunks once its blob is made) back within a minute, not 2 h.
+rgw gc obj min wait = 30
+rgw gc processor period = 30
 CONF
 ceph-authtool --create-keyring "$D/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
 monmaptool --create --addv a "[v1:127.0.0.1:$MONPORT]" --fsid "$FSID" "$D/monmap" >/dev/null
