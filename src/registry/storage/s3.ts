@@ -40,8 +40,8 @@ export interface S3Options {
 
 /**
  * A request whose answer has not begun after this long is given up and sent again (the SDK makes three
- * attempts): a storage that stalls one request (radosgw did, once in some ten thousand, with the
- * registry's client waiting until its own 300 s cut) holds a push up for a minute, not forever. The
+ * attempts): a storage that stops answering (a full Ceph cluster leaves every request waiting) fails
+ * the registry's request with the SDK's message after three attempts instead of holding it forever. The
  * upload of a part is not bounded: its body takes as long as the link needs.
  */
 const ANSWER_TIMEOUT_MS = 60_000;
