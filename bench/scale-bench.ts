@@ -4,7 +4,8 @@
  *  - idle: RSS of a fresh berthd 10 s after start, beside a fresh private dockerd (and its containerd)
  *  - floor: `docker run --rm --network none busybox true` on berthd and on the reference dockerd,
  *    interleaved with the conmon + runc cycle of the same container driven from sh (runtime-cycle.ts)
- *  - concurrent: 50 and 100 `docker run --rm busybox true` started at once: slowest and median
+ *  - concurrent: 50 and 100 `docker run --rm busybox true` started at once: slowest and median; beside
+ *    them, 50 and 100 of the shell-driven conmon + runc cycles at once (what the runtime alone costs)
  *  - many: N (1,000) running containers (`docker run -d --network none busybox sleep 3600`): `docker
  *    ps` median, daemon RSS and CPU while idle, a restart timed to the first `docker ps` that lists
  *    all N; on berthd and on a private dockerd (--live-restore, so its containers outlive the restart)
@@ -23,7 +24,7 @@ import { DOCKER, startDaemon } from '../test/helpers/daemon.js';
 import { importBusybox, makeBusyboxRootfs } from '../test/helpers/busybox.js';
 import { cpuMs, docker, median, memoryKb, printTable, referenceDockerd, timeCommand } from './lib.js';
 import { PrivateDockerd } from './private-dockerd.js';
-import { timeShellCycle, trueSpec } from './runtime-cycle.js';
+import { timeShellCycle, timeShellCyclesAtOnce, trueSpec } from './runtime-cycle.js';
 
 const execFileAsync = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -106,12 +107,20 @@ async function concurrentRuns(host: string, n: number): Promise<number[]> {
 async function concurrent(rounds: number): Promise<void> {
   const berth = await startDaemon({ binary: process.env.BERTHD });
   const before = process.env.BERTHD_BEFORE ? await startDaemon({ binary: process.env.BERTHD_BEFORE }) : undefined;
+  const rootfs = await makeBusyboxRootfs();
+  const work = await mkdtemp(join(tmpdir(), 'berth-concurrent-'));
+  let batch = 0;
+  const shellCycles = async (n: number) => {
+    const specs = Array.from({ length: n }, (_, i) => trueSpec(work, rootfs, i, `c${++batch}x`));
+    return timeShellCyclesAtOnce(specs, join(work, 'exec'));
+  };
   try {
     await importBusybox(berth);
     if (before) await importBusybox(before);
     const peers = [
       { name: 'berthd', host: berth.host }, ...(before ? [{ name: 'berthd (BERTHD_BEFORE)', host: before.host }] : []),
       { name: 'dockerd', host: referenceDockerd() },
+      { name: 'conmon + runc from sh', host: '' },
     ];
     const rows: string[][] = [['round', 'concurrent runs', 'daemon', 'slowest s', 'median s', 'load (1 min) before']];
     const slowest: Record<string, number[]> = {};
@@ -120,7 +129,7 @@ async function concurrent(rounds: number): Promise<void> {
       for (const n of [50, 100]) {
         for (const p of peers) {
           const loadBefore = loadavg()[0]!.toFixed(1);
-          const t = await concurrentRuns(p.host, n);
+          const t = p.host ? await concurrentRuns(p.host, n) : await shellCycles(n);
           (slowest[`${n} ${p.name}`] ??= []).push(Math.max(...t));
           (medians[`${n} ${p.name}`] ??= []).push(median(t));
           rows.push([String(round), String(n), p.name, (Math.max(...t) / 1000).toFixed(2), (median(t) / 1000).toFixed(2), loadBefore]);
@@ -138,6 +147,8 @@ async function concurrent(rounds: number): Promise<void> {
   } finally {
     await berth.stop();
     await before?.stop();
+    await rm(work, { recursive: true, force: true });
+    await rm(rootfs, { recursive: true, force: true });
   }
 }
 

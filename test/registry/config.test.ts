@@ -210,7 +210,6 @@ describe('configuration keys berth-registry does not act on', () => {
     ['loglevel', 'loglevel: info\n'],
     ['storage.filesystem.maxthreads', 'storage:\n  filesystem:\n    maxthreads: 100\n'],
     ['storage.cache.blobdescriptor', 'storage:\n  cache:\n    blobdescriptor: redis\n'],
-    ['storage.redirect.disable', 'storage:\n  redirect:\n    disable: false\n'],
     ['middleware', 'middleware:\n  storage:\n    - name: cloudfront\n'],
     ['http.host', 'http:\n  host: https://registry.example.com\n'],
     ['http.relativeurls', 'http:\n  relativeurls: false\n'],
@@ -230,6 +229,12 @@ describe('configuration keys berth-registry does not act on', () => {
       '    disabled: true\nnotifications:\n  endpoints:\n    - name: off\n      disabled: true\nvalidation:\n  disabled: false\n' +
       'log:\n  formatter: text\n'), {});
     assert.deepEqual(config.warnings, []);
+  });
+
+  it('storage.redirect: blob downloads go to the storage by default, as in distribution; disable: true (or its variable) keeps them', () => {
+    assert.equal(loadConfig(writeConfig('version: 0.1\n'), {}).redirect, true);
+    assert.equal(loadConfig(writeConfig('storage:\n  redirect:\n    disable: true\n'), {}).redirect, false);
+    assert.equal(loadConfig(undefined, { REGISTRY_STORAGE_REDIRECT_DISABLE: 'true' }).redirect, false);
   });
 
   it('storage.s3.storageclass NONE sends no class; encrypt and skipverify reach the driver', () => {

@@ -46,7 +46,7 @@ class Soak {
   constructor(private readonly urls: string[]) {}
 
   private async call(method: string, path: string, body?: Buffer | string, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer; headers: Record<string, unknown> }> {
-    const res = await request(`${pick(this.urls)}${path}`, { method: method as 'GET', body, headers, dispatcher: this.agent });
+    const res = await request(path.startsWith('http') ? path : `${pick(this.urls)}${path}`, { method: method as 'GET', body, headers, dispatcher: this.agent });
     return { status: res.statusCode, body: Buffer.from(await res.body.arrayBuffer()), headers: res.headers };
   }
 
@@ -76,7 +76,9 @@ class Soak {
     const m = await this.call('GET', `/v2/${t.repo}/manifests/${t.tag}`, undefined, { accept: OCI_MANIFEST });
     if (m.status !== 200 || sha256(m.body) !== t.image.digest) { this.fail(`pull ${t.repo}:${t.tag} manifest`, m.status, m.body); return false; }
     for (const digest of t.image.blobs) {
-      const b = await this.call('GET', `/v2/${t.repo}/blobs/${digest}`);
+      let b = await this.call('GET', `/v2/${t.repo}/blobs/${digest}`);
+      // On S3 the registry answers 307 to the storage, which docker follows.
+      if (b.status === 307) b = await this.call('GET', String(b.headers.location));
       if (b.status !== 200 || sha256(b.body) !== digest) { this.fail(`pull ${t.repo}:${t.tag} blob ${digest}`, b.status, b.body); return false; }
     }
     return true;

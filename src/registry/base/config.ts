@@ -85,6 +85,11 @@ export interface RegistryConfig {
     | { driver: 's3'; s3: Record<string, unknown> };
   deleteEnabled: boolean;
   readOnly: boolean;
+  /**
+   * Blob GETs answered 307 to the storage when its driver can give a URL (S3): distribution's default;
+   * `storage.redirect.disable: true` serves every blob through the registry.
+   */
+  redirect: boolean;
   auth?:
     | { kind: 'htpasswd'; realm: string; path: string }
     | { kind: 'token'; realm: string; service: string; issuer: string; rootcertbundle: string };
@@ -254,6 +259,7 @@ function buildConfig(tree: Tree, warnings: string[]): RegistryConfig {
     storage: { driver: 'filesystem', filesystem: { rootdirectory: '/var/lib/registry' } },
     deleteEnabled: ((storage.delete ?? {}) as Tree).enabled === true,
     readOnly: (((storage.maintenance ?? {}) as Tree).readonly as Tree | undefined)?.enabled === true,
+    redirect: ((storage.redirect ?? {}) as Tree).disable !== true,
     accessLog: accesslog.disabled !== true,
     uploadPurging: parseUploadPurging(((storage.maintenance ?? {}) as Tree).uploadpurging),
     health: parseHealth(tree.health),

@@ -45,6 +45,11 @@ export class BlobStore {
     }
   }
 
+  /** A URL the storage serves the blob's bytes at, for a while, or undefined when the driver has none. */
+  async redirectURL(digest: string): Promise<string | undefined> {
+    return this.driver.redirectURL?.(layout.blobData(digest));
+  }
+
   /** Writes `length` bytes of the blob from `offset` into `out` (which stays open). */
   async send(digest: string, out: Writable, offset: number, length: number): Promise<void> {
     try {

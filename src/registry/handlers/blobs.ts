@@ -6,6 +6,16 @@ import type { RequestContext } from './context.js';
 export async function getBlob({ req, res, registry, params }: RequestContext): Promise<void> {
   const { name, digest } = params;
   const size = await registry.blobs.statInRepository(name, digest);
+  if (req.method === 'GET' && registry.config.redirect) {
+    // As distribution: a driver that can (S3) gives a URL the client fetches the bytes from, with its
+    // Range if it has one; HEAD is answered here, with the digest and size clients read from it.
+    const location = await registry.blobs.redirectURL(digest);
+    if (location) {
+      res.writeHead(307, { Location: location, 'Docker-Content-Digest': digest, 'Content-Length': 0 });
+      res.end();
+      return;
+    }
+  }
   const headers: Record<string, string | number> = {
     'Docker-Content-Digest': digest,
     'Content-Type': 'application/octet-stream',

@@ -50,6 +50,11 @@ export interface StorageDriver {
   move(source: string, dest: string): Promise<void>;
   /** Deletes a file or a whole directory tree. */
   delete(path: string): Promise<void>;
+  /**
+   * Optional: a URL from which a client may GET the file for a while without the registry (S3: a
+   * presigned URL). Blob GETs are answered 307 to it unless storage.redirect.disable is true.
+   */
+  redirectURL?(path: string): Promise<string>;
   /** Releases connections and handles. */
   close?(): Promise<void>;
   /**

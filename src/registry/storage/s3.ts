@@ -7,6 +7,7 @@ import {
   DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
   PutObjectCommand, S3Client, UploadPartCommand, UploadPartCopyCommand, type CompletedPart,
 } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Agent as HttpsAgent } from 'node:https';
 import { Readable } from 'node:stream';
 import { readCapped } from '../../lib/read-capped.js';
@@ -257,6 +258,11 @@ export class S3Driver implements StorageDriver {
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  /** A presigned GET of the object, valid for 20 minutes (distribution's S3 driver gives the same). */
+  redirectURL(path: string): Promise<string> {
+    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: this.key(path) }), { expiresIn: 20 * 60 });
   }
 
   async close(): Promise<void> {

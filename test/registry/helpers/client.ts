@@ -23,6 +23,17 @@ export async function req(c: Client, method: string, path: string, init: { body?
   return fetch(url, { method, body: init.body as BodyInit | undefined, headers: { ...c.headers, ...init.headers }, redirect: 'manual' });
 }
 
+/**
+ * GET of a blob as docker and skopeo make it: a 307 (S3 storage: the bytes are at a presigned URL of
+ * the storage) is followed, without the registry's credentials.
+ */
+export async function getBlob(c: Client, name: string, digest: string): Promise<Response> {
+  const res = await req(c, 'GET', `/v2/${name}/blobs/${digest}`);
+  if (res.status !== 307) return res;
+  await res.arrayBuffer();
+  return fetch(res.headers.get('location')!);
+}
+
 /** Body of an error response: its first error code. */
 export async function errorCode(res: Response): Promise<string> {
   const body = await res.json() as { errors: Array<{ code: string }> };

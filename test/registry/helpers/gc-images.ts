@@ -1,7 +1,7 @@
 // Images for the garbage collection tests: blobs pushed now and a manifest put later (or again), and
 // a pull that checks every digest.
 import assert from 'node:assert/strict';
-import { OCI_MANIFEST, pushBlob, req, sha256, type Client } from './client.js';
+import { getBlob, OCI_MANIFEST, pushBlob, req, sha256, type Client } from './client.js';
 
 export interface TestImage {
   config: Buffer;
@@ -42,7 +42,7 @@ export async function assertPulls(c: Client, name: string, tag: string, image: T
   assert.equal(res.status, 200, `${name}:${tag} manifest`);
   assert.equal(sha256(Buffer.from(await res.arrayBuffer())), image.digest, `${name}:${tag} manifest digest`);
   for (const digest of image.blobs) {
-    res = await req(c, 'GET', `/v2/${name}/blobs/${digest}`);
+    res = await getBlob(c, name, digest);
     assert.equal(res.status, 200, `${name}:${tag} blob ${digest}`);
     assert.equal(sha256(Buffer.from(await res.arrayBuffer())), digest, `${name}:${tag} blob ${digest} content`);
   }

@@ -1,5 +1,6 @@
 // The S3 driver against a real S3 server (Ceph radosgw, started here): the shared driver suite, then
-// two registry instances sharing one bucket, then a stalled request given up and sent again.
+// two registry instances sharing one bucket, blob downloads redirected to the storage (and not, with
+// storage.redirect.disable), then a stalled request given up and sent again.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
@@ -26,14 +27,27 @@ driverSuite('s3 (radosgw)', {
   },
 });
 
+function s3Env(bucket: string): Record<string, string> {
+  return {
+    REGISTRY_STORAGE: 's3', REGISTRY_STORAGE_S3_BUCKET: bucket, REGISTRY_STORAGE_S3_REGION: s3.region,
+    REGISTRY_STORAGE_S3_REGIONENDPOINT: s3.endpoint, REGISTRY_STORAGE_S3_ACCESSKEY: s3.accessKey,
+    REGISTRY_STORAGE_S3_SECRETKEY: s3.secretKey, REGISTRY_STORAGE_S3_FORCEPATHSTYLE: 'true',
+    REGISTRY_HUB_ENABLED: 'false',
+  };
+}
+
+/** GET of a blob: the registry's 307 to the storage, followed as docker and skopeo follow it. */
+async function fetchBlob(c: { url: string; headers: Record<string, string> }, path: string): Promise<Buffer> {
+  const res = await req(c, 'GET', path);
+  assert.equal(res.status, 307, await res.text());
+  const followed = await fetch(res.headers.get('location')!);
+  assert.equal(followed.status, 200);
+  return Buffer.from(await followed.arrayBuffer());
+}
+
 describe('registries sharing one bucket', () => {
   it('an image pushed through one instance is pulled through another', async () => {
-    const env = {
-      REGISTRY_STORAGE: 's3', REGISTRY_STORAGE_S3_BUCKET: 'shared', REGISTRY_STORAGE_S3_REGION: s3.region,
-      REGISTRY_STORAGE_S3_REGIONENDPOINT: s3.endpoint, REGISTRY_STORAGE_S3_ACCESSKEY: s3.accessKey,
-      REGISTRY_STORAGE_S3_SECRETKEY: s3.secretKey, REGISTRY_STORAGE_S3_FORCEPATHSTYLE: 'true',
-      REGISTRY_HUB_ENABLED: 'false',
-    };
+    const env = s3Env('shared');
     const a = await startTestRegistry(env);
     const b = await startTestRegistry(env);
     try {
@@ -55,15 +69,65 @@ describe('registries sharing one bucket', () => {
       const bc = { url: b.url, headers: {} };
       res = await req(bc, 'GET', '/v2/team/app/manifests/1.0');
       assert.equal(await res.text(), img.body);
-      res = await req(bc, 'GET', `/v2/team/app/blobs/${img.layers[0]}`);
-      assert.deepEqual(Buffer.from(await res.arrayBuffer()), layer);
-      res = await req(bc, 'GET', `/v2/team/app/blobs/${digest}`);
-      assert.deepEqual(Buffer.from(await res.arrayBuffer()), data);
+      assert.deepEqual(await fetchBlob(bc, `/v2/team/app/blobs/${img.layers[0]}`), layer);
+      assert.deepEqual(await fetchBlob(bc, `/v2/team/app/blobs/${digest}`), data);
       res = await req(bc, 'GET', '/v2/_catalog');
       assert.deepEqual(await res.json(), { repositories: ['team/app'] });
     } finally {
       await a.stop();
       await b.stop();
+    }
+  });
+});
+
+describe('blob downloads answered by the storage (storage.redirect)', () => {
+  it('a blob GET is a 307 to a presigned URL of the storage, valid 20 minutes: the bytes and ranges come from there; HEAD is answered by the registry', async () => {
+    const r = await startTestRegistry(s3Env('shared'));
+    try {
+      const c = { url: r.url, headers: {} };
+      const layer = randomBlob(3 * 1024 * 1024);
+      const img = await pushImage(c, 'redirect/app', '1.0', { layers: [layer] });
+      const path = `/v2/redirect/app/blobs/${img.layers[0]}`;
+      const res = await req(c, 'GET', path);
+      assert.equal(res.status, 307);
+      assert.equal(res.headers.get('docker-content-digest'), img.layers[0]);
+      const location = new URL(res.headers.get('location')!);
+      assert.equal(location.origin, new URL(s3.endpoint).origin);
+      assert.equal(location.searchParams.get('X-Amz-Expires'), '1200');
+      assert.ok(location.searchParams.get('X-Amz-Signature'));
+      assert.deepEqual(await fetchBlob(c, path), layer);
+      const range = await fetch(location, { headers: { Range: 'bytes=1000-1999' } });
+      assert.equal(range.status, 206);
+      assert.deepEqual(Buffer.from(await range.arrayBuffer()), layer.subarray(1000, 2000));
+
+      const head = await req(c, 'HEAD', path);
+      assert.equal(head.status, 200);
+      assert.equal(head.headers.get('content-length'), String(layer.length));
+      assert.equal(head.headers.get('docker-content-digest'), img.layers[0]);
+      // A blob the repository does not link is unknown there: no URL is given out for it.
+      const other = await req(c, 'GET', `/v2/redirect/other/blobs/${img.layers[0]}`);
+      assert.equal(other.status, 404);
+      assert.equal(other.headers.get('location'), null);
+      // The URL is signed: altered, the storage refuses it.
+      location.searchParams.set('X-Amz-Expires', '100000');
+      assert.equal((await fetch(location)).status, 403);
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it('with storage.redirect.disable: true (REGISTRY_STORAGE_REDIRECT_DISABLE) the registry serves the bytes itself', async () => {
+    const r = await startTestRegistry({ ...s3Env('shared'), REGISTRY_STORAGE_REDIRECT_DISABLE: 'true' });
+    try {
+      const c = { url: r.url, headers: {} };
+      const layer = randomBlob(1024 * 1024);
+      const img = await pushImage(c, 'redirect/served', '1.0', { layers: [layer] });
+      const res = await req(c, 'GET', `/v2/redirect/served/blobs/${img.layers[0]}`);
+      assert.equal(res.status, 200);
+      assert.deepEqual(Buffer.from(await res.arrayBuffer()), layer);
+      assert.deepEqual(r.registry.config.warnings, []);
+    } finally {
+      await r.stop();
     }
   });
 });
