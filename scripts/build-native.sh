@@ -3,6 +3,8 @@
 # - native/peercred.c -> native/build/peercred.node: the peer credentials of unix-socket clients, for
 #   roles (a Node addon; Node's headers come with Debian's nodejs in /usr/include/node).
 # - native/sendfile.c -> native/build/sendfile.node: sendfile(2) for berth-registry's blob GET.
+# - native/pidfd.c -> native/build/pidfd.node: the end of a conmon told by the kernel (pidfd_open(2)),
+#   which berthd watches instead of reading /proc on a timer.
 # - native/berth-port-proxy.c -> dist/native/berth-port-proxy: the one userland proxy of published
 #   ports; static, so it needs nothing at run time.
 # - native/berth-spawn.c -> dist/native/berth-spawn: what starts processes (runc, conmon) and mounts for
@@ -25,5 +27,6 @@ build() {
 
 build native/peercred.c native/build/peercred.node -shared -fPIC -I"$include"
 build native/sendfile.c native/build/sendfile.node -shared -fPIC -I"$include"
+build native/pidfd.c native/build/pidfd.node -shared -fPIC -I"$include"
 build native/berth-port-proxy.c dist/native/berth-port-proxy -Werror -static
 build native/berth-spawn.c dist/native/berth-spawn -Werror -static

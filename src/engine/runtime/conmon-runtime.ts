@@ -5,7 +5,8 @@ import type { Logger } from '../base/log.js';
 import { conmonArgs, spawnConmon } from './conmon-spawn.js';
 import { ExitWatcher } from './exit-watcher.js';
 import { findContainerProcess, removeCgroups, settleLostMonitor, signalDirectly, type RuntimeFiles } from './lost-monitor.js';
-import { MonitorWatch, identify, isConmonOf, type ProcessIdentity } from './monitor-watch.js';
+import { MONITOR_POLL_MS, MonitorWatch, identify, isConmonOf, type ProcessIdentity } from './monitor-watch.js';
+import { pidfdUnavailable } from './pidfd-watch.js';
 import { buildOciSpec } from './oci-spec.js';
 import { logWithheldCapabilities, readSecurityHost } from './oci-security.js';
 import { ociConfigJson, renderResources, type ContainerResources } from './oci-resources.js';
@@ -321,6 +322,8 @@ export class ConmonRuntime implements ContainerRuntime {
       for (const dir of [this.runcRoot, this.socketDir, this.exitDir, this.persistRoot]) {
         await mkdir(dir, { recursive: true, mode: 0o700 });
       }
+      const noPidfd = pidfdUnavailable();
+      if (noPidfd) this.log.warn(`a dead conmon is noticed by reading /proc every ${MONITOR_POLL_MS} ms: ${noPidfd}`);
       // No cgroup filesystem to look at: the v1 layout, which runc also falls back to.
       const fs = await statfs('/sys/fs/cgroup').catch((err) => {
         this.log.warn(`statfs /sys/fs/cgroup: ${errorMessage(err)}`);

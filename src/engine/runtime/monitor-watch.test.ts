@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import {
   MonitorWatch, exitCodeOfWaitStatus, identify, isAlive, parseProcStat, readProcStat, type ProcessIdentity,
 } from './monitor-watch.js';
 import { lostMonitorExitCode } from './lost-monitor.js';
+import { pidfdUnavailable } from './pidfd-watch.js';
 
 // A zombie's /proc/<pid>/stat (52 fields): its name holds a space and parentheses.
 const ZOMBIE = '4242 (my (odd) name) Z 1 4242 4242 0 -1 4228164 95 0 0 0 0 0 0 0 20 0 1 0 998877 0 0 '
@@ -42,7 +44,7 @@ test('a process is the same only with the same start time; a recycled pid is not
 
 test('the watch resolves when a process dies, runs its timer only while it watches, and aborts', async () => {
   const live = new Set<number>([1, 2]);
-  const watch = new MonitorWatch(5, (p) => live.has(p.pid));
+  const watch = new MonitorWatch(5, (p) => live.has(p.pid), null);
   const id = (pid: number): ProcessIdentity => ({ pid, startTime: 0 });
   assert.equal(watch.running, false);
   await watch.whenGone(id(3)); // already gone: at once, no timer
@@ -61,14 +63,52 @@ test('the watch resolves when a process dies, runs its timer only while it watch
   assert.equal(watch.running, false, 'the timer stops with the last watched process');
 });
 
-test('the watch notices a real process killed with SIGKILL within a poll', async () => {
+test('without pidfds, the watch notices a real process killed with SIGKILL within a poll', async () => {
   const child = spawn('sleep', ['100'], { stdio: 'ignore' });
   const exited = new Promise((r) => child.once('exit', r));
-  const watch = new MonitorWatch(20);
+  const watch = new MonitorWatch(20, undefined, null);
   const p = identify(child.pid!)!;
   const gone = watch.whenGone(p);
   child.kill('SIGKILL');
   await exited;
   await gone;
   assert.equal(watch.running, false);
+});
+
+test('with pidfds (native/pidfd.c), the kernel tells of the end: no timer runs, a kill and a zombie are noticed, an abort stops the watch', async () => {
+  assert.equal(pidfdUnavailable(), undefined, 'the pidfd addon is built and usable');
+  const watch = new MonitorWatch(60_000);
+  const child = spawn('sleep', ['100'], { stdio: 'ignore' });
+  const exited = new Promise((r) => child.once('exit', r));
+  const gone = watch.whenGone(identify(child.pid!)!);
+  assert.equal(watch.size, 1);
+  assert.equal(watch.running, false, 'no timer: the kernel tells');
+  const t0 = Date.now();
+  child.kill('SIGKILL');
+  await gone;
+  assert.ok(Date.now() - t0 < 5_000, 'noticed long before the 60 s timer would have looked');
+  await exited;
+
+  // A zombie has ended: `sleep 0.2` is left unreaped by the `sleep 100` its shell became.
+  const parent = spawn('sh', ['-c', 'sleep 0.2 & exec sleep 100'], { stdio: 'ignore' });
+  try {
+    let zombiePid: number | undefined;
+    for (let i = 0; i < 100 && !zombiePid; i++) {
+      const children = readFileSync(`/proc/${parent.pid}/task/${parent.pid}/children`, 'utf8').trim();
+      zombiePid = children ? Number(children.split(' ')[0]) : undefined;
+      if (!zombiePid) await new Promise((r) => setTimeout(r, 10));
+    }
+    const p = identify(zombiePid!);
+    assert.ok(p, 'the inner sleep runs');
+    await watch.whenGone(p!);
+    assert.equal(readProcStat(zombiePid!)?.state, 'Z', 'it ended and is a zombie, not reaped');
+
+    const ac = new AbortController();
+    const aborted = watch.whenGone(identify(parent.pid!)!, ac.signal);
+    ac.abort(new Error('stopped waiting'));
+    await assert.rejects(aborted, /stopped waiting/);
+    assert.equal(watch.size, 0);
+  } finally {
+    parent.kill('SIGKILL');
+  }
 });

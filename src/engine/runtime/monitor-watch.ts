@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { pidfdExits, type ExitWatchHandle, type ProcessExits } from './pidfd-watch.js';
 
 /**
  * Notices the death of processes the daemon did not start as its children (conmon double-forks, and
- * a daemon restarted later is nobody's parent), which Node cannot wait for: it has no pidfd. One
- * shared timer looks at /proc every `intervalMs` while anything is watched and stops when nothing
- * is; a process counts as the same one only with the same start time, so a reused pid is never
+ * a daemon restarted later is nobody's parent), which Node cannot wait for. The kernel tells of each
+ * end through a pidfd (pidfd-watch.ts), so a thousand idle containers cost no CPU; without pidfds,
+ * one shared timer looks at /proc every `intervalMs` while anything is watched and stops when nothing
+ * is. A process counts as the same one only with the same start time, so a reused pid is never
  * mistaken for the monitor it replaced.
  */
 
@@ -87,6 +89,8 @@ export const MONITOR_POLL_MS = 250;
 interface Watcher {
   process: ProcessIdentity;
   resolve: () => void;
+  /** The kernel's watch of it; without one, the timer looks at it. */
+  pidfd?: ExitWatchHandle;
 }
 
 export class MonitorWatch {
@@ -97,6 +101,8 @@ export class MonitorWatch {
     private readonly intervalMs = MONITOR_POLL_MS,
     /** Whether a watched process still lives (injected by unit tests). */
     private readonly alive: (p: ProcessIdentity) => boolean = (p) => isAlive(p),
+    /** The kernel's exit notices; null: look at /proc on the timer. */
+    private readonly exits: ProcessExits | null = pidfdExits(),
   ) {}
 
   /**
@@ -120,12 +126,38 @@ export class MonitorWatch {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.watchers.add(watcher);
-      // Like the exit watch, it keeps the process alive only while someone waits.
-      this.timer ??= setInterval(() => this.look(), this.intervalMs);
+      let pidfd: ExitWatchHandle | null | undefined;
+      try {
+        pidfd = this.exits?.watch(process.pid, () => this.told(watcher));
+      } catch {
+        pidfd = undefined; // no descriptor to be had (EMFILE): the timer looks at this one
+      }
+      if (pidfd !== undefined) {
+        // The pidfd names whichever process had the pid when it was opened: the one meant only if
+        // that one still lives now, with its start time.
+        if (pidfd && this.alive(process)) { watcher.pidfd = pidfd; return; }
+        if (pidfd) this.exits!.unwatch(pidfd);
+        this.gone(watcher);
+        return;
+      }
+      this.poll();
     });
   }
 
-  /** Number of processes watched (for tests and diagnostics); the timer runs only while it is > 0. */
+  /** The kernel told of the end (or of a failed poll): trusted only once /proc agrees. */
+  private told(w: Watcher): void {
+    w.pidfd = undefined;
+    if (this.alive(w.process)) this.poll();
+    else this.gone(w);
+  }
+
+  /** Starts the timer for the watchers without a pidfd. */
+  private poll(): void {
+    // Like the exit watch, it keeps the process alive only while someone waits.
+    this.timer ??= setInterval(() => this.look(), this.intervalMs);
+  }
+
+  /** Number of processes watched (for tests and diagnostics); the timer runs only while one has no pidfd. */
   get size(): number {
     return this.watchers.size;
   }
@@ -136,15 +168,21 @@ export class MonitorWatch {
 
   private look(): void {
     for (const w of [...this.watchers]) {
-      if (this.alive(w.process)) continue;
-      this.drop(w);
-      w.resolve();
+      if (w.pidfd || this.alive(w.process)) continue;
+      this.gone(w);
     }
+  }
+
+  private gone(w: Watcher): void {
+    if (!this.watchers.has(w)) return;
+    this.drop(w);
+    w.resolve();
   }
 
   private drop(w: Watcher): void {
     this.watchers.delete(w);
-    if (this.watchers.size === 0 && this.timer) {
+    if (w.pidfd) this.exits!.unwatch(w.pidfd);
+    if (this.timer && ![...this.watchers].some((x) => !x.pidfd)) {
       clearInterval(this.timer);
       this.timer = undefined;
     }
