@@ -2,7 +2,9 @@
 // grows (conmon may replace it at any write) and seldom while it is quiet, so a daemon with many
 // idle containers does not stat their logs fifty times a second. A quiet log is watched (inotify on
 // its directory) so that its first write makes it busy at once; a busy one is not (the watch would
-// wake berthd for every write), it is looked at every BUSY_LOOK_MS.
+// wake berthd for every write), it is looked at every BUSY_LOOK_MS. With no rotating log running,
+// nothing is looked at until a container starts (wake()): a thousand containers without rotation
+// cost nothing here.
 import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import { errorMessage } from '../../lib/errors.js';
@@ -30,23 +32,43 @@ export class LogRotationWatch {
   private readonly failing = new Set<string>();
   private timer?: NodeJS.Timeout;
   private checking = false;
+  private running = false;
+  /** A container started during a look: look again after it. */
+  private again = false;
 
   constructor(private readonly rotating: () => RotatingLog[], private readonly log: RotationWatchLog) {}
 
   start(): void {
-    this.timer ??= setInterval(() => void this.tick(), BUSY_LOOK_MS);
-    this.timer.unref();
+    this.running = true;
+    this.schedule(0);
+  }
+
+  /** A container started: look now, in case its log rotates. */
+  wake(): void {
+    if (!this.running) return;
+    if (this.checking) this.again = true;
+    else this.schedule(0);
   }
 
   close(): void {
+    this.running = false;
     for (const st of this.seen.values()) st.watcher?.close();
     this.seen.clear();
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
     this.timer = undefined;
   }
 
-  /** Looks at every log whose time has come (all of them with `all`, e.g. when a container stopped). */
-  async check(all = false): Promise<void> {
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), ms);
+    this.timer.unref(); // it never keeps the daemon alive
+  }
+
+  /**
+   * Looks at every log whose time has come (all of them with `all`, e.g. when a container stopped);
+   * false when no running container's log rotates.
+   */
+  async check(all = false): Promise<boolean> {
     const now = Date.now();
     const logs = this.rotating();
     const ids = new Set(logs.map((l) => l.id));
@@ -75,6 +97,7 @@ export class LogRotationWatch {
         this.failing.add(l.id);
       }
     }
+    return logs.length > 0;
   }
 
   /** One look at the log of a container that just stopped (the watch only looks at running ones). */
@@ -87,10 +110,13 @@ export class LogRotationWatch {
   private async tick(): Promise<void> {
     if (this.checking) return;
     this.checking = true;
+    this.again = false;
+    let any = true;
     try {
-      await this.check();
+      any = await this.check();
     } finally {
       this.checking = false;
+      if (this.running && (any || this.again)) this.schedule(this.again ? 0 : BUSY_LOOK_MS);
     }
   }
 }

@@ -30,6 +30,8 @@ export class LogSpaceWatch {
   private readonly unreadable = new Set<string>();
   private timer?: NodeJS.Timeout;
   private checking = false;
+  /** The directories that hold running containers' logs, as of the last start (wake()). */
+  private parents?: string[];
 
   constructor(
     private readonly running: () => LoggingContainer[],
@@ -47,9 +49,24 @@ export class LogSpaceWatch {
     this.timer = undefined;
   }
 
-  /** One look: tells of each log that became unwritable or writable again since the last. */
+  /** A container started: its log may live on a filesystem not looked at yet. */
+  wake(): void {
+    this.parents = undefined;
+  }
+
+  /**
+   * One look: tells of each log that became unwritable or writable again since the last. While every
+   * filesystem has room and none was full, that is one statfs per directory, without going through
+   * the containers (a thousand idle containers cost a statfs a second).
+   */
   async check(): Promise<void> {
+    if (this.parents && this.full.size === 0) {
+      let anyFull = false;
+      for (const dir of this.parents) if (await this.isFull(dir) !== false) anyFull = true;
+      if (!anyFull) return;
+    }
     const containers = this.running();
+    this.parents = [...new Set(containers.map((c) => dirname(dirname(c.logPath))))];
     const running = new Set(containers.map((c) => c.id));
     for (const id of this.full) if (!running.has(id)) this.full.delete(id); // stopped: nothing to say
     // Containers' logs live in one directory each under one parent: one statfs per parent.

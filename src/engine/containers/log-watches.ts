@@ -17,7 +17,10 @@ export class ContainerLogWatches {
     this.space = new LogSpaceWatch(() => running().map((c) => ({ id: c.id, logPath: c.record.logPath })), log);
     this.rotation = new LogRotationWatch(() => rotatingLogs(running().map((c) => c.record)), log);
     // conmon may have replaced the log between the last look and the exit: one more look.
-    transitions.onTransition((c, t) => { if (t.kind === 'die') void this.rotation.checkOne(c.record); });
+    transitions.onTransition((c, t) => {
+      if (t.kind === 'die') void this.rotation.checkOne(c.record);
+      else if (t.kind === 'start') { this.rotation.wake(); this.space.wake(); }
+    });
   }
 
   start(): void {
