@@ -40,7 +40,7 @@ function plainRead(log: string, o: { since?: bigint; until?: bigint; tail?: numb
 async function fastRead(path: string, o: { since?: bigint; until?: bigint; tail?: number }): Promise<string[]> {
   const out: string[] = [];
   for await (const batch of readK8sLogBatches(path, o)) {
-    for (const r of batch) out.push(`${r.stream}:${r.text.toString('latin1')}${r.newline ? '\n' : ''}`);
+    for (const r of batch) out.push(`${r.stream}:${r.data.toString('latin1', r.start, r.end)}${r.newline ? '\n' : ''}`);
   }
   return out;
 }
@@ -143,7 +143,7 @@ test('a follower reads on across a replaced file (rotation) without missing or r
     const exited = new Promise<void>((r) => { exit = r; });
     const seen: string[] = [];
     const reading = (async () => {
-      for await (const batch of readK8sLogBatches(path, { follow: true, exited, rotated: true })) for (const r of batch) seen.push(r.text.toString());
+      for await (const batch of readK8sLogBatches(path, { follow: true, exited, rotated: true })) for (const r of batch) seen.push(r.data.toString("utf8", r.start, r.end));
     })();
     // The follower has the file open once it has seen the first line.
     await appendFile(path, `${stamp(0, 0)} stdout F first\n`);

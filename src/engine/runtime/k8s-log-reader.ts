@@ -20,12 +20,17 @@ import { LogTimes } from './k8s-log-time.js';
 
 export type LogStream = 'stdout' | 'stderr';
 
-/** One entry. `text` may point into the reader's buffer: it is valid until the next batch is asked for. */
+/**
+ * One entry: its text is `data` [start, end), which may be the reader's buffer, valid until the next
+ * batch is asked for (offsets, not a slice per line: a tail of 100,000 lines makes no 100,000 Buffers).
+ */
 export interface LogRecord {
   stream: LogStream;
   /** The timestamp as conmon wrote it; '' unless asked for (`withTime`). */
   time: string;
-  text: Buffer;
+  data: Buffer;
+  start: number;
+  end: number;
   /** Whether the line ended (its newline is not part of `text`); not at a cut or at the end of the output. */
   newline: boolean;
 }
@@ -112,11 +117,12 @@ export async function* readK8sLogBatches(path: string, options: ReadBatchOptions
         got += n;
         const data = pending.length ? Buffer.concat([pending, chunk.subarray(0, n)]) : chunk.subarray(0, n);
         const out: LogRecord[] = [];
+        const emit = (r: LogRecord) => keep(r, out);
         const base = pos - data.length;
         let start = 0;
         for (let nl = data.indexOf(NEWLINE); nl >= 0 && !stopped; nl = data.indexOf(NEWLINE, start)) {
           lineAt = base + start;
-          assembler.line(data, start, nl, needTime, (r) => keep(r, out));
+          assembler.line(data, start, nl, needTime, emit);
           start = nl + 1;
         }
         pending = Buffer.from(data.subarray(start)); // a copy: the chunk is read into again
@@ -172,28 +178,32 @@ class Assembler {
     }
     if (textAt > end) textAt = end;
     const time = needTime ? data.toString('latin1', start, s1) : '';
-    const text = data.subarray(textAt, end);
     const acc = this.open.get(stream);
     if (!acc) {
-      if (tag === TAG_F) return emit({ stream, time, text, newline: true });
-      this.open.set(stream, { parts: [Buffer.from(text)], size: text.length, time });
+      if (tag === TAG_F) return emit({ stream, time, data, start: textAt, end, newline: true });
+      this.open.set(stream, { parts: [Buffer.from(data.subarray(textAt, end))], size: end - textAt, time });
       return;
     }
+    const text = data.subarray(textAt, end);
     acc.parts.push(tag === TAG_F ? text : Buffer.from(text));
     acc.size += text.length;
     acc.time = time;
     if (tag === TAG_F) {
       this.open.delete(stream);
-      emit({ stream, time, text: Buffer.concat(acc.parts, acc.size), newline: true });
+      emit(joined(stream, time, acc, true));
     } else if (acc.size >= MAX_ENTRY) {
       this.open.delete(stream);
-      emit({ stream, time, text: Buffer.concat(acc.parts, acc.size), newline: false });
+      emit(joined(stream, time, acc, false));
     }
   }
 
   flush(emit: (r: LogRecord) => void): void {
     // An unfinished entry carries the time of its last record.
-    for (const [stream, acc] of this.open) emit({ stream, time: acc.time, text: Buffer.concat(acc.parts, acc.size), newline: false });
+    for (const [stream, acc] of this.open) emit(joined(stream, acc.time, acc, false));
     this.open.clear();
   }
+}
+
+function joined(stream: LogStream, time: string, acc: { parts: Buffer[]; size: number }, newline: boolean): LogRecord {
+  return { stream, time, data: Buffer.concat(acc.parts, acc.size), start: 0, end: acc.size, newline };
 }

@@ -31,6 +31,9 @@ function streamOf(buf: Buffer, start: number, end: number): number {
   return buf[s1 + 4] === 0x6f ? 1 : buf[s1 + 4] === 0x65 ? 2 : 0;
 }
 
+/** A line of the log: `buf` [start, end), at offset `at` of the log. */
+interface BackwardLine { buf: Buffer; start: number; end: number; at: number }
+
 /** Reads the log backwards in blocks, one line at a time. */
 class BackwardLines {
   private buf = Buffer.alloc(0);
@@ -55,7 +58,9 @@ class BackwardLines {
       if (n === 0) throw new Error('log file shrank while it was read');
       got += n;
     }
-    this.buf = this.buf.length ? Buffer.concat([chunk, this.buf]) : chunk;
+    // Only what comes before the next line to hand out is kept (previous() leaves the rest in place).
+    const held = this.buf.subarray(0, Math.max(0, this.lineEnd + 1 - this.bufStart));
+    this.buf = held.length ? Buffer.concat([chunk, held]) : chunk;
     this.bufStart = start;
     return true;
   }
@@ -74,19 +79,35 @@ class BackwardLines {
     }
   }
 
-  /** The next line backwards: `buf` [start, end) holds it, `at` is its offset in the log. */
-  async previous(): Promise<{ buf: Buffer; start: number; end: number; at: number } | undefined> {
-    if (this.lineEnd < 0) return undefined;
+  /** What take() and previous() hand out: one object, overwritten by the next line. */
+  private readonly line: BackwardLine = { buf: Buffer.alloc(0), start: 0, end: 0, at: 0 };
+
+  /**
+   * The next line backwards when the bytes held have it whole, without waiting (a tail of 100,000
+   * lines then takes no promise per line); null when a read is needed first, or at the start of the log.
+   */
+  take(): BackwardLine | null {
+    if (this.lineEnd < 0) return null;
+    const rel = this.lineEnd - this.bufStart;
+    if (rel <= 0 && this.bufStart > 0) return null;
+    const j = rel > 0 ? this.buf.lastIndexOf(NEWLINE, rel - 1) : -1;
+    if (j < 0 && this.bufStart > 0) return null;
+    const line = this.line;
+    line.buf = this.buf;
+    line.start = j + 1;
+    line.end = rel;
+    line.at = this.bufStart + j + 1;
+    this.lineEnd = line.at - 1;
+    return line;
+  }
+
+  /** The next line backwards: `buf` [start, end) holds it, `at` is its offset in the log; valid until the next call. */
+  async previous(): Promise<BackwardLine | undefined> {
     for (;;) {
-      const rel = this.lineEnd - this.bufStart;
-      if (rel <= 0 && this.bufStart > 0) { await this.more(); continue; }
-      const j = rel > 0 ? this.buf.lastIndexOf(NEWLINE, rel - 1) : -1;
-      if (j < 0 && this.bufStart > 0) { await this.more(); continue; }
-      const line = { buf: this.buf, start: j + 1, end: rel, at: this.bufStart + j + 1 };
-      this.lineEnd = line.at - 1;
-      // What lies after the line is done with; keep only what comes before it.
-      this.buf = this.buf.subarray(0, line.start);
-      return line;
+      if (this.lineEnd < 0) return undefined;
+      const line = this.take();
+      if (line) return line;
+      await this.more();
     }
   }
 }
@@ -128,7 +149,7 @@ export async function tailStart(files: LogFileSet, n: number): Promise<TailStart
   const lines = (await BackwardLines.lastNewline(files, files.size)).lines;
   let entries = open;
   for (;;) {
-    const line = await lines.previous();
+    const line = lines.take() ?? await lines.previous();
     if (!line) return { start: 0, emitFrom: 0, dropOpen: 0 };
     if (tagOf(line.buf, line.start, line.end) === TAG_F && streamOf(line.buf, line.start, line.end) && ++entries === n) {
       return { start: await settledBefore(files, line.at), emitFrom: line.at, dropOpen: 0 };

@@ -85,7 +85,8 @@ export async function* readK8sLog(path: string, options: ReadLogOptions = {}): A
     for (const r of batch) {
       const timeNs = times.toNs(r.time);
       if (timeNs === undefined) continue;
-      const data = r.newline ? Buffer.concat([r.text, NL]) : Buffer.from(r.text);
+      const text = r.data.subarray(r.start, r.end);
+      const data = r.newline ? Buffer.concat([text, NL]) : Buffer.from(text);
       yield { stream: r.stream, timeNs, time: new Date(Number(timeNs / 1_000_000n)), data };
     }
   }
