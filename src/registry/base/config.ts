@@ -85,10 +85,7 @@ export interface RegistryConfig {
     | { driver: 's3'; s3: Record<string, unknown> };
   deleteEnabled: boolean;
   readOnly: boolean;
-  /**
-   * Blob GETs answered 307 to the storage when its driver can give a URL (S3): distribution's default;
-   * `storage.redirect.disable: true` serves every blob through the registry.
-   */
+  /** Blob GETs answered 307 to the storage where the driver can (S3); off: `storage.redirect.disable`. */
   redirect: boolean;
   auth?:
     | { kind: 'htpasswd'; realm: string; path: string }
