@@ -8,7 +8,7 @@
  *   so the difference is what following costs (dockerd writes the log itself: its idle figure
  *   includes that, berthd's does not, conmon writes it).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { DOCKER } from '../test/helpers/daemon.js';
 import { cpuMs, docker, median, printTable, samplesFor, startPeers, timeCommand, type Peer } from './lib.js';
@@ -52,10 +52,15 @@ async function followCpu(p: Peer, follow: boolean): Promise<{ cpuMs: number; fol
   }
 }
 
+/** Removes the bench's containers from a daemon; one that is not there is no error, and says nothing. */
+function removeContainers(host: string): void {
+  spawnSync(DOCKER, ['-H', host, 'rm', '-f', NAME, `${NAME}-f`], { stdio: 'ignore' });
+}
+
 const { peers, stop } = await startPeers();
 try {
   for (const p of peers) {
-    try { docker(p.host, ['rm', '-f', NAME, `${NAME}-f`]); } catch { /* not there: nothing to remove */ }
+    removeContainers(p.host);
     docker(p.host, ['run', '-d', '--name', NAME, 'busybox', 'seq', '1', String(lines)]);
     docker(p.host, ['wait', NAME]);
   }
@@ -90,7 +95,7 @@ try {
   console.log(`load average: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
 } finally {
   for (const p of peers) {
-    try { docker(p.host, ['rm', '-f', NAME, `${NAME}-f`]); } catch { /* already gone */ }
+    removeContainers(p.host);
   }
   await stop();
 }
