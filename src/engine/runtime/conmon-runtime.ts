@@ -63,7 +63,7 @@ export class ConmonRuntime implements ContainerRuntime {
   private prepared?: Promise<{ cgroupV2: boolean }>;
   private readonly exits: ExitWatcher<ExitInfo>;
   /** Notices a conmon that dies (killed, crashed) without writing the exit file. */
-  private readonly monitors = new MonitorWatch();
+  private readonly monitors = new MonitorWatch({ warn: (m) => this.log.warn(m) });
   /** Exits being recorded for monitors that died, so concurrent waiters record one. */
   private readonly settling = new Map<string, Promise<ExitInfo>>();
   private readonly files: RuntimeFiles;

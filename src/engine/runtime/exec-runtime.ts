@@ -56,7 +56,7 @@ export class ExecRuntime {
   private readonly execRoot: string;
   private readonly runtimes: OciRuntimes;
   private conmonPath?: string;
-  private readonly monitors = new MonitorWatch();
+  private readonly monitors = new MonitorWatch({ warn: (m) => this.log.warn(m) });
 
   constructor(options: ExecRuntimeOptions) {
     this.root = join(options.execRoot, 'execs');

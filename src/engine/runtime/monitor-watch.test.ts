@@ -44,7 +44,7 @@ test('a process is the same only with the same start time; a recycled pid is not
 
 test('the watch resolves when a process dies, runs its timer only while it watches, and aborts', async () => {
   const live = new Set<number>([1, 2]);
-  const watch = new MonitorWatch(5, (p) => live.has(p.pid), null);
+  const watch = new MonitorWatch({ intervalMs: 5, alive: (p) => live.has(p.pid), exits: null });
   const id = (pid: number): ProcessIdentity => ({ pid, startTime: 0 });
   assert.equal(watch.running, false);
   await watch.whenGone(id(3)); // already gone: at once, no timer
@@ -66,7 +66,7 @@ test('the watch resolves when a process dies, runs its timer only while it watch
 test('without pidfds, the watch notices a real process killed with SIGKILL within a poll', async () => {
   const child = spawn('sleep', ['100'], { stdio: 'ignore' });
   const exited = new Promise((r) => child.once('exit', r));
-  const watch = new MonitorWatch(20, undefined, null);
+  const watch = new MonitorWatch({ intervalMs: 20, exits: null });
   const p = identify(child.pid!)!;
   const gone = watch.whenGone(p);
   child.kill('SIGKILL');
@@ -77,7 +77,7 @@ test('without pidfds, the watch notices a real process killed with SIGKILL withi
 
 test('with pidfds (native/pidfd.c), the kernel tells of the end: no timer runs, a kill and a zombie are noticed, an abort stops the watch', async () => {
   assert.equal(pidfdUnavailable(), undefined, 'the pidfd addon is built and usable');
-  const watch = new MonitorWatch(60_000);
+  const watch = new MonitorWatch({ intervalMs: 60_000 });
   const child = spawn('sleep', ['100'], { stdio: 'ignore' });
   const exited = new Promise((r) => child.once('exit', r));
   const gone = watch.whenGone(identify(child.pid!)!);
@@ -111,4 +111,19 @@ test('with pidfds (native/pidfd.c), the kernel tells of the end: no timer runs, 
   } finally {
     parent.kill('SIGKILL');
   }
+});
+
+test('a pidfd that cannot be had is said once, and the timer looks at those processes instead', async () => {
+  const live = new Set<number>([1, 2]);
+  const warnings: string[] = [];
+  const exits = { watch: () => { throw new Error('Too many open files'); }, unwatch: () => {} };
+  const watch = new MonitorWatch({ intervalMs: 5, alive: (p) => live.has(p.pid), exits, warn: (m) => warnings.push(m) });
+  const one = watch.whenGone({ pid: 1, startTime: 0 });
+  const two = watch.whenGone({ pid: 2, startTime: 0 });
+  assert.equal(watch.running, true, 'the timer looks at them');
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /reading \/proc every 5 ms: no pidfd: Too many open files/);
+  live.clear();
+  await Promise.all([one, two]);
+  assert.equal(watch.running, false);
 });

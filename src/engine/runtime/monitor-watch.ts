@@ -93,17 +93,31 @@ interface Watcher {
   pidfd?: ExitWatchHandle;
 }
 
+export interface MonitorWatchOptions {
+  /** How often the timer looks at the processes that have no pidfd. */
+  intervalMs?: number;
+  /** Whether a watched process still lives (injected by unit tests). */
+  alive?: (p: ProcessIdentity) => boolean;
+  /** The kernel's exit notices; null: look at /proc on the timer. */
+  exits?: ProcessExits | null;
+  /** Told, once, when a pidfd cannot be had and the timer looks at a process instead. */
+  warn?: (message: string) => void;
+}
+
 export class MonitorWatch {
   private readonly watchers = new Set<Watcher>();
   private timer: NodeJS.Timeout | undefined;
+  private readonly intervalMs: number;
+  private readonly alive: (p: ProcessIdentity) => boolean;
+  private readonly exits: ProcessExits | null;
+  private warn: ((message: string) => void) | undefined;
 
-  constructor(
-    private readonly intervalMs = MONITOR_POLL_MS,
-    /** Whether a watched process still lives (injected by unit tests). */
-    private readonly alive: (p: ProcessIdentity) => boolean = (p) => isAlive(p),
-    /** The kernel's exit notices; null: look at /proc on the timer. */
-    private readonly exits: ProcessExits | null = pidfdExits(),
-  ) {}
+  constructor(options: MonitorWatchOptions = {}) {
+    this.intervalMs = options.intervalMs ?? MONITOR_POLL_MS;
+    this.alive = options.alive ?? ((p) => isAlive(p));
+    this.exits = options.exits === undefined ? pidfdExits() : options.exits;
+    this.warn = options.warn;
+  }
 
   /**
    * Resolves once `process` is gone (a zombie counts as gone): at once when it already is, else at
@@ -129,8 +143,11 @@ export class MonitorWatch {
       let pidfd: ExitWatchHandle | null | undefined;
       try {
         pidfd = this.exits?.watch(process.pid, () => this.told(watcher));
-      } catch {
-        pidfd = undefined; // no descriptor to be had (EMFILE): the timer looks at this one
+      } catch (err) {
+        // No descriptor to be had (EMFILE...): the timer looks at this one. Said once, not per process.
+        this.warn?.(`watching process ${process.pid} by reading /proc every ${this.intervalMs} ms: no pidfd: ${(err as Error).message}`);
+        this.warn = undefined;
+        pidfd = undefined;
       }
       if (pidfd !== undefined) {
         // The pidfd names whichever process had the pid when it was opened: the one meant only if
