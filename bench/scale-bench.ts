@@ -117,10 +117,11 @@ async function concurrent(rounds: number): Promise<void> {
   try {
     await importBusybox(berth);
     if (before) await importBusybox(before);
+    const daemon = (name: string, host: string) => ({ name, run: (n: number) => concurrentRuns(host, n) });
     const peers = [
-      { name: 'berthd', host: berth.host }, ...(before ? [{ name: 'berthd (BERTHD_BEFORE)', host: before.host }] : []),
-      { name: 'dockerd', host: referenceDockerd() },
-      { name: 'conmon + runc from sh', host: '' },
+      daemon('berthd', berth.host), ...(before ? [daemon('berthd (BERTHD_BEFORE)', before.host)] : []),
+      daemon('dockerd', referenceDockerd()),
+      { name: 'conmon + runc from sh', run: shellCycles },
     ];
     const rows: string[][] = [['round', 'concurrent runs', 'daemon', 'slowest s', 'median s', 'load (1 min) before']];
     const slowest: Record<string, number[]> = {};
@@ -129,7 +130,7 @@ async function concurrent(rounds: number): Promise<void> {
       for (const n of [50, 100]) {
         for (const p of peers) {
           const loadBefore = loadavg()[0]!.toFixed(1);
-          const t = p.host ? await concurrentRuns(p.host, n) : await shellCycles(n);
+          const t = await p.run(n);
           (slowest[`${n} ${p.name}`] ??= []).push(Math.max(...t));
           (medians[`${n} ${p.name}`] ??= []).push(median(t));
           rows.push([String(round), String(n), p.name, (Math.max(...t) / 1000).toFixed(2), (median(t) / 1000).toFixed(2), loadBefore]);
