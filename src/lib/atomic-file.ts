@@ -90,9 +90,9 @@ export async function writeJsonAtomic(path: string, value: unknown, options?: At
 }
 
 /** Removes a file so that the removal survives a crash (fsyncs the directory). False if it was not there. */
-export async function unlinkDurable(path: string): Promise<boolean> {
+export async function unlinkDurable(path: string, durable = true): Promise<boolean> {
   if (!(await unlinkIfExists(path))) return false;
-  await syncDir(dirname(path));
+  if (durable) await syncDir(dirname(path));
   return true;
 }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Logger } from '../../src/engine/base/log.js';
 import { ContainerManager } from '../../src/engine/containers/container-manager.js';
 import type { Container } from '../../src/engine/containers/container.js';
@@ -109,6 +109,27 @@ test('AutoRemove removes the container once its process exits', async () => {
   assert.deepEqual(d.seen, ['create', 'start', 'die:0', 'destroy']);
   assert.throws(() => d.manager.get(c.id), /No such container/);
   await removeAll(d);
+});
+
+test('an --rm container that ran and comes back after its removal (a crash undid it) is removed at daemon start', async () => {
+  // Its removal is written without fsync: this is what makes that safe.
+  const first = await openDaemon();
+  const c = await run(first, ['sleep', '100'], { AutoRemove: true });
+  const recordFile = join(first.root, 'containers', c.id, 'container.json');
+  const record = await readFile(recordFile);
+  await first.manager.kill(c.id, 'SIGKILL');
+  await c.whenRemoved();
+  await first.manager.close();
+  await mkdir(dirname(recordFile), { recursive: true });
+  await writeFile(recordFile, record);
+
+  const second = await openDaemon(first.root, first.runtime);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([seenAtLeast(second, 'destroy', 1), new Promise((resolve) => { timer = setTimeout(resolve, 5000); })]);
+  clearTimeout(timer);
+  assert.deepEqual(second.manager.all().map((x) => x.record.name), []);
+  assert.deepEqual(await readdir(join(first.root, 'containers')), []);
+  await removeAll(second);
 });
 
 test('a container stopped by hand is not restarted by its policy; a start resets the count', async () => {

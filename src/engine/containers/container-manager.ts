@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { allOrFirstError } from '../../lib/all-settled.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import {
   ConflictError, InvalidArgumentError, NotFoundError, NotModifiedError, SystemError, errorMessage,
@@ -309,10 +310,14 @@ export class ContainerManager {
         // A runtime that cannot delete keeps the record: nothing of the container's runtime state is
         // left without an owner, and a later rm retries.
         await this.ctx.runtime.delete(c.id);
-        await this.ctx.store.remove(c.id);
-        await rm(this.bundleDir(c.id), { recursive: true, force: true });
-        await bestEffort(this.ctx.log, `container ${c.id}: network`, () => this.ctx.network.unregisterContainer(c.id));
-        await releaseMounts(this.ctx.volumes, c.id, c.record.mounts, Boolean(opts.removeVolumes), this.ctx.log);
+        // An `--rm` container that ran and comes back after a machine crash is removed again at daemon
+        // start (lifecycle-rules.ts): its removal needs no fsync.
+        await this.ctx.store.remove(c.id, { durable: !(c.record.hostConfig.AutoRemove && c.record.hasBeenStartedBefore) });
+        await allOrFirstError([
+          rm(this.bundleDir(c.id), { recursive: true, force: true }),
+          bestEffort(this.ctx.log, `container ${c.id}: network`, () => this.ctx.network.unregisterContainer(c.id)),
+          releaseMounts(this.ctx.volumes, c.id, c.record.mounts, Boolean(opts.removeVolumes), this.ctx.log),
+        ]);
       } catch (err) {
         c.state.removing = false;
         throw new SystemError(`unable to remove container ${c.id}: ${errorMessage(err)}`);

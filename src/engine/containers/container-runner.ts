@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { allOrFirstError } from '../../lib/all-settled.js';
 import { InvalidArgumentError, errorMessage } from '../../lib/errors.js';
 import { bestEffort } from '../../lib/best-effort.js';
 import type { RuntimeSpec } from '../runtime/runtime.js';
@@ -49,26 +49,33 @@ export class ContainerRunner {
     try {
       // The log options' values are checked at start, as dockerd checks them (create checks the names).
       const rotation = rotationPolicy(c.record.hostConfig.LogConfig as LogConfig);
-      // Asked again at each start: the image store may lay out its layer links differently by now.
-      c.record.lowerDirs = await ctx.images.lowerDirs(c.record.image)
-        .catch((err) => {
-          ctx.log.warn(`container ${id}: image layers: ${errorMessage(err)}; using the recorded ones`);
-          return c.record.lowerDirs;
-        });
-      await ctx.rootfs.mount(dirs, c.record.lowerDirs);
-      const user = await resolveUser(dirs.merged, c.record.config.User, c.record.hostConfig.GroupAdd ?? []);
       const cwd = c.record.config.WorkingDir || '/';
-      await ensureWorkingDir(dirs.merged, cwd, this.ctx.idMapping);
+      // Three independent preparations at once: the rootfs (and what is read from it), the network
+      // namespace and /etc files, and the runtime state an earlier run may have left.
+      const rootfsReady = (async () => {
+        // Asked again at each start: the image store may lay out its layer links differently by now.
+        c.record.lowerDirs = await ctx.images.lowerDirs(c.record.image)
+          .catch((err) => {
+            ctx.log.warn(`container ${id}: image layers: ${errorMessage(err)}; using the recorded ones`);
+            return c.record.lowerDirs;
+          });
+        await ctx.rootfs.mount(dirs, c.record.lowerDirs);
+        const user = await resolveUser(dirs.merged, c.record.config.User, c.record.hostConfig.GroupAdd ?? []);
+        await ensureWorkingDir(dirs.merged, cwd, this.ctx.idMapping);
+        return user;
+      })();
       // Networking's seam: it decides the namespace (new, host, or another container's) and /etc files.
-      const net = await ctx.network.prepare(id);
-      networked = true;
+      const netReady = ctx.network.prepare(id).then((prepared) => {
+        networked = true;
+        return prepared;
+      });
+      const earlierRunCleared = bestEffort(ctx.log, `container ${id}: runtime state of an earlier run`, () => ctx.runtime.delete(id));
+      const [user, net] = await allOrFirstError([rootfsReady, netReady, earlierRunCleared]);
       const spec = await this.runtimeSpec(c, dirs.merged, user, cwd, net);
       if (rotation) {
         await prepareRotatedLog(spec.logPath, rotation);
         spec.logSizeMax = rotation.maxSize;
       }
-      await mkdir(spec.bundleDir, { recursive: true, mode: 0o700 });
-      await bestEffort(ctx.log, `container ${id}: runtime state of an earlier run`, () => ctx.runtime.delete(id));
       const { pid } = await ctx.runtime.create(spec);
       created = true;
       await ctx.network.connect(id, pid);

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../base/log.js';
-import { RecordStore } from '../store/record-store.js';
+import { RecordStore, type PutOptions } from '../store/record-store.js';
 import type { ContainerRecord } from './container-types.js';
 import { rootfsDirs, unmountRootfs } from './rootfs.js';
 
@@ -55,10 +55,11 @@ export class ContainerStore {
 
   /**
    * Removes the record first (so a crash leaves a record-less directory, which `load` cleans), then
-   * the directory, before any later save of the container.
+   * the directory, before any later save of the container. `durable: false` where a record that a
+   * machine crash brings back is removed again at the next start (see ContainerManager.remove).
    */
-  async remove(id: string): Promise<void> {
-    await this.records.delete(id, () => this.removeDir(id));
+  async remove(id: string, options: PutOptions = {}): Promise<void> {
+    await this.records.delete(id, () => this.removeDir(id), options);
   }
 
   async removeDir(id: string): Promise<void> {

@@ -103,16 +103,18 @@ export class ConmonRuntime implements ContainerRuntime {
     const security = await readSecurityHost(spec.security?.privileged ?? false);
     logWithheldCapabilities(this.log, `container ${id}`, spec.security, security);
     const persist = this.persistDir(id);
-    // A previous run of the same container may have left its exit record: it must not answer waitExit.
-    await rm(this.exitFile(id), { force: true });
-    await rm(persist, { recursive: true, force: true });
-    await Promise.all([mkdir(persist, { recursive: true }), mkdir(bundleDir, { recursive: true })]);
+    const config = ociConfigJson(buildOciSpec(spec, { cgroupV2, cgroupParent: this.cgroupParent, security }));
     await Promise.all([
-      writeFile(join(persist, 'bundle'), bundleDir),
-      OciRuntimes.recordChoice(this.execRoot, id, oci),
-      writeFile(join(bundleDir, 'config.json'), ociConfigJson(buildOciSpec(spec, { cgroupV2, cgroupParent: this.cgroupParent, security }))),
-      // conmon creates these with mkfifo/bind, which fail when an earlier run left them.
-      ...CONMON_BUNDLE_FILES.map((f) => rm(join(bundleDir, f), { force: true })),
+      // A previous run of the same container may have left its exit record: it must not answer waitExit.
+      rm(this.exitFile(id), { force: true }),
+      rm(persist, { recursive: true, force: true }).then(() => mkdir(persist, { recursive: true })).then(() => Promise.all([
+        writeFile(join(persist, 'bundle'), bundleDir), OciRuntimes.recordChoice(this.execRoot, id, oci),
+      ])),
+      mkdir(bundleDir, { recursive: true, mode: 0o700 }).then(() => Promise.all([
+        writeFile(join(bundleDir, 'config.json'), config),
+        // conmon creates these with mkfifo/bind, which fail when an earlier run left them.
+        ...CONMON_BUNDLE_FILES.map((f) => rm(join(bundleDir, f), { force: true })),
+      ])),
     ]);
     try {
       const conmon = this.conmonPathOpt ??= findExecutable('conmon');
@@ -257,10 +259,15 @@ export class ConmonRuntime implements ContainerRuntime {
   async delete(id: string): Promise<void> {
     checkId(id);
     const persist = this.persistDir(id);
-    const bundleDir = await orIfMissing(readFile(join(persist, 'bundle'), 'utf8'), undefined);
-    // runc keeps a container's state in <root>/<id>: without it there is nothing for runc to delete,
-    // and callers that delete before each create save a spawn.
-    const runcKnows = await exists(join(this.runcRoot, id));
+    const [bundleDir, runcKnows, persisted] = await Promise.all([
+      orIfMissing(readFile(join(persist, 'bundle'), 'utf8'), undefined),
+      // runc keeps a container's state in <root>/<id>: without it there is nothing for runc to delete.
+      exists(join(this.runcRoot, id)),
+      exists(persist),
+    ]);
+    // The persist dir goes last: without it and runc's state, an earlier delete finished (or no run
+    // began), and the delete before each create or at removal costs no spawn and no cgroup look.
+    if (!runcKnows && !persisted) return;
     if (runcKnows) {
       // A failure keeps the persist dir (with the runtime's choice): a later delete finishes the job.
       try {
@@ -277,9 +284,8 @@ export class ConmonRuntime implements ContainerRuntime {
     // written after the cleanup below.
     await this.waitConmonDone(id);
     if (!runcKnows) await removeCgroups(this.files, this.log, id);
-    await rm(this.exitFile(id), { force: true });
+    await Promise.all([rm(this.exitFile(id), { force: true }), bundleDir && rm(bundleDir, { recursive: true, force: true })]);
     await rm(persist, { recursive: true, force: true });
-    if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
   }
 
   async update(id: string, resources: ContainerResources): Promise<void> {

@@ -101,9 +101,9 @@ export async function writeRecordFile<T>(
 }
 
 /** Removes one record durably; false if there was none. */
-export async function deleteRecordFile<T>(schema: RecordSchema<T>, path: string): Promise<boolean> {
+export async function deleteRecordFile<T>(schema: RecordSchema<T>, path: string, durable = true): Promise<boolean> {
   try {
-    return await unlinkDurable(path);
+    return await unlinkDurable(path, durable);
   } catch (err) {
     throw new RecordFileError(path, `removing ${schema.kind} record ${path}: ${errorMessage(err)}`, { cause: err });
   }

@@ -30,7 +30,8 @@ export interface RecordStoreOptions<T> extends RecordSchema<T> {
 export interface PutOptions {
   /**
    * false: no fsync (see AtomicWriteOptions.durable), for state that changes often and that no
-   * machine crash outlives (where a running container's network endpoints are).
+   * machine crash outlives (where a running container's network endpoints are), or whose loss the
+   * next start mends.
    */
   durable?: boolean;
 }
@@ -138,14 +139,14 @@ export class RecordStore<T> {
   }
 
   /**
-   * Removes `key`'s record durably, then runs `andThen` (where the owner removes what else it keeps
-   * for the key), both before any later put or delete of the key. In the per-key layout the key's
-   * directory goes too once nothing is left in it.
+   * Removes `key`'s record (durably unless `durable: false`), then runs `andThen` (where the owner
+   * removes what else it keeps for the key), both before any later put or delete of the key. In the
+   * per-key layout the key's directory goes too once nothing is left in it.
    */
-  delete(key: string, andThen?: () => Promise<void>): Promise<void> {
+  delete(key: string, andThen?: () => Promise<void>, options: PutOptions = {}): Promise<void> {
     return this.serially(key, async () => {
       const path = this.path(key);
-      await deleteRecordFile(this.options, path);
+      await deleteRecordFile(this.options, path, options.durable);
       await andThen?.();
       if (this.options.file) await removeDirIfEmpty(dirname(path));
     });
