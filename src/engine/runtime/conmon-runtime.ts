@@ -198,7 +198,7 @@ export class ConmonRuntime implements ContainerRuntime {
     checkId(id);
     const recorded = await this.readExit(id);
     if (recorded) return recorded;
-    if (!(exists(this.persistDir(id)))) throw new NotFoundError(`No such container: ${id}`);
+    if (!exists(this.persistDir(id))) throw new NotFoundError(`No such container: ${id}`);
     const monitor = await this.monitorOf(id);
     if (monitor === undefined) {
       // No monitor: it either just wrote the exit file and ended, or died and never will.
