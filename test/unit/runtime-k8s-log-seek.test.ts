@@ -136,6 +136,14 @@ test('timestamps come out in Docker\'s form, and a zone other than UTC is conver
   });
 });
 
+/** Waits until `done()` holds, polling; fails (instead of waiting forever) after 20 s. */
+async function until(done: () => boolean, what: () => string): Promise<void> {
+  for (const deadline = Date.now() + 20_000; !done();) {
+    if (Date.now() > deadline) throw new Error(`the follower did not get ${what()} within 20 s`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 test('a follower reads on across a replaced file (rotation) without missing or repeating a line', async () => {
   const { appendFile, rename, writeFile: write } = await import('node:fs/promises');
   await withLog('', async (path) => {
@@ -145,20 +153,24 @@ test('a follower reads on across a replaced file (rotation) without missing or r
     const reading = (async () => {
       for await (const batch of readK8sLogBatches(path, { follow: true, exited, rotated: true })) for (const r of batch) seen.push(r.data.toString("utf8", r.start, r.end));
     })();
-    // The follower has the file open once it has seen the first line.
-    await appendFile(path, `${stamp(0, 0)} stdout F first\n`);
-    while (!seen.length) await new Promise((r) => setTimeout(r, 5));
-    for (let round = 0; round < 5; round++) {
-      for (let i = 0; i < 100; i++) await appendFile(path, `${stamp(round, i)} stdout F ${round}-${i}\n`);
-      await rename(path, `${path}.1`); // the old one, complete
-      await write(`${path}.tmp`, '');
-      await rename(`${path}.tmp`, path);
-      // A follower misses a file only when two rotations come before it looks once: not here.
-      while (seen.length < 1 + (round + 1) * 100) await new Promise((r) => setTimeout(r, 5));
+    const seenSoFar = () => `${seen.length} lines so far, the last ${JSON.stringify(seen.at(-1))}`;
+    try {
+      // The follower has the file open once it has seen the first line.
+      await appendFile(path, `${stamp(0, 0)} stdout F first\n`);
+      await until(() => seen.length > 0, () => `the first line (${seenSoFar()})`);
+      for (let round = 0; round < 5; round++) {
+        for (let i = 0; i < 100; i++) await appendFile(path, `${stamp(round, i)} stdout F ${round}-${i}\n`);
+        await rename(path, `${path}.1`); // the old one, complete
+        await write(`${path}.tmp`, '');
+        await rename(`${path}.tmp`, path);
+        // A follower misses a file only when two rotations come before it looks once: not here.
+        await until(() => seen.length >= 1 + (round + 1) * 100, () => `the lines of round ${round} (${seenSoFar()})`);
+      }
+      await appendFile(path, `${stamp(9, 0)} stdout F last\n`);
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      exit();
     }
-    await appendFile(path, `${stamp(9, 0)} stdout F last\n`);
-    await new Promise((r) => setTimeout(r, 100));
-    exit();
     await reading;
     const expected = ['first', ...Array.from({ length: 5 }, (_, round) => Array.from({ length: 100 }, (_, i) => `${round}-${i}`)).flat(), 'last'];
     assert.deepEqual(seen, expected);
