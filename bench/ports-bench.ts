@@ -4,7 +4,9 @@
  *     processes it adds on the host and their memory (PSS, so shared library pages count once), and
  *     the growth of the daemon's processes already running (dockerd and containerd; berthd and its
  *     userland proxy)
- *  2. throughput of 1 GiB sent from the host's loopback to one published port (nc in the container)
+ *  2. throughput of 1 GiB sent from the host's loopback to one published port: socat with 256 KiB
+ *     buffers at both ends (the sink run in the container's network namespace), so that the relays,
+ *     not the ends, set the pace
  *  3. connection latency through a published port from the host's loopback: connect, one byte each
  *     way, close (an echo server in the container's namespace)
  * Usage: node --import tsx bench/ports-bench.ts [throughput-runs=3] [connections=300] [ranges=0,500,1000 ('none' skips)]
@@ -15,7 +17,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { DOCKER } from '../test/helpers/daemon.js';
 import { networkDaemonArgs } from '../test/integration/network-helpers.js';
 import { docker, median, percentile, printRatios, printTable, samplesFor, startPeers, timeCommand, type Peer } from './lib.js';
-import { sendThrough, waitListening } from './network-bench.js';
+import { waitListening } from './network-bench.js';
 import { freePort } from '../test/helpers/ports.js';
 
 const GIB = 1024 * 1024 * 1024;
@@ -89,6 +91,41 @@ print(json.dumps(out))
   return JSON.parse(execFileSync('python3', ['-c', script, String(port), String(n)], { encoding: 'utf8' })) as number[];
 }
 
+/** Ends fast enough to tell relays apart: socat reading and writing 256 KiB at a time. */
+const FAST_SOCAT = ['-u', '-b', '262144'];
+
+/** A sink for one connection on `port` in the network namespace of `pid` (socat run from the host). */
+function sinkServer(pid: number, port: number) {
+  return spawn('nsenter', [`--net=/proc/${pid}/ns/net`, 'socat', ...FAST_SOCAT, `TCP-LISTEN:${port},reuseaddr`, '/dev/null'], { stdio: 'ignore' });
+}
+
+/** Sends `bytes` of zeros to 127.0.0.1:`port` with socat; returns MB/s. */
+function sendFast(port: number, bytes: number): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('socat', [...FAST_SOCAT, `OPEN:/dev/zero,readbytes=${bytes}`, `TCP:127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`socat failed: ${r.stderr}`);
+  return bytes / s / 1e6;
+}
+
+/** The userland relays serving `port`: berth-port-proxy (one for every port) or docker-proxy's of that port. */
+function relayPids(port: number): number[] {
+  return [...processes().values()].filter((x) => x.cmdline.includes('berth-port-proxy')
+    || (x.cmdline.includes('docker-proxy') && x.cmdline.includes(`-host-port ${port} `))).map((x) => x.pid);
+}
+
+/** CPU time (user + system) the processes `pids` have used, in ms. */
+function cpuMs(pids: number[]): number {
+  return pids.reduce((sum, pid) => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return sum + (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      return sum;
+    }
+  }, 0);
+}
+
 /** An echo server (a thread per connection) in the network namespace of `pid`, run from the host. */
 function echoServer(pid: number, port: number) {
   const script = `
@@ -142,19 +179,32 @@ export async function benchPorts(throughputRuns = 3, connections = 300, ranges =
 
     // 2. Throughput to one published port (0 runs: skipped).
     if (throughputRuns > 0) {
-      console.log(`\n## 1 GiB from 127.0.0.1 to a published port (socat -> nc -l in the container), ${throughputRuns} runs each, interleaved`);
+      console.log(`\n## 1 GiB from 127.0.0.1 to a published port (socat -> socat in the container's namespace, 256 KiB buffers), ${throughputRuns} runs each, interleaved`);
       const rates = samplesFor(peers);
+      const relayCpu = samplesFor(peers);
       for (let r = 0; r < throughputRuns; r++) {
         for (const p of peers) {
           const port = await freePort();
-          docker(p.host, ['run', '-d', '--name', 'bench-sink', '--network', 'bench_ports', '-p', `${port}:9000`, 'busybox', 'sh', '-c', 'nc -l -p 9000 > /dev/null']);
-          waitListening(Number(docker(p.host, ['inspect', '--format', '{{.State.Pid}}', 'bench-sink']).trim()), 9000);
-          rates[p.name].push(sendThrough(port, GIB));
-          docker(p.host, ['rm', '-f', 'bench-sink']);
+          docker(p.host, ['run', '-d', '--name', 'bench-sink', '--network', 'bench_ports', '-p', `${port}:9000`, 'busybox', 'sleep', '300']);
+          const pid = Number(docker(p.host, ['inspect', '--format', '{{.State.Pid}}', 'bench-sink']).trim());
+          const sink = sinkServer(pid, 9000);
+          try {
+            waitListening(pid, 9000);
+            const relays = relayPids(port);
+            const cpuBefore = cpuMs(relays);
+            rates[p.name].push(sendFast(port, GIB));
+            relayCpu[p.name].push(cpuMs(relays) - cpuBefore);
+          } finally {
+            sink.kill();
+            docker(p.host, ['rm', '-f', 'bench-sink']);
+          }
         }
       }
-      printTable([['daemon', 'median MB/s', 'runs'], ...peers.map((p) => [p.name, median(rates[p.name]).toFixed(0), rates[p.name].map((x) => x.toFixed(0)).join(' ')])]);
+      printTable([['daemon', 'median MB/s', 'runs', "the relay's CPU ms per GiB, median"], ...peers.map((p) => [
+        p.name, median(rates[p.name]).toFixed(0), rates[p.name].map((x) => x.toFixed(0)).join(' '), median(relayCpu[p.name]).toFixed(0),
+      ])]);
       printRatios(rates, true);
+      printRatios(relayCpu);
     }
 
     // 3. Connection latency (0 connections: skipped).
