@@ -89,7 +89,10 @@ export async function writeJsonAtomic(path: string, value: unknown, options?: At
   await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n', options);
 }
 
-/** Removes a file so that the removal survives a crash (fsyncs the directory). False if it was not there. */
+/**
+ * Removes a file so that the removal survives a crash (fsyncs the directory; `durable` false skips
+ * that, for an owner that mends a removal a crash undid). False if it was not there.
+ */
 export async function unlinkDurable(path: string, durable = true): Promise<boolean> {
   if (!(await unlinkIfExists(path))) return false;
   if (durable) await syncDir(dirname(path));

@@ -100,7 +100,7 @@ export async function writeRecordFile<T>(
   }
 }
 
-/** Removes one record durably; false if there was none. */
+/** Removes one record, durably unless `durable` is false; false if there was none. */
 export async function deleteRecordFile<T>(schema: RecordSchema<T>, path: string, durable = true): Promise<boolean> {
   try {
     return await unlinkDurable(path, durable);
