@@ -16,7 +16,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { DOCKER } from '../test/helpers/daemon.js';
 import { networkDaemonArgs } from '../test/integration/network-helpers.js';
-import { docker, median, percentile, printRatios, printTable, samplesFor, startPeers, timeCommand, type Peer } from './lib.js';
+import { cpuMs, docker, median, percentile, printRatios, printTable, samplesFor, startPeers, timeCommand, type Peer } from './lib.js';
 import { waitListening } from './network-bench.js';
 import { freePort } from '../test/helpers/ports.js';
 
@@ -115,15 +115,8 @@ function relayPids(port: number): number[] {
 }
 
 /** CPU time (user + system) the processes `pids` have used, in ms. */
-function cpuMs(pids: number[]): number {
-  return pids.reduce((sum, pid) => {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return sum + (Number(fields[11]) + Number(fields[12])) * 10;
-    } catch {
-      return sum;
-    }
-  }, 0);
+function cpuMsOf(pids: number[]): number {
+  return pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
 }
 
 /** An echo server (a thread per connection) in the network namespace of `pid`, run from the host. */
@@ -191,9 +184,9 @@ export async function benchPorts(throughputRuns = 3, connections = 300, ranges =
           try {
             waitListening(pid, 9000);
             const relays = relayPids(port);
-            const cpuBefore = cpuMs(relays);
+            const cpuBefore = cpuMsOf(relays);
             rates[p.name].push(sendFast(port, GIB));
-            relayCpu[p.name].push(cpuMs(relays) - cpuBefore);
+            relayCpu[p.name].push(cpuMsOf(relays) - cpuBefore);
           } finally {
             sink.kill();
             docker(p.host, ['rm', '-f', 'bench-sink']);
